@@ -1,0 +1,73 @@
+// One registry of error codes for the whole project. Each code has a fixed HTTP
+// status (PROTOCOL.md 1.9) and gRPC status; codes are never reused.
+// Add new codes at the end of their area; a test keeps this table, the README
+// and the types in step.
+
+export interface ErrorSpec {
+  httpStatus: number;
+  grpcStatus: number; // numeric gRPC status code (0 OK .. 16 UNAUTHENTICATED)
+  description: string;
+}
+
+export const ERRORS = {
+  // request decoding and validation (gateway/tensors, gateway/http)
+  INVALID_JSON: { httpStatus: 400, grpcStatus: 3, description: 'the body is not valid JSON' },
+  INVALID_REQUEST: { httpStatus: 400, grpcStatus: 3, description: 'the request does not follow the inference protocol' },
+  INVALID_DATATYPE: { httpStatus: 400, grpcStatus: 3, description: 'unknown datatype, or not the one the model expects' },
+  INVALID_SHAPE: { httpStatus: 400, grpcStatus: 3, description: 'the shape does not match the model or the data' },
+  INVALID_BINARY: { httpStatus: 400, grpcStatus: 3, description: 'the binary tensor data is truncated or inconsistent' },
+  INVALID_PARAMETER: { httpStatus: 400, grpcStatus: 3, description: 'a request parameter has a bad value or a reserved name' },
+  UNSUPPORTED_ENCODING: { httpStatus: 400, grpcStatus: 3, description: 'the datatype cannot travel in this encoding (FP16/BF16 as JSON)' },
+  BODY_TOO_LARGE: { httpStatus: 413, grpcStatus: 8, description: 'the request body exceeds the configured limit' },
+  // routing and lookup
+  NOT_FOUND: { httpStatus: 404, grpcStatus: 5, description: 'no such route' },
+  METHOD_NOT_ALLOWED: { httpStatus: 405, grpcStatus: 12, description: 'the route exists but not for this method' },
+  MODEL_NOT_FOUND: { httpStatus: 404, grpcStatus: 5, description: 'no model of that name in the repository' },
+  MODEL_VERSION_NOT_FOUND: { httpStatus: 404, grpcStatus: 5, description: 'the model has no such version' },
+  MODEL_NOT_READY: { httpStatus: 400, grpcStatus: 14, description: 'the model failed to load or is not loaded' },
+  // scheduling (gateway/batching)
+  QUEUE_FULL: { httpStatus: 503, grpcStatus: 14, description: 'the model queue holds max_queue_size requests' },
+  QUEUE_TIMEOUT: { httpStatus: 400, grpcStatus: 4, description: 'the request waited longer than its timeout in the queue' },
+  CANCELLED: { httpStatus: 400, grpcStatus: 1, description: 'the request was cancelled before it ran' },
+  SHUTTING_DOWN: { httpStatus: 503, grpcStatus: 14, description: 'the server is shutting down' },
+  // engine (native)
+  ENGINE_INVALID_ARGUMENT: { httpStatus: 400, grpcStatus: 3, description: 'the engine refused the inputs' },
+  ENGINE_INVALID_MODEL: { httpStatus: 400, grpcStatus: 3, description: 'the ONNX model is broken or inconsistent' },
+  ENGINE_UNSUPPORTED: { httpStatus: 501, grpcStatus: 12, description: 'the model uses an op or dtype the engine lacks' },
+  ENGINE_NOT_FOUND: { httpStatus: 404, grpcStatus: 5, description: 'the engine found no such item' },
+  ENGINE_OUT_OF_MEMORY: { httpStatus: 500, grpcStatus: 8, description: 'the engine could not allocate memory' },
+  ENGINE_INTERNAL: { httpStatus: 500, grpcStatus: 13, description: 'an unexpected failure inside the engine' },
+  ENGINE_CANCELLED: { httpStatus: 400, grpcStatus: 1, description: 'the engine work was cancelled' },
+  ENGINE_RELEASED: { httpStatus: 400, grpcStatus: 9, description: 'the session was released' },
+  // catch-all
+  INTERNAL: { httpStatus: 500, grpcStatus: 13, description: 'an unexpected failure' },
+} as const satisfies Record<string, ErrorSpec>;
+
+export type ErrorCode = keyof typeof ERRORS;
+
+export class MaasError extends Error {
+  readonly code: ErrorCode;
+  readonly httpStatus: number;
+  readonly grpcStatus: number;
+
+  constructor(code: ErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'MaasError';
+    this.code = code;
+    this.httpStatus = ERRORS[code].httpStatus;
+    this.grpcStatus = ERRORS[code].grpcStatus;
+  }
+}
+
+export function isErrorCode(value: unknown): value is ErrorCode {
+  return typeof value === 'string' && Object.prototype.hasOwnProperty.call(ERRORS, value);
+}
+
+// Wraps anything thrown into a MaasError, keeping a known `code` (the engine
+// sets ENGINE_* codes on its Errors).
+export function toMaasError(err: unknown): MaasError {
+  if (err instanceof MaasError) return err;
+  const code = (err as { code?: unknown } | null)?.code;
+  const message = err instanceof Error ? err.message : String(err);
+  return new MaasError(isErrorCode(code) ? code : 'INTERNAL', message, { cause: err });
+}
