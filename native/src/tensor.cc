@@ -1,0 +1,100 @@
+#include "maas/tensor.h"
+
+#include <cstdlib>
+#include <new>
+
+namespace maas {
+
+size_t DTypeSizeBytes(DType dtype) {
+  switch (dtype) {
+    case DType::kFloat32: return 4;
+    case DType::kUint8: return 1;
+    case DType::kInt8: return 1;
+    case DType::kUint16: return 2;
+    case DType::kInt16: return 2;
+    case DType::kInt32: return 4;
+    case DType::kInt64: return 8;
+    case DType::kBool: return 1;
+    case DType::kFloat16: return 2;
+    case DType::kFloat64: return 8;
+    case DType::kUint32: return 4;
+    case DType::kUint64: return 8;
+    case DType::kString:
+    case DType::kUndefined: return 0;
+  }
+  return 0;
+}
+
+namespace {
+struct NamedType {
+  DType dtype;
+  const char* name;
+};
+constexpr NamedType kNames[] = {
+    {DType::kFloat32, "float32"}, {DType::kUint8, "uint8"},     {DType::kInt8, "int8"},
+    {DType::kUint16, "uint16"},   {DType::kInt16, "int16"},     {DType::kInt32, "int32"},
+    {DType::kInt64, "int64"},     {DType::kString, "string"},   {DType::kBool, "bool"},
+    {DType::kFloat16, "float16"}, {DType::kFloat64, "float64"}, {DType::kUint32, "uint32"},
+    {DType::kUint64, "uint64"},
+};
+}  // namespace
+
+const char* DTypeName(DType dtype) {
+  for (const auto& n : kNames)
+    if (n.dtype == dtype) return n.name;
+  return "undefined";
+}
+
+DType DTypeFromName(const std::string& name) {
+  for (const auto& n : kNames)
+    if (name == n.name) return n.dtype;
+  return DType::kUndefined;
+}
+
+int64_t NumElements(const Shape& shape) {
+  int64_t n = 1;
+  for (int64_t d : shape) {
+    if (d < 0) return -1;
+    n *= d;
+  }
+  return n;
+}
+
+std::string ShapeToString(const Shape& shape) {
+  std::string s = "[";
+  for (size_t i = 0; i < shape.size(); ++i) {
+    if (i) s += ",";
+    s += shape[i] < 0 ? std::string("?") : std::to_string(shape[i]);
+  }
+  return s + "]";
+}
+
+std::shared_ptr<HostBuffer> HostBuffer::Allocate(size_t size_bytes) {
+  constexpr size_t kAlign = 64;
+  // aligned_alloc wants a size that is a multiple of the alignment; never 0.
+  size_t rounded = ((size_bytes + kAlign - 1) / kAlign) * kAlign;
+  if (rounded == 0) rounded = kAlign;
+  void* p = std::aligned_alloc(kAlign, rounded);
+  if (!p) return nullptr;
+  return std::shared_ptr<HostBuffer>(new (std::nothrow) HostBuffer(p, size_bytes, true));
+}
+
+std::shared_ptr<HostBuffer> HostBuffer::Borrow(void* data, size_t size_bytes) {
+  return std::shared_ptr<HostBuffer>(new (std::nothrow) HostBuffer(data, size_bytes, false));
+}
+
+HostBuffer::~HostBuffer() {
+  if (owned_) std::free(data_);
+}
+
+Tensor MakeTensor(DType dtype, const Shape& shape) {
+  Tensor t;
+  t.dtype = dtype;
+  t.shape = shape;
+  int64_t n = NumElements(shape);
+  if (n < 0) return t;
+  t.buffer = HostBuffer::Allocate(static_cast<size_t>(n) * DTypeSizeBytes(dtype));
+  return t;
+}
+
+}  // namespace maas
