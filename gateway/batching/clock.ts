@@ -1,0 +1,19 @@
+// Time and timers behind one small interface, so the batcher runs on the real
+// clock in production and on a VirtualClock (virtual-clock.ts) in tests.
+
+export type TimerHandle = object | number;
+
+export interface Clock {
+  nowUs(): number; // monotonic microseconds; the origin is arbitrary
+  setTimer(fn: () => void, delayUs: number): TimerHandle;
+  clearTimer(handle: TimerHandle): void;
+}
+
+// setTimeout has millisecond resolution, so a delay is rounded UP to whole
+// milliseconds: a timer never fires before the delay the policy asked for.
+// Timers are deliberately not unref'd: queued work keeps the process alive.
+export const realClock: Clock = {
+  nowUs: () => Number(process.hrtime.bigint() / 1000n),
+  setTimer: (fn, delayUs) => setTimeout(fn, Math.max(1, Math.ceil(delayUs / 1000))),
+  clearTimer: (handle) => clearTimeout(handle as NodeJS.Timeout),
+};

@@ -1,0 +1,153 @@
+// Reads and validates a model's config.json (Triton's field names, JSON form)
+// and completes it from the ONNX graph's metadata the way Triton's
+// auto-complete does: inputs/outputs come from the model, the batch
+// dimension is split off when max_batch_size >= 1.
+import { MaasError } from '../../common/errors';
+import { kserveFromEngineType, type KServeDatatype } from '../tensors/datatypes';
+import type { TensorMetadata as EngineTensorMetadata } from '../../native/types';
+import type {
+  DynamicBatchingConfig, InstanceGroupConfig, ModelConfig, TensorConfig, TensorMetadata,
+} from './types';
+
+// What config.json may say; everything optional.
+export type RawModelConfig = Partial<ModelConfig> & Record<string, unknown>;
+
+function fail(modelName: string, message: string): never {
+  throw new MaasError('INVALID_REQUEST', `model '${modelName}': invalid config.json: ${message}`);
+}
+
+function isObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+function nonNegativeInt(modelName: string, field: string, v: unknown, fallback: number): number {
+  if (v === undefined) return fallback;
+  if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 0) fail(modelName, `${field} must be a non-negative integer`);
+  return v;
+}
+
+function intList(modelName: string, field: string, v: unknown): number[] {
+  if (v === undefined) return [];
+  if (!Array.isArray(v)) fail(modelName, `${field} must be an array of integers`);
+  return v.map((x, i) => nonNegativeInt(modelName, `${field}[${i}]`, x, 0));
+}
+
+function parseDynamicBatching(modelName: string, raw: unknown, maxBatchSize: number): DynamicBatchingConfig | undefined {
+  if (raw === undefined || raw === null) return undefined;
+  if (!isObject(raw)) fail(modelName, 'dynamic_batching must be an object');
+  const policy = raw.default_queue_policy;
+  if (policy !== undefined && !isObject(policy)) fail(modelName, 'dynamic_batching.default_queue_policy must be an object');
+  const preferred = intList(modelName, 'dynamic_batching.preferred_batch_size', raw.preferred_batch_size);
+  for (const size of preferred) {
+    if (size < 1 || size > maxBatchSize) fail(modelName, `preferred_batch_size ${size} must be within [1, max_batch_size=${maxBatchSize}]`);
+  }
+  const priorityLevels = nonNegativeInt(modelName, 'dynamic_batching.priority_levels', raw.priority_levels, 0);
+  const defaultPriority = nonNegativeInt(modelName, 'dynamic_batching.default_priority_level', raw.default_priority_level, priorityLevels > 0 ? priorityLevels : 0);
+  if (priorityLevels > 0 && (defaultPriority < 1 || defaultPriority > priorityLevels)) {
+    fail(modelName, `default_priority_level must be within [1, priority_levels=${priorityLevels}]`);
+  }
+  const timeoutAction = policy?.timeout_action;
+  if (timeoutAction !== undefined && timeoutAction !== 'REJECT') {
+    fail(modelName, `timeout_action ${JSON.stringify(timeoutAction)} is not supported (only REJECT)`);
+  }
+  if (policy?.allow_timeout_override !== undefined && typeof policy.allow_timeout_override !== 'boolean') {
+    fail(modelName, 'default_queue_policy.allow_timeout_override must be a boolean');
+  }
+  // max_queue_size and default_timeout_microseconds may stand at either level;
+  // the queue policy's value wins when both are given.
+  const maxQueueSize = nonNegativeInt(modelName, 'max_queue_size',
+    policy?.max_queue_size ?? raw.max_queue_size, 0);
+  const defaultTimeoutUs = nonNegativeInt(modelName, 'default_timeout_microseconds',
+    policy?.default_timeout_microseconds ?? raw.default_timeout_microseconds, 0);
+  return {
+    preferred_batch_size: preferred,
+    max_queue_delay_microseconds: nonNegativeInt(modelName, 'dynamic_batching.max_queue_delay_microseconds', raw.max_queue_delay_microseconds, 0),
+    preserve_ordering: raw.preserve_ordering === true,
+    priority_levels: priorityLevels,
+    default_priority_level: defaultPriority,
+    default_queue_policy: {
+      timeout_action: 'REJECT',
+      default_timeout_microseconds: defaultTimeoutUs,
+      allow_timeout_override: (policy?.allow_timeout_override as boolean | undefined) ?? true,
+      max_queue_size: maxQueueSize,
+    },
+  };
+}
+
+function parseInstanceGroups(modelName: string, raw: unknown): InstanceGroupConfig[] {
+  if (raw === undefined) return [{ name: modelName, kind: 'KIND_CPU', count: 1 }];
+  if (!Array.isArray(raw) || raw.length === 0) fail(modelName, 'instance_group must be a non-empty array');
+  return raw.map((g, i) => {
+    if (!isObject(g)) fail(modelName, `instance_group[${i}] must be an object`);
+    const kind = String(g.kind ?? 'KIND_CPU').toUpperCase().replace(/^(KIND_)?/, 'KIND_');
+    if (!['KIND_CPU', 'KIND_GPU', 'KIND_AUTO'].includes(kind)) fail(modelName, `instance_group[${i}].kind ${JSON.stringify(g.kind)} is unknown`);
+    const count = nonNegativeInt(modelName, `instance_group[${i}].count`, g.count, 1);
+    if (count < 1) fail(modelName, `instance_group[${i}].count must be at least 1`);
+    return {
+      name: typeof g.name === 'string' ? g.name : `${modelName}_${i}`,
+      kind: kind as InstanceGroupConfig['kind'],
+      count,
+      gpus: intList(modelName, `instance_group[${i}].gpus`, g.gpus),
+    };
+  });
+}
+
+// Validates the parts of config.json we act on; unknown fields are kept.
+export function parseModelConfig(modelName: string, raw: unknown): ModelConfig {
+  if (raw === undefined) raw = {};
+  if (!isObject(raw)) fail(modelName, 'the top level must be a JSON object');
+  if (raw.name !== undefined && raw.name !== modelName) {
+    fail(modelName, `name ${JSON.stringify(raw.name)} differs from the directory name`);
+  }
+  const maxBatchSize = nonNegativeInt(modelName, 'max_batch_size', raw.max_batch_size, 0);
+  const dynamicBatching = parseDynamicBatching(modelName, raw.dynamic_batching, maxBatchSize);
+  if (dynamicBatching && maxBatchSize === 0 && (dynamicBatching.preferred_batch_size?.length ?? 0) > 0) {
+    fail(modelName, 'preferred_batch_size needs max_batch_size >= 1');
+  }
+  const config: ModelConfig = {
+    ...(raw as Record<string, unknown>),
+    name: modelName,
+    platform: typeof raw.platform === 'string' && raw.platform ? raw.platform : 'onnxruntime_onnx',
+    backend: typeof raw.backend === 'string' && raw.backend ? raw.backend : 'maas',
+    max_batch_size: maxBatchSize,
+    input: [],
+    output: [],
+    instance_group: parseInstanceGroups(modelName, raw.instance_group),
+  };
+  if (dynamicBatching) config.dynamic_batching = dynamicBatching;
+  else delete config.dynamic_batching;
+  return config;
+}
+
+// Triton's config enum names: TYPE_FP32 etc. (BYTES is TYPE_STRING).
+export function configTypeFromDatatype(datatype: KServeDatatype): string {
+  return datatype === 'BYTES' ? 'TYPE_STRING' : `TYPE_${datatype}`;
+}
+
+function toTensorConfigs(modelName: string, tensors: EngineTensorMetadata[], batching: boolean): { config: TensorConfig[]; metadata: TensorMetadata[] } {
+  const config: TensorConfig[] = [];
+  const metadata: TensorMetadata[] = [];
+  for (const t of tensors) {
+    const datatype = kserveFromEngineType(t.type);
+    let dims = t.dims.slice();
+    if (batching) {
+      if (dims.length === 0) fail(modelName, `max_batch_size >= 1 but '${t.name}' has no batch dimension`);
+      if (dims[0] !== -1) fail(modelName, `max_batch_size >= 1 but the first dimension of '${t.name}' is fixed at ${dims[0]}`);
+      dims = dims.slice(1);
+    }
+    config.push({ name: t.name, data_type: configTypeFromDatatype(datatype), dims });
+    metadata.push({ name: t.name, datatype, shape: batching ? [-1, ...dims] : dims });
+  }
+  return { config, metadata };
+}
+
+// Fills config.input/output from the engine's metadata and returns the
+// protocol metadata (with the leading -1 batch dimension when batching).
+export function completeConfig(config: ModelConfig, inputs: EngineTensorMetadata[], outputs: EngineTensorMetadata[]): {
+  config: ModelConfig; inputs: TensorMetadata[]; outputs: TensorMetadata[];
+} {
+  const batching = config.max_batch_size >= 1;
+  const i = toTensorConfigs(config.name, inputs, batching);
+  const o = toTensorConfigs(config.name, outputs, batching);
+  return { config: { ...config, input: i.config, output: o.config }, inputs: i.metadata, outputs: o.metadata };
+}

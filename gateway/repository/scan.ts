@@ -1,0 +1,59 @@
+// Finds the models of a repository directory: <repo>/<model>/config.json and
+// <repo>/<model>/<version>/model.onnx (PROTOCOL.md 3, Triton's layout).
+import { promises as fs } from 'node:fs';
+import path from 'node:path';
+
+export interface ModelDirectory {
+  name: string;
+  dir: string;
+  configPath: string | null; // null when the model has no config.json
+  versions: Array<{ version: string; modelPath: string }>; // ascending by number
+}
+
+const VERSION_DIR = /^[0-9]+$/;
+export const MODEL_FILE_NAME = 'model.onnx';
+
+async function exists(p: string): Promise<boolean> {
+  try {
+    await fs.access(p);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+export async function scanRepository(repoDir: string): Promise<ModelDirectory[]> {
+  const entries = await fs.readdir(repoDir, { withFileTypes: true });
+  const models: ModelDirectory[] = [];
+  for (const entry of entries) {
+    if (!entry.isDirectory() || entry.name.startsWith('.')) continue;
+    const dir = path.join(repoDir, entry.name);
+    const configPath = path.join(dir, 'config.json');
+    const versionDirs = (await fs.readdir(dir, { withFileTypes: true }))
+      .filter((e) => e.isDirectory() && VERSION_DIR.test(e.name))
+      .map((e) => e.name)
+      .sort((a, b) => Number(a) - Number(b));
+    const versions: ModelDirectory['versions'] = [];
+    for (const v of versionDirs) {
+      const modelPath = path.join(dir, v, MODEL_FILE_NAME);
+      if (await exists(modelPath)) versions.push({ version: String(Number(v)), modelPath });
+    }
+    models.push({ name: entry.name, dir, configPath: (await exists(configPath)) ? configPath : null, versions });
+  }
+  return models.sort((a, b) => a.name.localeCompare(b.name));
+}
+
+// Which versions to serve, per the config's version_policy (Triton's default
+// is the latest one).
+export function selectVersions(
+  versions: ModelDirectory['versions'],
+  policy: { latest?: { num_versions: number }; all?: object; specific?: { versions: number[] } } | undefined,
+): ModelDirectory['versions'] {
+  if (policy?.all) return versions;
+  if (policy?.specific) {
+    const wanted = new Set(policy.specific.versions.map(String));
+    return versions.filter((v) => wanted.has(v.version));
+  }
+  const n = Math.max(1, policy?.latest?.num_versions ?? 1);
+  return versions.slice(-n);
+}

@@ -1,0 +1,83 @@
+// The all-in-one server: model repository → engine sessions and batchers →
+// KServe v2 HTTP front end, with metrics and logs. `maas serve` runs this.
+import { createLogger, type LogLevel, type Logger } from '../common/logger';
+import { InferenceMetrics } from '../common/metrics';
+import { loadModel } from '../native';
+import { startHttpServer } from './http/app';
+import { DEFAULT_MAX_BODY_BYTES } from './http/body';
+import { ModelManager } from './repository/model-manager';
+import type { ModelService } from './repository/types';
+
+export interface ServerOptions {
+  modelRepository: string;
+  httpPort?: number; // default 8000; 0 = ephemeral
+  host?: string; // default 0.0.0.0
+  logLevel?: LogLevel;
+  logger?: Logger;
+  maxBodyBytes?: number; // default 64 MiB
+  intraOpThreads?: number; // engine threads per instance; default: CPU cores
+  shutdownDeadlineMs?: number; // default 10 s
+}
+
+export interface RunningServer {
+  httpPort: number;
+  host: string;
+  models: ModelService;
+  metrics: InferenceMetrics;
+  close(): Promise<void>;
+}
+
+export { DEFAULT_MAX_BODY_BYTES };
+
+// The package's own version, reported by GET /v2.
+function packageVersion(): string {
+  // eslint-disable-next-line @typescript-eslint/no-var-requires
+  return (require('../../package.json') as { version: string }).version;
+}
+
+export async function startServer(options: ServerOptions): Promise<RunningServer> {
+  const logger = options.logger ?? createLogger(options.logLevel ?? 'info');
+  const metrics = new InferenceMetrics({ processMetrics: true });
+  const models = new ModelManager({
+    repositoryDir: options.modelRepository,
+    loadModel,
+    metrics,
+    logger: logger.child({ component: 'models' }),
+    intraOpThreads: options.intraOpThreads,
+  });
+  await models.loadAll();
+  const host = options.host ?? '0.0.0.0';
+  const deadlineMs = options.shutdownDeadlineMs ?? 10_000;
+  let http;
+  try {
+    http = await startHttpServer(
+      {
+        models,
+        metrics,
+        logger: logger.child({ component: 'http' }),
+        maxBodyBytes: options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES,
+        serverName: 'maas',
+        serverVersion: packageVersion(),
+      },
+      host,
+      options.httpPort ?? 8000,
+    );
+  } catch (err) {
+    await models.close(0);
+    throw err;
+  }
+  let closing: Promise<void> | undefined;
+  return {
+    httpPort: http.port,
+    host,
+    models,
+    metrics,
+    // Stop accepting, let in-flight requests finish, then free the engine.
+    close() {
+      closing ??= (async () => {
+        await Promise.all([http.close(), models.close(deadlineMs)]);
+      })();
+      return closing;
+    },
+  };
+}

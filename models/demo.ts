@@ -1,0 +1,158 @@
+// The demo models shipped with the platform: a small MNIST-shaped MLP (for
+// end-to-end and batching work) and an Identity model (for measuring the
+// platform's own overhead). Weights are generated, not trained: a seeded PRNG
+// keeps every build byte-identical, so tests and benchmarks are reproducible.
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { encodeModel, type OnnxNodeInit, type OnnxTensorInit } from './onnx-writer';
+
+// mulberry32: a tiny 32-bit PRNG; good enough for weights and test inputs,
+// and the same sequence on every platform. Returns floats in [0, 1).
+export function seededRandom(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+// The demo models' names, tensor names and shapes (-1: the batch dimension),
+// shared by tests, benchmarks and the repository writer.
+export const DEMO_MODELS = {
+  mlp: {
+    name: 'mlp',
+    input: { name: 'input', type: 'float32', dims: [-1, 784] },
+    output: { name: 'probabilities', type: 'float32', dims: [-1, 10] },
+    maxBatchSize: 32,
+  },
+  identity: {
+    name: 'identity',
+    input: { name: 'input', type: 'float32', dims: [-1, 16] },
+    output: { name: 'output', type: 'float32', dims: [-1, 16] },
+    maxBatchSize: 64,
+  },
+} as const;
+
+export type DemoModelName = keyof typeof DEMO_MODELS;
+
+// Symbolic name of the batch dimension in the ONNX graphs.
+const BATCH_DIM = 'batch';
+
+// MLP layer widths: 784 → 128 → 64 → 10.
+const MLP_WIDTHS = [784, 128, 64, 10] as const;
+const MLP_SEED = 0x4d4c50; // "MLP"
+
+// Uniform weights in [-bound, bound], stored as Gemm's B with transB=1,
+// i.e. [out, in] row-major.
+function uniformMatrix(next: () => number, rows: number, cols: number, bound: number): Float32Array {
+  const values = new Float32Array(rows * cols);
+  for (let i = 0; i < values.length; i++) values[i] = (next() * 2 - 1) * bound;
+  return values;
+}
+
+// Layers followed by Relu use Kaiming-uniform (sqrt(6/fan_in)) so activations
+// keep their scale; the last layer uses Xavier-uniform so logits stay moderate
+// and the softmax is neither one-hot nor flat.
+function mlpLayerInitializers(next: () => number): OnnxTensorInit[] {
+  const tensors: OnnxTensorInit[] = [];
+  for (let layer = 0; layer < MLP_WIDTHS.length - 1; layer++) {
+    const fanIn = MLP_WIDTHS[layer];
+    const fanOut = MLP_WIDTHS[layer + 1];
+    const isLast = layer === MLP_WIDTHS.length - 2;
+    const bound = isLast ? Math.sqrt(6 / (fanIn + fanOut)) : Math.sqrt(6 / fanIn);
+    tensors.push({
+      name: `fc${layer + 1}.weight`, dataType: 'FLOAT', dims: [fanOut, fanIn],
+      values: uniformMatrix(next, fanOut, fanIn, bound),
+    });
+    // Small nonzero biases, so a wrong bias broadcast shows in the output.
+    tensors.push({
+      name: `fc${layer + 1}.bias`, dataType: 'FLOAT', dims: [fanOut],
+      values: uniformMatrix(next, 1, fanOut, 0.1),
+    });
+  }
+  return tensors;
+}
+
+function mlpNodes(): OnnxNodeInit[] {
+  const nodes: OnnxNodeInit[] = [];
+  let current: string = DEMO_MODELS.mlp.input.name;
+  const layerCount = MLP_WIDTHS.length - 1;
+  for (let layer = 1; layer <= layerCount; layer++) {
+    const gemmOut = `fc${layer}`;
+    nodes.push({
+      opType: 'Gemm', name: `fc${layer}`,
+      inputs: [current, `fc${layer}.weight`, `fc${layer}.bias`], outputs: [gemmOut],
+      attributes: { transB: { int: 1 } },
+    });
+    current = gemmOut;
+    if (layer < layerCount) {
+      nodes.push({ opType: 'Relu', name: `relu${layer}`, inputs: [current], outputs: [`relu${layer}`] });
+      current = `relu${layer}`;
+    }
+  }
+  nodes.push({
+    opType: 'Softmax', name: 'softmax', inputs: [current], outputs: [DEMO_MODELS.mlp.output.name],
+    attributes: { axis: { int: 1 } },
+  });
+  return nodes;
+}
+
+export function buildMlpModel(): Uint8Array {
+  const { input, output } = DEMO_MODELS.mlp;
+  return encodeModel({
+    opset: 13,
+    graphName: 'mlp',
+    nodes: mlpNodes(),
+    initializers: mlpLayerInitializers(seededRandom(MLP_SEED)),
+    inputs: [{ name: input.name, dataType: 'FLOAT', shape: [BATCH_DIM, input.dims[1]] }],
+    outputs: [{ name: output.name, dataType: 'FLOAT', shape: [BATCH_DIM, output.dims[1]] }],
+  });
+}
+
+export function buildIdentityModel(): Uint8Array {
+  const { input, output } = DEMO_MODELS.identity;
+  return encodeModel({
+    opset: 13,
+    graphName: 'identity',
+    nodes: [{ opType: 'Identity', name: 'identity', inputs: [input.name], outputs: [output.name] }],
+    inputs: [{ name: input.name, dataType: 'FLOAT', shape: [BATCH_DIM, input.dims[1]] }],
+    outputs: [{ name: output.name, dataType: 'FLOAT', shape: [BATCH_DIM, output.dims[1]] }],
+  });
+}
+
+// config.json in Triton's field names. Tensor metadata is deliberately absent:
+// the platform reads it from the ONNX graph.
+export const DEMO_CONFIGS: Record<DemoModelName, Record<string, unknown>> = {
+  mlp: {
+    name: 'mlp',
+    backend: 'maas',
+    max_batch_size: DEMO_MODELS.mlp.maxBatchSize,
+    dynamic_batching: { preferred_batch_size: [8, 16, 32], max_queue_delay_microseconds: 500 },
+    instance_group: [{ kind: 'KIND_CPU', count: 1 }],
+  },
+  // No dynamic_batching: identity exists to measure per-request overhead.
+  identity: {
+    name: 'identity',
+    backend: 'maas',
+    max_batch_size: DEMO_MODELS.identity.maxBatchSize,
+    instance_group: [{ kind: 'KIND_CPU', count: 1 }],
+  },
+};
+
+const DEMO_BUILDERS: Record<DemoModelName, () => Uint8Array> = {
+  mlp: buildMlpModel,
+  identity: buildIdentityModel,
+};
+
+// Writes <dir>/<model>/config.json and <dir>/<model>/1/model.onnx per demo model.
+export async function writeDemoRepository(dir: string): Promise<void> {
+  for (const model of Object.keys(DEMO_MODELS) as DemoModelName[]) {
+    const versionDir = join(dir, model, '1');
+    await mkdir(versionDir, { recursive: true });
+    await writeFile(join(dir, model, 'config.json'), `${JSON.stringify(DEMO_CONFIGS[model], null, 2)}\n`);
+    await writeFile(join(versionDir, 'model.onnx'), DEMO_BUILDERS[model]());
+  }
+}

@@ -1,0 +1,263 @@
+// End to end over real HTTP: the real server (repository, engine, batcher,
+// HTTP front end) serving the demo models. No fakes.
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DEMO_MODELS, seededRandom, writeDemoRepository } from '../models/demo';
+import { startServer } from '../gateway/server';
+
+const MAX_BODY_BYTES = 1024 * 1024; // small, so the 413 test stays cheap
+const MLP = DEMO_MODELS.mlp;
+const IDENTITY = DEMO_MODELS.identity;
+const FEATURES = MLP.input.dims[1];
+const CLASSES = MLP.output.dims[1];
+
+let server: Awaited<ReturnType<typeof startServer>>;
+let repoDir: string;
+let base: string;
+
+before(async () => {
+  repoDir = await mkdtemp(join(tmpdir(), 'maas-http-e2e-'));
+  await writeDemoRepository(repoDir);
+  server = await startServer({ modelRepository: repoDir, httpPort: 0, host: '127.0.0.1', logLevel: 'silent', maxBodyBytes: MAX_BODY_BYTES });
+  base = `http://127.0.0.1:${server.httpPort}`;
+});
+
+after(async () => {
+  await server?.close();
+  if (repoDir) await rm(repoDir, { recursive: true, force: true });
+});
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+async function json(res: Response): Promise<any> {
+  return res.json();
+}
+
+function rows(count: number, seed: number): Float32Array {
+  const next = seededRandom(seed);
+  return new Float32Array(count * FEATURES).map(() => next());
+}
+
+function postJson(path: string, body: unknown, headers: Record<string, string> = {}): Promise<Response> {
+  return fetch(`${base}${path}`, { method: 'POST', headers: { 'Content-Type': 'application/json', ...headers }, body: JSON.stringify(body) });
+}
+
+// Sends one FP32 input in binary and asks for every output in binary.
+async function inferBinary(model: string, inputName: string, shape: number[], values: Float32Array): Promise<{ json: any; blobs: Buffer; res: Response }> {
+  const header = Buffer.from(JSON.stringify({
+    inputs: [{ name: inputName, shape, datatype: 'FP32', parameters: { binary_data_size: values.byteLength } }],
+    parameters: { binary_data_output: true },
+  }));
+  const res = await fetch(`${base}/v2/models/${model}/infer`, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/octet-stream', 'Inference-Header-Content-Length': String(header.length) },
+    body: Buffer.concat([header, Buffer.from(values.buffer, values.byteOffset, values.byteLength)]),
+  });
+  assert.equal(res.status, 200, await res.clone().text());
+  assert.equal(res.headers.get('content-type'), 'application/octet-stream');
+  const headerBytes = Number(res.headers.get('inference-header-content-length'));
+  const bytes = Buffer.from(await res.arrayBuffer());
+  return { json: JSON.parse(bytes.subarray(0, headerBytes).toString()), blobs: bytes.subarray(headerBytes), res };
+}
+
+function floats(bytes: Buffer): Float32Array {
+  return new Float32Array(new Uint8Array(bytes).buffer); // copy: aligned
+}
+
+function assertRowsSumToOne(probabilities: ArrayLike<number>, rowCount: number): void {
+  for (let r = 0; r < rowCount; r++) {
+    let sum = 0;
+    for (let c = 0; c < CLASSES; c++) {
+      const p = probabilities[r * CLASSES + c];
+      assert.ok(p >= 0 && p <= 1, `probability ${p}`);
+      sum += p;
+    }
+    assert.ok(Math.abs(sum - 1) < 1e-4, `row ${r} sums to ${sum}`);
+  }
+}
+
+async function assertError(res: Response, status: number, code?: string): Promise<void> {
+  const body = await json(res);
+  assert.equal(res.status, status, JSON.stringify(body));
+  assert.equal(typeof body.error, 'string');
+  assert.equal(typeof body.code, 'string');
+  if (code) assert.equal(body.code, code, body.error);
+}
+
+async function assertStillServing(): Promise<void> {
+  const res = await postJson(`/v2/models/${IDENTITY.name}/infer`, {
+    inputs: [{ name: IDENTITY.input.name, shape: [1, 16], datatype: 'FP32', data: new Array(16).fill(1) }],
+  });
+  assert.equal(res.status, 200);
+  assert.deepEqual((await json(res)).outputs[0].data, new Array(16).fill(1));
+}
+
+test('health: live, ready, model ready', async () => {
+  for (const path of ['/v2/health/live', '/v2/health/ready', '/v2/models/mlp/ready', '/v2/models/mlp/versions/1/ready']) {
+    const res = await fetch(`${base}${path}`);
+    assert.equal(res.status, 200, path);
+    assert.equal(await res.text(), '');
+  }
+  const unknown = await fetch(`${base}/v2/models/nope/ready`);
+  assert.equal(unknown.status, 400);
+  assert.equal((await json(unknown)).error, 'Model version not ready');
+});
+
+test('server metadata', async () => {
+  const body = await json(await fetch(`${base}/v2`));
+  assert.equal(typeof body.name, 'string');
+  assert.equal(typeof body.version, 'string');
+  assert.ok(body.extensions.includes('binary_tensor_data'));
+});
+
+test('model metadata has the leading -1 batch dimension', async () => {
+  const body = await json(await fetch(`${base}/v2/models/mlp`));
+  assert.equal(body.name, 'mlp');
+  assert.deepEqual(body.versions, ['1']);
+  assert.deepEqual(body.inputs, [{ name: MLP.input.name, datatype: 'FP32', shape: [-1, FEATURES] }]);
+  assert.deepEqual(body.outputs, [{ name: MLP.output.name, datatype: 'FP32', shape: [-1, CLASSES] }]);
+  assert.deepEqual((await json(await fetch(`${base}/v2/models/mlp/versions/1`))).inputs, body.inputs);
+});
+
+test('model config', async () => {
+  const body = await json(await fetch(`${base}/v2/models/mlp/config`));
+  assert.equal(body.name, 'mlp');
+  assert.equal(body.max_batch_size, MLP.maxBatchSize);
+  assert.ok(body.dynamic_batching);
+});
+
+test('JSON inference on mlp: softmax rows sum to 1, Server-Timing, request id', async () => {
+  const input = rows(3, 1);
+  const nested = [0, 1, 2].map((r) => Array.from(input.subarray(r * FEATURES, (r + 1) * FEATURES)));
+  const res = await postJson('/v2/models/mlp/infer', {
+    id: 'req-7',
+    inputs: [{ name: MLP.input.name, shape: [3, FEATURES], datatype: 'FP32', data: nested }],
+  }, { 'x-request-id': 'e2e-json' });
+  assert.equal(res.status, 200);
+  assert.equal(res.headers.get('content-type'), 'application/json');
+  assert.equal(res.headers.get('x-request-id'), 'e2e-json');
+  assert.match(res.headers.get('server-timing') ?? '', /^queue;dur=[0-9.]+, infer;dur=[0-9.]+, total;dur=[0-9.]+$/);
+  const body = await json(res);
+  assert.equal(body.model_name, 'mlp');
+  assert.equal(body.model_version, '1');
+  assert.equal(body.id, 'req-7');
+  assert.equal(body.outputs.length, 1);
+  const [out] = body.outputs;
+  assert.equal(out.name, MLP.output.name);
+  assert.deepEqual(out.shape, [3, CLASSES]);
+  assert.equal(out.data.length, 3 * CLASSES);
+  assertRowsSumToOne(out.data, 3);
+});
+
+test('binary inference on mlp matches JSON inference', async () => {
+  const input = rows(2, 2);
+  const { json: header, blobs } = await inferBinary('mlp', MLP.input.name, [2, FEATURES], input);
+  assert.equal('id' in header, false);
+  assert.deepEqual(header.outputs, [{ name: MLP.output.name, datatype: 'FP32', shape: [2, CLASSES], parameters: { binary_data_size: 2 * CLASSES * 4 } }]);
+  const probabilities = floats(blobs);
+  assertRowsSumToOne(probabilities, 2);
+  const viaJson = await json(await postJson('/v2/models/mlp/infer', {
+    inputs: [{ name: MLP.input.name, shape: [2, FEATURES], datatype: 'FP32', data: Array.from(input) }],
+  }));
+  viaJson.outputs[0].data.forEach((p: number, i: number) => assert.ok(Math.abs(p - probabilities[i]) < 1e-6));
+});
+
+test('raw-body inference on mlp (Inference-Header-Content-Length: 0)', async () => {
+  const input = rows(1, 3);
+  const res = await fetch(`${base}/v2/models/mlp/infer`, {
+    method: 'POST',
+    headers: { 'Inference-Header-Content-Length': '0' },
+    body: Buffer.from(input.buffer),
+  });
+  assert.equal(res.status, 200);
+  const headerBytes = Number(res.headers.get('inference-header-content-length'));
+  const bytes = Buffer.from(await res.arrayBuffer());
+  assert.deepEqual(JSON.parse(bytes.subarray(0, headerBytes).toString()).outputs[0].shape, [1, CLASSES]);
+  assertRowsSumToOne(floats(bytes.subarray(headerBytes)), 1);
+});
+
+test('identity returns its input exactly (binary and JSON)', async () => {
+  const values = new Float32Array([0.1, -0, 1e-30, 3.4e38, -7.25, 1 / 3, 123456.789, Math.PI, 0, 1, 2, 3, 4, 5, 6, 1e-45]);
+  const { blobs } = await inferBinary(IDENTITY.name, IDENTITY.input.name, [1, 16], values);
+  assert.deepEqual(new Uint8Array(blobs), new Uint8Array(values.buffer));
+  const body = await json(await postJson(`/v2/models/${IDENTITY.name}/infer`, {
+    inputs: [{ name: IDENTITY.input.name, shape: [1, 16], datatype: 'FP32', data: Array.from(values) }],
+  }));
+  // JSON has no -0 (JSON.stringify writes 0); every other value is exact.
+  assert.deepEqual(Float32Array.from(body.outputs[0].data), values.map((v) => (v === 0 ? 0 : v)));
+});
+
+test('64 concurrent requests to mlp are all correct and get batched', async () => {
+  const count = 64;
+  const input = rows(count, 4);
+  // References: the same rows in two batched requests of 32.
+  const reference = new Float32Array(count * CLASSES);
+  for (let half = 0; half < 2; half++) {
+    const slice = input.slice(half * 32 * FEATURES, (half + 1) * 32 * FEATURES);
+    const { blobs } = await inferBinary('mlp', MLP.input.name, [32, FEATURES], slice);
+    reference.set(floats(blobs), half * 32 * CLASSES);
+  }
+  const statsBefore = (await json(await fetch(`${base}/v2/models/mlp/stats`))).model_stats[0];
+  const results = await Promise.all(Array.from({ length: count }, (_, i) =>
+    inferBinary('mlp', MLP.input.name, [1, FEATURES], input.slice(i * FEATURES, (i + 1) * FEATURES))));
+  results.forEach(({ blobs }, i) => {
+    const got = floats(blobs);
+    for (let c = 0; c < CLASSES; c++) {
+      assert.ok(Math.abs(got[c] - reference[i * CLASSES + c]) < 1e-5, `request ${i} class ${c}: ${got[c]} vs ${reference[i * CLASSES + c]}`);
+    }
+  });
+  const statsAfter = (await json(await fetch(`${base}/v2/models/mlp/stats`))).model_stats[0];
+  const inferences = statsAfter.inference_count - statsBefore.inference_count;
+  const executions = statsAfter.execution_count - statsBefore.execution_count;
+  assert.equal(inferences, count);
+  assert.ok(executions < count, `${executions} executions for ${count} requests: no batching`);
+  const all = await json(await fetch(`${base}/v2/models/stats`));
+  assert.ok(all.model_stats.some((s: { name: string }) => s.name === 'identity'));
+});
+
+test('bad requests get a 4xx {error, code} and the server keeps serving', async () => {
+  const good = { name: MLP.input.name, shape: [1, FEATURES], datatype: 'FP32', data: Array.from(rows(1, 5)) };
+  await assertError(await fetch(`${base}/v2/models/mlp/infer`, { method: 'POST', body: '{"inputs": [' }), 400, 'INVALID_JSON');
+  await assertError(await postJson('/v2/models/mlp/infer', { inputs: [{ ...good, datatype: 'INT32', data: new Array(FEATURES).fill(1) }] }), 400, 'INVALID_DATATYPE');
+  await assertError(await postJson('/v2/models/mlp/infer', { inputs: [{ ...good, datatype: 'FLOAT32' }] }), 400, 'INVALID_DATATYPE');
+  await assertError(await postJson('/v2/models/mlp/infer', { inputs: [{ ...good, data: good.data.slice(1) }] }), 400, 'INVALID_SHAPE');
+  await assertError(await postJson('/v2/models/nope/infer', { inputs: [good] }), 404, 'MODEL_NOT_FOUND');
+  await assertError(await postJson('/v2/models/mlp/versions/9/infer', { inputs: [good] }), 404, 'MODEL_VERSION_NOT_FOUND');
+  await assertError(await fetch(`${base}/v2/models/mlp/versions/9`), 404, 'MODEL_VERSION_NOT_FOUND');
+  await assertError(await postJson('/v2/models/mlp/infer', { inputs: [good], parameters: { triton_x: 1 } }), 400, 'INVALID_PARAMETER');
+  await assertError(await postJson('/v2/models/mlp/infer', { inputs: [good], outputs: [{ name: 'nope' }] }), 400, 'INVALID_REQUEST');
+
+  // Truncated binary: the blob is shorter than binary_data_size.
+  const header = Buffer.from(JSON.stringify({
+    inputs: [{ name: MLP.input.name, shape: [1, FEATURES], datatype: 'FP32', parameters: { binary_data_size: FEATURES * 4 } }],
+  }));
+  await assertError(await fetch(`${base}/v2/models/mlp/infer`, {
+    method: 'POST',
+    headers: { 'Inference-Header-Content-Length': String(header.length) },
+    body: Buffer.concat([header, Buffer.alloc(100)]),
+  }), 400, 'INVALID_BINARY');
+  await assertError(await fetch(`${base}/v2/models/mlp/infer`, {
+    method: 'POST', headers: { 'Inference-Header-Content-Length': '99999' }, body: header,
+  }), 400, 'INVALID_BINARY');
+
+  // Oversized body.
+  await assertError(await fetch(`${base}/v2/models/mlp/infer`, { method: 'POST', body: Buffer.alloc(MAX_BODY_BYTES + 1024, 0x20) }), 413, 'BODY_TOO_LARGE');
+
+  // Unknown route and wrong method.
+  const notFound = await fetch(`${base}/v2/models/mlp/versions/x/ready`);
+  assert.equal(notFound.status, 404);
+  assert.deepEqual(await json(notFound), { error: 'Not Found', code: 'NOT_FOUND' });
+  await assertError(await fetch(`${base}/v2/models/mlp/infer`), 405, 'METHOD_NOT_ALLOWED');
+
+  await assertStillServing();
+});
+
+test('repository index and metrics', async () => {
+  const index = await json(await postJson('/v2/repository/index', { ready: true }));
+  assert.deepEqual(index.map((e: { name: string }) => e.name).sort(), ['identity', 'mlp']);
+  const metrics = await fetch(`${base}/metrics`);
+  assert.equal(metrics.status, 200);
+  assert.match(await metrics.text(), /nv_inference/);
+});

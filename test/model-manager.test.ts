@@ -1,0 +1,145 @@
+// ModelManager against the real engine on a real repository: broken models
+// are reported and do not stop the others; versions route; requests batch.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { promises as fs } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { createLogger } from '../common/logger';
+import { InferenceMetrics } from '../common/metrics';
+import { loadModel } from '../native';
+import { encodeModel } from '../models/onnx-writer';
+import { buildIdentityModel, writeDemoRepository } from '../models/demo';
+import { ModelManager } from '../gateway/repository/model-manager';
+import type { InferRequest } from '../gateway/inference/types';
+
+let repo: string;
+let manager: ModelManager;
+let metrics: InferenceMetrics;
+
+async function addModel(name: string, config: unknown, versions: Record<string, Uint8Array>): Promise<void> {
+  const dir = path.join(repo, name);
+  await fs.mkdir(dir, { recursive: true });
+  if (config !== undefined) await fs.writeFile(path.join(dir, 'config.json'), typeof config === 'string' ? config : JSON.stringify(config));
+  for (const [v, bytes] of Object.entries(versions)) {
+    await fs.mkdir(path.join(dir, v), { recursive: true });
+    await fs.writeFile(path.join(dir, v, 'model.onnx'), bytes);
+  }
+}
+
+// y = x + addend, FP32 [batch, 4]
+function addModelBytes(addend: number, extraOps: string[] = []): Uint8Array {
+  return encodeModel({
+    nodes: [
+      { opType: 'Add', inputs: ['x', 'k'], outputs: extraOps.length ? ['t'] : ['y'] },
+      ...extraOps.map((op, i) => ({ opType: op, inputs: [i === 0 ? 't' : `u${i - 1}`], outputs: [i === extraOps.length - 1 ? 'y' : `u${i}`] })),
+    ],
+    inputs: [{ name: 'x', dataType: 'FLOAT', shape: ['batch', 4] }],
+    outputs: [{ name: 'y', dataType: 'FLOAT', shape: ['batch', 4] }],
+    initializers: [{ name: 'k', dataType: 'FLOAT', dims: [1], values: new Float32Array([addend]) }],
+  });
+}
+
+function request(modelName: string, x: number[], over: Partial<InferRequest> = {}): InferRequest {
+  return {
+    modelName, parameters: {}, priority: 0, timeoutUs: 0,
+    inputs: [{ name: 'x', datatype: 'FP32', shape: [x.length / 4, 4], data: new Float32Array(x) }],
+    ...over,
+  };
+}
+
+before(async () => {
+  repo = await fs.mkdtemp(path.join(os.tmpdir(), 'maas-repo-'));
+  await writeDemoRepository(repo);
+  await addModel('versioned', { max_batch_size: 8, version_policy: { all: {} } }, { 1: addModelBytes(1), 2: addModelBytes(2) });
+  await addModel('batched', { max_batch_size: 64, dynamic_batching: { max_queue_delay_microseconds: 200_000 } }, { 1: addModelBytes(10) });
+  await addModel('broken', { max_batch_size: 8 }, { 1: new Uint8Array([0x08, 0x07, 0x3a, 0xff, 0xff, 0x01, 0x02]) });
+  await addModel('unsupported', { max_batch_size: 8 }, { 1: addModelBytes(0, ['Erf', 'Gelu']) });
+  await addModel('badjson', '{"max_batch_size": ', { 1: buildIdentityModel() });
+  await addModel('fixedbatch', { max_batch_size: 8 }, { 1: encodeModel({
+    nodes: [{ opType: 'Identity', inputs: ['x'], outputs: ['y'] }],
+    inputs: [{ name: 'x', dataType: 'FLOAT', shape: [2, 4] }],
+    outputs: [{ name: 'y', dataType: 'FLOAT', shape: [2, 4] }],
+  }) });
+  await addModel('noversions', { max_batch_size: 8 }, {});
+  metrics = new InferenceMetrics();
+  manager = new ModelManager({ repositoryDir: repo, loadModel, metrics, logger: createLogger('silent') });
+  await manager.loadAll();
+});
+
+after(async () => {
+  await manager.close(1000);
+  await fs.rm(repo, { recursive: true, force: true });
+});
+
+test('broken models are UNAVAILABLE with a reason; the others are READY', () => {
+  const byName = new Map(manager.index(false).map((e) => [`${e.name}/${e.version ?? ''}`, e]));
+  assert.equal(byName.get('mlp/1')?.state, 'READY');
+  assert.equal(byName.get('identity/1')?.state, 'READY');
+  assert.equal(byName.get('versioned/1')?.state, 'READY');
+  assert.equal(byName.get('versioned/2')?.state, 'READY');
+  assert.equal(byName.get('broken/1')?.state, 'UNAVAILABLE');
+  const unsupported = byName.get('unsupported/1');
+  assert.equal(unsupported?.state, 'UNAVAILABLE');
+  assert.match(unsupported!.reason, /Erf/);
+  assert.match(unsupported!.reason, /Gelu/);
+  assert.match(byName.get('badjson/')!.reason, /not valid JSON/);
+  assert.match(byName.get('fixedbatch/1')!.reason, /fixed at 2/);
+  assert.match(byName.get('noversions/')!.reason, /no version/);
+  assert.equal(manager.isReady(), false, 'strict readiness: not every model is ready');
+  assert.equal(manager.isModelReady('mlp'), true);
+  assert.equal(manager.isModelReady('broken'), false);
+  assert.equal(manager.isModelReady('nosuch'), false);
+  const readyOnly = manager.index(true);
+  assert.ok(readyOnly.every((e) => e.state === 'READY'));
+  assert.ok(readyOnly.some((e) => e.name === 'mlp'));
+});
+
+test('metadata and config come from the ONNX graph with the batch dimension', () => {
+  const meta = manager.metadata('mlp');
+  assert.deepEqual(meta.inputs, [{ name: 'input', datatype: 'FP32', shape: [-1, 784] }]);
+  assert.deepEqual(meta.outputs, [{ name: 'probabilities', datatype: 'FP32', shape: [-1, 10] }]);
+  assert.deepEqual(meta.versions, ['1']);
+  assert.deepEqual(manager.metadata('versioned').versions, ['1', '2']);
+  assert.deepEqual(manager.config('mlp').input, [{ name: 'input', data_type: 'TYPE_FP32', dims: [784] }]);
+  assert.throws(() => manager.metadata('nosuch'), { code: 'MODEL_NOT_FOUND' });
+  assert.throws(() => manager.metadata('versioned', '7'), { code: 'MODEL_VERSION_NOT_FOUND' });
+  assert.throws(() => manager.metadata('broken'), { code: 'MODEL_NOT_READY' });
+});
+
+test('versions route: latest by default, a named one on request', async () => {
+  const latest = await manager.infer(request('versioned', [0, 1, 2, 3]));
+  assert.equal(latest.modelVersion, '2');
+  assert.deepEqual([...latest.outputs[0].data as Float32Array], [2, 3, 4, 5]);
+  const v1 = await manager.infer(request('versioned', [0, 1, 2, 3], { modelVersion: '1' }));
+  assert.equal(v1.modelVersion, '1');
+  assert.deepEqual([...v1.outputs[0].data as Float32Array], [1, 2, 3, 4]);
+  await assert.rejects(manager.infer(request('versioned', [0, 1, 2, 3], { modelVersion: '3' })), { code: 'MODEL_VERSION_NOT_FOUND' });
+  await assert.rejects(manager.infer(request('broken', [0, 1, 2, 3])), { code: 'MODEL_NOT_READY' });
+});
+
+test('concurrent requests are batched into fewer executions with correct slices', async () => {
+  const n = 20;
+  const results = await Promise.all(Array.from({ length: n }, (_, i) =>
+    manager.infer(request('batched', [i, i, i, i, -i, -i, -i, -i]))));
+  results.forEach((r, i) => {
+    assert.deepEqual(r.outputs[0].shape, [2, 4]);
+    assert.deepEqual([...r.outputs[0].data as Float32Array], [i, i, i, i, -i, -i, -i, -i].map((v) => v + 10));
+  });
+  const [stats] = manager.statistics('batched');
+  assert.equal(stats.inference_count, 2 * n);
+  assert.ok(stats.execution_count < n, `expected batching: ${stats.execution_count} executions for ${n} requests`);
+  assert.equal(stats.inference_stats.success.count, n);
+  const text = await metrics.text();
+  assert.match(text, /nv_inference_request_success\{model="batched",version="1"\} 20/);
+  assert.match(text, /nv_inference_count\{model="batched",version="1"\} 40/);
+  assert.match(text, /maas_inference_batch_size_bucket\{le="\+Inf",model="batched",version="1"\} \d+/);
+});
+
+test('bad requests fail with codes and count as failures', async () => {
+  await assert.rejects(manager.infer(request('versioned', [1, 2, 3])), { code: 'INVALID_SHAPE' });
+  await assert.rejects(manager.infer(request('versioned', Array(36).fill(0))), { code: 'INVALID_SHAPE' }); // batch 9 > 8
+  const [stats] = manager.statistics('versioned', '2');
+  assert.ok(stats.inference_stats.fail.count >= 2);
+  assert.throws(() => manager.statistics('nosuch'), { code: 'MODEL_NOT_FOUND' });
+});
