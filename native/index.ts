@@ -1,0 +1,193 @@
+// The typed JS façade of the native engine addon (build/Release/maas_addon.node).
+// It validates what the addon would refuse anyway, so mistakes surface with a
+// clear message and a stack from the caller, and it turns the addon's
+// parallel arrays into records.
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { MaasError, toMaasError } from '../common/errors';
+import type { DeviceInfo, LoadOptions, Session, Tensor, TensorMetadata, TensorType } from './types';
+
+export type { DeviceInfo, LoadOptions, Session, Tensor, TensorMetadata, TensorType } from './types';
+
+// ---- the addon's own surface -----------------------------------------------------
+
+interface NativeTensor {
+  type: string;
+  dims: number[];
+  data: Tensor['data'];
+}
+
+interface NativeSessionHandle {
+  readonly inputMetadata: TensorMetadata[];
+  readonly outputMetadata: TensorMetadata[];
+  run(names: string[], tensors: NativeTensor[]): Promise<{ names: string[]; tensors: NativeTensor[] }>;
+  release(): void;
+}
+
+interface NativeAddon {
+  loadModel(bytes: Uint8Array, options: { intraOpThreads?: number }): Promise<NativeSessionHandle>;
+  devices(): DeviceInfo[];
+}
+
+// ---- loading the addon -------------------------------------------------------------
+
+const ADDON_RELATIVE_PATH = join('build', 'Release', 'maas_addon.node');
+
+// The package root is the nearest folder above this file with a package.json:
+// native/ when run from sources (tsx), dist/native/ when compiled.
+function findPackageRoot(start: string): string | null {
+  let dir = start;
+  for (;;) {
+    if (existsSync(join(dir, 'package.json'))) return dir;
+    const parent = dirname(dir);
+    if (parent === dir) return null;
+    dir = parent;
+  }
+}
+
+let addon: NativeAddon | null = null;
+
+function loadAddon(): NativeAddon {
+  if (addon) return addon;
+  const root = findPackageRoot(__dirname);
+  const path = root ? join(root, ADDON_RELATIVE_PATH) : ADDON_RELATIVE_PATH;
+  if (!root || !existsSync(path)) {
+    throw new MaasError(
+      'ENGINE_INTERNAL',
+      `the native engine is not built (missing ${path}); run \`npm install\` or \`npm run build:native\` ` +
+        '(needs cmake and a C++17 compiler)',
+    );
+  }
+  try {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    addon = require(path) as NativeAddon;
+  } catch (err) {
+    throw new MaasError(
+      'ENGINE_INTERNAL',
+      `cannot load the native engine at ${path}: ${(err as Error).message}; ` +
+        'rebuild it with `npm run build:native` (it must match this Node.js version)',
+      { cause: err },
+    );
+  }
+  return addon;
+}
+
+// ---- validation -------------------------------------------------------------------------
+
+type TypedArrayConstructor =
+  | Float32ArrayConstructor | Float64ArrayConstructor | Int8ArrayConstructor | Uint8ArrayConstructor
+  | Int16ArrayConstructor | Uint16ArrayConstructor | Int32ArrayConstructor | Uint32ArrayConstructor
+  | BigInt64ArrayConstructor | BigUint64ArrayConstructor;
+
+// The TypedArray each tensor type travels in (float16 as its bits, bool as bytes).
+const ARRAY_OF_TYPE: Record<TensorType, TypedArrayConstructor> = {
+  float32: Float32Array, float64: Float64Array, float16: Uint16Array,
+  int8: Int8Array, uint8: Uint8Array, int16: Int16Array, uint16: Uint16Array,
+  int32: Int32Array, uint32: Uint32Array, int64: BigInt64Array, uint64: BigUint64Array,
+  bool: Uint8Array,
+};
+
+function invalid(message: string): MaasError {
+  return new MaasError('ENGINE_INVALID_ARGUMENT', message);
+}
+
+function isTensorType(value: unknown): value is TensorType {
+  return typeof value === 'string' && Object.prototype.hasOwnProperty.call(ARRAY_OF_TYPE, value);
+}
+
+function checkTensor(name: string, tensor: Tensor): void {
+  if (tensor === null || typeof tensor !== 'object') throw invalid(`input '${name}': expected {type, dims, data}`);
+  if (!isTensorType(tensor.type)) throw invalid(`input '${name}': unknown tensor type ${String(tensor.type)}`);
+  if (!Array.isArray(tensor.dims) || !tensor.dims.every((d) => Number.isSafeInteger(d) && d >= 0)) {
+    throw invalid(`input '${name}': dims must be non-negative integers`);
+  }
+  const ArrayType = ARRAY_OF_TYPE[tensor.type];
+  // The tag, not instanceof, so typed arrays from other realms (vm, workers) pass.
+  const tag = ArrayBuffer.isView(tensor.data) ? (tensor.data as unknown as { [Symbol.toStringTag]: string })[Symbol.toStringTag] : '';
+  if (tag !== ArrayType.name) {
+    throw invalid(`input '${name}': type ${tensor.type} needs its data in a ${ArrayType.name}`);
+  }
+  const elementCount = tensor.dims.reduce((n, d) => n * d, 1);
+  if (tensor.data.length !== elementCount) {
+    throw invalid(
+      `input '${name}': data has ${tensor.data.length} elements, dims [${tensor.dims.join(',')}] need ${elementCount}`,
+    );
+  }
+}
+
+function checkLoadOptions(options: LoadOptions | undefined): { intraOpThreads?: number } {
+  if (options === undefined) return {};
+  if (options === null || typeof options !== 'object') throw invalid('options must be an object');
+  const threads = options.intraOpThreads;
+  if (threads !== undefined && !(Number.isInteger(threads) && threads >= 1 && threads <= 1024)) {
+    throw invalid('intraOpThreads must be an integer from 1 to 1024');
+  }
+  return threads === undefined ? {} : { intraOpThreads: threads };
+}
+
+// ---- the session ---------------------------------------------------------------------------
+
+class NativeSession implements Session {
+  readonly inputMetadata: TensorMetadata[];
+  readonly outputMetadata: TensorMetadata[];
+  private handle: NativeSessionHandle | null;
+
+  constructor(handle: NativeSessionHandle) {
+    this.handle = handle;
+    this.inputMetadata = handle.inputMetadata;
+    this.outputMetadata = handle.outputMetadata;
+  }
+
+  async run(feeds: Record<string, Tensor>): Promise<Record<string, Tensor>> {
+    const handle = this.handle;
+    if (!handle) throw new MaasError('ENGINE_RELEASED', 'the session was released');
+    if (feeds === null || typeof feeds !== 'object') throw invalid('feeds must be an object of tensors');
+    const names = Object.keys(feeds);
+    const tensors: NativeTensor[] = [];
+    for (const name of names) {
+      const tensor = feeds[name];
+      checkTensor(name, tensor);
+      tensors.push({ type: tensor.type, dims: tensor.dims, data: tensor.data });
+    }
+    let result: { names: string[]; tensors: NativeTensor[] };
+    try {
+      result = await handle.run(names, tensors);
+    } catch (err) {
+      throw toMaasError(err);
+    }
+    const outputs: Record<string, Tensor> = {};
+    result.names.forEach((name, i) => {
+      const t = result.tensors[i];
+      outputs[name] = { type: t.type as TensorType, dims: t.dims, data: t.data };
+    });
+    return outputs;
+  }
+
+  release(): void {
+    // In-flight runs keep the native model alive until they finish.
+    this.handle?.release();
+    this.handle = null;
+  }
+}
+
+// ---- the API -------------------------------------------------------------------------------
+
+export async function loadModel(bytes: Uint8Array, options?: LoadOptions): Promise<Session> {
+  if (!(bytes instanceof Uint8Array)) throw invalid('loadModel expects the model bytes as a Uint8Array');
+  const nativeOptions = checkLoadOptions(options);
+  const native = loadAddon();
+  try {
+    return new NativeSession(await native.loadModel(bytes, nativeOptions));
+  } catch (err) {
+    throw toMaasError(err);
+  }
+}
+
+// Accelerators the engine can use; [] on a CPU-only host or any failure.
+export function devices(): DeviceInfo[] {
+  try {
+    return loadAddon().devices();
+  } catch {
+    return [];
+  }
+}

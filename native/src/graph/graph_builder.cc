@@ -1,0 +1,205 @@
+// ModelDecl → Graph: name resolution, topological sort, the one-shot report of
+// everything unsupported, then shape inference with constant folding.
+#include <algorithm>
+#include <deque>
+#include <new>
+#include <set>
+#include <unordered_map>
+
+#include "graph/graph.h"
+#include "graph/passes.h"
+#include "maas/backend.h"
+
+namespace maas {
+
+namespace {
+
+using NameMap = std::unordered_map<std::string, int>;
+
+int AddValue(Graph* graph, NameMap* ids, const std::string& name) {
+  int id = static_cast<int>(graph->values.size());
+  graph->values.emplace_back();
+  graph->values.back().name = name;
+  (*ids)[name] = id;
+  return id;
+}
+
+Status AddInitializers(onnx::ModelDecl& model, Graph* graph, NameMap* ids) {
+  for (onnx::InitializerDecl& init : model.initializers) {
+    if (ids->count(init.name)) return InvalidModel("initializer '" + init.name + "' is defined twice");
+    int id = AddValue(graph, ids, init.name);
+    Value& value = graph->values[id];
+    value.is_constant = true;
+    value.info.dtype = init.tensor.dtype;
+    value.info.shape = init.tensor.shape;
+    value.constant = std::move(init.tensor);
+  }
+  return Status::Ok();
+}
+
+// Graph inputs that are also initializers are defaults, not model inputs.
+Status AddInputs(const onnx::ModelDecl& model, Graph* graph, NameMap* ids, std::vector<std::string>* bad_dtypes) {
+  std::set<std::string> seen;
+  for (const onnx::ValueInfoDecl& decl : model.inputs) {
+    if (!seen.insert(decl.name).second) return InvalidModel("input '" + decl.name + "' is declared twice");
+    if (ids->count(decl.name)) continue;  // an initializer
+    if (decl.name.empty()) return InvalidModel("an input has no name");
+    if (!decl.is_tensor)
+      bad_dtypes->push_back("non-tensor (input " + decl.name + ")");
+    else if (decl.dtype == DType::kUndefined)
+      return InvalidModel("input '" + decl.name + "' has no element type");
+    else if (!onnx::IsSupportedDType(decl.dtype))
+      bad_dtypes->push_back(onnx::OnnxDTypeName(decl.dtype) + " (input " + decl.name + ")");
+    int id = AddValue(graph, ids, decl.name);
+    Value& value = graph->values[id];
+    value.info.dtype = decl.dtype;
+    value.info.rank_known = decl.rank_known;
+    value.info.shape = decl.shape;
+    graph->input_ids.push_back(id);
+  }
+  return Status::Ok();
+}
+
+// Node outputs first (nodes may be listed in any order), then node inputs.
+Status AddNodes(onnx::ModelDecl& model, Graph* graph, NameMap* ids) {
+  graph->nodes.reserve(model.nodes.size());
+  for (size_t n = 0; n < model.nodes.size(); ++n) {
+    onnx::NodeDecl& decl = model.nodes[n];
+    Node node;
+    node.name = decl.name;
+    node.op_type = decl.domain.empty() ? decl.op_type : decl.domain + "." + decl.op_type;
+    node.attrs = std::move(decl.attrs);
+    for (const std::string& out : decl.outputs) {
+      if (out.empty()) {
+        node.outputs.push_back(kNoValue);
+        continue;
+      }
+      if (ids->count(out)) return InvalidModel("value '" + out + "' is defined twice (by node '" + decl.name + "')");
+      int id = AddValue(graph, ids, out);
+      graph->values[id].producer = static_cast<int>(n);
+      node.outputs.push_back(id);
+    }
+    graph->nodes.push_back(std::move(node));
+  }
+  for (size_t n = 0; n < model.nodes.size(); ++n) {
+    for (const std::string& in : model.nodes[n].inputs) {
+      if (in.empty()) {
+        graph->nodes[n].inputs.push_back(kNoValue);
+        continue;
+      }
+      auto it = ids->find(in);
+      if (it == ids->end())
+        return InvalidModel("node '" + graph->nodes[n].name + "' reads undefined value '" + in + "'");
+      graph->nodes[n].inputs.push_back(it->second);
+    }
+  }
+  return Status::Ok();
+}
+
+Status AddOutputs(const onnx::ModelDecl& model, Graph* graph, const NameMap& ids,
+                  std::vector<std::string>* bad_dtypes) {
+  if (model.outputs.empty()) return InvalidModel("the graph has no outputs");
+  for (const onnx::ValueInfoDecl& decl : model.outputs) {
+    auto it = ids.find(decl.name);
+    if (it == ids.end()) return InvalidModel("output '" + decl.name + "' is never produced");
+    if (decl.is_tensor && decl.dtype != DType::kUndefined && !onnx::IsSupportedDType(decl.dtype))
+      bad_dtypes->push_back(onnx::OnnxDTypeName(decl.dtype) + " (output " + decl.name + ")");
+    graph->output_ids.push_back(it->second);
+    graph->declared_outputs.push_back(decl);
+  }
+  return Status::Ok();
+}
+
+// Kahn's algorithm, taking ready nodes in model order so the result is stable.
+Status SortTopologically(Graph* graph) {
+  size_t count = graph->nodes.size();
+  std::vector<int> pending_inputs(count, 0);
+  std::vector<std::vector<int>> consumers(count);
+  for (size_t n = 0; n < count; ++n) {
+    for (int in : graph->nodes[n].inputs) {
+      if (in == kNoValue) continue;
+      int producer = graph->values[in].producer;
+      if (producer < 0) continue;
+      ++pending_inputs[n];
+      consumers[producer].push_back(static_cast<int>(n));
+    }
+  }
+  std::set<int> ready;
+  for (size_t n = 0; n < count; ++n)
+    if (pending_inputs[n] == 0) ready.insert(static_cast<int>(n));
+  std::vector<int> order;
+  order.reserve(count);
+  while (!ready.empty()) {
+    int n = *ready.begin();
+    ready.erase(ready.begin());
+    order.push_back(n);
+    for (int consumer : consumers[n])
+      if (--pending_inputs[consumer] == 0) ready.insert(consumer);
+  }
+  if (order.size() != count) {
+    for (size_t n = 0; n < count; ++n)
+      if (pending_inputs[n] > 0) return InvalidModel("the graph has a cycle through node '" + graph->nodes[n].name + "'");
+  }
+  std::vector<Node> sorted;
+  sorted.reserve(count);
+  std::vector<int> new_index(count);
+  for (size_t i = 0; i < order.size(); ++i) {
+    new_index[order[i]] = static_cast<int>(i);
+    sorted.push_back(std::move(graph->nodes[order[i]]));
+  }
+  graph->nodes = std::move(sorted);
+  for (Value& value : graph->values)
+    if (value.producer >= 0) value.producer = new_index[value.producer];
+  return Status::Ok();
+}
+
+// One message for everything the engine cannot run, so a user fixes it in one go.
+Status ReportUnsupported(const Graph& graph, const Backend& backend, const std::vector<std::string>& bad_dtypes) {
+  std::vector<std::string> missing_ops;
+  for (const Node& node : graph.nodes) {
+    if (backend.SupportsOp(node.op_type)) continue;
+    if (std::find(missing_ops.begin(), missing_ops.end(), node.op_type) == missing_ops.end())
+      missing_ops.push_back(node.op_type);
+  }
+  if (missing_ops.empty() && bad_dtypes.empty()) return Status::Ok();
+  auto join = [](const std::vector<std::string>& items) {
+    std::string text;
+    for (const std::string& item : items) text += (text.empty() ? "" : ", ") + item;
+    return text;
+  };
+  std::string message;
+  if (!missing_ops.empty()) message = "unsupported ops: " + join(missing_ops);
+  if (!bad_dtypes.empty()) message += (message.empty() ? "" : "; ") + std::string("unsupported dtypes: ") + join(bad_dtypes);
+  return Unsupported(message);
+}
+
+Status BuildGraphUnchecked(onnx::ModelDecl& model, const Backend& backend, Graph* graph) {
+  *graph = Graph();
+  graph->opset = model.opset;
+  NameMap ids;
+  std::vector<std::string> bad_dtypes = model.unsupported_dtypes;
+  MAAS_RETURN_IF_ERROR(AddInitializers(model, graph, &ids));
+  MAAS_RETURN_IF_ERROR(AddInputs(model, graph, &ids, &bad_dtypes));
+  MAAS_RETURN_IF_ERROR(AddNodes(model, graph, &ids));
+  MAAS_RETURN_IF_ERROR(AddOutputs(model, graph, ids, &bad_dtypes));
+  MAAS_RETURN_IF_ERROR(SortTopologically(graph));
+  RemoveDeadNodes(graph);
+  MAAS_RETURN_IF_ERROR(ReportUnsupported(*graph, backend, bad_dtypes));
+  MAAS_RETURN_IF_ERROR(InferAndFold(graph));
+  RemoveDeadNodes(graph);
+  return Status::Ok();
+}
+
+}  // namespace
+
+Status BuildGraph(onnx::ModelDecl&& model, const Backend& backend, Graph* graph) {
+  try {
+    return BuildGraphUnchecked(model, backend, graph);
+  } catch (const std::bad_alloc&) {
+    return Status(StatusCode::kOutOfMemory, "out of memory while building the graph");
+  } catch (const std::exception& e) {
+    return Internal(std::string("while building the graph: ") + e.what());
+  }
+}
+
+}  // namespace maas

@@ -1,0 +1,80 @@
+// Module init: loadModel(bytes, options) → Promise<handle>, devices().
+#include <napi.h>
+
+#include "maas/engine.h"
+#include "node/addon_data.h"
+#include "node/js_errors.h"
+#include "node/session_wrap.h"
+#include "node/workers.h"
+
+namespace maas {
+namespace node {
+
+namespace {
+
+Napi::Value LoadModel(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  auto reject_invalid = [&](const std::string& message) {
+    Napi::Promise::Deferred deferred = Napi::Promise::Deferred::New(env);
+    RejectWith(deferred, StatusCodeName(StatusCode::kInvalidArgument), message);
+    return deferred.Promise();
+  };
+  if (info.Length() < 1 || !info[0].IsTypedArray() ||
+      info[0].As<Napi::TypedArray>().TypedArrayType() != napi_uint8_array)
+    return reject_invalid("loadModel expects the model bytes as a Uint8Array");
+  SessionOptions options;
+  if (info.Length() >= 2 && info[1].IsObject()) {
+    Napi::Value threads = info[1].As<Napi::Object>().Get("intraOpThreads");
+    if (!threads.IsUndefined()) {
+      double n = threads.IsNumber() ? threads.As<Napi::Number>().DoubleValue() : -1;
+      if (!(n >= 1 && n <= 1024) || n != static_cast<int>(n))
+        return reject_invalid("intraOpThreads must be an integer from 1 to 1024");
+      options.intra_op_threads = static_cast<int>(n);
+    }
+  }
+  auto* worker = new LoadWorker(env, info[0].As<Napi::Uint8Array>(), options);
+  Napi::Promise promise = worker->Promise();
+  worker->Queue();
+  return promise;
+}
+
+// [{id, name, totalMemoryBytes, computeCapability}]; [] on any failure.
+Napi::Value Devices(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  std::vector<DeviceInfo> devices;
+  try {
+    devices = ListDevices();
+  } catch (const std::exception&) {
+    devices.clear();
+  }
+  Napi::Array list = Napi::Array::New(env, devices.size());
+  for (size_t i = 0; i < devices.size(); ++i) {
+    const DeviceInfo& d = devices[i];
+    Napi::Object entry = Napi::Object::New(env);
+    entry.Set("id", Napi::Number::New(env, d.id));
+    entry.Set("name", Napi::String::New(env, d.name));
+    entry.Set("totalMemoryBytes", Napi::Number::New(env, static_cast<double>(d.total_memory_bytes)));
+    entry.Set("computeCapability", Napi::String::New(env, std::to_string(d.compute_capability_major) + "." +
+                                                              std::to_string(d.compute_capability_minor)));
+    list.Set(static_cast<uint32_t>(i), entry);
+  }
+  return list;
+}
+
+}  // namespace
+
+Napi::Object InitAddon(Napi::Env env, Napi::Object exports) {
+  auto* data = new AddonData();
+  data->session_constructor = Napi::Persistent(SessionWrap::DefineClass(env));
+  env.SetInstanceData<AddonData>(data);  // deleted by Node when the environment exits
+  exports.Set("loadModel", Napi::Function::New<LoadModel>(env, "loadModel"));
+  exports.Set("devices", Napi::Function::New<Devices>(env, "devices"));
+  return exports;
+}
+
+}  // namespace node
+}  // namespace maas
+
+// The macro pastes the function name into identifiers: it needs an unqualified one.
+static Napi::Object InitMaasAddon(Napi::Env env, Napi::Object exports) { return maas::node::InitAddon(env, exports); }
+NODE_API_MODULE(maas_addon, InitMaasAddon)

@@ -1,0 +1,85 @@
+#include "node/session_wrap.h"
+
+#include "node/addon_data.h"
+#include "node/js_errors.h"
+#include "node/tensor_convert.h"
+#include "node/workers.h"
+
+namespace maas {
+namespace node {
+
+Napi::Function SessionWrap::DefineClass(Napi::Env env) {
+  return ObjectWrap<SessionWrap>::DefineClass(env, "SessionHandle",
+                                              {
+                                                  InstanceMethod<&SessionWrap::Run>("run"),
+                                                  InstanceMethod<&SessionWrap::Release>("release"),
+                                              });
+}
+
+Napi::Object SessionWrap::NewInstance(Napi::Env env, std::shared_ptr<const Session> session) {
+  AddonData* data = env.GetInstanceData<AddonData>();
+  // The session travels through an External so JS cannot construct a handle.
+  auto* carrier = new std::shared_ptr<const Session>(std::move(session));
+  Napi::External<std::shared_ptr<const Session>> external =
+      Napi::External<std::shared_ptr<const Session>>::New(env, carrier, [](Napi::Env, std::shared_ptr<const Session>* p) {
+        delete p;
+      });
+  Napi::Object handle = data->session_constructor.New({external});
+  const Session& loaded = **carrier;
+  handle.DefineProperties({
+      Napi::PropertyDescriptor::Value("inputMetadata", ToJsMetadata(env, loaded.inputs()), napi_enumerable),
+      Napi::PropertyDescriptor::Value("outputMetadata", ToJsMetadata(env, loaded.outputs()), napi_enumerable),
+  });
+  return handle;
+}
+
+SessionWrap::SessionWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<SessionWrap>(info) {
+  if (info.Length() < 1 || !info[0].IsExternal())
+    throw Napi::TypeError::New(info.Env(), "session handles come from loadModel()");
+  session_ = *info[0].As<Napi::External<std::shared_ptr<const Session>>>().Data();
+}
+
+// run(names: string[], tensors: {type, dims, data}[]) → Promise<{names, tensors}>
+Napi::Value SessionWrap::Run(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (!session_) {
+    Napi::Promise::Deferred deferred = Napi::Promise::Deferred::New(env);
+    RejectWith(deferred, kReleasedCode, "the session was released");
+    return deferred.Promise();
+  }
+  auto reject_invalid = [&](const std::string& message) {
+    Napi::Promise::Deferred deferred = Napi::Promise::Deferred::New(env);
+    RejectWith(deferred, StatusCodeName(StatusCode::kInvalidArgument), message);
+    return deferred.Promise();
+  };
+  if (info.Length() < 2 || !info[0].IsArray() || !info[1].IsArray())
+    return reject_invalid("run expects (names: string[], tensors: Tensor[])");
+  Napi::Array names = info[0].As<Napi::Array>();
+  Napi::Array tensors = info[1].As<Napi::Array>();
+  if (names.Length() != tensors.Length()) return reject_invalid("names and tensors differ in length");
+
+  std::vector<NamedTensor> feeds(names.Length());
+  std::vector<Napi::ObjectReference> keep_alive;
+  keep_alive.reserve(names.Length());
+  for (uint32_t i = 0; i < names.Length(); ++i) {
+    Napi::Value name = names.Get(i);
+    if (!name.IsString()) return reject_invalid("input names must be strings");
+    feeds[i].name = name.As<Napi::String>().Utf8Value();
+    Napi::Object data;
+    std::string error;
+    if (!BorrowJsTensor(tensors.Get(i), feeds[i].name, &feeds[i].tensor, &data, &error)) return reject_invalid(error);
+    keep_alive.push_back(Napi::Persistent(data));
+  }
+  auto* worker = new RunWorker(env, session_, std::move(feeds), std::move(keep_alive));
+  Napi::Promise promise = worker->Promise();
+  worker->Queue();  // the worker deletes itself after OnOK
+  return promise;
+}
+
+Napi::Value SessionWrap::Release(const Napi::CallbackInfo& info) {
+  session_.reset();  // in-flight runs hold their own reference
+  return info.Env().Undefined();
+}
+
+}  // namespace node
+}  // namespace maas

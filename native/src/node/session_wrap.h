@@ -1,0 +1,31 @@
+// The JS handle of a loaded Session: inputMetadata, outputMetadata,
+// run(names, tensors) → Promise, release().
+#pragma once
+#include <napi.h>
+
+#include <memory>
+
+#include "maas/engine.h"
+
+namespace maas {
+namespace node {
+
+class SessionWrap : public Napi::ObjectWrap<SessionWrap> {
+ public:
+  static Napi::Function DefineClass(Napi::Env env);
+  // A handle over `session`; the constructor comes from the addon's instance data.
+  static Napi::Object NewInstance(Napi::Env env, std::shared_ptr<const Session> session);
+
+  explicit SessionWrap(const Napi::CallbackInfo& info);
+
+ private:
+  Napi::Value Run(const Napi::CallbackInfo& info);
+  Napi::Value Release(const Napi::CallbackInfo& info);
+
+  // Shared with in-flight runs, so release() while a run is in flight frees
+  // the model only when that run finishes.
+  std::shared_ptr<const Session> session_;
+};
+
+}  // namespace node
+}  // namespace maas

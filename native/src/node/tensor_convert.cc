@@ -1,0 +1,168 @@
+#include "node/tensor_convert.h"
+
+#include <cmath>
+#include <cstring>
+
+namespace maas {
+namespace node {
+
+namespace {
+
+// Which TypedArray carries each dtype (fixed at compile time, as in the JS
+// façade): float16 travels as its bits in a Uint16Array, bool as a Uint8Array.
+bool JsArrayTypeOf(DType dtype, napi_typedarray_type* type) {
+  switch (dtype) {
+    case DType::kFloat32: *type = napi_float32_array; return true;
+    case DType::kFloat64: *type = napi_float64_array; return true;
+    case DType::kFloat16: *type = napi_uint16_array; return true;
+    case DType::kInt8: *type = napi_int8_array; return true;
+    case DType::kUint8: *type = napi_uint8_array; return true;
+    case DType::kBool: *type = napi_uint8_array; return true;
+    case DType::kInt16: *type = napi_int16_array; return true;
+    case DType::kUint16: *type = napi_uint16_array; return true;
+    case DType::kInt32: *type = napi_int32_array; return true;
+    case DType::kUint32: *type = napi_uint32_array; return true;
+    case DType::kInt64: *type = napi_bigint64_array; return true;
+    case DType::kUint64: *type = napi_biguint64_array; return true;
+    default: return false;
+  }
+}
+
+constexpr double kMaxSafeInteger = 9007199254740991.0;  // 2^53 - 1
+
+bool ReadDims(const Napi::Value& value, Shape* shape, std::string* error) {
+  if (!value.IsArray()) {
+    *error = "dims must be an array";
+    return false;
+  }
+  Napi::Array dims = value.As<Napi::Array>();
+  double elements = 1;
+  for (uint32_t i = 0; i < dims.Length(); ++i) {
+    Napi::Value d = dims.Get(i);
+    double v = d.IsNumber() ? d.As<Napi::Number>().DoubleValue() : -1;
+    if (!(v >= 0) || v != std::floor(v) || v > kMaxSafeInteger) {
+      *error = "dims must be non-negative integers";
+      return false;
+    }
+    elements *= v;
+    shape->push_back(static_cast<int64_t>(v));
+  }
+  if (elements > kMaxSafeInteger) {
+    *error = "dims describe an impossibly large tensor";
+    return false;
+  }
+  return true;
+}
+
+void DropEngineBuffer(napi_env /*env*/, void* /*data*/, void* hint) {
+  delete static_cast<std::shared_ptr<HostBuffer>*>(hint);
+}
+
+// An ArrayBuffer over the engine's memory; a copy only where the runtime
+// forbids external buffers.
+Napi::ArrayBuffer WrapBuffer(Napi::Env env, const Tensor& tensor) {
+  size_t size_bytes = tensor.size_bytes();
+  if (size_bytes == 0 || !tensor.buffer) return Napi::ArrayBuffer::New(env, 0);
+  auto* owner = new std::shared_ptr<HostBuffer>(tensor.buffer);
+  napi_value result = nullptr;
+  napi_status status =
+      napi_create_external_arraybuffer(env, tensor.raw(), size_bytes, DropEngineBuffer, owner, &result);
+  if (status == napi_ok) return Napi::ArrayBuffer(env, result);
+  delete owner;
+  Napi::ArrayBuffer copy = Napi::ArrayBuffer::New(env, size_bytes);
+  std::memcpy(copy.Data(), tensor.raw(), size_bytes);
+  return copy;
+}
+
+}  // namespace
+
+bool BorrowJsTensor(const Napi::Value& value, const std::string& name, Tensor* tensor, Napi::Object* data_object,
+                    std::string* error) {
+  const std::string where = "input '" + name + "': ";
+  if (!value.IsObject()) {
+    *error = where + "a tensor must be an object {type, dims, data}";
+    return false;
+  }
+  Napi::Object object = value.As<Napi::Object>();
+  Napi::Value type_value = object.Get("type");
+  DType dtype = type_value.IsString() ? DTypeFromName(type_value.As<Napi::String>().Utf8Value()) : DType::kUndefined;
+  napi_typedarray_type expected_array;
+  if (!JsArrayTypeOf(dtype, &expected_array)) {
+    *error = where + "unknown tensor type";
+    return false;
+  }
+  Shape shape;
+  if (!ReadDims(object.Get("dims"), &shape, error)) {
+    *error = where + *error;
+    return false;
+  }
+  Napi::Value data = object.Get("data");
+  if (!data.IsTypedArray()) {
+    *error = where + "data must be a TypedArray";
+    return false;
+  }
+  napi_typedarray_type array_type;
+  size_t length = 0;
+  void* bytes = nullptr;
+  napi_value array_buffer = nullptr;
+  size_t byte_offset = 0;
+  if (napi_get_typedarray_info(value.Env(), data, &array_type, &length, &bytes, &array_buffer, &byte_offset) !=
+      napi_ok) {
+    *error = where + "cannot read the data";
+    return false;
+  }
+  if (array_type != expected_array) {
+    *error = where + "data is not the TypedArray for type " + DTypeName(dtype);
+    return false;
+  }
+  if (static_cast<int64_t>(length) != NumElements(shape)) {
+    *error = where + "data has " + std::to_string(length) + " elements, dims " + ShapeToString(shape) + " need " +
+             std::to_string(NumElements(shape));
+    return false;
+  }
+  tensor->dtype = dtype;
+  tensor->shape = std::move(shape);
+  tensor->buffer = HostBuffer::Borrow(bytes, length * DTypeSizeBytes(dtype));
+  if (!tensor->buffer) {
+    *error = where + "out of memory";
+    return false;
+  }
+  *data_object = data.As<Napi::Object>();
+  return true;
+}
+
+Napi::Object ToJsTensor(Napi::Env env, const Tensor& tensor) {
+  napi_typedarray_type array_type;
+  if (!JsArrayTypeOf(tensor.dtype, &array_type))
+    throw Napi::Error::New(env, std::string("no TypedArray for dtype ") + DTypeName(tensor.dtype));
+  Napi::ArrayBuffer buffer = WrapBuffer(env, tensor);
+  napi_value typed_array = nullptr;
+  size_t length = static_cast<size_t>(tensor.num_elements());
+  NAPI_THROW_IF_FAILED(env, napi_create_typedarray(env, array_type, length, buffer, 0, &typed_array),
+                       Napi::Object());
+  Napi::Array dims = Napi::Array::New(env, tensor.shape.size());
+  for (size_t i = 0; i < tensor.shape.size(); ++i) dims.Set(i, Napi::Number::New(env, static_cast<double>(tensor.shape[i])));
+  Napi::Object out = Napi::Object::New(env);
+  out.Set("type", Napi::String::New(env, DTypeName(tensor.dtype)));
+  out.Set("dims", dims);
+  out.Set("data", Napi::Value(env, typed_array));
+  return out;
+}
+
+Napi::Array ToJsMetadata(Napi::Env env, const std::vector<TensorMetadata>& metadata) {
+  Napi::Array list = Napi::Array::New(env, metadata.size());
+  for (size_t i = 0; i < metadata.size(); ++i) {
+    const TensorMetadata& m = metadata[i];
+    Napi::Array dims = Napi::Array::New(env, m.shape.size());
+    for (size_t d = 0; d < m.shape.size(); ++d) dims.Set(d, Napi::Number::New(env, static_cast<double>(m.shape[d])));
+    Napi::Object entry = Napi::Object::New(env);
+    entry.Set("name", Napi::String::New(env, m.name));
+    entry.Set("type", Napi::String::New(env, DTypeName(m.dtype)));
+    entry.Set("dims", dims);
+    list.Set(static_cast<uint32_t>(i), entry);
+  }
+  return list;
+}
+
+}  // namespace node
+}  // namespace maas

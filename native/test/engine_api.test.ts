@@ -1,0 +1,208 @@
+// The engine's JS API end to end: metadata, numbers, errors and their codes,
+// release, concurrency. Models are built in the test with the ONNX writer.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { devices, loadModel, type Tensor } from '../index';
+import { encodeModel } from '../../models/onnx-writer';
+
+// y = Relu(x + bias), x: float32 [batch, 3], bias = [1, -2, 0.5].
+function addReluModel(): Uint8Array {
+  return encodeModel({
+    nodes: [
+      { opType: 'Add', inputs: ['x', 'bias'], outputs: ['sum'] },
+      { opType: 'Relu', inputs: ['sum'], outputs: ['y'] },
+    ],
+    inputs: [{ name: 'x', dataType: 'FLOAT', shape: ['batch', 3] }],
+    outputs: [{ name: 'y', dataType: 'FLOAT', shape: ['batch', 3] }],
+    initializers: [{ name: 'bias', dataType: 'FLOAT', dims: [3], values: new Float32Array([1, -2, 0.5]) }],
+  });
+}
+
+function floats(dims: number[], values: number[]): Tensor {
+  return { type: 'float32', dims, data: new Float32Array(values) };
+}
+
+async function rejectsWithCode(promise: Promise<unknown>, code: string, messageIncludes: string[] = []) {
+  await assert.rejects(promise, (err: Error & { code?: string }) => {
+    assert.equal(err.code, code, `expected ${code}, got ${err.code}: ${err.message}`);
+    for (const part of messageIncludes) assert.ok(err.message.includes(part), `"${err.message}" lacks "${part}"`);
+    return true;
+  });
+}
+
+test('metadata lists inputs and outputs with -1 for symbolic dims', async () => {
+  const session = await loadModel(addReluModel());
+  assert.deepEqual(session.inputMetadata, [{ name: 'x', type: 'float32', dims: [-1, 3] }]);
+  assert.deepEqual(session.outputMetadata, [{ name: 'y', type: 'float32', dims: [-1, 3] }]);
+  session.release();
+});
+
+test('Add + Relu gives the hand-computed numbers', async () => {
+  const session = await loadModel(addReluModel(), { intraOpThreads: 2 });
+  const out = await session.run({ x: floats([2, 3], [1, 1, 1, -3, 0, 2]) });
+  assert.deepEqual(Object.keys(out), ['y']);
+  assert.equal(out.y.type, 'float32');
+  assert.deepEqual(out.y.dims, [2, 3]);
+  assert.ok(out.y.data instanceof Float32Array);
+  // relu([1+1, 1-2, 1+0.5, -3+1, 0-2, 2+0.5])
+  assert.deepEqual(Array.from(out.y.data as Float32Array), [2, 0, 1.5, 0, 0, 2.5]);
+  session.release();
+});
+
+test('int64 and bool outputs come back as BigInt64Array and Uint8Array', async () => {
+  // An identity-like graph: the outputs are the inputs (so the engine must copy, not alias).
+  const session = await loadModel(encodeModel({
+    nodes: [
+      { opType: 'Relu', inputs: ['f'], outputs: ['g'] },
+    ],
+    inputs: [
+      { name: 'f', dataType: 'FLOAT', shape: [1] },
+      { name: 'i', dataType: 'INT64', shape: [2] },
+      { name: 'b', dataType: 'BOOL', shape: [3] },
+    ],
+    outputs: [
+      { name: 'g', dataType: 'FLOAT', shape: [1] },
+      { name: 'i', dataType: 'INT64', shape: [2] },
+      { name: 'b', dataType: 'BOOL', shape: [3] },
+    ],
+  }));
+  const i = new BigInt64Array([5n, -7n]);
+  const b = new Uint8Array([1, 0, 1]);
+  const out = await session.run({
+    f: floats([1], [-1]), i: { type: 'int64', dims: [2], data: i }, b: { type: 'bool', dims: [3], data: b },
+  });
+  assert.ok(out.i.data instanceof BigInt64Array);
+  assert.deepEqual(Array.from(out.i.data as BigInt64Array), [5n, -7n]);
+  assert.notEqual(out.i.data.buffer, i.buffer);
+  assert.ok(out.b.data instanceof Uint8Array);
+  assert.equal(out.b.type, 'bool');
+  assert.deepEqual(Array.from(out.b.data as Uint8Array), [1, 0, 1]);
+  assert.deepEqual(Array.from(out.g.data as Float32Array), [0]);
+  session.release();
+});
+
+test('a Constant shape is folded at load and a Reshape view of a feed comes back as a copy', async () => {
+  const session = await loadModel(encodeModel({
+    nodes: [
+      {
+        opType: 'Constant', inputs: [], outputs: ['shape'],
+        attributes: { value: { tensor: { name: 'v', dataType: 'INT64', dims: [2], values: new BigInt64Array([3n, 2n]) } } },
+      },
+      { opType: 'Reshape', inputs: ['x', 'shape'], outputs: ['y'] },
+    ],
+    inputs: [{ name: 'x', dataType: 'FLOAT', shape: [2, 3] }],
+    outputs: [{ name: 'y', dataType: 'FLOAT', shape: [null, null] }],
+  }));
+  // Inference saw the constant: the output shape is known at load time.
+  assert.deepEqual(session.outputMetadata, [{ name: 'y', type: 'float32', dims: [3, 2] }]);
+  const x = new Float32Array([1, 2, 3, 4, 5, 6]);
+  const out = await session.run({ x: { type: 'float32', dims: [2, 3], data: x } });
+  assert.deepEqual(out.y.dims, [3, 2]);
+  assert.deepEqual(Array.from(out.y.data as Float32Array), [1, 2, 3, 4, 5, 6]);
+  assert.notEqual(out.y.data.buffer, x.buffer);
+  session.release();
+});
+
+test('broken bytes reject with ENGINE_INVALID_MODEL', async () => {
+  await rejectsWithCode(loadModel(new Uint8Array([0x0a, 0xff, 0xff, 0x01, 0x02])), 'ENGINE_INVALID_MODEL');
+  const good = addReluModel();
+  await rejectsWithCode(loadModel(good.subarray(0, good.length - 7)), 'ENGINE_INVALID_MODEL');
+  await rejectsWithCode(loadModel(new Uint8Array(0)), 'ENGINE_INVALID_MODEL');
+});
+
+test('every unsupported op is named in one ENGINE_UNSUPPORTED error', async () => {
+  const bytes = encodeModel({
+    nodes: [
+      { opType: 'FancyConv', inputs: ['x'], outputs: ['a'] },
+      { opType: 'Relu', inputs: ['a'], outputs: ['b'] },
+      { opType: 'MysteryLSTM', inputs: ['b'], outputs: ['y'] },
+    ],
+    inputs: [{ name: 'x', dataType: 'FLOAT', shape: [1, 3] }],
+    outputs: [{ name: 'y', dataType: 'FLOAT', shape: [1, 3] }],
+  });
+  await rejectsWithCode(loadModel(bytes), 'ENGINE_UNSUPPORTED', ['FancyConv', 'MysteryLSTM']);
+});
+
+test('ops in other domains and dtypes the engine lacks are reported together', async () => {
+  const bytes = encodeModel({
+    nodes: [
+      { opType: 'FusedThing', domain: 'com.example', inputs: ['x'], outputs: ['a'] },
+      { opType: 'Relu', inputs: ['a'], outputs: ['y'] },
+    ],
+    inputs: [{ name: 'x', dataType: 'STRING', shape: [1] }],
+    outputs: [{ name: 'y', dataType: 'FLOAT', shape: [1] }],
+  });
+  await rejectsWithCode(loadModel(bytes), 'ENGINE_UNSUPPORTED', ['com.example.FusedThing', 'string (input x)']);
+});
+
+test('a cycle or an undefined value is ENGINE_INVALID_MODEL', async () => {
+  const cycle = encodeModel({
+    nodes: [
+      { opType: 'Add', inputs: ['x', 'b'], outputs: ['a'] },
+      { opType: 'Relu', inputs: ['a'], outputs: ['b'] },
+    ],
+    inputs: [{ name: 'x', dataType: 'FLOAT', shape: [1] }],
+    outputs: [{ name: 'b', dataType: 'FLOAT', shape: [1] }],
+  });
+  await rejectsWithCode(loadModel(cycle), 'ENGINE_INVALID_MODEL', ['cycle']);
+  const undefinedInput = encodeModel({
+    nodes: [{ opType: 'Relu', inputs: ['nowhere'], outputs: ['y'] }],
+    inputs: [{ name: 'x', dataType: 'FLOAT', shape: [1] }],
+    outputs: [{ name: 'y', dataType: 'FLOAT', shape: [1] }],
+  });
+  await rejectsWithCode(loadModel(undefinedInput), 'ENGINE_INVALID_MODEL', ['nowhere']);
+});
+
+test('bad feeds reject with ENGINE_INVALID_ARGUMENT naming the input', async () => {
+  const session = await loadModel(addReluModel());
+  await rejectsWithCode(session.run({ x: { type: 'int32', dims: [1, 3], data: new Int32Array(3) } }),
+    'ENGINE_INVALID_ARGUMENT', ["'x'"]);
+  await rejectsWithCode(session.run({ x: floats([1, 4], [1, 2, 3, 4]) }), 'ENGINE_INVALID_ARGUMENT', ["'x'"]);
+  await rejectsWithCode(session.run({ x: floats([3], [1, 2, 3]) }), 'ENGINE_INVALID_ARGUMENT', ["'x'"]);
+  await rejectsWithCode(session.run({}), 'ENGINE_INVALID_ARGUMENT', ["'x'"]);
+  await rejectsWithCode(session.run({ x: floats([1, 3], [1, 2, 3]), extra: floats([1], [1]) }),
+    'ENGINE_INVALID_ARGUMENT', ["'extra'"]);
+  // Data that does not match its own dims or type, caught before the addon.
+  await rejectsWithCode(session.run({ x: floats([2, 3], [1, 2, 3]) }), 'ENGINE_INVALID_ARGUMENT', ["'x'"]);
+  await rejectsWithCode(session.run({ x: { type: 'float32', dims: [1, 3], data: new Float64Array(3) } }),
+    'ENGINE_INVALID_ARGUMENT', ["'x'"]);
+  await rejectsWithCode(session.run({ x: { type: 'float32', dims: [1, -3], data: new Float32Array(3) } }),
+    'ENGINE_INVALID_ARGUMENT', ["'x'"]);
+  session.release();
+});
+
+test('run after release rejects with ENGINE_RELEASED; an in-flight run still finishes', async () => {
+  const session = await loadModel(addReluModel());
+  const inFlight = session.run({ x: floats([1, 3], [0, 0, 0]) });
+  session.release();
+  await rejectsWithCode(session.run({ x: floats([1, 3], [0, 0, 0]) }), 'ENGINE_RELEASED');
+  const out = await inFlight;
+  assert.deepEqual(Array.from(out.y.data as Float32Array), [1, 0, 0.5]);
+  session.release(); // twice is harmless
+});
+
+test('50 concurrent runs each get their own correct result', async () => {
+  const session = await loadModel(addReluModel(), { intraOpThreads: 2 });
+  const runs = Array.from({ length: 50 }, (_, k) => {
+    const batch = 1 + (k % 4);
+    const values = Array.from({ length: batch * 3 }, (_, j) => k - j);
+    return session.run({ x: floats([batch, 3], values) }).then((out) => ({ k, batch, values, out }));
+  });
+  const bias = [1, -2, 0.5];
+  for (const { batch, values, out } of await Promise.all(runs)) {
+    assert.deepEqual(out.y.dims, [batch, 3]);
+    const expected = values.map((v, j) => Math.max(0, v + bias[j % 3]));
+    assert.deepEqual(Array.from(out.y.data as Float32Array), expected);
+  }
+  session.release();
+});
+
+test('devices() returns an array', () => {
+  const list = devices();
+  assert.ok(Array.isArray(list));
+  for (const d of list) {
+    assert.equal(typeof d.name, 'string');
+    assert.equal(typeof d.totalMemoryBytes, 'number');
+    assert.match(d.computeCapability, /^\d+\.\d+$/);
+  }
+});
