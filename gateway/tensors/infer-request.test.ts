@@ -1,7 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { MaasError } from '../../common/errors';
-import type { NumericArray } from './datatypes';
+import { code, list } from '../../test/support/maas-assert';
 import type { ModelMetadata } from '../repository/types';
 import { checkRequestedOutputs, decodeInferRequest, type DecodeOptions, type RawModelInfo } from './infer-request';
 import { encodeInferResponse } from './infer-response';
@@ -41,19 +40,6 @@ function bytesOf(values: Float32Array | Int32Array | BigInt64Array): Uint8Array 
   return new Uint8Array(values.buffer, values.byteOffset, values.byteLength);
 }
 
-function list(data: ArrayLike<number | bigint> | NumericArray): Array<number | bigint> {
-  return Array.from(data as ArrayLike<number | bigint>);
-}
-
-function code(fn: () => unknown): string {
-  try {
-    fn();
-  } catch (err) {
-    assert.ok(err instanceof MaasError, `expected MaasError, got ${err}`);
-    return err.code;
-  }
-  assert.fail('expected a throw');
-}
 
 test('JSON request: id, inputs, outputs, parameters', () => {
   const { request, outputEncoding } = decodeInferRequest(jsonBody({

@@ -1,22 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { MaasError } from '../../common/errors';
-import type { NumericArray } from './datatypes';
+import { code, list } from '../../test/support/maas-assert';
 import { MAX_JSON_NESTING_DEPTH, readJsonData, writeJsonData } from './json-codec';
 
-function list(data: ArrayLike<number | bigint> | NumericArray): Array<number | bigint> {
-  return Array.from(data as ArrayLike<number | bigint>);
-}
-
-function code(fn: () => unknown): string {
-  try {
-    fn();
-  } catch (err) {
-    assert.ok(err instanceof MaasError, `expected MaasError, got ${err}`);
-    return err.code;
-  }
-  assert.fail('expected a throw');
-}
 
 test('nested and flat data read the same, row-major', () => {
   const flat = readJsonData([1, 2, 3, 4, 5, 6], 'FP32', 6, 'x');

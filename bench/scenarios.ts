@@ -1,0 +1,116 @@
+// The requests each benchmark scenario sends. Every request carries one row
+// (batch 1): that is what an online caller sends, and it is what makes the
+// server's dynamic batcher matter.
+import { DEMO_MODELS, seededRandom } from '../models/demo';
+import { NOBATCH_MODEL } from './repository';
+
+export type Target = 'baseline' | 'server';
+
+export interface Scenario {
+  name: string;
+  target: Target;
+  path: string;
+  headers: Record<string, string>;
+  body: Buffer;
+  what: string; // one line for the README/table legend
+  // Throws when a response is not what the scenario promises (checked once,
+  // before the load, so a fast wrong answer cannot pass as a benchmark).
+  check(status: number, headers: Headers, body: Buffer): void;
+}
+
+const MLP = DEMO_MODELS.mlp;
+const IDENTITY = DEMO_MODELS.identity;
+const MLP_FEATURES = MLP.input.dims[1];
+const MLP_CLASSES = MLP.output.dims[1];
+const IDENTITY_WIDTH = IDENTITY.input.dims[1];
+
+// Pixel-like values in [0, 1) with 3 decimals: the JSON a real client posts.
+function inputRow(width: number, seed: number): number[] {
+  const next = seededRandom(seed);
+  return Array.from({ length: width }, () => Math.round(next() * 1000) / 1000);
+}
+
+function jsonInfer(inputName: string, row: number[]): Buffer {
+  return Buffer.from(JSON.stringify({
+    inputs: [{ name: inputName, shape: [1, row.length], datatype: 'FP32', data: row }],
+  }));
+}
+
+// KServe binary tensor extension: JSON header, then the raw little-endian blob.
+function binaryInfer(inputName: string, row: number[]): { body: Buffer; headerBytes: number } {
+  const blob = Buffer.from(new Float32Array(row).buffer);
+  const header = Buffer.from(JSON.stringify({
+    inputs: [{ name: inputName, shape: [1, row.length], datatype: 'FP32', parameters: { binary_data_size: blob.length } }],
+    parameters: { binary_data_output: true },
+  }));
+  return { body: Buffer.concat([header, blob]), headerBytes: header.length };
+}
+
+function expectOk(status: number, body: Buffer): void {
+  if (status !== 200) throw new Error(`status ${status}: ${body.subarray(0, 300).toString()}`);
+}
+
+function checkJsonOutput(outputName: string, elements: number) {
+  return (status: number, _headers: Headers, body: Buffer) => {
+    expectOk(status, body);
+    const parsed = JSON.parse(body.toString()) as { outputs?: { name: string; data?: unknown[] }[] };
+    const output = parsed.outputs?.find((o) => o.name === outputName);
+    if (!output || output.data?.length !== elements) {
+      throw new Error(`want ${elements} JSON values in '${outputName}', got ${body.subarray(0, 300).toString()}`);
+    }
+  };
+}
+
+function checkBinaryOutput(blobBytes: number) {
+  return (status: number, headers: Headers, body: Buffer) => {
+    expectOk(status, body);
+    const headerBytes = Number(headers.get('inference-header-content-length'));
+    if (!Number.isInteger(headerBytes) || body.length - headerBytes !== blobBytes) {
+      throw new Error(`want a JSON header plus a ${blobBytes}-byte blob, got ${body.length} bytes, header length ${headers.get('inference-header-content-length')}`);
+    }
+  };
+}
+
+const JSON_HEADERS = { 'content-type': 'application/json' };
+
+function mlpJson(model: string, batching: string): Scenario {
+  return {
+    name: `mlp JSON batching ${batching}`, target: 'server', path: `/v2/models/${model}/infer`,
+    headers: JSON_HEADERS, body: jsonInfer(MLP.input.name, inputRow(MLP_FEATURES, 2)),
+    what: `mlp (784→128→64→10, softmax), 1 row as JSON in and out, dynamic batching ${batching}`,
+    check: checkJsonOutput(MLP.output.name, MLP_CLASSES),
+  };
+}
+
+function mlpBinary(model: string, batching: string): Scenario {
+  const { body, headerBytes } = binaryInfer(MLP.input.name, inputRow(MLP_FEATURES, 2));
+  return {
+    name: `mlp binary batching ${batching}`, target: 'server', path: `/v2/models/${model}/infer`,
+    headers: { 'content-type': 'application/octet-stream', 'inference-header-content-length': String(headerBytes) },
+    body,
+    what: `mlp, 1 row as a raw float32 blob (binary tensor extension) in and out, dynamic batching ${batching}`,
+    check: checkBinaryOutput(MLP_CLASSES * 4),
+  };
+}
+
+export function buildScenarios(): Scenario[] {
+  const identityBody = jsonInfer(IDENTITY.input.name, inputRow(IDENTITY_WIDTH, 1));
+  return [
+    {
+      name: 'uWS hello (baseline)', target: 'baseline', path: '/v2/models/identity/infer',
+      headers: JSON_HEADERS, body: identityBody,
+      what: 'bare uWebSockets.js: read the POST body, answer a fixed small JSON; the ceiling for this HTTP stack',
+      check: (status, _headers, body) => expectOk(status, body),
+    },
+    {
+      name: 'identity JSON', target: 'server', path: `/v2/models/${IDENTITY.name}/infer`,
+      headers: JSON_HEADERS, body: identityBody,
+      what: 'identity [1,16] FP32 as JSON, no batching: the gateway\'s own per-request cost (parse, route, engine call, encode)',
+      check: checkJsonOutput(IDENTITY.output.name, IDENTITY_WIDTH),
+    },
+    mlpJson(MLP.name, 'on'),
+    mlpJson(NOBATCH_MODEL, 'off'),
+    mlpBinary(MLP.name, 'on'),
+    mlpBinary(NOBATCH_MODEL, 'off'),
+  ];
+}
