@@ -27,7 +27,8 @@ export const ERRORS = {
   MODEL_NOT_READY: { httpStatus: 400, grpcStatus: 14, description: 'the model failed to load or is not loaded' },
   // scheduling (gateway/batching)
   QUEUE_FULL: { httpStatus: 503, grpcStatus: 14, description: 'the model queue holds max_queue_size requests' },
-  QUEUE_TIMEOUT: { httpStatus: 400, grpcStatus: 4, description: 'the request waited longer than its timeout in the queue' },
+  // Triton rejects a queue timeout as UNAVAILABLE ("Request timeout expired").
+  QUEUE_TIMEOUT: { httpStatus: 503, grpcStatus: 14, description: 'the request waited longer than its timeout in the queue' },
   CANCELLED: { httpStatus: 400, grpcStatus: 1, description: 'the request was cancelled before it ran' },
   SHUTTING_DOWN: { httpStatus: 503, grpcStatus: 14, description: 'the server is shutting down' },
   // engine (native)

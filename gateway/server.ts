@@ -45,7 +45,12 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     logger: logger.child({ component: 'models' }),
     intraOpThreads: options.intraOpThreads,
   });
-  await models.loadAll();
+  try {
+    await models.loadAll();
+  } catch (err) {
+    await models.close(0); // free the sessions of the models loaded before the failure
+    throw err;
+  }
   const host = options.host ?? '0.0.0.0';
   const deadlineMs = options.shutdownDeadlineMs ?? 10_000;
   let http;
@@ -58,6 +63,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
         maxBodyBytes: options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES,
         serverName: 'maas',
         serverVersion: packageVersion(),
+        closeDeadlineMs: deadlineMs,
       },
       host,
       options.httpPort ?? 8000,
@@ -73,9 +79,13 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     models,
     metrics,
     // Stop accepting, let in-flight requests finish, then free the engine.
+    // HTTP drains first: a request it accepted before close (even one still
+    // sending its body) must still find its batcher open.
     close() {
       closing ??= (async () => {
-        await Promise.all([http.close(), models.close(deadlineMs)]);
+        const startedMs = Date.now();
+        await http.close();
+        await models.close(Math.max(0, deadlineMs - (Date.now() - startedMs)));
       })();
       return closing;
     },

@@ -2,10 +2,11 @@
 // HTTP front end) serving the demo models. No fakes.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import http from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DEMO_MODELS, seededRandom, writeDemoRepository } from '../models/demo';
+import { DEMO_MODELS, buildIdentityModel, seededRandom, writeDemoRepository } from '../models/demo';
 import { startServer } from '../gateway/server';
 
 const MAX_BODY_BYTES = 1024 * 1024; // small, so the 413 test stays cheap
@@ -260,4 +261,133 @@ test('repository index and metrics', async () => {
   const metrics = await fetch(`${base}/metrics`);
   assert.equal(metrics.status, 200);
   assert.match(await metrics.text(), /nv_inference/);
+});
+
+// --- scheduling end to end: config → batcher → HTTP status -----------------
+// A second server whose identity models have long queue delays, so queueing
+// is visible from the outside. Its last test closes it.
+
+let schedServer: Awaited<ReturnType<typeof startServer>>;
+let schedRepo: string;
+let schedBase: string;
+const SCHED_DELAY_US = 400_000;
+
+before(async () => {
+  schedRepo = await mkdtemp(join(tmpdir(), 'maas-http-sched-'));
+  const models: Record<string, unknown> = {
+    qfull: { max_batch_size: 4, dynamic_batching: { max_queue_delay_microseconds: SCHED_DELAY_US, default_queue_policy: { max_queue_size: 1 } } },
+    prio: { max_batch_size: 4, dynamic_batching: { max_queue_delay_microseconds: SCHED_DELAY_US, priority_levels: 2 } },
+    slow: { max_batch_size: 4, dynamic_batching: { max_queue_delay_microseconds: SCHED_DELAY_US } },
+  };
+  for (const [name, config] of Object.entries(models)) {
+    await mkdir(join(schedRepo, name, '1'), { recursive: true });
+    await writeFile(join(schedRepo, name, 'config.json'), JSON.stringify(config));
+    await writeFile(join(schedRepo, name, '1', 'model.onnx'), buildIdentityModel());
+  }
+  schedServer = await startServer({ modelRepository: schedRepo, httpPort: 0, host: '127.0.0.1', logLevel: 'silent', shutdownDeadlineMs: 5000 });
+  schedBase = `http://127.0.0.1:${schedServer.httpPort}`;
+});
+
+after(async () => {
+  await schedServer?.close();
+  if (schedRepo) await rm(schedRepo, { recursive: true, force: true });
+});
+
+function identityBody(batch: number, parameters?: Record<string, unknown>): string {
+  return JSON.stringify({ parameters, inputs: [{ name: IDENTITY.input.name, shape: [batch, 16], datatype: 'FP32', data: new Array(16 * batch).fill(1) }] });
+}
+
+function schedInfer(model: string, batch: number, parameters?: Record<string, unknown>): Promise<Response> {
+  return fetch(`${schedBase}/v2/models/${model}/infer`, { method: 'POST', body: identityBody(batch, parameters) });
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+test('max_queue_size: a full queue answers 503 QUEUE_FULL at once, the queued request 200; failures are REJECTED', async () => {
+  const responses = await Promise.all(Array.from({ length: 4 }, () => schedInfer('qfull', 1)));
+  const statuses = responses.map((r) => r.status).sort();
+  assert.deepEqual(statuses, [200, 503, 503, 503]);
+  for (const res of responses) {
+    if (res.status === 503) await assertError(res, 503, 'QUEUE_FULL');
+    else assert.deepEqual((await json(res)).outputs[0].data, new Array(16).fill(1));
+  }
+  const text = await (await fetch(`${schedBase}/metrics`)).text();
+  assert.match(text, /nv_inference_request_failure\{model="qfull",version="1",reason="REJECTED"\} 3\n/);
+  assert.match(text, /nv_inference_request_success\{model="qfull",version="1"\} 1\n/);
+});
+
+test('the HTTP priority parameter reaches the batcher: a priority-1 request overtakes queued priority-2 ones', async () => {
+  const startedMs = Date.now();
+  const done = (res: Promise<Response>) => res.then(async (r) => ({ status: r.status, doneMs: Date.now() - startedMs, body: await r.text() }));
+  const low: ReturnType<typeof done>[] = [];
+  for (let i = 0; i < 3; i++) {
+    low.push(done(schedInfer('prio', 1, { priority: 2 })));
+    await sleep(30);
+  }
+  // Batch 2 at priority 1 goes first: 2 + 1 + 1 fills max_batch_size 4 now.
+  // Ignoring the priority, 1 + 1 + 1 + 2 > 4 would send the lows and keep it waiting.
+  const high = await done(schedInfer('prio', 2, { priority: 1 }));
+  const lows = await Promise.all(low);
+  for (const r of [high, ...lows]) assert.equal(r.status, 200, r.body);
+  const lastLowMs = Math.max(...lows.map((r) => r.doneMs));
+  assert.ok(high.doneMs < lastLowMs, `high done at ${high.doneMs} ms, last low at ${lastLowMs} ms`);
+});
+
+test('the HTTP timeout parameter reaches the batcher: a queued request past its timeout is rejected', async () => {
+  const startedMs = Date.now();
+  await assertError(await schedInfer('slow', 1, { timeout: 20_000 }), 503, 'QUEUE_TIMEOUT');
+  assert.ok(Date.now() - startedMs < SCHED_DELAY_US / 1000, 'rejected before the queue delay ran out');
+  const text = await (await fetch(`${schedBase}/metrics`)).text();
+  assert.match(text, /nv_inference_request_failure\{model="slow",version="1",reason="REJECTED"\} 1\n/);
+});
+
+// Raw node:http so one request can stay mid-body and another can reuse an
+// idle keep-alive connection while the server closes.
+function rawRequest(agent: http.Agent, method: string, path: string, body?: string): Promise<{ status: number; text: string }> {
+  return new Promise((resolve, reject) => {
+    const req = http.request(`${schedBase}${path}`, { method, agent }, (res) => {
+      let text = '';
+      res.setEncoding('utf8');
+      res.on('data', (chunk) => { text += chunk; });
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, text }));
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+test('graceful close: an accepted request (still sending its body) finishes; new requests get 503, health 400', async () => {
+  const idle = new http.Agent({ keepAlive: true, maxSockets: 1 });
+  try {
+    assert.equal((await rawRequest(idle, 'GET', '/v2/health/ready')).status, 200); // leaves an idle connection
+    const body = identityBody(1);
+    const slowUpload = new Promise<{ status: number; text: string }>((resolve, reject) => {
+      const req = http.request(`${schedBase}/v2/models/slow/infer`, {
+        method: 'POST', headers: { 'Content-Length': String(Buffer.byteLength(body)) }, agent: false,
+      }, (res) => {
+        let text = '';
+        res.setEncoding('utf8');
+        res.on('data', (chunk) => { text += chunk; });
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, text }));
+      });
+      req.on('error', reject);
+      req.write(body.slice(0, 10));
+      void sleep(400).then(() => req.end(body.slice(10)));
+    });
+    await sleep(150); // the server has the headers: the request is in flight
+    const closed = schedServer.close();
+    const ready = await rawRequest(idle, 'GET', '/v2/health/ready');
+    assert.deepEqual(ready, { status: 400, text: '' });
+    const refused = await rawRequest(idle, 'POST', '/v2/models/slow/infer', body);
+    assert.equal(refused.status, 503);
+    assert.equal(JSON.parse(refused.text).code, 'SHUTTING_DOWN');
+    const finished = await slowUpload;
+    assert.equal(finished.status, 200, finished.text);
+    assert.deepEqual(JSON.parse(finished.text).outputs[0].data, new Array(16).fill(1));
+    await closed;
+  } finally {
+    idle.destroy();
+  }
 });

@@ -143,3 +143,50 @@ test('bad requests fail with codes and count as failures', async () => {
   assert.ok(stats.inference_stats.fail.count >= 2);
   assert.throws(() => manager.statistics('nosuch'), { code: 'MODEL_NOT_FOUND' });
 });
+
+test('failed loads leave no sessions behind, a bad version_policy stops only its model, close frees the rest', async () => {
+  const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'maas-leak-'));
+  const failOnSecondInstance = addModelBytes(7);
+  let liveSessions = 0;
+  let flakyLoads = 0;
+  // The real engine, counting sessions that are alive (loaded, not released).
+  const countingLoad: typeof loadModel = async (bytes, options) => {
+    if (Buffer.compare(Buffer.from(bytes), Buffer.from(failOnSecondInstance)) === 0 && ++flakyLoads === 2) {
+      throw Object.assign(new Error('simulated load failure'), { code: 'ENGINE_OUT_OF_MEMORY' });
+    }
+    const session = await loadModel(bytes, options);
+    liveSessions += 1;
+    const release = session.release.bind(session);
+    let released = false;
+    session.release = () => {
+      if (!released) { released = true; liveSessions -= 1; }
+      release();
+    };
+    return session;
+  };
+  const write = async (name: string, config: unknown, bytes: Uint8Array) => {
+    await fs.mkdir(path.join(dir, name, '1'), { recursive: true });
+    await fs.writeFile(path.join(dir, name, 'config.json'), JSON.stringify(config));
+    await fs.writeFile(path.join(dir, name, '1', 'model.onnx'), bytes);
+  };
+  await write('a_good', { max_batch_size: 4, instance_group: [{ count: 2 }] }, addModelBytes(1));
+  await write('b_badpolicy', { max_batch_size: 4, version_policy: { specific: { versions: 'x' } } }, addModelBytes(2));
+  await write('c_flaky', { max_batch_size: 4, instance_group: [{ count: 2 }] }, failOnSecondInstance);
+  const m = new ModelManager({ repositoryDir: dir, loadModel: countingLoad, metrics: new InferenceMetrics(), logger: createLogger('silent') });
+  try {
+    await m.loadAll();
+    const byName = new Map(m.index(false).map((e) => [e.name, e]));
+    assert.equal(byName.get('a_good')?.state, 'READY');
+    assert.equal(byName.get('b_badpolicy')?.state, 'UNAVAILABLE');
+    assert.match(byName.get('b_badpolicy')!.reason, /version_policy/);
+    assert.equal(byName.get('c_flaky')?.state, 'UNAVAILABLE');
+    assert.match(byName.get('c_flaky')!.reason, /simulated load failure/);
+    assert.equal(liveSessions, 2, 'only a_good\'s two instances stay loaded');
+    assert.deepEqual([...(await m.infer(request('a_good', [0, 1, 2, 3]))).outputs[0].data as Float32Array], [1, 2, 3, 4]);
+  } finally {
+    await m.close(1000);
+    await fs.rm(dir, { recursive: true, force: true });
+  }
+  assert.equal(liveSessions, 0, 'close releases every session');
+  assert.equal(m.isModelReady('a_good'), false);
+});

@@ -265,7 +265,7 @@ export class DynamicBatcher<TReq, TRes> {
       this.queue.remove(entry);
       this.settle(entry, () =>
         entry.reject(
-          new MaasError('QUEUE_TIMEOUT', `request timeout expired after ${nowUs - entry.enqueuedAtUs} us in the queue`),
+          new MaasError('QUEUE_TIMEOUT', `Request timeout expired after ${nowUs - entry.enqueuedAtUs} us in the queue`),
         ),
       );
     }

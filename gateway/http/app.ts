@@ -72,11 +72,17 @@ export function startHttpServer(deps: HttpDeps, host: string, port: number): Pro
       requestId: pickRequestId(req.getHeader('x-request-id')),
       startedMs: performance.now(),
     };
+    const match = matchRoute(req.getMethod(), req.getUrl());
     if (closing) {
-      sendError(ctx, new MaasError('SHUTTING_DOWN', 'the server is shutting down'));
+      // Health is answered by status code alone: a shutting-down server is
+      // neither live nor ready (Triton: 400, empty body; PROTOCOL.md 1.2).
+      if (match.kind === 'route' && (match.route === 'health_live' || match.route === 'health_ready')) {
+        responder.send(400, [['x-request-id', ctx.requestId]]);
+      } else {
+        sendError(ctx, new MaasError('SHUTTING_DOWN', 'the server is shutting down'));
+      }
       return;
     }
-    const match = matchRoute(req.getMethod(), req.getUrl());
     if (match.kind === 'not_found') {
       sendError(ctx, new MaasError('NOT_FOUND', 'Not Found'));
       return;

@@ -92,6 +92,28 @@ function parseInstanceGroups(modelName: string, raw: unknown): InstanceGroupConf
   });
 }
 
+// Exactly one of latest / all / specific, as Triton's ModelVersionPolicy oneof.
+function parseVersionPolicy(modelName: string, raw: unknown): NonNullable<ModelConfig['version_policy']> {
+  if (!isObject(raw)) fail(modelName, 'version_policy must be an object');
+  const kinds = Object.keys(raw);
+  if (kinds.length === 0) return { latest: { num_versions: 1 } }; // oneof unset: Triton's default
+  if (kinds.length !== 1 || !['latest', 'all', 'specific'].includes(kinds[0])) {
+    fail(modelName, 'version_policy must hold exactly one of latest, all or specific');
+  }
+  const body = raw[kinds[0]];
+  if (!isObject(body)) fail(modelName, `version_policy.${kinds[0]} must be an object`);
+  if (kinds[0] === 'latest') {
+    const n = nonNegativeInt(modelName, 'version_policy.latest.num_versions', body.num_versions, 1);
+    if (n < 1) fail(modelName, 'version_policy.latest.num_versions must be at least 1');
+    return { latest: { num_versions: n } };
+  }
+  if (kinds[0] === 'specific') {
+    if (!Array.isArray(body.versions)) fail(modelName, 'version_policy.specific.versions must be an array of integers');
+    return { specific: { versions: intList(modelName, 'version_policy.specific.versions', body.versions) } };
+  }
+  return { all: {} };
+}
+
 // Validates the parts of config.json we act on; unknown fields are kept.
 export function parseModelConfig(modelName: string, raw: unknown): ModelConfig {
   if (raw === undefined) raw = {};
@@ -114,6 +136,7 @@ export function parseModelConfig(modelName: string, raw: unknown): ModelConfig {
     output: [],
     instance_group: parseInstanceGroups(modelName, raw.instance_group),
   };
+  if (raw.version_policy !== undefined) config.version_policy = parseVersionPolicy(modelName, raw.version_policy);
   if (dynamicBatching) config.dynamic_batching = dynamicBatching;
   else delete config.dynamic_batching;
   return config;

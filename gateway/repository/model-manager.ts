@@ -83,7 +83,14 @@ export class ModelManager implements ModelService {
   async loadAll(): Promise<void> {
     const dirs = await scanRepository(this.options.repositoryDir);
     for (const dir of dirs) {
-      const entry = await this.loadModelDirectory(dir);
+      let entry: ModelEntry;
+      try {
+        entry = await this.loadModelDirectory(dir);
+      } catch (err) {
+        // One model's surprise must not stop the others (nor leak their sessions).
+        entry = { name: dir.name, reason: toMaasError(err).message, versions: new Map() };
+        this.options.logger.error({ model: dir.name, reason: entry.reason }, 'model failed to load');
+      }
       this.models.set(entry.name, entry);
     }
   }
