@@ -2,6 +2,7 @@
 // through the backend → hand back outputs that own their memory.
 #include "maas/engine.h"
 
+#include <algorithm>
 #include <cstring>
 #include <new>
 #include <thread>
@@ -116,15 +117,16 @@ class RunState {
 };
 
 Status CheckKernelOutput(const Node& node, size_t index, const Tensor& result, const ValueInfo& inferred) {
-  std::string where = "node '" + node.name + "' (" + node.op_type + ") output " + std::to_string(index) + ": ";
-  if (result.dtype == DType::kUndefined) return Internal(where + "the kernel produced nothing");
+  // Built only on failure: this runs for every output of every node of every run.
+  auto where = [&] { return "node '" + node.name + "' (" + node.op_type + ") output " + std::to_string(index) + ": "; };
+  if (result.dtype == DType::kUndefined) return Internal(where() + "the kernel produced nothing");
   if (inferred.dtype != DType::kUndefined && inferred.dtype != result.dtype)
-    return Internal(where + "dtype " + DTypeName(result.dtype) + " differs from the inferred " +
+    return Internal(where() + "dtype " + DTypeName(result.dtype) + " differs from the inferred " +
                     DTypeName(inferred.dtype));
-  if (NumElements(result.shape) < 0) return Internal(where + "shape " + ShapeToString(result.shape) + " is not concrete");
+  if (NumElements(result.shape) < 0) return Internal(where() + "shape " + ShapeToString(result.shape) + " is not concrete");
   size_t need_bytes = result.size_bytes();
   if (need_bytes > 0 && (!result.buffer || result.buffer->size_bytes() < need_bytes))
-    return Status(StatusCode::kOutOfMemory, where + "no memory for " + std::to_string(need_bytes) + " bytes");
+    return Status(StatusCode::kOutOfMemory, where() + "no memory for " + std::to_string(need_bytes) + " bytes");
   return Status::Ok();
 }
 
@@ -161,15 +163,21 @@ Status CopyTensor(const Tensor& source, Tensor* copy) {
 // constant (the model's own weights) or of another output is copied.
 Status CollectOutputs(const Session::Impl& impl, const std::vector<NamedTensor>& feeds, const RunState& state,
                       std::vector<NamedTensor>* outputs) {
-  std::unordered_set<const HostBuffer*> taken = impl.constant_buffers;
+  // Feeds and outputs are few: a vector scan, not a copy of the constants' set per run.
+  std::vector<const HostBuffer*> taken;
+  taken.reserve(feeds.size() + impl.graph.output_ids.size());
   for (const NamedTensor& feed : feeds)
-    if (feed.tensor.buffer) taken.insert(feed.tensor.buffer.get());
+    if (feed.tensor.buffer) taken.push_back(feed.tensor.buffer.get());
+  auto is_taken = [&](const HostBuffer* buffer) {
+    return impl.constant_buffers.count(buffer) != 0 || std::find(taken.begin(), taken.end(), buffer) != taken.end();
+  };
   outputs->clear();
+  outputs->reserve(impl.graph.output_ids.size());
   for (size_t i = 0; i < impl.graph.output_ids.size(); ++i) {
     const Tensor& result = *state.Get(impl.graph.output_ids[i]);
     NamedTensor named{impl.outputs[i].name, result};
-    if (!result.buffer || taken.count(result.buffer.get())) MAAS_RETURN_IF_ERROR(CopyTensor(result, &named.tensor));
-    taken.insert(named.tensor.buffer.get());
+    if (!result.buffer || is_taken(result.buffer.get())) MAAS_RETURN_IF_ERROR(CopyTensor(result, &named.tensor));
+    taken.push_back(named.tensor.buffer.get());
     outputs->push_back(std::move(named));
   }
   return Status::Ok();

@@ -1,5 +1,6 @@
 #include "maas/tensor.h"
 
+#include <cstdint>
 #include <cstdlib>
 #include <new>
 
@@ -52,10 +53,17 @@ DType DTypeFromName(const std::string& name) {
 }
 
 int64_t NumElements(const Shape& shape) {
-  int64_t n = 1;
+  bool has_zero = false;
   for (int64_t d : shape) {
     if (d < 0) return -1;
-    n *= d;
+    has_zero |= d == 0;
+  }
+  if (has_zero) return 0;  // even when the other dims alone would overflow
+  int64_t n = 1;
+  for (int64_t d : shape) {
+    // A product past int64 would wrap to a small count and let a tensor claim
+    // more elements than its buffer holds; treat it as not concrete.
+    if (__builtin_mul_overflow(n, d, &n)) return -1;
   }
   return n;
 }
@@ -71,6 +79,7 @@ std::string ShapeToString(const Shape& shape) {
 
 std::shared_ptr<HostBuffer> HostBuffer::Allocate(size_t size_bytes) {
   constexpr size_t kAlign = 64;
+  if (size_bytes > SIZE_MAX - kAlign) return nullptr;  // the rounding below would wrap
   // aligned_alloc wants a size that is a multiple of the alignment; never 0.
   size_t rounded = ((size_bytes + kAlign - 1) / kAlign) * kAlign;
   if (rounded == 0) rounded = kAlign;
@@ -93,7 +102,10 @@ Tensor MakeTensor(DType dtype, const Shape& shape) {
   t.shape = shape;
   int64_t n = NumElements(shape);
   if (n < 0) return t;
-  t.buffer = HostBuffer::Allocate(static_cast<size_t>(n) * DTypeSizeBytes(dtype));
+  const size_t element_bytes = DTypeSizeBytes(dtype);
+  // n * element_bytes must not wrap into a small allocation.
+  if (element_bytes != 0 && static_cast<uint64_t>(n) > SIZE_MAX / element_bytes) return t;
+  t.buffer = HostBuffer::Allocate(static_cast<size_t>(n) * element_bytes);
   return t;
 }
 

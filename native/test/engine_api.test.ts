@@ -197,6 +197,46 @@ test('50 concurrent runs each get their own correct result', async () => {
   session.release();
 });
 
+// (2^62 + 1) * 4 wraps to 4 in 64 bits: a shape that claims 2^64 + 4
+// elements over a 4-element buffer. Transpose would then walk 2^62 columns.
+const WRAPPING_SHAPE = new BigInt64Array([(1n << 62n) + 1n, 4n]);
+
+test('a Reshape whose dims product overflows is refused at load, not run off the buffer', async () => {
+  const bytes = encodeModel({
+    nodes: [
+      { opType: 'Reshape', inputs: ['x', 'shape'], outputs: ['r'] },
+      { opType: 'Transpose', inputs: ['r'], outputs: ['y'] },
+    ],
+    inputs: [{ name: 'x', dataType: 'FLOAT', shape: [4] }],
+    outputs: [{ name: 'y', dataType: 'FLOAT', shape: [null, null] }],
+    initializers: [{ name: 'shape', dataType: 'INT64', dims: [2], values: WRAPPING_SHAPE }],
+  });
+  await rejectsWithCode(loadModel(bytes), 'ENGINE_INVALID_MODEL', ['Reshape']);
+});
+
+test('a Reshape shape fed at run time whose product overflows rejects the run', async () => {
+  const session = await loadModel(encodeModel({
+    nodes: [
+      { opType: 'Reshape', inputs: ['x', 'shape'], outputs: ['r'] },
+      { opType: 'Transpose', inputs: ['r'], outputs: ['y'] },
+    ],
+    inputs: [
+      { name: 'x', dataType: 'FLOAT', shape: [4] },
+      { name: 'shape', dataType: 'INT64', shape: [2] },
+    ],
+    outputs: [{ name: 'y', dataType: 'FLOAT', shape: [null, null] }],
+  }));
+  await rejectsWithCode(session.run({
+    x: floats([4], [1, 2, 3, 4]), shape: { type: 'int64', dims: [2], data: WRAPPING_SHAPE },
+  }), 'ENGINE_INVALID_ARGUMENT', ['Reshape']);
+  // The same graph still works for a sane shape.
+  const out = await session.run({
+    x: floats([4], [1, 2, 3, 4]), shape: { type: 'int64', dims: [2], data: new BigInt64Array([2n, 2n]) },
+  });
+  assert.deepEqual(Array.from(out.y.data as Float32Array), [1, 3, 2, 4]);
+  session.release();
+});
+
 test('devices() returns an array', () => {
   const list = devices();
   assert.ok(Array.isArray(list));

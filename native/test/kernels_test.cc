@@ -587,6 +587,25 @@ TEST(Reshape, ZeroCopiesAndMinusOneInfers) {
   EXPECT_EQ(RunOp("Reshape", {&x, &two}).status.code(), StatusCode::kInvalidArgument);
 }
 
+TEST(Tensor, ElementAndByteCountsNeverWrap) {
+  const int64_t big = int64_t{1} << 62;
+  EXPECT_EQ(NumElements({big + 1, 4}), -1);  // would wrap to 4
+  EXPECT_EQ(NumElements({big, big, 0}), 0);  // a zero dim wins
+  EXPECT_EQ(NumElements({big, 1}), big);
+  // 2^61 int64 elements are 2^64 bytes: must not become a 0-byte allocation.
+  EXPECT_EQ(MakeTensor(DType::kInt64, {int64_t{1} << 61}).buffer, nullptr);
+  EXPECT_EQ(HostBuffer::Allocate(SIZE_MAX - 10), nullptr);
+}
+
+TEST(Reshape, RejectsShapesWhoseProductOverflows) {
+  Tensor x = F32({4}, Iota(4));
+  // (2^62 + 1) * 4 wraps to 4 = the input's count.
+  Tensor wrap = I64({2}, {(int64_t{1} << 62) + 1, 4});
+  EXPECT_EQ(RunOp("Reshape", {&x, &wrap}).status.code(), StatusCode::kInvalidArgument);
+  Tensor wrap_infer = I64({3}, {(int64_t{1} << 62) + 1, 4, -1});
+  EXPECT_EQ(RunOp("Reshape", {&x, &wrap_infer}).status.code(), StatusCode::kInvalidArgument);
+}
+
 TEST(Reshape, AllowZeroAndOldOpset) {
   Tensor empty = F32({0, 3}, {}), shape = I64({2}, {3, 0});
   Attributes allow;

@@ -39,7 +39,8 @@ DType DTypeFromName(const std::string& name);
 using Shape = std::vector<int64_t>;
 constexpr int64_t kUnknownDim = -1;
 
-// Product of the dims; -1 if any dim is unknown. The product of [] is 1.
+// Product of the dims; -1 if any dim is unknown or the product overflows
+// int64 (0 if any dim is 0). The product of [] is 1.
 int64_t NumElements(const Shape& shape);
 std::string ShapeToString(const Shape& shape);
 

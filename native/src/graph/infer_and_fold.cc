@@ -50,6 +50,10 @@ Status Fold(Graph* graph, const Node& node, const OpKernel& kernel) {
     Tensor& result = results[i];
     if (result.dtype == DType::kUndefined || (!result.buffer && result.num_elements() != 0))
       return Internal(Where(node) + "the kernel produced no output " + std::to_string(i));
+    // As at run time (CheckKernelOutput): later folds trust shape and buffer to agree.
+    if (result.num_elements() < 0 || (result.size_bytes() > 0 && result.buffer->size_bytes() < result.size_bytes()))
+      return Internal(Where(node) + "output " + std::to_string(i) + " " + ShapeToString(result.shape) +
+                      " does not fit its buffer");
     Value& value = graph->values[out];
     value.is_constant = true;
     value.info.dtype = result.dtype;

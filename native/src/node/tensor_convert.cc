@@ -78,9 +78,10 @@ Napi::ArrayBuffer WrapBuffer(Napi::Env env, const Tensor& tensor) {
 
 bool BorrowJsTensor(const Napi::Value& value, const std::string& name, Tensor* tensor, Napi::Object* data_object,
                     std::string* error) {
-  const std::string where = "input '" + name + "': ";
+  // Built only on failure: this runs for every feed of every run.
+  auto where = [&] { return "input '" + name + "': "; };
   if (!value.IsObject()) {
-    *error = where + "a tensor must be an object {type, dims, data}";
+    *error = where() + "a tensor must be an object {type, dims, data}";
     return false;
   }
   Napi::Object object = value.As<Napi::Object>();
@@ -88,17 +89,17 @@ bool BorrowJsTensor(const Napi::Value& value, const std::string& name, Tensor* t
   DType dtype = type_value.IsString() ? DTypeFromName(type_value.As<Napi::String>().Utf8Value()) : DType::kUndefined;
   napi_typedarray_type expected_array;
   if (!JsArrayTypeOf(dtype, &expected_array)) {
-    *error = where + "unknown tensor type";
+    *error = where() + "unknown tensor type";
     return false;
   }
   Shape shape;
   if (!ReadDims(object.Get("dims"), &shape, error)) {
-    *error = where + *error;
+    *error = where() + *error;
     return false;
   }
   Napi::Value data = object.Get("data");
   if (!data.IsTypedArray()) {
-    *error = where + "data must be a TypedArray";
+    *error = where() + "data must be a TypedArray";
     return false;
   }
   napi_typedarray_type array_type;
@@ -108,15 +109,15 @@ bool BorrowJsTensor(const Napi::Value& value, const std::string& name, Tensor* t
   size_t byte_offset = 0;
   if (napi_get_typedarray_info(value.Env(), data, &array_type, &length, &bytes, &array_buffer, &byte_offset) !=
       napi_ok) {
-    *error = where + "cannot read the data";
+    *error = where() + "cannot read the data";
     return false;
   }
   if (array_type != expected_array) {
-    *error = where + "data is not the TypedArray for type " + DTypeName(dtype);
+    *error = where() + "data is not the TypedArray for type " + DTypeName(dtype);
     return false;
   }
   if (static_cast<int64_t>(length) != NumElements(shape)) {
-    *error = where + "data has " + std::to_string(length) + " elements, dims " + ShapeToString(shape) + " need " +
+    *error = where() + "data has " + std::to_string(length) + " elements, dims " + ShapeToString(shape) + " need " +
              std::to_string(NumElements(shape));
     return false;
   }
@@ -124,7 +125,7 @@ bool BorrowJsTensor(const Napi::Value& value, const std::string& name, Tensor* t
   tensor->shape = std::move(shape);
   tensor->buffer = HostBuffer::Borrow(bytes, length * DTypeSizeBytes(dtype));
   if (!tensor->buffer) {
-    *error = where + "out of memory";
+    *error = where() + "out of memory";
     return false;
   }
   *data_object = data.As<Napi::Object>();

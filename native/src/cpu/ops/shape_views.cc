@@ -1,5 +1,6 @@
 // Identity, Reshape, Flatten: ops that only relabel the shape. The output
 // shares the input's buffer (a view), so they cost no copy; any dtype works.
+#include <algorithm>
 #include <string>
 
 #include "cpu/kernel.h"
@@ -71,7 +72,8 @@ Status ResolveReshape(const Shape& in, const std::vector<int64_t>& spec, bool al
     for (size_t i = 0; i < out->size(); ++i) {
       if (static_cast<int64_t>(i) == infer_at) continue;
       if ((*out)[i] < 0) unknown = true;
-      else known *= (*out)[i];
+      else if (__builtin_mul_overflow(known, (*out)[i], &known))
+        return InvalidModel(op + ": shape " + ShapeToString(*out) + " has too many elements");
     }
     if (unknown) {
       (*out)[infer_at] = kUnknownDim;
@@ -84,6 +86,9 @@ Status ResolveReshape(const Shape& in, const std::vector<int64_t>& spec, bool al
     return Status::Ok();
   }
   const int64_t out_count = NumElements(*out);
+  // Every dim known yet no count: the product overflowed.
+  if (out_count < 0 && std::find(out->begin(), out->end(), kUnknownDim) == out->end())
+    return InvalidModel(op + ": shape " + ShapeToString(*out) + " has too many elements");
   if (in_count >= 0 && out_count >= 0 && in_count != out_count)
     return InvalidModel(op + ": cannot reshape " + ShapeToString(in) + " (" + std::to_string(in_count) +
                         " elements) to " + ShapeToString(*out));
