@@ -2,7 +2,7 @@
 // (batch 1): that is what an online caller sends, and it is what makes the
 // server's dynamic batcher matter.
 import { DEMO_MODELS, seededRandom } from '../models/demo';
-import { NOBATCH_MODEL } from './repository';
+import { IDENTITY_BATCHED_MODEL, NOBATCH_MODEL } from './repository';
 
 export type Target = 'baseline' | 'server';
 
@@ -106,6 +106,12 @@ export function buildScenarios(): Scenario[] {
       name: 'identity JSON', target: 'server', path: `/v2/models/${IDENTITY.name}/infer`,
       headers: JSON_HEADERS, body: identityBody,
       what: 'identity [1,16] FP32 as JSON, no batching: the gateway\'s own per-request cost (parse, route, engine call, encode)',
+      check: checkJsonOutput(IDENTITY.output.name, IDENTITY_WIDTH),
+    },
+    {
+      name: 'identity JSON batching on', target: 'server', path: `/v2/models/${IDENTITY_BATCHED_MODEL}/infer`,
+      headers: JSON_HEADERS, body: identityBody,
+      what: 'the same, with dynamic batching at no delay: requests that arrive during one engine run form the next batch',
       check: checkJsonOutput(IDENTITY.output.name, IDENTITY_WIDTH),
     },
     mlpJson(MLP.name, 'on'),

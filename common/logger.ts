@@ -6,5 +6,9 @@ export type Logger = pino.Logger;
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
 
 export function createLogger(level: LogLevel = 'info', name = 'maas'): Logger {
-  return pino({ name, level, base: { pid: process.pid } });
+  // Asynchronous stdout: the per-request access line must not cost a blocking
+  // write on the event loop. Lines are not held back (no minimum length), and
+  // pino flushes what is pending when the process exits.
+  const destination = pino.destination({ dest: 1, sync: false });
+  return pino({ name, level, base: { pid: process.pid } }, destination);
 }

@@ -12,6 +12,28 @@ const LATENCY_BUCKETS_SECONDS = [
 ];
 const BATCH_SIZE_BUCKETS = [1, 2, 4, 8, 16, 32, 64, 128, 256];
 
+type CounterChild = ReturnType<Counter<'model' | 'version'>['labels']>;
+type GaugeChild = ReturnType<Gauge<'model' | 'version'>['labels']>;
+type HistogramChild = ReturnType<Histogram<'model' | 'version'>['labels']>;
+
+export interface VersionMetrics {
+  requestSuccess: CounterChild;
+  requestFailure: (reason: FailureReason) => void;
+  inferenceCount: CounterChild;
+  execCount: CounterChild;
+  pendingRequests: GaugeChild;
+  requestDurationUs: CounterChild;
+  queueDurationUs: CounterChild;
+  computeInputDurationUs: CounterChild;
+  computeInferDurationUs: CounterChild;
+  computeOutputDurationUs: CounterChild;
+  modelLoadDurationSecs: GaugeChild;
+  requestSeconds: HistogramChild;
+  queueSeconds: HistogramChild;
+  computeSeconds: HistogramChild;
+  batchSize: HistogramChild;
+}
+
 export class InferenceMetrics {
   readonly registry = new Registry();
   private readonly labels = ['model', 'version'] as const;
@@ -44,6 +66,29 @@ export class InferenceMetrics {
 
   constructor(options: { processMetrics?: boolean } = {}) {
     if (options.processMetrics) collectDefaultMetrics({ register: this.registry, prefix: 'maas_' });
+  }
+
+  // Metrics bound to one model version's labels, looked up once at load so
+  // the per-request path does no label hashing.
+  forVersion(model: string, version: string): VersionMetrics {
+    const labels = { model, version };
+    return {
+      requestSuccess: this.requestSuccess.labels(labels),
+      requestFailure: (reason) => this.requestFailure.inc({ ...labels, reason }),
+      inferenceCount: this.inferenceCount.labels(labels),
+      execCount: this.execCount.labels(labels),
+      pendingRequests: this.pendingRequests.labels(labels),
+      requestDurationUs: this.requestDurationUs.labels(labels),
+      queueDurationUs: this.queueDurationUs.labels(labels),
+      computeInputDurationUs: this.computeInputDurationUs.labels(labels),
+      computeInferDurationUs: this.computeInferDurationUs.labels(labels),
+      computeOutputDurationUs: this.computeOutputDurationUs.labels(labels),
+      modelLoadDurationSecs: this.modelLoadDurationSecs.labels(labels),
+      requestSeconds: this.requestSeconds.labels(labels),
+      queueSeconds: this.queueSeconds.labels(labels),
+      computeSeconds: this.computeSeconds.labels(labels),
+      batchSize: this.batchSize.labels(labels),
+    };
   }
 
   get contentType(): string {

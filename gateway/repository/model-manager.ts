@@ -4,7 +4,7 @@
 import { promises as fs } from 'node:fs';
 import { MaasError, toMaasError } from '../../common/errors';
 import type { Logger } from '../../common/logger';
-import type { FailureReason, InferenceMetrics } from '../../common/metrics';
+import type { FailureReason, InferenceMetrics, VersionMetrics } from '../../common/metrics';
 import type { Session, Tensor } from '../../native/types';
 import { DynamicBatcher } from '../batching/batcher';
 import { concatInputs, splitOutputs } from '../batching/assemble';
@@ -52,6 +52,7 @@ interface ModelVersion {
   sessions: Session[];
   batcher?: DynamicBatcher<QueuedWork, ExecutionResult>;
   stats: VersionStatistics;
+  metrics: VersionMetrics;
   modelSizeBytes: number;
 }
 
@@ -124,7 +125,8 @@ export class ModelManager implements ModelService {
   private async loadVersion(baseConfig: ModelConfig, version: string, modelPath: string): Promise<ModelVersion> {
     const mv: ModelVersion = {
       version, state: 'LOADING', reason: '', inputs: [], outputs: [], sessions: [],
-      stats: new VersionStatistics(baseConfig.name, version), modelSizeBytes: 0,
+      stats: new VersionStatistics(baseConfig.name, version),
+      metrics: this.options.metrics.forVersion(baseConfig.name, version), modelSizeBytes: 0,
     };
     const startNs = process.hrtime.bigint();
     try {
@@ -145,7 +147,7 @@ export class ModelManager implements ModelService {
       mv.outputs = completed.outputs;
       mv.batcher = this.createBatcher(mv, completed.config);
       mv.state = 'READY';
-      this.options.metrics.modelLoadDurationSecs.set({ model: baseConfig.name, version }, elapsedUs(startNs) / 1e6);
+      mv.metrics.modelLoadDurationSecs.set(elapsedUs(startNs) / 1e6);
     } catch (err) {
       for (const s of mv.sessions) s.release();
       mv.sessions = [];
@@ -178,8 +180,8 @@ export class ModelManager implements ModelService {
   // Runs one batch on one instance: concatenate inputs along the batch
   // dimension, run the engine, slice the outputs back per request.
   private async execute(mv: ModelVersion, config: ModelConfig, batch: QueuedWork[], instanceIndex: number): Promise<ExecutionResult[]> {
-    const labels = { model: config.name, version: mv.version };
-    this.options.metrics.pendingRequests.set(labels, mv.batcher?.pendingCount ?? 0);
+    const m = mv.metrics;
+    m.pendingRequests.set(mv.batcher?.pendingCount ?? 0);
     const inputStartNs = process.hrtime.bigint();
     const batchSizes = batch.map((w) => w.batchSize);
     const totalBatch = batchSizes.reduce((a, b) => a + b, 0);
@@ -206,11 +208,10 @@ export class ModelManager implements ModelService {
     const perRequest = batch.length === 1 ? [outputs] : splitOutputs(outputs, batchSizes);
     const computeOutputUs = elapsedUs(outputStartNs);
     mv.stats.recordExecution(totalBatch, computeInputUs, computeInferUs, computeOutputUs);
-    const m = this.options.metrics;
-    m.execCount.inc(labels);
-    m.inferenceCount.inc(labels, totalBatch);
-    m.batchSize.observe(labels, totalBatch);
-    m.computeSeconds.observe(labels, (computeInputUs + computeInferUs + computeOutputUs) / 1e6);
+    m.execCount.inc();
+    m.inferenceCount.inc(totalBatch);
+    m.batchSize.observe(totalBatch);
+    m.computeSeconds.observe((computeInputUs + computeInferUs + computeOutputUs) / 1e6);
     return perRequest.map((o) => ({ outputs: o, batchSize: totalBatch, computeInputUs, computeInferUs, computeOutputUs }));
   }
 
@@ -310,27 +311,26 @@ export class ModelManager implements ModelService {
     const startNs = process.hrtime.bigint();
     const { mv } = this.readyVersion(request.modelName, request.modelVersion);
     const config = mv.config!;
-    const labels = { model: config.name, version: mv.version };
-    const m = this.options.metrics;
+    const m = mv.metrics;
     try {
       const { batchSize, shapeKey } = validateRequest(request, mv.inputs, mv.outputs, config.max_batch_size);
       const pending = mv.batcher!.submit({ inputs: request.inputs, batchSize }, {
         batchSize, shapeKey, priority: request.priority, timeoutUs: request.timeoutUs, signal: request.signal,
       });
-      m.pendingRequests.set(labels, mv.batcher!.pendingCount);
+      m.pendingRequests.set(mv.batcher!.pendingCount);
       const { result, queueUs } = await pending;
       const wanted = request.outputs?.map((o) => o.name);
       const outputs = wanted ? wanted.map((n) => result.outputs.find((o) => o.name === n)!) : result.outputs;
       const totalUs = elapsedUs(startNs);
       mv.stats.recordSuccess(totalUs, queueUs, result.computeInputUs, result.computeInferUs, result.computeOutputUs);
-      m.requestSuccess.inc(labels);
-      m.requestDurationUs.inc(labels, totalUs);
-      m.queueDurationUs.inc(labels, queueUs);
-      m.computeInputDurationUs.inc(labels, result.computeInputUs);
-      m.computeInferDurationUs.inc(labels, result.computeInferUs);
-      m.computeOutputDurationUs.inc(labels, result.computeOutputUs);
-      m.requestSeconds.observe(labels, totalUs / 1e6);
-      m.queueSeconds.observe(labels, queueUs / 1e6);
+      m.requestSuccess.inc();
+      m.requestDurationUs.inc(totalUs);
+      m.queueDurationUs.inc(queueUs);
+      m.computeInputDurationUs.inc(result.computeInputUs);
+      m.computeInferDurationUs.inc(result.computeInferUs);
+      m.computeOutputDurationUs.inc(result.computeOutputUs);
+      m.requestSeconds.observe(totalUs / 1e6);
+      m.queueSeconds.observe(queueUs / 1e6);
       return {
         id: request.id,
         modelName: config.name,
@@ -344,10 +344,10 @@ export class ModelManager implements ModelService {
     } catch (err) {
       const e = toMaasError(err);
       mv.stats.recordFailure(elapsedUs(startNs));
-      m.requestFailure.inc({ ...labels, reason: failureReason(e.code) });
+      m.requestFailure(failureReason(e.code));
       throw e;
     } finally {
-      m.pendingRequests.set(labels, mv.batcher!.pendingCount);
+      m.pendingRequests.set(mv.batcher!.pendingCount);
     }
   }
 
