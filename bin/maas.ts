@@ -115,6 +115,9 @@ async function main(argv: string[]): Promise<void> {
 }
 
 main(process.argv.slice(2)).catch((err) => {
-  process.stderr.write(`maas: ${err instanceof Error ? err.stack ?? err.message : String(err)}\n`);
+  // Start-up failures are the user's to fix (bad repository, port in use):
+  // the message says what; the stack only with --log-level debug.
+  const verbose = process.argv.includes('debug') || process.argv.includes('trace');
+  process.stderr.write(`maas: ${err instanceof Error ? (verbose ? err.stack : err.message) : String(err)}\n`);
   process.exit(1);
 });

@@ -1,6 +1,7 @@
 // The all-in-one server: model repository → engine sessions and batchers →
 // KServe v2 HTTP front end, with metrics and logs. `maas serve` runs this.
 import { createLogger, type LogLevel, type Logger } from '../common/logger';
+import { packageVersion } from '../common/package-root';
 import { InferenceMetrics } from '../common/metrics';
 import { loadModel } from '../native';
 import { startHttpServer } from './http/app';
@@ -28,12 +29,6 @@ export interface RunningServer {
 }
 
 export { DEFAULT_MAX_BODY_BYTES };
-
-// The package's own version, reported by GET /v2.
-function packageVersion(): string {
-  // eslint-disable-next-line @typescript-eslint/no-var-requires
-  return (require('../../package.json') as { version: string }).version;
-}
 
 export async function startServer(options: ServerOptions): Promise<RunningServer> {
   const logger = options.logger ?? createLogger(options.logLevel ?? 'info');

@@ -3,8 +3,9 @@
 // clear message and a stack from the caller, and it turns the addon's
 // parallel arrays into records.
 import { existsSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { MaasError, toMaasError } from '../common/errors';
+import { findPackageRoot } from '../common/package-root';
 import type { DeviceInfo, LoadOptions, Session, Tensor, TensorMetadata, TensorType } from './types';
 
 export type { DeviceInfo, LoadOptions, Session, Tensor, TensorMetadata, TensorType } from './types';
@@ -32,18 +33,6 @@ interface NativeAddon {
 // ---- loading the addon -------------------------------------------------------------
 
 const ADDON_RELATIVE_PATH = join('build', 'Release', 'maas_addon.node');
-
-// The package root is the nearest folder above this file with a package.json:
-// native/ when run from sources (tsx), dist/native/ when compiled.
-function findPackageRoot(start: string): string | null {
-  let dir = start;
-  for (;;) {
-    if (existsSync(join(dir, 'package.json'))) return dir;
-    const parent = dirname(dir);
-    if (parent === dir) return null;
-    dir = parent;
-  }
-}
 
 let addon: NativeAddon | null = null;
 

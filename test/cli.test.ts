@@ -64,3 +64,9 @@ test('maas serve with no repository writes the demo models, logs its address, se
     await fs.rm(cwd, { recursive: true, force: true });
   }
 });
+
+test('maas serve with a missing repository exits 1 with a one-line reason', () => {
+  const run = spawnSync(process.execPath, [CLI, 'serve', '--model-repository', '/nonexistent/maas-repo', '--http-port', '0', '--host', '127.0.0.1'], { encoding: 'utf8', timeout: 30_000 });
+  assert.equal(run.status, 1, run.stderr);
+  assert.match(run.stderr, /^maas: model repository '\/nonexistent\/maas-repo' is not a directory\n$/);
+});

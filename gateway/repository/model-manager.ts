@@ -11,7 +11,7 @@ import { concatInputs, splitOutputs } from '../batching/assemble';
 import { DATATYPES, kserveFromEngineType } from '../tensors/datatypes';
 import type { InferInput, InferOutput, InferRequest, InferResult } from '../inference/types';
 import { completeConfig, parseModelConfig } from './config';
-import { scanRepository, selectVersions, type ModelDirectory } from './scan';
+import { MODEL_FILE_NAME, scanRepository, selectVersions, type ModelDirectory } from './scan';
 import { VersionStatistics } from './stats';
 import { validateRequest } from './validate';
 import type {
@@ -109,7 +109,7 @@ export class ModelManager implements ModelService {
     }
     const selected = selectVersions(dir.versions, entry.config.version_policy);
     if (selected.length === 0) {
-      entry.reason = `no version directory with ${'model.onnx'} found`;
+      entry.reason = `no version directory with ${MODEL_FILE_NAME} found`;
       log.error({ reason: entry.reason }, 'model has no versions');
       return entry;
     }

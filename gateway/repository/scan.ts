@@ -23,7 +23,14 @@ async function exists(p: string): Promise<boolean> {
 }
 
 export async function scanRepository(repoDir: string): Promise<ModelDirectory[]> {
-  const entries = await fs.readdir(repoDir, { withFileTypes: true });
+  let entries;
+  try {
+    entries = await fs.readdir(repoDir, { withFileTypes: true });
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'ENOTDIR') throw new Error(`model repository '${repoDir}' is not a directory`);
+    throw err;
+  }
   const models: ModelDirectory[] = [];
   for (const entry of entries) {
     if (!entry.isDirectory() || entry.name.startsWith('.')) continue;
