@@ -73,7 +73,20 @@ class CpuBackend final : public Backend {
     ctx.attrs = node.attrs;
     ctx.opset = node.opset;
     ctx.pool = pool_;
+    ctx.prepared = node.prepared;
     return kernel->compute(ctx);
+  }
+
+  Status Prepare(const NodeCall& node, const std::vector<ValueInfo>& inputs,
+                 std::shared_ptr<const void>* prepared) override {
+    prepared->reset();
+    const OpKernel* kernel = node.op_type ? FindCpuKernel(*node.op_type) : nullptr;
+    if (!kernel || !kernel->prepare) return Status::Ok();
+    InferContext ctx;
+    ctx.inputs = inputs;
+    ctx.attrs = node.attrs;
+    ctx.opset = node.opset;
+    return kernel->prepare(ctx, prepared);
   }
 
  private:

@@ -22,6 +22,8 @@ struct Session::Impl {
   std::unique_ptr<Backend> backend;
   Graph graph;
   ExecutionPlan plan;
+  // Per node (index into graph.nodes): the backend's load-time state, or null.
+  std::vector<std::shared_ptr<const void>> prepared;
   std::vector<TensorMetadata> inputs;
   std::vector<TensorMetadata> outputs;
   std::unordered_set<const HostBuffer*> constant_buffers;  // never handed out as outputs
@@ -74,6 +76,20 @@ Status LoadInto(const uint8_t* bytes, size_t size_bytes, const SessionOptions& o
   MAAS_RETURN_IF_ERROR(onnx::ParseModel(bytes, size_bytes, &model));
   MAAS_RETURN_IF_ERROR(BuildGraph(std::move(model), *impl->backend, &impl->graph));
   impl->plan = PlanExecution(impl->graph);
+  impl->prepared.resize(impl->graph.nodes.size());
+  for (size_t n = 0; n < impl->graph.nodes.size(); ++n) {
+    const Node& node = impl->graph.nodes[n];
+    std::vector<ValueInfo> infos;
+    infos.reserve(node.inputs.size());
+    for (int in : node.inputs) infos.push_back(in == kNoValue ? ValueInfo() : impl->graph.InfoFor(in));
+    NodeCall call;
+    call.op_type = &node.op_type;
+    call.attrs = &node.attrs;
+    call.opset = impl->graph.opset;
+    Status status = impl->backend->Prepare(call, infos, &impl->prepared[n]);
+    if (!status.ok())
+      return Status(status.code(), "node '" + node.name + "' (" + node.op_type + "): " + status.message());
+  }
   for (int id : impl->graph.input_ids) impl->inputs.push_back(InputMetadata(impl->graph, id));
   for (size_t i = 0; i < impl->graph.output_ids.size(); ++i) impl->outputs.push_back(OutputMetadata(impl->graph, i));
   for (const Value& value : impl->graph.values)
@@ -140,6 +156,7 @@ Status ExecuteStep(const Session::Impl& impl, const PlanStep& step, Stream* stre
   call.op_type = &node.op_type;
   call.attrs = &node.attrs;
   call.opset = impl.graph.opset;
+  call.prepared = impl.prepared[step.node].get();
   Status status = impl.backend->Execute(call, inputs, &results, stream);
   if (!status.ok()) return Status(status.code(), "node '" + node.name + "' (" + node.op_type + "): " + status.message());
   for (size_t i = 0; i < node.outputs.size(); ++i) {

@@ -514,7 +514,7 @@ TEST(MatMul, InferShapes) {
 // ---- SGEMM fast paths vs naive ----------------------------------------------------------------
 
 void CheckSgemm(CpuIsa isa, bool ta, bool tb, int64_t m, int64_t n, int64_t k, float alpha, float beta,
-                ThreadPool* pool, std::mt19937& rng) {
+                ThreadPool* pool, std::mt19937& rng, bool prepack = false) {
   std::uniform_real_distribution<float> dist(-1, 1);
   std::vector<float> a(m * k), b(k * n), c(m * n);
   for (float& x : a) x = dist(rng);
@@ -524,11 +524,17 @@ void CheckSgemm(CpuIsa isa, bool ta, bool tb, int64_t m, int64_t n, int64_t k, f
   std::vector<float> got = c;
   if (beta == 0) std::fill(got.begin(), got.end(), NAN);  // beta 0 must not read C
   SgemmShape s{ta, tb, m, n, k, ta ? m : k, tb ? k : n, n};
-  SgemmWithIsa(isa, s, alpha, a.data(), b.data(), beta, got.data(), pool);
+  std::unique_ptr<PackedB> packed;
+  if (prepack) {
+    packed = PackSgemmBWithIsa(isa, tb, k, n, b.data(), s.ldb);
+    // Packing copies: B may change afterwards only where unpacked paths read it.
+    ASSERT_TRUE(packed != nullptr);
+  }
+  SgemmWithIsa(isa, s, alpha, a.data(), b.data(), beta, got.data(), pool, packed.get());
   const float tol = 1e-5f * std::max<int64_t>(k, 1) * 4;
   for (int64_t i = 0; i < m * n; ++i)
     ASSERT_NEAR(got[i], want[i], tol) << CpuIsaName(isa) << " ta=" << ta << " tb=" << tb << " m=" << m << " n=" << n
-                                      << " k=" << k << " at " << i;
+                                      << " k=" << k << " prepack=" << prepack << " at " << i;
 }
 
 TEST(Sgemm, RandomOddSizesMatchNaive) {
@@ -556,6 +562,96 @@ TEST(Sgemm, EdgeShapesAndBlockBoundaries) {
   for (CpuIsa isa : isas)
     for (auto& s : shapes)
       for (int t = 0; t < 4; ++t) CheckSgemm(isa, t & 1, t & 2, s[0], s[1], s[2], 1.0f, 0.5f, &pool, rng);
+}
+
+TEST(Sgemm, PrePackedBMatchesNaive) {
+  std::mt19937 rng(77);
+  std::uniform_int_distribution<int64_t> size(1, 131);
+  ThreadPool pool(3);
+  std::vector<CpuIsa> isas = {CpuIsa::kPortable};
+  if (DetectCpuIsa() == CpuIsa::kAvx2Fma) isas.push_back(CpuIsa::kAvx2Fma);
+  for (CpuIsa isa : isas)
+    for (ThreadPool* p : {static_cast<ThreadPool*>(nullptr), &pool}) {
+      for (int trial = 0; trial < 24; ++trial) {
+        const bool ta = trial & 1, tb = trial & 2;
+        const float alpha = trial % 3 == 0 ? 1.0f : 0.75f;
+        const float beta = trial % 4 == 0 ? 0.0f : (trial % 4 == 1 ? 1.0f : -0.5f);
+        CheckSgemm(isa, ta, tb, size(rng), size(rng), size(rng), alpha, beta, p, rng, true);
+      }
+      // Several depth slices / column blocks, edge strips, and the small-M
+      // and N == 1 routes that read B directly.
+      const int64_t shapes[][3] = {{33, 2049, 3}, {37, 19, 513}, {32, 128, 784}, {7, 21, 257},
+                                   {3, 45, 67},   {1, 10, 64},   {41, 1, 99},    {97, 17, 1}};
+      for (auto& s : shapes)
+        for (int t = 0; t < 4; ++t) CheckSgemm(isa, t & 1, t & 2, s[0], s[1], s[2], 1.0f, 0.5f, p, rng, true);
+    }
+  // A packing for the other ISA is ignored, not misread.
+  if (DetectCpuIsa() == CpuIsa::kAvx2Fma) {
+    std::uniform_real_distribution<float> dist(-1, 1);
+    const int64_t m = 23, n = 29, k = 31;
+    std::vector<float> a(m * k), b(k * n), got(m * n);
+    for (float& x : a) x = dist(rng);
+    for (float& x : b) x = dist(rng);
+    auto packed = PackSgemmBWithIsa(CpuIsa::kPortable, false, k, n, b.data(), n);
+    SgemmShape s{false, false, m, n, k, k, n, n};
+    SgemmWithIsa(CpuIsa::kAvx2Fma, s, 1, a.data(), b.data(), 0, got.data(), nullptr, packed.get());
+    auto want = NaiveGemm(false, false, m, n, k, 1, a, b, 0, {});
+    for (int64_t i = 0; i < m * n; ++i) ASSERT_NEAR(got[i], want[i], 1e-3f);
+  }
+}
+
+// Gemm and MatMul with their load-time `prepare` (constant B packed once)
+// give what the same node computes without it.
+TEST(Sgemm, KernelPrepareMatchesUnprepared) {
+  std::mt19937 rng(3);
+  std::uniform_real_distribution<float> dist(-1, 1);
+  auto random = [&](const Shape& shape) {
+    std::vector<float> v(NumElements(shape));
+    for (float& x : v) x = dist(rng);
+    return F32(shape, v);
+  };
+  struct Case {
+    const char* op;
+    int trans_b;
+    int64_t m, k, n;
+  } cases[] = {{"Gemm", 1, 32, 97, 45}, {"Gemm", 0, 19, 300, 33}, {"Gemm", 1, 2, 50, 7},
+               {"MatMul", 0, 21, 65, 130}, {"MatMul", 0, 1, 9, 5}};
+  for (const Case& c : cases) {
+    Tensor a = random({c.m, c.k});
+    Tensor b = c.trans_b ? random({c.n, c.k}) : random({c.k, c.n});
+    Tensor bias = random({c.n});
+    Attributes attrs;
+    if (std::string(c.op) == "Gemm") attrs.values["transB"] = IntAttr(c.trans_b);
+    const OpKernel* kernel = FindCpuKernel(c.op);
+    ASSERT_TRUE(kernel && kernel->prepare) << c.op;
+    InferContext ictx;
+    ictx.inputs = {Info(DType::kFloat32, a.shape), Info(DType::kFloat32, b.shape, &b)};
+    ictx.attrs = &attrs;
+    std::shared_ptr<const void> prepared;
+    ASSERT_TRUE(kernel->prepare(ictx, &prepared).ok());
+    ASSERT_NE(prepared, nullptr) << c.op;
+    std::vector<const Tensor*> inputs = {&a, &b};
+    if (std::string(c.op) == "Gemm") inputs.push_back(&bias);
+    Result plain = RunOp(c.op, inputs, attrs);
+    ASSERT_TRUE(plain.status.ok()) << plain.status.message();
+    std::vector<Tensor> outputs(1);
+    KernelContext ctx;
+    ctx.inputs = inputs;
+    ctx.outputs = &outputs;
+    ctx.attrs = &attrs;
+    ctx.prepared = prepared.get();
+    ASSERT_TRUE(kernel->compute(ctx).ok());
+    EXPECT_EQ(outputs[0].shape, plain.out().shape);
+    ExpectNear(Values<float>(outputs[0]), Values<float>(plain.out()), 1e-4f);
+  }
+  // No constant B: nothing prepared.
+  Attributes none;
+  InferContext ictx;
+  ictx.inputs = {Info(DType::kFloat32, {4, 5}), Info(DType::kFloat32, {5, 6})};
+  ictx.attrs = &none;
+  std::shared_ptr<const void> prepared;
+  ASSERT_TRUE(FindCpuKernel("Gemm")->prepare(ictx, &prepared).ok());
+  EXPECT_EQ(prepared, nullptr);
 }
 
 TEST(Sgemm, IsasAgree) {

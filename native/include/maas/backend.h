@@ -15,6 +15,7 @@
 namespace maas {
 
 class Attributes;  // decoded ONNX attributes (src/cpu/kernel.h)
+struct ValueInfo;  // a value as known at load: dtype, shape, constant data (src/cpu/kernel.h)
 class ThreadPool;  // src/cpu/thread_pool.h
 
 enum class DeviceKind { kCpu, kCuda };
@@ -63,6 +64,8 @@ struct NodeCall {
   const std::string* op_type = nullptr;
   const Attributes* attrs = nullptr;
   int opset = 0;
+  // Opaque per-node state the backend's Prepare made at load (or null).
+  const void* prepared = nullptr;
 };
 
 class Backend {
@@ -77,6 +80,17 @@ class Backend {
   // optional inputs). Must be safe to call from several threads at once.
   virtual Status Execute(const NodeCall& node, const std::vector<const Tensor*>& inputs,
                          std::vector<Tensor>* outputs, Stream* stream) = 0;
+  // Called once per node at load with what is known of each input (with
+  // `constant` set for constants). The backend may leave in *prepared state
+  // (e.g. pre-packed weights) that Execute then receives as
+  // NodeCall::prepared; it must be read-only from then on.
+  virtual Status Prepare(const NodeCall& node, const std::vector<ValueInfo>& inputs,
+                         std::shared_ptr<const void>* prepared) {
+    (void)node;
+    (void)inputs;
+    prepared->reset();
+    return Status::Ok();
+  }
 };
 
 // The CPU backend over the kernel table. `pool` (may be null: single

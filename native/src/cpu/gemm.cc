@@ -260,11 +260,15 @@ void RunParallel(ThreadPool* pool, int64_t n, int64_t grain, const std::function
   }
 }
 
+// `packed`, when non-null, holds every (column block, depth slice) of op(B)
+// already packed (PackSgemmB), and B is not read.
 void GemmBlocked(const IsaKernels& isa, int64_t m, int64_t n, int64_t k, float alpha, const MatrixView& a,
-                 const MatrixView& b, float beta, float* c, int64_t ldc, ThreadPool* pool) {
+                 const MatrixView& b, float beta, float* c, int64_t ldc, ThreadPool* pool,
+                 const PackedB* packed) {
   const int mr = isa.mr, nr = isa.nr;
   const int64_t threads = pool ? pool->num_threads() : 1;
   const int64_t m_blocks = (m + kMc - 1) / kMc;
+  const int64_t k_slices = (k + kKc - 1) / kKc;
   for (int64_t jc = 0; jc < n; jc += kNc) {
     const int64_t nc = std::min(kNc, n - jc);
     const int64_t strips = (nc + nr - 1) / nr;
@@ -277,14 +281,20 @@ void GemmBlocked(const IsaKernels& isa, int64_t m, int64_t n, int64_t k, float a
     for (int64_t pc = 0; pc < k; pc += kKc) {
       const int64_t kc = std::min(kKc, k - pc);
       const float beta_now = pc == 0 ? beta : 1.0f;  // later slices accumulate
-      float* b_pack = tls_b_pack.Get(static_cast<size_t>(strips * nr * kc));
-      if (!b_pack) {
-        NaiveBlock(a, b, 0, m, jc, jc + nc, pc, pc + kc, alpha, beta_now, c, ldc);
-        continue;
+      const float* b_pack;
+      if (packed) {
+        b_pack = packed->data.data() + packed->offsets[(jc / kNc) * k_slices + pc / kKc];
+      } else {
+        float* b_scratch = tls_b_pack.Get(static_cast<size_t>(strips * nr * kc));
+        if (!b_scratch) {
+          NaiveBlock(a, b, 0, m, jc, jc + nc, pc, pc + kc, alpha, beta_now, c, ldc);
+          continue;
+        }
+        RunParallel(pool, strips, std::max<int64_t>(1, 16384 / (kc * nr)), [&](int64_t t0, int64_t t1) {
+          PackBStrips(b, pc, kc, jc, nc, nr, t0, t1, b_scratch);
+        });
+        b_pack = b_scratch;
       }
-      RunParallel(pool, strips, std::max<int64_t>(1, 16384 / (kc * nr)), [&](int64_t t0, int64_t t1) {
-        PackBStrips(b, pc, kc, jc, nc, nr, t0, t1, b_pack);
-      });
 
       RunParallel(pool, m_blocks * groups, 1, [&](int64_t task0, int64_t task1) {
         float* a_pack = tls_a_pack.Get(static_cast<size_t>(kMc * kc));
@@ -387,8 +397,42 @@ CpuIsa DetectCpuIsa() {
 
 const char* CpuIsaName(CpuIsa isa) { return isa == CpuIsa::kAvx2Fma ? "avx2-fma" : "portable"; }
 
+std::unique_ptr<PackedB> PackSgemmBWithIsa(CpuIsa isa_choice, bool trans_b, int64_t k, int64_t n, const float* b,
+                                           int64_t ldb) {
+  const IsaKernels& isa = KernelsFor(isa_choice);
+  std::unique_ptr<PackedB> packed(new PackedB());
+  packed->isa = isa.micro == KernelsFor(CpuIsa::kPortable).micro ? CpuIsa::kPortable : CpuIsa::kAvx2Fma;
+  packed->nr = isa.nr;
+  packed->k = k;
+  packed->n = n;
+  if (k <= 0 || n <= 0) return packed;
+  const MatrixView bv = trans_b ? MatrixView{b, 1, ldb} : MatrixView{b, ldb, 1};
+  const int nr = isa.nr;
+  size_t total = 0;
+  for (int64_t jc = 0; jc < n; jc += kNc) {
+    const int64_t strips = (std::min(kNc, n - jc) + nr - 1) / nr;
+    for (int64_t pc = 0; pc < k; pc += kKc) {
+      packed->offsets.push_back(static_cast<int64_t>(total));
+      total += static_cast<size_t>(strips * nr * std::min(kKc, k - pc));
+    }
+  }
+  packed->data.resize(total);
+  size_t slot = 0;
+  for (int64_t jc = 0; jc < n; jc += kNc) {
+    const int64_t nc = std::min(kNc, n - jc);
+    const int64_t strips = (nc + nr - 1) / nr;
+    for (int64_t pc = 0; pc < k; pc += kKc, ++slot)
+      PackBStrips(bv, pc, std::min(kKc, k - pc), jc, nc, nr, 0, strips, packed->data.data() + packed->offsets[slot]);
+  }
+  return packed;
+}
+
+std::unique_ptr<PackedB> PackSgemmB(bool trans_b, int64_t k, int64_t n, const float* b, int64_t ldb) {
+  return PackSgemmBWithIsa(DetectCpuIsa(), trans_b, k, n, b, ldb);
+}
+
 void SgemmWithIsa(CpuIsa isa_choice, const SgemmShape& s, float alpha, const float* a, const float* b, float beta,
-                  float* c, ThreadPool* pool) {
+                  float* c, ThreadPool* pool, const PackedB* packed_b) {
   if (s.m <= 0 || s.n <= 0) return;
   if (s.k <= 0 || alpha == 0.0f) {
     ScaleRows(s.m, 0, s.n, beta, c, s.ldc);
@@ -404,13 +448,15 @@ void SgemmWithIsa(CpuIsa isa_choice, const SgemmShape& s, float alpha, const flo
   } else if ((s.m <= kSmallM && s.trans_b) || (s.n == 1 && !s.trans_a)) {
     GemmDots(isa, s.m, s.n, s.k, alpha, av, bv, beta, c, s.ldc, pool);
   } else {
-    GemmBlocked(isa, s.m, s.n, s.k, alpha, av, bv, beta, c, s.ldc, pool);
+    const bool use_packed =
+        packed_b && packed_b->nr == isa.nr && packed_b->k == s.k && packed_b->n == s.n && !packed_b->data.empty();
+    GemmBlocked(isa, s.m, s.n, s.k, alpha, av, bv, beta, c, s.ldc, pool, use_packed ? packed_b : nullptr);
   }
 }
 
 void Sgemm(const SgemmShape& shape, float alpha, const float* a, const float* b, float beta, float* c,
-           ThreadPool* pool) {
-  SgemmWithIsa(DetectCpuIsa(), shape, alpha, a, b, beta, c, pool);
+           ThreadPool* pool, const PackedB* packed_b) {
+  SgemmWithIsa(DetectCpuIsa(), shape, alpha, a, b, beta, c, pool, packed_b);
 }
 
 }  // namespace maas

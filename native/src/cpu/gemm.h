@@ -7,6 +7,8 @@
 // portable SSE-width path); both give the same results within float rounding.
 #pragma once
 #include <cstdint>
+#include <memory>
+#include <vector>
 
 namespace maas {
 
@@ -25,14 +27,35 @@ struct SgemmShape {
   int64_t lda = 0, ldb = 0, ldc = 0;  // row strides of A, B, C as stored
 };
 
+// op(B) [k, n] packed once, in the blocked kernel's strip layout for one ISA,
+// for reuse across calls (a constant weight). Read-only after PackSgemmB, so
+// one PackedB may serve concurrent calls.
+struct PackedB {
+  CpuIsa isa = CpuIsa::kPortable;
+  int nr = 0;
+  int64_t k = 0, n = 0;
+  std::vector<int64_t> offsets;  // per (column block, depth slice): start in data
+  std::vector<float> data;
+};
+
+// Packs op(B) ([k, n]; B stored with row stride ldb, transposed when trans_b)
+// for the ISA Sgemm uses. Never null for k, n > 0.
+std::unique_ptr<PackedB> PackSgemmB(bool trans_b, int64_t k, int64_t n, const float* b, int64_t ldb);
+std::unique_ptr<PackedB> PackSgemmBWithIsa(CpuIsa isa, bool trans_b, int64_t k, int64_t n, const float* b,
+                                           int64_t ldb);
+
 // pool may be null (single-threaded). Must not be called from inside a
 // ParallelFor of the same pool; pass null there.
+// `packed_b`, when given, must be op(B) of this call packed by PackSgemmB
+// (shape.k, shape.n equal); `b` must still point at B: shapes that do not use
+// the packed layout (tiny M, N == 1) read it directly. A packed_b for another
+// ISA or shape is ignored.
 void Sgemm(const SgemmShape& shape, float alpha, const float* a, const float* b, float beta, float* c,
-           ThreadPool* pool);
+           ThreadPool* pool, const PackedB* packed_b = nullptr);
 
 // The same with the ISA forced (tests compare the paths against each other).
 // Asking for kAvx2Fma on a CPU without it runs the portable path.
 void SgemmWithIsa(CpuIsa isa, const SgemmShape& shape, float alpha, const float* a, const float* b, float beta,
-                  float* c, ThreadPool* pool);
+                  float* c, ThreadPool* pool, const PackedB* packed_b = nullptr);
 
 }  // namespace maas

@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -63,17 +64,37 @@ struct KernelContext {
   const Attributes* attrs = nullptr;
   int opset = 13;
   ThreadPool* pool = nullptr;  // may be null: run single-threaded
+  // What the kernel's `prepare` returned for this node at load, or null (no
+  // prepare, nothing to prepare, or a call outside a session such as constant
+  // folding). Read-only: concurrent runs share it.
+  const void* prepared = nullptr;
 };
 
 struct OpKernel {
+  using InferFn = std::function<Status(const InferContext& ctx, std::vector<ValueInfo>& outputs)>;
+  using ComputeFn = std::function<Status(KernelContext& ctx)>;
+  using PrepareFn = std::function<Status(const InferContext& ctx, std::shared_ptr<const void>* prepared)>;
+  OpKernel() = default;
+  OpKernel(std::string op, InferFn infer_fn, ComputeFn compute_fn, PrepareFn prepare_fn = nullptr)
+      : op_type(std::move(op)),
+        infer(std::move(infer_fn)),
+        compute(std::move(compute_fn)),
+        prepare(std::move(prepare_fn)) {}
+
   std::string op_type;
   // Fills `outputs` (resized to the node's output count by the caller) with
   // dtypes and shapes as far as they are known. Returns kUnsupported for an
   // input dtype or attribute value the kernel cannot handle, and
   // kInvalidModel for shapes that can never work.
-  std::function<Status(const InferContext& ctx, std::vector<ValueInfo>& outputs)> infer;
+  InferFn infer;
   // Runs the op. Returns kInvalidArgument for run-time shape mismatches.
-  std::function<Status(KernelContext& ctx)> compute;
+  ComputeFn compute;
+  // Optional, run once per node at load after inference and folding: derives
+  // state from the node's constant inputs (ctx.inputs[i].constant non-null),
+  // e.g. a weight packed for the SGEMM, that compute then finds in
+  // ctx.prepared. Leaving *prepared null means nothing to reuse. compute must
+  // give the same results with and without it.
+  PrepareFn prepare;
 };
 
 // The CPU backend's kernel table. Returns nullptr for an op we lack.

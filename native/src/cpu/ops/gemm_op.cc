@@ -109,11 +109,24 @@ Status Compute(KernelContext& ctx) {
   s.lda = a.shape[1];
   s.ldb = b.shape[1];
   s.ldc = s.n;
-  Sgemm(s, alpha, a.data<float>(), b.data<float>(), beta, y, ctx.pool);
+  Sgemm(s, alpha, a.data<float>(), b.data<float>(), beta, y, ctx.pool, static_cast<const PackedB*>(ctx.prepared));
   return Status::Ok();
 }
 
-KernelRegistrar registrar(OpKernel{kOp, Infer, Compute});
+// A constant B (the usual weight initializer) is packed once here instead of
+// on every run; Sgemm checks the packed shape against each call's.
+Status Prepare(const InferContext& ctx, std::shared_ptr<const void>* prepared) {
+  if (ctx.inputs.size() < 2) return Status::Ok();
+  const Tensor* b = ctx.inputs[1].constant;
+  if (!b || b->dtype != DType::kFloat32 || b->shape.size() != 2 || b->num_elements() == 0) return Status::Ok();
+  const bool trans_b = ctx.attrs && ctx.attrs->GetInt("transB", 0) != 0;
+  const int64_t k = trans_b ? b->shape[1] : b->shape[0];
+  const int64_t n = trans_b ? b->shape[0] : b->shape[1];
+  *prepared = std::shared_ptr<const PackedB>(PackSgemmB(trans_b, k, n, b->data<float>(), b->shape[1]));
+  return Status::Ok();
+}
+
+KernelRegistrar registrar(OpKernel{kOp, Infer, Compute, Prepare});
 
 }  // namespace
 }  // namespace maas

@@ -94,7 +94,7 @@ Status Compute(KernelContext& ctx) {
   const int64_t batches = plan.num_elements;
   if (NumElements(b_batch) == 1 && NumElements(a_batch) == batches) {
     s.m = batches * m;  // stacked A rows against the one B
-    Sgemm(s, 1.0f, a_data, b_data, 0.0f, y, ctx.pool);
+    Sgemm(s, 1.0f, a_data, b_data, 0.0f, y, ctx.pool, static_cast<const PackedB*>(ctx.prepared));
     return Status::Ok();
   }
 
@@ -124,7 +124,18 @@ Status Compute(KernelContext& ctx) {
   return Status::Ok();
 }
 
-KernelRegistrar registrar(OpKernel{kOp, Infer, Compute});
+// A constant 2-D B (a weight) is packed once here; only the single-SGEMM
+// route above uses it, and Sgemm checks its shape against the call's.
+Status Prepare(const InferContext& ctx, std::shared_ptr<const void>* prepared) {
+  if (ctx.inputs.size() < 2) return Status::Ok();
+  const Tensor* b = ctx.inputs[1].constant;
+  if (!b || b->dtype != DType::kFloat32 || b->shape.size() != 2 || b->num_elements() == 0) return Status::Ok();
+  *prepared =
+      std::shared_ptr<const PackedB>(PackSgemmB(false, b->shape[0], b->shape[1], b->data<float>(), b->shape[1]));
+  return Status::Ok();
+}
+
+KernelRegistrar registrar(OpKernel{kOp, Infer, Compute, Prepare});
 
 }  // namespace
 }  // namespace maas
