@@ -52,7 +52,12 @@ class FakeModels implements ModelService {
       { name: 'y', datatype: 'FP32' as const, shape: x.shape, data: x.data },
       { name: 'sum', datatype: 'FP32' as const, shape: [rows, 1], data: sums },
     ];
-    const outputs = request.outputs ? request.outputs.map((o) => all.find((a) => a.name === o.name)!) : all;
+    // As the real ModelService does: a requested output must exist.
+    const outputs = request.outputs ? request.outputs.map((o) => {
+      const found = all.find((a) => a.name === o.name);
+      if (!found) throw new MaasError('INVALID_REQUEST', `unexpected inference output '${o.name}'`);
+      return found;
+    }) : all;
     return { id: request.id, modelName: request.modelName, modelVersion: '1', outputs, timing };
   }
 }

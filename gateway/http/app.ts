@@ -8,7 +8,7 @@ import type { Logger } from 'pino';
 import { ERRORS, MaasError, isErrorCode, type ErrorCode } from '../../common/errors';
 import type { InferResult } from '../inference/types';
 import type { ModelService } from '../repository/types';
-import { checkRequestedOutputs, decodeInferRequest } from '../tensors/infer-request';
+import { decodeInferRequest } from '../tensors/infer-request';
 import { encodeInferResponse } from '../tensors/infer-response';
 import { DEFAULT_MAX_BODY_BYTES, readBody } from './body';
 import { MIN_COMPRESS_BYTES, compress, pickEncoding, type ResponseEncoding } from './compress';
@@ -171,7 +171,6 @@ export function startHttpServer(deps: HttpDeps, host: string, port: number): Pro
         signal: ctx.responder.signal,
         describeModel: () => ({ metadata, maxBatchSize: models.config(modelName, ctx.version).max_batch_size }),
       });
-      checkRequestedOutputs(decoded.request, metadata);
       result = await models.infer(decoded.request);
       if (ctx.responder.aborted) return logInfer(ctx, 499);
       const encoded = encodeInferResponse(result, {

@@ -115,17 +115,6 @@ export function parseHeaderLength(value: string, bodyBytes: number): number | un
   return bytes;
 }
 
-// Refuses requested outputs the model does not have (before any work runs).
-export function checkRequestedOutputs(request: InferRequest, metadata: ModelMetadata): void {
-  if (!request.outputs) return;
-  const known = new Set(metadata.outputs.map((o) => o.name));
-  for (const output of request.outputs) {
-    if (!known.has(output.name)) {
-      throw invalid(`model '${metadata.name}' has no output '${output.name}'`);
-    }
-  }
-}
-
 interface InputHeader {
   name: string;
   datatype: KServeDatatype;
