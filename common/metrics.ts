@@ -68,8 +68,9 @@ export class InferenceMetrics {
     if (options.processMetrics) collectDefaultMetrics({ register: this.registry, prefix: 'maas_' });
   }
 
-  // Metrics bound to one model version's labels, looked up once at load so
-  // the per-request path does no label hashing.
+  // Metrics bound to one model version's labels once at load, so the
+  // per-request path builds no label objects (prom-client still hashes the
+  // bound labels on each update).
   forVersion(model: string, version: string): VersionMetrics {
     const labels = { model, version };
     return {
