@@ -21,7 +21,8 @@ interface NativeTensor {
 interface NativeSessionHandle {
   readonly inputMetadata: TensorMetadata[];
   readonly outputMetadata: TensorMetadata[];
-  run(names: string[], tensors: NativeTensor[]): Promise<{ names: string[]; tensors: NativeTensor[] }>;
+  // Resolves with the outputs' tensors in the order of outputMetadata.
+  run(names: string[], tensors: NativeTensor[]): Promise<NativeTensor[]>;
   release(): void;
 }
 
@@ -84,23 +85,28 @@ function isTensorType(value: unknown): value is TensorType {
   return typeof value === 'string' && Object.prototype.hasOwnProperty.call(ARRAY_OF_TYPE, value);
 }
 
+// Plain loops, no closures: this runs for every feed of every run.
 function checkTensor(name: string, tensor: Tensor): void {
   if (tensor === null || typeof tensor !== 'object') throw invalid(`input '${name}': expected {type, dims, data}`);
-  if (!isTensorType(tensor.type)) throw invalid(`input '${name}': unknown tensor type ${String(tensor.type)}`);
-  if (!Array.isArray(tensor.dims) || !tensor.dims.every((d) => Number.isSafeInteger(d) && d >= 0)) {
-    throw invalid(`input '${name}': dims must be non-negative integers`);
+  const type = tensor.type;
+  if (!isTensorType(type)) throw invalid(`input '${name}': unknown tensor type ${String(type)}`);
+  const dims = tensor.dims;
+  if (!Array.isArray(dims)) throw invalid(`input '${name}': dims must be non-negative integers`);
+  let elementCount = 1;
+  for (let i = 0; i < dims.length; i++) {
+    const d = dims[i];
+    if (!(Number.isSafeInteger(d) && d >= 0)) throw invalid(`input '${name}': dims must be non-negative integers`);
+    elementCount *= d;
   }
-  const ArrayType = ARRAY_OF_TYPE[tensor.type];
+  const ArrayType = ARRAY_OF_TYPE[type];
+  const data = tensor.data;
   // The tag, not instanceof, so typed arrays from other realms (vm, workers) pass.
-  const tag = ArrayBuffer.isView(tensor.data) ? (tensor.data as unknown as { [Symbol.toStringTag]: string })[Symbol.toStringTag] : '';
+  const tag = ArrayBuffer.isView(data) ? (data as unknown as { [Symbol.toStringTag]: string })[Symbol.toStringTag] : '';
   if (tag !== ArrayType.name) {
-    throw invalid(`input '${name}': type ${tensor.type} needs its data in a ${ArrayType.name}`);
+    throw invalid(`input '${name}': type ${type} needs its data in a ${ArrayType.name}`);
   }
-  const elementCount = tensor.dims.reduce((n, d) => n * d, 1);
-  if (tensor.data.length !== elementCount) {
-    throw invalid(
-      `input '${name}': data has ${tensor.data.length} elements, dims [${tensor.dims.join(',')}] need ${elementCount}`,
-    );
+  if (data.length !== elementCount) {
+    throw invalid(`input '${name}': data has ${data.length} elements, dims [${dims.join(',')}] need ${elementCount}`);
   }
 }
 
@@ -120,11 +126,15 @@ class NativeSession implements Session {
   readonly inputMetadata: TensorMetadata[];
   readonly outputMetadata: TensorMetadata[];
   private handle: NativeSessionHandle | null;
+  // The output names in the addon's output order, copied once: callers may
+  // mutate outputMetadata.
+  private readonly outputNames: string[];
 
   constructor(handle: NativeSessionHandle) {
     this.handle = handle;
     this.inputMetadata = handle.inputMetadata;
     this.outputMetadata = handle.outputMetadata;
+    this.outputNames = handle.outputMetadata.map((m) => m.name);
   }
 
   async run(feeds: Record<string, Tensor>): Promise<Record<string, Tensor>> {
@@ -132,23 +142,23 @@ class NativeSession implements Session {
     if (!handle) throw new MaasError('ENGINE_RELEASED', 'the session was released');
     if (feeds === null || typeof feeds !== 'object') throw invalid('feeds must be an object of tensors');
     const names = Object.keys(feeds);
-    const tensors: NativeTensor[] = [];
-    for (const name of names) {
-      const tensor = feeds[name];
-      checkTensor(name, tensor);
-      tensors.push({ type: tensor.type, dims: tensor.dims, data: tensor.data });
+    const tensors: NativeTensor[] = new Array(names.length);
+    for (let i = 0; i < names.length; i++) {
+      const tensor = feeds[names[i]];
+      checkTensor(names[i], tensor);
+      // Handed over as is: the addon reads {type, dims, data} again and checks them.
+      tensors[i] = tensor;
     }
-    let result: { names: string[]; tensors: NativeTensor[] };
+    let results: NativeTensor[];
     try {
-      result = await handle.run(names, tensors);
+      results = await handle.run(names, tensors);
     } catch (err) {
       throw toMaasError(err);
     }
+    // The addon's tensor objects are fresh: they become the records as they are.
+    const outputNames = this.outputNames;
     const outputs: Record<string, Tensor> = {};
-    result.names.forEach((name, i) => {
-      const t = result.tensors[i];
-      outputs[name] = { type: t.type as TensorType, dims: t.dims, data: t.data };
-    });
+    for (let i = 0; i < outputNames.length; i++) outputs[outputNames[i]] = results[i] as Tensor;
     return outputs;
   }
 

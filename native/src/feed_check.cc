@@ -7,14 +7,15 @@ namespace maas {
 namespace {
 
 Status CheckOne(const TensorMetadata& input, const Tensor& feed) {
-  const std::string where = "input '" + input.name + "': ";
+  // Built only on failure: this runs for every feed of every run.
+  auto where = [&] { return "input '" + input.name + "': "; };
   if (feed.dtype != input.dtype)
-    return InvalidArgument(where + "expected dtype " + DTypeName(input.dtype) + ", got " + DTypeName(feed.dtype));
+    return InvalidArgument(where() + "expected dtype " + DTypeName(input.dtype) + ", got " + DTypeName(feed.dtype));
   int64_t elements = 1;
   for (int64_t d : feed.shape) {
-    if (d < 0) return InvalidArgument(where + "dims must be non-negative, got " + ShapeToString(feed.shape));
+    if (d < 0) return InvalidArgument(where() + "dims must be non-negative, got " + ShapeToString(feed.shape));
     // Guards size_bytes() below against overflow from absurd dims.
-    if (d != 0 && elements > (int64_t{1} << 56) / d) return InvalidArgument(where + "shape is too large");
+    if (d != 0 && elements > (int64_t{1} << 56) / d) return InvalidArgument(where() + "shape is too large");
     elements *= d;
   }
   if (input.rank_known) {
@@ -22,13 +23,13 @@ Status CheckOne(const TensorMetadata& input, const Tensor& feed) {
     for (size_t i = 0; matches && i < input.shape.size(); ++i)
       matches = input.shape[i] == kUnknownDim || input.shape[i] == feed.shape[i];
     if (!matches)
-      return InvalidArgument(where + "expected shape " + ShapeToString(input.shape) + ", got " +
+      return InvalidArgument(where() + "expected shape " + ShapeToString(input.shape) + ", got " +
                              ShapeToString(feed.shape));
   }
   size_t need_bytes = feed.size_bytes();
   size_t have_bytes = feed.buffer ? feed.buffer->size_bytes() : 0;
   if (need_bytes > 0 && (!feed.buffer || !feed.buffer->data() || have_bytes < need_bytes))
-    return InvalidArgument(where + "shape " + ShapeToString(feed.shape) + " needs " + std::to_string(need_bytes) +
+    return InvalidArgument(where() + "shape " + ShapeToString(feed.shape) + " needs " + std::to_string(need_bytes) +
                            " bytes, the data has " + std::to_string(have_bytes));
   return Status::Ok();
 }

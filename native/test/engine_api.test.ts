@@ -49,6 +49,36 @@ test('Add + Relu gives the hand-computed numbers', async () => {
   session.release();
 });
 
+// Outputs are handed over zero-copy (an external ArrayBuffer over the
+// engine's memory): small or large, each is whole, owns its buffer and
+// outlives the run.
+test('outputs of any size come back whole and independent', async () => {
+  const session = await loadModel(encodeModel({
+    nodes: [{ opType: 'Relu', inputs: ['x'], outputs: ['y'] }],
+    inputs: [{ name: 'x', dataType: 'FLOAT', shape: ['n'] }],
+    outputs: [{ name: 'y', dataType: 'FLOAT', shape: ['n'] }],
+  }));
+  for (const n of [1, 16383, 16384, 65536]) {
+    const x = Float32Array.from({ length: n }, (_, i) => (i % 7) - 3);
+    const first = await session.run({ x: { type: 'float32', dims: [n], data: x } });
+    const second = await session.run({ x: { type: 'float32', dims: [n], data: x } });
+    for (const out of [first, second]) {
+      const y = out.y.data as Float32Array;
+      assert.ok(y instanceof Float32Array);
+      assert.deepEqual(out.y.dims, [n]);
+      assert.equal(y.length, n);
+      assert.equal(y.byteOffset, 0);
+      assert.equal(y.buffer.byteLength, n * 4, `n=${n}: the output owns exactly its buffer`);
+      assert.notEqual(y.buffer, x.buffer);
+      for (let i = 0; i < n; i++) assert.equal(y[i], Math.max(0, x[i]));
+    }
+    (first.y.data as Float32Array).fill(42);
+    assert.equal((second.y.data as Float32Array)[n - 1], Math.max(0, x[n - 1]), `n=${n}: runs share no memory`);
+    assert.equal(x[0], -3, `n=${n}: the feed is untouched`);
+  }
+  session.release();
+});
+
 test('int64 and bool outputs come back as BigInt64Array and Uint8Array', async () => {
   // An identity-like graph: the outputs are the inputs (so the engine must copy, not alias).
   const session = await loadModel(encodeModel({

@@ -63,9 +63,39 @@ Napi::Value Devices(const Napi::CallbackInfo& info) {
 
 }  // namespace
 
+namespace {
+
+// A property key that napi_set_named_property made, read back: V8 makes
+// such keys internalized.
+Napi::String Internalized(Napi::Env env, const char* text) {
+  Napi::Object holder = Napi::Object::New(env);
+  holder.Set(text, env.Null());
+  return holder.GetPropertyNames().Get(0u).As<Napi::String>();
+}
+
+}  // namespace
+
+void InitAddonStrings(Napi::Env env, AddonData* data) {
+  Napi::Array strings = Napi::Array::New(env, kDTypeNameEnd);
+  strings.Set(static_cast<uint32_t>(kTypeKey), Internalized(env, "type"));
+  strings.Set(static_cast<uint32_t>(kDimsKey), Internalized(env, "dims"));
+  strings.Set(static_cast<uint32_t>(kDataKey), Internalized(env, "data"));
+  strings.Set(static_cast<uint32_t>(kRunResourceName), Napi::String::New(env, "maas.run"));
+  for (uint32_t i = 0; i < kDTypeNameEnd - kDTypeNameBase; ++i)
+    strings.Set(kDTypeNameBase + i, Internalized(env, DTypeName(static_cast<DType>(i))));
+  data->strings = Napi::Persistent(static_cast<Napi::Object>(strings));
+}
+
+Napi::Value DTypeNameString(Napi::Env env, const Napi::Array& strings, DType dtype) {
+  uint32_t index = static_cast<uint32_t>(dtype);
+  if (index >= kDTypeNameEnd - kDTypeNameBase) return Napi::String::New(env, DTypeName(dtype));
+  return strings.Get(kDTypeNameBase + index);
+}
+
 Napi::Object InitAddon(Napi::Env env, Napi::Object exports) {
   auto* data = new AddonData();
   data->session_constructor = Napi::Persistent(SessionWrap::DefineClass(env));
+  InitAddonStrings(env, data);
   env.SetInstanceData<AddonData>(data);  // deleted by Node when the environment exits
   exports.Set("loadModel", Napi::Function::New<LoadModel>(env, "loadModel"));
   exports.Set("devices", Napi::Function::New<Devices>(env, "devices"));

@@ -5,6 +5,8 @@
 #include "node/tensor_convert.h"
 #include "node/workers.h"
 
+#include <utility>
+
 namespace maas {
 namespace node {
 
@@ -39,7 +41,7 @@ SessionWrap::SessionWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Sess
   session_ = *info[0].As<Napi::External<std::shared_ptr<const Session>>>().Data();
 }
 
-// run(names: string[], tensors: {type, dims, data}[]) → Promise<{names, tensors}>
+// run(names: string[], tensors: {type, dims, data}[]) → Promise<tensors in the order of outputMetadata>
 Napi::Value SessionWrap::Run(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (!session_) {
@@ -58,22 +60,39 @@ Napi::Value SessionWrap::Run(const Napi::CallbackInfo& info) {
   Napi::Array tensors = info[1].As<Napi::Array>();
   if (names.Length() != tensors.Length()) return reject_invalid("names and tensors differ in length");
 
-  std::vector<NamedTensor> feeds(names.Length());
-  std::vector<Napi::ObjectReference> keep_alive;
-  keep_alive.reserve(names.Length());
-  for (uint32_t i = 0; i < names.Length(); ++i) {
+  AddonData* addon = env.GetInstanceData<AddonData>();
+  Napi::Array strings = addon->strings.Value().As<Napi::Array>();
+  uint32_t count = names.Length();
+  std::vector<NamedTensor> feeds(count);
+  // Strong references to the feeds' typed arrays, dropped if anything here
+  // fails or throws; the run owns them once started.
+  struct KeepAlive {
+    napi_env env;
+    std::vector<napi_ref> refs;
+    ~KeepAlive() {
+      for (napi_ref ref : refs) napi_delete_reference(env, ref);
+    }
+  } keep_alive{env, {}};
+  keep_alive.refs.reserve(count);
+  for (uint32_t i = 0; i < count; ++i) {
     Napi::Value name = names.Get(i);
-    if (!name.IsString()) return reject_invalid("input names must be strings");
+    if (!name.IsString()) {
+      return reject_invalid("input names must be strings");
+    }
     feeds[i].name = name.As<Napi::String>().Utf8Value();
     Napi::Object data;
     std::string error;
-    if (!BorrowJsTensor(tensors.Get(i), feeds[i].name, &feeds[i].tensor, &data, &error)) return reject_invalid(error);
-    keep_alive.push_back(Napi::Persistent(data));
+    if (!BorrowJsTensor(strings, tensors.Get(i), feeds[i].name, &feeds[i].tensor, &data, &error)) {
+      return reject_invalid(error);
+    }
+    napi_ref ref = nullptr;
+    if (napi_create_reference(env, data, 1, &ref) != napi_ok) {
+      return reject_invalid("cannot keep the input data alive");
+    }
+    keep_alive.refs.push_back(ref);
   }
-  auto* worker = new RunWorker(env, session_, std::move(feeds), std::move(keep_alive));
-  Napi::Promise promise = worker->Promise();
-  worker->Queue();  // the worker deletes itself after OnOK
-  return promise;
+  // Resolves with the outputs' tensors in the session's output order.
+  return RunJob::Start(env, addon, session_, std::move(feeds), std::exchange(keep_alive.refs, {}));
 }
 
 Napi::Value SessionWrap::Release(const Napi::CallbackInfo& info) {

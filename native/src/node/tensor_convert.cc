@@ -76,7 +76,7 @@ Napi::ArrayBuffer WrapBuffer(Napi::Env env, const Tensor& tensor) {
 
 }  // namespace
 
-bool BorrowJsTensor(const Napi::Value& value, const std::string& name, Tensor* tensor, Napi::Object* data_object,
+bool BorrowJsTensor(const Napi::Array& strings, const Napi::Value& value, const std::string& name, Tensor* tensor, Napi::Object* data_object,
                     std::string* error) {
   // Built only on failure: this runs for every feed of every run.
   auto where = [&] { return "input '" + name + "': "; };
@@ -85,7 +85,7 @@ bool BorrowJsTensor(const Napi::Value& value, const std::string& name, Tensor* t
     return false;
   }
   Napi::Object object = value.As<Napi::Object>();
-  Napi::Value type_value = object.Get("type");
+  Napi::Value type_value = object.Get(strings.Get(static_cast<uint32_t>(kTypeKey)));
   DType dtype = type_value.IsString() ? DTypeFromName(type_value.As<Napi::String>().Utf8Value()) : DType::kUndefined;
   napi_typedarray_type expected_array;
   if (!JsArrayTypeOf(dtype, &expected_array)) {
@@ -93,11 +93,11 @@ bool BorrowJsTensor(const Napi::Value& value, const std::string& name, Tensor* t
     return false;
   }
   Shape shape;
-  if (!ReadDims(object.Get("dims"), &shape, error)) {
+  if (!ReadDims(object.Get(strings.Get(static_cast<uint32_t>(kDimsKey))), &shape, error)) {
     *error = where() + *error;
     return false;
   }
-  Napi::Value data = object.Get("data");
+  Napi::Value data = object.Get(strings.Get(static_cast<uint32_t>(kDataKey)));
   if (!data.IsTypedArray()) {
     *error = where() + "data must be a TypedArray";
     return false;
@@ -132,7 +132,7 @@ bool BorrowJsTensor(const Napi::Value& value, const std::string& name, Tensor* t
   return true;
 }
 
-Napi::Object ToJsTensor(Napi::Env env, const Tensor& tensor) {
+Napi::Object ToJsTensor(Napi::Env env, const Napi::Array& strings, const Tensor& tensor) {
   napi_typedarray_type array_type;
   if (!JsArrayTypeOf(tensor.dtype, &array_type))
     throw Napi::Error::New(env, std::string("no TypedArray for dtype ") + DTypeName(tensor.dtype));
@@ -144,9 +144,9 @@ Napi::Object ToJsTensor(Napi::Env env, const Tensor& tensor) {
   Napi::Array dims = Napi::Array::New(env, tensor.shape.size());
   for (size_t i = 0; i < tensor.shape.size(); ++i) dims.Set(i, Napi::Number::New(env, static_cast<double>(tensor.shape[i])));
   Napi::Object out = Napi::Object::New(env);
-  out.Set("type", Napi::String::New(env, DTypeName(tensor.dtype)));
-  out.Set("dims", dims);
-  out.Set("data", Napi::Value(env, typed_array));
+  out.Set(strings.Get(static_cast<uint32_t>(kTypeKey)), DTypeNameString(env, strings, tensor.dtype));
+  out.Set(strings.Get(static_cast<uint32_t>(kDimsKey)), dims);
+  out.Set(strings.Get(static_cast<uint32_t>(kDataKey)), Napi::Value(env, typed_array));
   return out;
 }
 

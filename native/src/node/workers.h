@@ -1,6 +1,6 @@
 // The async workers: model loading and inference run on the libuv pool,
-// never on the JS thread. Each settles its Promise in OnOK, which never
-// throws into Node.
+// never on the JS thread. Each settles its Promise on the JS thread when done
+// (LoadWorker in OnOK, RunJob in its complete callback) and never throws into Node.
 #pragma once
 #include <napi.h>
 
@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "maas/engine.h"
+#include "node/addon_data.h"
 
 namespace maas {
 namespace node {
@@ -30,20 +31,33 @@ class LoadWorker : public Napi::AsyncWorker {
   std::unique_ptr<Session> session_;
 };
 
-// Runs a session over feeds that borrow JS memory (kept referenced).
-class RunWorker : public Napi::AsyncWorker {
+// Runs a session over feeds that borrow JS memory (kept referenced). A bare
+// napi_async_work rather than Napi::AsyncWorker: a run is the hot path, and
+// the wrapper costs a receiver object and its reference per run.
+// Start() queues it and returns the Promise; the job deletes itself once it
+// has settled that Promise.
+class RunJob {
  public:
-  RunWorker(Napi::Env env, std::shared_ptr<const Session> session, std::vector<NamedTensor> feeds,
-            std::vector<Napi::ObjectReference> keep_alive);
-  Napi::Promise Promise() const { return deferred_.Promise(); }
-  void Execute() override;
-  void OnOK() override;
+  // `keep_alive` holds one strong reference per feed's typed array; the job
+  // takes ownership (and deletes them), also when Start() fails.
+  static Napi::Value Start(Napi::Env env, AddonData* addon, std::shared_ptr<const Session> session,
+                           std::vector<NamedTensor> feeds, std::vector<napi_ref> keep_alive);
+  ~RunJob();  // on the JS thread only
 
  private:
-  Napi::Promise::Deferred deferred_;
+  RunJob(napi_env env, AddonData* addon, std::shared_ptr<const Session> session, std::vector<NamedTensor> feeds,
+         std::vector<napi_ref> keep_alive);
+  static void Execute(napi_env env, void* data);
+  static void Complete(napi_env env, napi_status status, void* data);
+  void Settle(napi_status status);
+
+  napi_env env_;
+  AddonData* addon_;
+  napi_async_work work_ = nullptr;
+  napi_deferred deferred_ = nullptr;
   std::shared_ptr<const Session> session_;
   std::vector<NamedTensor> feeds_;
-  std::vector<Napi::ObjectReference> keep_alive_;  // the feeds' typed arrays
+  std::vector<napi_ref> keep_alive_;  // the feeds' typed arrays
   Status status_;
   std::vector<NamedTensor> outputs_;
 };
