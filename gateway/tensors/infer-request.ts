@@ -6,7 +6,7 @@
 import { MaasError } from '../../common/errors';
 import type { InferInput, InferRequest, Parameters, RequestedOutput } from '../inference/types';
 import type { ModelMetadata } from '../repository/types';
-import { DATATYPES, isKServeDatatype, type KServeDatatype } from './datatypes';
+import { DATATYPES, elementCount as shapeElementCount, isKServeDatatype, type KServeDatatype } from './datatypes';
 import { viewBlob } from './binary-codec';
 import { readJsonData } from './json-codec';
 
@@ -154,7 +154,7 @@ function readInputHeader(raw: unknown, index: number): InputHeader {
   if (datatype === 'BYTES') {
     throw new MaasError('INVALID_DATATYPE', `input '${name}': BYTES tensors are not supported yet (the engine has no string type)`);
   }
-  const elementCount = shape.reduce((n, d) => n * d, 1);
+  const elementCount = shapeElementCount(shape);
   if (!Number.isSafeInteger(elementCount)) throw new MaasError('INVALID_SHAPE', `input '${name}': shape [${shape}] is too large`);
   return { name, datatype, shape, elementCount, data: raw.data, binaryBytes, parameters: custom };
 }
