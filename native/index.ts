@@ -3,7 +3,7 @@
 // clear message and a stack from the caller, and it turns the addon's
 // parallel arrays into records.
 import { existsSync } from 'node:fs';
-import { join } from 'node:path';
+import { isAbsolute, join } from 'node:path';
 import { MaasError, toMaasError } from '../common/errors';
 import { findPackageRoot } from '../common/package-root';
 import type { DeviceInfo, LoadOptions, Session, Tensor, TensorMetadata, TensorType } from './types';
@@ -34,14 +34,18 @@ interface NativeAddon {
 // ---- loading the addon -------------------------------------------------------------
 
 const ADDON_RELATIVE_PATH = join('build', 'Release', 'maas_addon.node');
+// Another build of the addon, e.g. the sanitizer build that `npm run test:asan`
+// loads (CONTRIBUTING.md); a relative path is taken from the package root.
+const ADDON_PATH_VARIABLE = 'MAAS_ADDON_PATH';
 
 let addon: NativeAddon | null = null;
 
 function loadAddon(): NativeAddon {
   if (addon) return addon;
   const root = findPackageRoot(__dirname);
-  const path = root ? join(root, ADDON_RELATIVE_PATH) : ADDON_RELATIVE_PATH;
-  if (!root || !existsSync(path)) {
+  const relative = process.env[ADDON_PATH_VARIABLE] || ADDON_RELATIVE_PATH;
+  const path = isAbsolute(relative) || !root ? relative : join(root, relative);
+  if (!existsSync(path)) {
     throw new MaasError(
       'ENGINE_INTERNAL',
       `the native engine is not built (missing ${path}); run \`npm install\` or \`npm run build:native\` ` +
