@@ -1,5 +1,7 @@
 #include "cpu/kernel_util.h"
 
+#include <algorithm>
+
 #include "cpu/thread_pool.h"
 
 namespace maas {
@@ -58,10 +60,18 @@ void MaybeParallelFor(ThreadPool* pool, int64_t n, int64_t grain, const std::fun
 }
 
 int64_t DimProduct(const Shape& shape, size_t begin, size_t end) {
-  int64_t p = 1;
-  for (size_t i = begin; i < end && i < shape.size(); ++i) {
+  end = std::min(end, shape.size());
+  bool has_zero = false;
+  for (size_t i = begin; i < end; ++i) {
     if (shape[i] < 0) return -1;
-    p *= shape[i];
+    has_zero |= shape[i] == 0;
+  }
+  if (has_zero) return 0;  // even when the other dims alone would overflow
+  int64_t p = 1;
+  for (size_t i = begin; i < end; ++i) {
+    // Dims taken from a model can be anything: a product past int64 is not a
+    // shape (and signed overflow is undefined).
+    if (__builtin_mul_overflow(p, shape[i], &p)) return -1;
   }
   return p;
 }

@@ -35,7 +35,8 @@ Status AllocateOutput(const std::string& op, KernelContext& ctx, size_t index, D
 // splitting, otherwise inline on the calling thread.
 void MaybeParallelFor(ThreadPool* pool, int64_t n, int64_t grain, const std::function<void(int64_t, int64_t)>& fn);
 
-// Product of shape[begin, end); -1 if any of those dims is unknown.
+// Product of shape[begin, end) (end is clamped to the rank): 0 if any of
+// those dims is 0, else -1 if any is unknown or the product overflows int64.
 int64_t DimProduct(const Shape& shape, size_t begin, size_t end);
 
 }  // namespace maas
