@@ -67,12 +67,15 @@ Napi::Value SessionWrap::Run(const Napi::CallbackInfo& info) {
   // Strong references to the feeds' typed arrays, dropped if anything here
   // fails or throws; the run owns them once started.
   struct KeepAlive {
+    explicit KeepAlive(napi_env e) : env(e) {}
     napi_env env;
     std::vector<napi_ref> refs;
     ~KeepAlive() {
       for (napi_ref ref : refs) napi_delete_reference(env, ref);
     }
-  } keep_alive{env, {}};
+    KeepAlive(const KeepAlive&) = delete;  // a copy would delete the references twice
+    KeepAlive& operator=(const KeepAlive&) = delete;
+  } keep_alive{env};
   keep_alive.refs.reserve(count);
   for (uint32_t i = 0; i < count; ++i) {
     Napi::Value name = names.Get(i);
