@@ -36,7 +36,6 @@ export const EXTENSIONS = ['schedule_policy', 'model_configuration', 'binary_ten
 
 const DEFAULT_CLOSE_DEADLINE_MS = 10_000;
 const MAX_REQUEST_ID_CHARS = 200;
-const JSON_TYPE = 'application/json';
 
 // What one request carries from the synchronous part of the handler.
 interface RequestContext {
