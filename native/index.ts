@@ -53,7 +53,7 @@ function loadAddon(): NativeAddon {
     );
   }
   try {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- the addon's path is known only at run time
     addon = require(path) as NativeAddon;
   } catch (err) {
     throw new MaasError(

@@ -31,7 +31,7 @@ after(async () => {
   if (repoDir) await rm(repoDir, { recursive: true, force: true });
 });
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- boundary: response bodies are probed field by field, a wrong shape fails the assertion
 async function json(res: Response): Promise<any> {
   return res.json();
 }
@@ -46,6 +46,7 @@ function postJson(path: string, body: unknown, headers: Record<string, string> =
 }
 
 // Sends one FP32 input in binary and asks for every output in binary.
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- boundary: the JSON header is probed field by field, as json() above
 async function inferBinary(model: string, inputName: string, shape: number[], values: Float32Array): Promise<{ json: any; blobs: Buffer; res: Response }> {
   const header = Buffer.from(JSON.stringify({
     inputs: [{ name: inputName, shape, datatype: 'FP32', parameters: { binary_data_size: values.byteLength } }],
