@@ -146,7 +146,7 @@ class NativeSession implements Session {
     if (!handle) throw new MaasError('ENGINE_RELEASED', 'the session was released');
     if (feeds === null || typeof feeds !== 'object') throw invalid('feeds must be an object of tensors');
     const names = Object.keys(feeds);
-    const tensors: NativeTensor[] = new Array(names.length);
+    const tensors = new Array<NativeTensor>(names.length);
     for (let i = 0; i < names.length; i++) {
       const tensor = feeds[names[i]];
       checkTensor(names[i], tensor);

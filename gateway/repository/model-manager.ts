@@ -100,7 +100,7 @@ export class ModelManager implements ModelService {
     const entry: ModelEntry = { name: dir.name, reason: '', versions: new Map() };
     const log = this.options.logger.child({ model: dir.name });
     try {
-      const raw = dir.configPath ? JSON.parse(await fs.readFile(dir.configPath, 'utf8')) : undefined;
+      const raw: unknown = dir.configPath ? JSON.parse(await fs.readFile(dir.configPath, 'utf8')) : undefined;
       entry.config = parseModelConfig(dir.name, raw);
     } catch (err) {
       entry.reason = err instanceof SyntaxError ? `config.json is not valid JSON: ${err.message}` : toMaasError(err).message;
