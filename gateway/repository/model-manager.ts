@@ -355,7 +355,7 @@ export class ModelManager implements ModelService {
   // deadline, then frees every engine session.
   async close(deadlineMs = 10_000): Promise<void> {
     const all = [...this.models.values()].flatMap((e) => [...e.versions.values()]);
-    await Promise.all(all.map((mv) => mv.batcher?.close(deadlineMs)));
+    await Promise.all(all.flatMap((mv) => (mv.batcher ? [mv.batcher.close(deadlineMs)] : [])));
     for (const mv of all) {
       for (const s of mv.sessions) s.release();
       mv.sessions = [];
