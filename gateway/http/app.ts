@@ -5,7 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import type { Logger } from 'pino';
-import { ERRORS, MaasError, isErrorCode, type ErrorCode } from '../../common/errors';
+import { ERRORS, MaasError, isErrorCode } from '../../common/errors';
 import type { InferResult } from '../inference/types';
 import type { ModelService } from '../repository/types';
 import { decodeInferRequest } from '../tensors/infer-request';
@@ -297,7 +297,7 @@ function publicError(err: unknown): MaasError {
   if (err instanceof MaasError) return err;
   // Engine errors carry one of our codes; keep them (their messages are ours).
   const code = (err as { code?: unknown } | null)?.code;
-  if (isErrorCode(code) && code !== 'INTERNAL') return new MaasError(code as ErrorCode, (err as Error).message ?? String(err));
+  if (isErrorCode(code) && code !== 'INTERNAL') return new MaasError(code, (err as Error).message ?? String(err));
   return new MaasError('INTERNAL', ERRORS.INTERNAL.description);
 }
 
