@@ -18,58 +18,54 @@ namespace {
   std::abort();
 }
 
-// Small values, the same on every run of one input: -8..8 for signed and
-// floating types (quarters for floats), 0..16 for unsigned, 0/1 for bool,
-// +-1.0 and 0 for float16 (as bits).
+// Small values, the same on every run of one input: -8..8 for signed types,
+// quarters of that for floating ones, 0..16 for unsigned, 0/1 for bool, and
+// +-1.0 or 0 for float16 (as bits).
 int64_t Pattern(int64_t i) { return i * 37 % 17; }
 
-template <typename T, typename Fn>
-void Fill(void* raw, int64_t count, Fn value_of) {
+// The value of element i for one kind of element type.
+template <typename T>
+T SignedValue(int64_t i) {
+  return static_cast<T>(Pattern(i) - 8);
+}
+template <typename T>
+T FloatValue(int64_t i) {
+  return static_cast<T>(static_cast<double>(Pattern(i) - 8) * 0.25);
+}
+template <typename T>
+T UnsignedValue(int64_t i) {
+  return static_cast<T>(Pattern(i));
+}
+uint8_t BoolValue(int64_t i) { return static_cast<uint8_t>(Pattern(i) & 1); }
+uint16_t HalfValue(int64_t i) {
+  constexpr uint16_t kHalfBits[3] = {0x3c00, 0x0000, 0xbc00};  // 1.0, 0.0, -1.0
+  return kHalfBits[Pattern(i) % 3];
+}
+
+template <typename T>
+bool Fill(void* raw, int64_t count, T (*value_of)(int64_t)) {
   T* out = static_cast<T*>(raw);
   for (int64_t i = 0; i < count; ++i) out[i] = value_of(i);
+  return true;
 }
 
 bool FillFeed(Tensor* tensor) {
   const int64_t count = tensor->num_elements();
   void* raw = tensor->raw();
   if (count > 0 && raw == nullptr) return false;
-  auto quarter = [](int64_t i) { return static_cast<double>(Pattern(i) - 8) * 0.25; };
-  auto signed_value = [](int64_t i) { return Pattern(i) - 8; };
   switch (tensor->dtype) {
-    case DType::kFloat32:
-      Fill<float>(raw, count, [&](int64_t i) { return static_cast<float>(quarter(i)); });
-      return true;
-    case DType::kFloat64: Fill<double>(raw, count, quarter); return true;
-    case DType::kInt8:
-      Fill<int8_t>(raw, count, [&](int64_t i) { return static_cast<int8_t>(signed_value(i)); });
-      return true;
-    case DType::kInt16:
-      Fill<int16_t>(raw, count, [&](int64_t i) { return static_cast<int16_t>(signed_value(i)); });
-      return true;
-    case DType::kInt32:
-      Fill<int32_t>(raw, count, [&](int64_t i) { return static_cast<int32_t>(signed_value(i)); });
-      return true;
-    case DType::kInt64: Fill<int64_t>(raw, count, signed_value); return true;
-    case DType::kUint8:
-      Fill<uint8_t>(raw, count, [](int64_t i) { return static_cast<uint8_t>(Pattern(i)); });
-      return true;
-    case DType::kUint16:
-      Fill<uint16_t>(raw, count, [](int64_t i) { return static_cast<uint16_t>(Pattern(i)); });
-      return true;
-    case DType::kUint32:
-      Fill<uint32_t>(raw, count, [](int64_t i) { return static_cast<uint32_t>(Pattern(i)); });
-      return true;
-    case DType::kUint64:
-      Fill<uint64_t>(raw, count, [](int64_t i) { return static_cast<uint64_t>(Pattern(i)); });
-      return true;
-    case DType::kBool:
-      Fill<uint8_t>(raw, count, [](int64_t i) { return static_cast<uint8_t>(Pattern(i) & 1); });
-      return true;
-    case DType::kFloat16: {
-      constexpr uint16_t kHalfBits[3] = {0x3c00, 0x0000, 0xbc00};  // 1.0, 0.0, -1.0
-      Fill<uint16_t>(raw, count, [&](int64_t i) { return kHalfBits[Pattern(i) % 3]; });
-      return true;
-    }
+    case DType::kFloat32: return Fill(raw, count, FloatValue<float>);
+    case DType::kFloat64: return Fill(raw, count, FloatValue<double>);
+    case DType::kInt8: return Fill(raw, count, SignedValue<int8_t>);
+    case DType::kInt16: return Fill(raw, count, SignedValue<int16_t>);
+    case DType::kInt32: return Fill(raw, count, SignedValue<int32_t>);
+    case DType::kInt64: return Fill(raw, count, SignedValue<int64_t>);
+    case DType::kUint8: return Fill(raw, count, UnsignedValue<uint8_t>);
+    case DType::kUint16: return Fill(raw, count, UnsignedValue<uint16_t>);
+    case DType::kUint32: return Fill(raw, count, UnsignedValue<uint32_t>);
+    case DType::kUint64: return Fill(raw, count, UnsignedValue<uint64_t>);
+    case DType::kBool: return Fill(raw, count, BoolValue);
+    case DType::kFloat16: return Fill(raw, count, HalfValue);
     case DType::kString:
     case DType::kUndefined: return false;
   }
