@@ -10,6 +10,7 @@ import type { InferResult } from '../inference/types';
 import type { ModelService } from '../repository/types';
 import { decodeInferRequest } from '../tensors/infer-request';
 import { encodeInferResponse } from '../tensors/infer-response';
+import { readJson } from '../tensors/json-reader';
 import { DEFAULT_MAX_BODY_BYTES, readBody } from './body';
 import { MIN_COMPRESS_BYTES, compress, pickEncoding, type ResponseEncoding } from './compress';
 import { Responder, type HeaderList } from './responder';
@@ -205,12 +206,8 @@ export function startHttpServer(deps: HttpDeps, host: string, port: number): Pro
       const body = await bodyPromise;
       let readyOnly = false;
       if (body.byteLength > 0) {
-        let parsed: unknown;
-        try {
-          parsed = JSON.parse(body.toString('utf8'));
-        } catch (err) {
-          throw new MaasError('INVALID_JSON', `malformed JSON in the request: ${(err as Error).message}`);
-        }
+        // Bounded like every request body (json-reader.ts): depth and values.
+        const parsed = readJson(body);
         if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
           throw new MaasError('INVALID_REQUEST', 'the index request must be a JSON object');
         }

@@ -175,6 +175,13 @@ test('truncated or inconsistent binary is INVALID_BINARY', () => {
   assert.equal(code(() => decodeInferRequest(wrong.body, options({ headerLength: wrong.headerLength }))), 'INVALID_BINARY');
   // Binary input without the header: the whole body is JSON, no blob bytes.
   assert.equal(code(() => decodeInferRequest(jsonBody(header), options())), 'INVALID_BINARY');
+  // A header length of 400 digits is a number larger than the body, not "Infinity".
+  const nines = '9'.repeat(400);
+  assert.equal(code(() => decodeInferRequest(body, options({ headerLength: nines }))), 'INVALID_BINARY');
+  assert.match(String((() => { try { decodeInferRequest(body, options({ headerLength: nines })); } catch (e) { return (e as Error).message; } })()),
+    /Inference-Header-Content-Length 9{20}… \(400 digits\) is larger than the \d+-byte body/);
+  assert.equal(code(() => decodeInferRequest(body, options({ headerLength: `000${body.length + 1}` }))), 'INVALID_BINARY');
+  assert.equal(decodeInferRequest(body, options({ headerLength: `000${headerLength}` })).request.inputs[0].name, 'a');
   // Header length cutting the JSON short.
   assert.equal(code(() => decodeInferRequest(body, options({ headerLength: '10' }))), 'INVALID_JSON');
 });
