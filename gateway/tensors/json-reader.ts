@@ -529,14 +529,10 @@ class JsonParser {
     let expectValue = true; // after '[' or ','
     let opened = true; // right after '[': a ']' closes an empty array
     for (;;) {
-      if (pos >= end) throw s.error("',' or ']' in tensor data", pos);
-      const c = bytes[pos];
-      if (c === SPACE || c === LF || c === CR || c === TAB) {
-        pos++;
-        continue;
-      }
-      if (expectValue && !(opened && c === CLOSE_ARRAY)) {
-        if (c === OPEN_ARRAY) {
+      const c = pos < end ? bytes[pos] : -1;
+      switch (c) {
+        case OPEN_ARRAY:
+          if (!expectValue) break;
           if (++depth > MAX_JSON_NESTING_DEPTH) {
             throw new MaasError('INVALID_REQUEST',
               `inputs[${inputIndex}]: 'data' is nested deeper than ${MAX_JSON_NESTING_DEPTH} levels (at byte ${pos})`);
@@ -544,43 +540,49 @@ class JsonParser {
           pos++;
           opened = true;
           continue;
-        }
-        s.pos = pos;
-        if (c === MINUS || isDigit(c)) {
-          if (count < capacity) {
-            s.number(approx);
-            (sink as DataSink).number(count, s.value, s.exact, pos, s.pos);
-          } else {
-            s.skipNumber();
+        case CLOSE_ARRAY:
+          if (expectValue && !opened) break; // a trailing comma
+          pos++;
+          expectValue = false;
+          if (--depth === 0) {
+            s.pos = pos;
+            return count;
           }
-        } else {
-          let kind = SCALAR_OTHER;
-          if (c === OPEN_OBJECT) s.skipValue(depth + 1, this.tooDeep);
-          else if (c === QUOTE) { s.skipString(); kind = SCALAR_STRING; }
-          else if (c === LOWER_T) { s.literal('true'); kind = SCALAR_TRUE; }
-          else if (c === LOWER_F) { s.literal('false'); kind = SCALAR_FALSE; }
-          else s.skipScalar();
-          if (count < capacity) (sink as DataSink).other(count, kind, pos, s.pos);
-        }
-        pos = s.pos;
-        count++;
-        expectValue = false;
-        continue;
+          continue;
+        case COMMA:
+          if (expectValue) break;
+          pos++;
+          expectValue = true;
+          opened = false;
+          continue;
+        case SPACE: case LF: case CR: case TAB:
+          pos++;
+          continue;
+        default:
+          if (!expectValue || c === -1) break;
+          s.pos = pos;
+          if (c === MINUS || isDigit(c)) {
+            if (count < capacity) {
+              s.number(approx);
+              (sink as DataSink).number(count, s.value, s.exact, pos, s.pos);
+            } else {
+              s.skipNumber();
+            }
+          } else {
+            let kind = SCALAR_OTHER;
+            if (c === OPEN_OBJECT) s.skipValue(depth + 1, this.tooDeep);
+            else if (c === QUOTE) { s.skipString(); kind = SCALAR_STRING; }
+            else if (c === LOWER_T) { s.literal('true'); kind = SCALAR_TRUE; }
+            else if (c === LOWER_F) { s.literal('false'); kind = SCALAR_FALSE; }
+            else s.skipScalar();
+            if (count < capacity) (sink as DataSink).other(count, kind, pos, s.pos);
+          }
+          pos = s.pos;
+          count++;
+          expectValue = false;
+          continue;
       }
-      // After a value (or at the ']' of an empty array).
-      if (c === COMMA && !expectValue) {
-        pos++;
-        expectValue = true;
-        opened = false;
-        continue;
-      }
-      if (c !== CLOSE_ARRAY) throw s.error("',' or ']' in tensor data", pos);
-      pos++;
-      expectValue = false;
-      if (--depth === 0) {
-        s.pos = pos;
-        return count;
-      }
+      throw s.error(expectValue ? 'a JSON value' : "',' or ']' in tensor data", pos);
     }
   }
 }
