@@ -202,7 +202,7 @@ test('framing uWS leaves to us is refused with 400 MALFORMED_HTTP, Connection: c
   }
   assert.equal(await closedCount('conflicting_content_length'), before + 1);
   // The same Content-Length twice is one length: served.
-  const twice = await exchange([request('POST', '/v2/models/identity/infer', { 'Content-Length': Buffer.byteLength(IDENTITY_BODY), 'content-length': Buffer.byteLength(IDENTITY_BODY) }, IDENTITY_BODY)], 2000);
+  const twice = await exchange([request('POST', '/v2/models/identity/infer', { 'Content-Length': Buffer.byteLength(IDENTITY_BODY), 'content-length': Buffer.byteLength(IDENTITY_BODY) }, IDENTITY_BODY)], 2000, 0, 1);
   assert.equal(responses(twice.text)[0]?.status, 200, twice.text);
 });
 
@@ -355,7 +355,7 @@ test('bodies held at once stay within the budget: the one past it gets 503 SERVE
   await sleep(100);
   const again = await Promise.all(Array.from({ length: 3 }, (_, i) => {
     const { head, blob } = flatBinaryRequest(floats, `again-${i}`);
-    return exchange([head, blob], 5000);
+    return exchange([head, blob], 5000, 0, 1);
   }));
   for (const got of again) assert.equal(responses(got.text)[0]?.status, 200, got.text.slice(0, 300));
   assert.ok(await closedCount('server_busy') >= 1);
