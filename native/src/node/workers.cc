@@ -91,7 +91,6 @@ Napi::Value RunJob::Start(Napi::Env env, AddonData* addon, std::shared_ptr<const
 void RunJob::Execute(napi_env /*env*/, void* data) {
   auto* job = static_cast<RunJob*>(data);
   job->status_ = Guarded([&] { return job->session_->Run(job->feeds_, &job->outputs_); });
-  job->feeds_.clear();  // the input copies are no longer needed
 }
 
 void RunJob::Complete(napi_env env, napi_status status, void* data) {
