@@ -18,7 +18,7 @@ Napi::Function SessionWrap::DefineClass(Napi::Env env) {
                                               });
 }
 
-Napi::Object SessionWrap::NewInstance(Napi::Env env, std::shared_ptr<const Session> session) {
+Napi::Object SessionWrap::NewInstance(Napi::Env env, std::shared_ptr<const Session> session, uint64_t max_tensor_bytes) {
   AddonData* data = env.GetInstanceData<AddonData>();
   // The session travels through an External so JS cannot construct a handle.
   auto* carrier = new std::shared_ptr<const Session>(std::move(session));
@@ -26,7 +26,8 @@ Napi::Object SessionWrap::NewInstance(Napi::Env env, std::shared_ptr<const Sessi
       Napi::External<std::shared_ptr<const Session>>::New(env, carrier, [](Napi::Env, std::shared_ptr<const Session>* p) {
         delete p;
       });
-  Napi::Object handle = data->session_constructor.New({external});
+  Napi::Object handle =
+      data->session_constructor.New({external, Napi::Number::New(env, static_cast<double>(max_tensor_bytes))});
   const Session& loaded = **carrier;
   handle.DefineProperties({
       Napi::PropertyDescriptor::Value("inputMetadata", ToJsMetadata(env, loaded.inputs()), napi_enumerable),
@@ -39,6 +40,7 @@ SessionWrap::SessionWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Sess
   if (info.Length() < 1 || !info[0].IsExternal())
     throw Napi::TypeError::New(info.Env(), "session handles come from loadModel()");
   session_ = *info[0].As<Napi::External<std::shared_ptr<const Session>>>().Data();
+  if (info.Length() >= 2 && info[1].IsNumber()) max_tensor_bytes_ = static_cast<uint64_t>(info[1].As<Napi::Number>().DoubleValue());
 }
 
 // run(names: string[], tensors: {type, dims, data}[]) → Promise<tensors in the order of outputMetadata>
@@ -68,7 +70,7 @@ Napi::Value SessionWrap::Run(const Napi::CallbackInfo& info) {
     Napi::Value name = names.Get(i);
     if (!name.IsString()) return reject(StatusCode::kInvalidArgument, "input names must be strings");
     feeds[i].name = name.As<Napi::String>().Utf8Value();
-    Status status = CopyJsTensor(strings, tensors.Get(i), feeds[i].name, &feeds[i].tensor);
+    Status status = CopyJsTensor(strings, tensors.Get(i), feeds[i].name, max_tensor_bytes_, &feeds[i].tensor);
     if (!status.ok()) return reject(status.code(), status.message());
   }
   // Resolves with the outputs' tensors in the session's output order.

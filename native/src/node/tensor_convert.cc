@@ -96,7 +96,8 @@ Napi::ArrayBuffer WrapBuffer(Napi::Env env, const Tensor& tensor) {
 
 }  // namespace
 
-Status CopyJsTensor(const Napi::Array& strings, const Napi::Value& value, const std::string& name, Tensor* tensor) {
+Status CopyJsTensor(const Napi::Array& strings, const Napi::Value& value, const std::string& name, uint64_t max_bytes,
+                    Tensor* tensor) {
   // Built only on failure: this runs for every feed of every run.
   auto invalid = [&](const std::string& what) { return InvalidArgument("input '" + name + "': " + what); };
   if (!value.IsObject()) return invalid("a tensor must be an object {type, dims, data}");
@@ -125,6 +126,10 @@ Status CopyJsTensor(const Napi::Array& strings, const Napi::Value& value, const 
                    std::to_string(NumElements(shape)));
   }
   size_t size_bytes = length * DTypeSizeBytes(dtype);
+  if (max_bytes != 0 && size_bytes > max_bytes) {
+    return invalid("data is " + std::to_string(size_bytes) + " bytes, above this session's limit of " +
+                   std::to_string(max_bytes) + " bytes per tensor");
+  }
   tensor->dtype = dtype;
   tensor->shape = std::move(shape);
   tensor->buffer = HostBuffer::Allocate(size_bytes);

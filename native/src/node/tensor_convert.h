@@ -21,8 +21,10 @@ constexpr uint64_t kMaxHandOutBytes = uint64_t{1} << 32;
 // engine never reads JS memory from its threads, so JS may detach, transfer
 // or resize the array while the run is in flight (the README's engine API).
 // kInvalidArgument for a bad tensor, kOutOfMemory when the copy cannot be
-// allocated. `strings` is AddonData::strings' array.
-Status CopyJsTensor(const Napi::Array& strings, const Napi::Value& value, const std::string& name, Tensor* tensor);
+// allocated, kInvalidArgument above `max_bytes` (the session's tensor limit;
+// 0: none) before anything is copied. `strings` is AddonData::strings' array.
+Status CopyJsTensor(const Napi::Array& strings, const Napi::Value& value, const std::string& name, uint64_t max_bytes,
+                    Tensor* tensor);
 
 // {type, dims, data} over the tensor's buffer; the ArrayBuffer's finalizer
 // drops the engine's reference. Throws Napi::Error (with a `code`) on

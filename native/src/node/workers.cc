@@ -50,7 +50,8 @@ void LoadWorker::OnOK() {
     return;
   }
   try {
-    deferred_.Resolve(SessionWrap::NewInstance(env, std::shared_ptr<const Session>(session_.release())));
+    deferred_.Resolve(SessionWrap::NewInstance(env, std::shared_ptr<const Session>(session_.release()),
+                                               options_.max_tensor_bytes));
   } catch (const Napi::Error& e) {
     deferred_.Reject(e.Value());
   } catch (const std::exception& e) {
