@@ -10,3 +10,14 @@ export function timerMs(delayMs: number): number {
   if (!(delayMs > 0)) return 0;
   return delayMs > MAX_TIMER_MS ? MAX_TIMER_MS : delayMs;
 }
+
+export function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, timerMs(ms)));
+}
+
+// Settles when `work` does or after `ms`, whichever comes first.
+export async function withDeadline(work: Promise<unknown>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([work, new Promise<void>((resolve) => { timer = setTimeout(resolve, timerMs(ms)); })]);
+  clearTimeout(timer);
+}

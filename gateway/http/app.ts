@@ -11,7 +11,7 @@ import type { ModelService } from '../repository/types';
 import { decodeInferRequest } from '../tensors/infer-request';
 import { encodeInferResponse } from '../tensors/infer-response';
 import { readJson } from '../tensors/json-reader';
-import { timerMs } from '../../common/timers';
+import { sleep, withDeadline } from '../../common/timers';
 import { BodyBudget, DEFAULT_MAX_BODY_BYTES, DEFAULT_MAX_BUFFERED_BYTES, readBody, type BodyOptions } from './body';
 import { MIN_COMPRESS_BYTES, compress, pickEncoding, type ResponseEncoding } from './compress';
 import { Responder, type HeaderList } from './responder';
@@ -145,12 +145,12 @@ export function startHttpServer(deps: HttpDeps, host: string, port: number): Pro
     if (match.route === 'infer') {
       const headerLength = head.inferenceHeaderLength;
       ctx.responseEncoding = pickEncoding(head.acceptEncoding);
-      const body = readBody(responder, bodyOptions(head, maxBodyBytes), responder.markReceived.bind(responder));
+      const body = readBody(responder, bodyOptions(head, maxBodyBytes));
       void infer(ctx, body, headerLength);
       return;
     }
     if (match.route === 'repository_index') {
-      const body = readBody(responder, bodyOptions(head, Math.min(maxBodyBytes, MAX_INDEX_BODY_BYTES)), responder.markReceived.bind(responder));
+      const body = readBody(responder, bodyOptions(head, Math.min(maxBodyBytes, MAX_INDEX_BODY_BYTES)));
       void repositoryIndex(ctx, body);
       return;
     }
@@ -380,17 +380,6 @@ export function startHttpServer(deps: HttpDeps, host: string, port: number): Pro
     const closeAll = (app as unknown as { close?: () => void }).close;
     if (typeof closeAll === 'function') closeAll.call(app);
   }
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, timerMs(ms)));
-}
-
-// Settles when `work` does or after `ms`, whichever is first.
-async function withDeadline(work: Promise<unknown>, ms: number): Promise<void> {
-  let timer: NodeJS.Timeout | undefined;
-  await Promise.race([work, new Promise<void>((resolve) => { timer = setTimeout(resolve, timerMs(ms)); })]);
-  clearTimeout(timer);
 }
 
 function publicError(err: unknown): MaasError {

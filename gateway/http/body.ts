@@ -61,8 +61,9 @@ function busy(budget: BodyBudget): MaasError {
 // body chunks that arrive before onData is attached). Rejects with
 // BODY_TOO_LARGE as soon as the declared or running size passes the limit,
 // SERVER_BUSY when the budget cannot hold the body; later chunks are then
-// ignored. `onReceived` runs when the last byte has arrived.
-export function readBody(responder: Responder, options: BodyOptions, onReceived?: () => void): Promise<Buffer> {
+// ignored. Marks the request received (Responder.markReceived) when the
+// last byte has arrived.
+export function readBody(responder: Responder, options: BodyOptions): Promise<Buffer> {
   const { maxBodyBytes, budget } = options;
   const declaredBytes = options.contentLength === '' ? -1 : Number(options.contentLength);
   if (declaredBytes > maxBodyBytes) return Promise.reject(tooLarge(maxBodyBytes));
@@ -105,7 +106,7 @@ export function readBody(responder: Responder, options: BodyOptions, onReceived?
       }
       if (!isLast) return;
       settled = true;
-      onReceived?.();
+      responder.markReceived();
       const body = buffer ? buffer.subarray(0, receivedBytes) : EMPTY_BODY;
       buffer = null;
       if (options.contentEncoding === '') return resolve(body);
