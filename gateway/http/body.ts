@@ -64,59 +64,84 @@ function busy(budget: BodyBudget): MaasError {
 // ignored. Marks the request received (Responder.markReceived) when the
 // last byte has arrived.
 export function readBody(responder: Responder, options: BodyOptions): Promise<Buffer> {
-  const { maxBodyBytes, budget } = options;
   const declaredBytes = options.contentLength === '' ? -1 : Number(options.contentLength);
-  if (declaredBytes > maxBodyBytes) return Promise.reject(tooLarge(maxBodyBytes));
-  return new Promise<Buffer>((resolve, reject) => {
-    let buffer: Buffer | null = null;
-    let receivedBytes = 0;
-    let settled = false;
-    const fail = (err: MaasError): void => {
-      settled = true;
-      buffer = null;
-      reject(err);
-    };
-    // Grows the buffer to hold `needBytes`, within the budget.
-    const reserve = (needBytes: number): boolean => {
-      let capacity = buffer ? buffer.length : 0;
-      if (needBytes <= capacity) return true;
-      if (declaredBytes >= 0 && declaredBytes <= EAGER_BYTES) capacity = declaredBytes;
-      else capacity = Math.max(EAGER_BYTES, capacity * 2, needBytes);
-      if (declaredBytes >= 0) capacity = Math.min(capacity, declaredBytes);
-      capacity = Math.min(capacity, maxBodyBytes);
-      if (!holdBodyBytes(responder, budget, capacity)) return false;
-      const grown = Buffer.allocUnsafe(capacity);
-      if (buffer) buffer.copy(grown, 0, 0, receivedBytes);
-      buffer = grown;
-      return true;
-    };
-    responder.signal.addEventListener('abort', () => {
-      if (!settled) fail(new MaasError('CANCELLED', 'client closed the connection while sending the body'));
-    }, { once: true });
-    responder.onData((chunk, isLast) => {
-      if (settled) return;
-      const nextBytes = receivedBytes + chunk.byteLength;
-      if (nextBytes > maxBodyBytes) return fail(tooLarge(maxBodyBytes));
-      if (declaredBytes >= 0 && nextBytes > declaredBytes) return fail(new MaasError('INVALID_REQUEST', 'body longer than Content-Length'));
-      if (chunk.byteLength > 0) {
-        if (!reserve(nextBytes)) return fail(busy(budget));
-        // uWS neuters the chunk after this callback: copy now.
-        (buffer as Buffer).set(new Uint8Array(chunk), receivedBytes);
-        receivedBytes = nextBytes;
-      }
-      if (!isLast) return;
-      settled = true;
-      responder.markReceived();
-      const body = buffer ? buffer.subarray(0, receivedBytes) : EMPTY_BODY;
-      buffer = null;
-      if (options.contentEncoding === '') return resolve(body);
-      decode(body, options.contentEncoding, maxBodyBytes).then((decoded) => {
-        // The decoded copy replaces the compressed one in the budget.
-        if (decoded !== body && !holdBodyBytes(responder, budget, decoded.byteLength)) return reject(busy(budget));
-        resolve(decoded);
-      }, reject);
-    });
-  });
+  if (declaredBytes > options.maxBodyBytes) return Promise.reject(tooLarge(options.maxBodyBytes));
+  return new Promise<Buffer>((resolve, reject) => new BodyReader(responder, options, declaredBytes, resolve, reject));
+}
+
+// One request's body on its way in: the state readBody's callbacks share.
+class BodyReader {
+  private buffer: Buffer | null = null;
+  private receivedBytes = 0;
+  private settled = false;
+
+  constructor(
+    private readonly responder: Responder,
+    private readonly options: BodyOptions,
+    private readonly declaredBytes: number, // -1: chunked
+    private readonly resolve: (body: Buffer) => void,
+    private readonly reject: (err: unknown) => void,
+  ) {
+    responder.signal.addEventListener('abort', this.onAbort, { once: true });
+    responder.onData(this.onChunk);
+  }
+
+  private readonly onAbort = (): void => {
+    if (!this.settled) this.fail(new MaasError('CANCELLED', 'client closed the connection while sending the body'));
+  };
+
+  private readonly onChunk = (chunk: ArrayBuffer, isLast: boolean): void => {
+    if (this.settled) return;
+    const { maxBodyBytes, budget } = this.options;
+    const nextBytes = this.receivedBytes + chunk.byteLength;
+    if (nextBytes > maxBodyBytes) return this.fail(tooLarge(maxBodyBytes));
+    if (this.declaredBytes >= 0 && nextBytes > this.declaredBytes) {
+      return this.fail(new MaasError('INVALID_REQUEST', 'body longer than Content-Length'));
+    }
+    if (chunk.byteLength > 0) {
+      if (!this.reserve(nextBytes)) return this.fail(busy(budget));
+      // uWS neuters the chunk after this callback: copy now.
+      (this.buffer as Buffer).set(new Uint8Array(chunk), this.receivedBytes);
+      this.receivedBytes = nextBytes;
+    }
+    if (isLast) this.finish();
+  };
+
+  private finish(): void {
+    this.settled = true;
+    this.responder.markReceived();
+    const body = this.buffer ? this.buffer.subarray(0, this.receivedBytes) : EMPTY_BODY;
+    this.buffer = null;
+    const { contentEncoding, maxBodyBytes, budget } = this.options;
+    if (contentEncoding === '') return this.resolve(body);
+    decode(body, contentEncoding, maxBodyBytes).then((decoded) => {
+      // The decoded copy replaces the compressed one in the budget.
+      if (decoded !== body && !holdBodyBytes(this.responder, budget, decoded.byteLength)) return this.reject(busy(budget));
+      this.resolve(decoded);
+    }, this.reject);
+  }
+
+  // Grows the buffer to hold `needBytes`, within the budget.
+  private reserve(needBytes: number): boolean {
+    const { declaredBytes } = this;
+    let capacity = this.buffer ? this.buffer.length : 0;
+    if (needBytes <= capacity) return true;
+    if (declaredBytes >= 0 && declaredBytes <= EAGER_BYTES) capacity = declaredBytes;
+    else capacity = Math.max(EAGER_BYTES, capacity * 2, needBytes);
+    if (declaredBytes >= 0) capacity = Math.min(capacity, declaredBytes);
+    capacity = Math.min(capacity, this.options.maxBodyBytes);
+    if (!holdBodyBytes(this.responder, this.options.budget, capacity)) return false;
+    const grown = Buffer.allocUnsafe(capacity);
+    if (this.buffer) this.buffer.copy(grown, 0, 0, this.receivedBytes);
+    this.buffer = grown;
+    return true;
+  }
+
+  private fail(err: MaasError): void {
+    this.settled = true;
+    this.buffer = null;
+    this.reject(err);
+  }
 }
 
 const EMPTY_BODY = Buffer.alloc(0);
