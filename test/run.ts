@@ -14,6 +14,7 @@ import { constants } from 'node:os';
 import { existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { findPackageRoot } from '../common/package-root';
+import { guardProcess } from './support/services/process';
 import { SERVICE_NAMES, cleanStaleServers, closeServices, servicesEnv, startServices, type ServiceName, type StartedServices } from './support/services';
 
 interface RunArgs {
@@ -64,18 +65,24 @@ function compiledTests(root: string): string[] {
 // The children running now (tsc, node --test), for the signal handler.
 const children = new Set<ChildProcess>();
 
-// Runs a child with our stdio; resolves with its exit code.
+// Runs a child with our stdio; resolves with its exit code. The child leads
+// its own process group, guarded like the servers, so that it and its test
+// processes die with us even if we die by SIGKILL; signals we get are
+// forwarded to it (onSignal).
 function runChild(argv: string[], cwd: string, env: NodeJS.ProcessEnv = process.env): Promise<number> {
   return new Promise<number>((resolve) => {
-    const child = spawn(process.execPath, argv, { cwd, env, stdio: 'inherit' });
+    const child = spawn(process.execPath, argv, { cwd, env, stdio: 'inherit', detached: true });
+    const release = child.pid ? guardProcess(child.pid) : () => undefined;
     children.add(child);
     child.once('error', (err) => {
       process.stderr.write(`test runner: could not start node ${argv[0]}: ${err.message}\n`);
       children.delete(child);
+      release();
       resolve(1);
     });
     child.once('exit', (exitCode, signal) => {
       children.delete(child);
+      release();
       resolve(exitCode ?? 128 + (signal ? constants.signals[signal] : 1));
     });
   });
@@ -143,7 +150,7 @@ async function main(): Promise<number> {
   };
   const code = await runChild(['--test', '--test-concurrency=1', ...args.nodeOptions, ...files], root, env);
   await closeServices(started);
-  return code;
+  return stopping ? 130 : code;
 }
 
 // Under `node --test dist/` this file would be picked up as a test and start a

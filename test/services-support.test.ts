@@ -2,7 +2,7 @@
 // killed and restarted on the same port with its data, closing leaves nothing
 // behind, a dead test process leaves no server behind, and testServices()
 // fails loudly outside the runner.
-import { test } from 'node:test';
+import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
@@ -11,8 +11,27 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Client } from 'pg';
 import Redis from 'ioredis';
 import { Kafka, Partitioners, logLevel } from 'kafkajs';
-import { ENV, cleanStaleServers, startKafka, startPostgres, startRedis, testServices } from './support/services';
+import { ENV, cleanStaleServers, startKafka, startPostgres, startRedis, testServices, type KafkaInfo, type PostgresInfo, type RedisInfo, type TestServer } from './support/services';
 import { STATE_DIR, makeServerDir, serverProcesses } from './support/services/process';
+
+// The private servers start together, overlapping their start-up with the
+// tests that come first (a Kafka broker takes seconds); each test awaits its own.
+let redisStarting: Promise<TestServer<RedisInfo>>;
+let postgresStarting: Promise<TestServer<PostgresInfo>>;
+let kafkaStarting: Promise<TestServer<KafkaInfo>>;
+
+before(() => {
+  redisStarting = startRedis({ appendOnly: true, settings: { appendfsync: 'always' } });
+  postgresStarting = startPostgres();
+  kafkaStarting = startKafka();
+  // Each is awaited by its test; a failure is reported there, not as unhandled.
+  for (const starting of [redisStarting, postgresStarting, kafkaStarting]) starting.catch(() => undefined);
+});
+
+after(async () => {
+  // Normally each test has closed its server already; close() twice is harmless.
+  await Promise.all([redisStarting, postgresStarting, kafkaStarting].map((starting) => starting.then((s) => s.close(), () => undefined)));
+});
 
 async function waitFor(what: string, check: () => boolean, timeoutMs = 10_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
@@ -32,104 +51,6 @@ test('testServices() throws, naming the runner, when a server was not started', 
     );
   } finally {
     if (saved !== undefined) process.env[ENV.redisUrl] = saved;
-  }
-});
-
-test('Redis: kill() drops connections; restart() serves the same port with the data; close() removes everything', async () => {
-  const server = await startRedis({ appendOnly: true, settings: { appendfsync: 'always' } });
-  const { port } = server.info;
-  const firstPid = server.pid;
-  const client = new Redis(server.info.url, { maxRetriesPerRequest: 0, retryStrategy: () => null, lazyConnect: true });
-  client.on('error', () => undefined);
-  try {
-    await client.connect();
-    await client.set('survives', 'yes');
-    await server.kill();
-    assert.equal(server.running, false);
-    assert.deepEqual(serverProcesses(firstPid!), []);
-    await assert.rejects(client.ping());
-
-    await server.restart();
-    assert.equal(server.info.port, port);
-    assert.notEqual(server.pid, firstPid);
-    const again = new Redis(server.info.url);
-    try {
-      assert.equal(await again.get('survives'), 'yes');
-    } finally {
-      again.disconnect();
-    }
-  } finally {
-    client.disconnect();
-    await server.close();
-  }
-  assert.equal(existsSync(server.dir), false);
-  assert.equal(server.running, false);
-});
-
-test('PostgreSQL: a committed row survives kill() and restart(); no backend outlives the postmaster', async () => {
-  const server = await startPostgres();
-  try {
-    const client = new Client({ connectionString: server.info.url });
-    client.on('error', () => undefined);
-    await client.connect();
-    await client.query('CREATE TABLE t (v text)');
-    await client.query("INSERT INTO t VALUES ('kept')");
-    const pid = server.pid!;
-    assert.ok(serverProcesses(pid).length > 1, 'a postmaster with its helper processes');
-    await server.kill();
-    assert.deepEqual(serverProcesses(pid), []);
-    await client.end().catch(() => undefined);
-
-    await server.restart();
-    const after = new Client({ connectionString: server.info.url });
-    await after.connect();
-    try {
-      assert.deepEqual((await after.query('SELECT v FROM t')).rows, [{ v: 'kept' }]);
-    } finally {
-      await after.end();
-    }
-  } finally {
-    await server.close();
-  }
-});
-
-test('Kafka: records written before kill() are read after restart() on the same port', async () => {
-  const server = await startKafka();
-  try {
-    const kafka = new Kafka({ clientId: 'support-test', brokers: server.info.brokers, logLevel: logLevel.NOTHING });
-    const admin = kafka.admin();
-    await admin.connect();
-    await admin.createTopics({ topics: [{ topic: 'kept' }], waitForLeaders: true });
-    await admin.disconnect();
-    const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, createPartitioner: Partitioners.DefaultPartitioner });
-    await producer.connect();
-    await producer.send({ topic: 'kept', acks: -1, messages: ['a', 'b', 'c'].map((value) => ({ value })) });
-    await producer.disconnect();
-
-    await server.kill();
-    await server.restart();
-
-    const consumer = kafka.consumer({ groupId: 'after-restart' });
-    const values: string[] = [];
-    try {
-      await consumer.connect();
-      await consumer.subscribe({ topics: ['kept'], fromBeginning: true });
-      await new Promise<void>((resolve, reject) => {
-        consumer
-          .run({
-            eachMessage: async ({ message }) => {
-              values.push(String(message.value));
-              if (values.length === 3) resolve();
-            },
-          })
-          .catch(reject);
-      });
-    } finally {
-      await consumer.disconnect();
-    }
-    assert.deepEqual(values, ['a', 'b', 'c']);
-  } finally {
-    await server.close();
   }
 });
 
@@ -169,5 +90,103 @@ test('cleanStaleServers() kills the servers of an owner that is gone and removes
     } catch {
       // killed by the code under test
     }
+  }
+});
+
+test('Redis: kill() drops connections; restart() serves the same port with the data; close() removes everything', async () => {
+  const server = await redisStarting;
+  const { port } = server.info;
+  const firstPid = server.pid;
+  const client = new Redis(server.info.url, { maxRetriesPerRequest: 0, retryStrategy: () => null, lazyConnect: true });
+  client.on('error', () => undefined);
+  try {
+    await client.connect();
+    await client.set('survives', 'yes');
+    await server.kill();
+    assert.equal(server.running, false);
+    assert.deepEqual(serverProcesses(firstPid!), []);
+    await assert.rejects(client.ping());
+
+    await server.restart();
+    assert.equal(server.info.port, port);
+    assert.notEqual(server.pid, firstPid);
+    const again = new Redis(server.info.url);
+    try {
+      assert.equal(await again.get('survives'), 'yes');
+    } finally {
+      again.disconnect();
+    }
+  } finally {
+    client.disconnect();
+    await server.close();
+  }
+  assert.equal(existsSync(server.dir), false);
+  assert.equal(server.running, false);
+});
+
+test('PostgreSQL: a committed row survives kill() and restart(); no backend outlives the postmaster', async () => {
+  const server = await postgresStarting;
+  try {
+    const client = new Client({ connectionString: server.info.url });
+    client.on('error', () => undefined);
+    await client.connect();
+    await client.query('CREATE TABLE t (v text)');
+    await client.query("INSERT INTO t VALUES ('kept')");
+    const pid = server.pid!;
+    assert.ok(serverProcesses(pid).length > 1, 'a postmaster with its helper processes');
+    await server.kill();
+    assert.deepEqual(serverProcesses(pid), []);
+    await client.end().catch(() => undefined);
+
+    await server.restart();
+    const after = new Client({ connectionString: server.info.url });
+    await after.connect();
+    try {
+      assert.deepEqual((await after.query('SELECT v FROM t')).rows, [{ v: 'kept' }]);
+    } finally {
+      await after.end();
+    }
+  } finally {
+    await server.close();
+  }
+});
+
+test('Kafka: records written before kill() are read after restart() on the same port', async () => {
+  const server = await kafkaStarting;
+  try {
+    const kafka = new Kafka({ clientId: 'support-test', brokers: server.info.brokers, logLevel: logLevel.NOTHING });
+    const admin = kafka.admin();
+    await admin.connect();
+    await admin.createTopics({ topics: [{ topic: 'kept' }], waitForLeaders: true });
+    await admin.disconnect();
+    const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, createPartitioner: Partitioners.DefaultPartitioner });
+    await producer.connect();
+    await producer.send({ topic: 'kept', acks: -1, messages: ['a', 'b', 'c'].map((value) => ({ value })) });
+    await producer.disconnect();
+
+    await server.kill();
+    await server.restart();
+
+    const consumer = kafka.consumer({ groupId: 'after-restart' });
+    const values: string[] = [];
+    try {
+      await consumer.connect();
+      await consumer.subscribe({ topics: ['kept'], fromBeginning: true });
+      await new Promise<void>((resolve, reject) => {
+        consumer
+          .run({
+            eachMessage: async ({ message }) => {
+              values.push(String(message.value));
+              if (values.length === 3) resolve();
+            },
+          })
+          .catch(reject);
+      });
+    } finally {
+      await consumer.disconnect();
+    }
+    assert.deepEqual(values, ['a', 'b', 'c']);
+  } finally {
+    await server.close();
   }
 });

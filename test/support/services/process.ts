@@ -40,12 +40,18 @@ function startTicks(pid: number): string | null {
   }
 }
 
+// A zombie (dead, not yet reaped) counts as gone.
 function alive(pid: number): boolean {
   try {
     process.kill(pid, 0);
-    return true;
   } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
+    if ((err as NodeJS.ErrnoException).code !== 'EPERM') return false;
+  }
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat[stat.lastIndexOf(')') + 2] !== 'Z';
+  } catch {
+    return true; // no /proc: trust kill(0)
   }
 }
 
@@ -116,6 +122,8 @@ function ownerTicks(): string {
 }
 
 const live = new Set<ServerProcess>();
+// Other guarded process groups (guardProcess): pid -> record file.
+const guarded = new Map<number, string>();
 let hooksInstalled = false;
 
 function installOwnerHooks(): void {
@@ -124,12 +132,18 @@ function installOwnerHooks(): void {
   mkdirSync(STATE_DIR, { recursive: true });
   process.on('exit', () => {
     for (const server of live) server.killNowSync();
+    for (const [pid, record] of guarded) {
+      killGroup(pid, 'SIGKILL');
+      rmSync(record, { force: true });
+    }
   });
   // The watchdog: detached, so a signal to our terminal's process group does
   // not reach it before it has done its work; unref'd, so it never keeps us up.
   const script = [
     'owner=$1; state=$2; prefix=$3',
-    'while kill -0 "$owner" 2>/dev/null; do sleep 1; done',
+    // alive: kill -0 works and /proc does not call it a zombie
+    'alive() { kill -0 "$1" 2>/dev/null || return 1; local s; s=$(cat "/proc/$1/stat" 2>/dev/null) || return 0; s=${s##*) }; [ "${s%% *}" != Z ]; }',
+    'while alive "$owner"; do sleep 1; done',
     'for f in "$state/$owner".*.svc; do',
     '  [ -f "$f" ] || continue',
     '  { read -r pid; read -r dir; } < "$f"',
@@ -144,6 +158,21 @@ function installOwnerHooks(): void {
   });
   watchdog.on('error', () => undefined); // no bash: guards 1 and 3 remain
   watchdog.unref();
+}
+
+// Puts a child that leads its own process group (spawned detached) under the
+// same guards as a server: killed with us, by the watchdog, or by the sweep.
+// The test runner uses it for node --test. Returns the release to call once
+// the child has exited.
+export function guardProcess(pid: number): () => void {
+  installOwnerHooks();
+  const record = join(STATE_DIR, `${process.pid}.${pid}.svc`);
+  writeFileSync(record, `${pid}\n\n${ownerTicks()}\n${startTicks(pid) ?? ''}\n`);
+  guarded.set(pid, record);
+  return () => {
+    guarded.delete(pid);
+    rmSync(record, { force: true });
+  };
 }
 
 // Kills the servers of owners that are gone (a crashed test run) and removes

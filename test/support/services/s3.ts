@@ -11,6 +11,10 @@ import { join } from 'node:path';
 import { CreateBucketCommand, DeleteObjectCommand, ListBucketsCommand, PutObjectCommand, S3Client, type S3ClientConfig } from '@aws-sdk/client-s3';
 import { INSTALL_HINT, TestServer, freePorts, servicesHome, startFresh, type StartOptions } from './server';
 
+// The AWS SDK warns once per process that its 2027 releases need Node 22
+// (we pin it, see docs/testing.md); not news in every test's output.
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+
 export interface S3Info {
   // http://127.0.0.1:<port>
   endpoint: string;
@@ -50,6 +54,12 @@ export async function probeS3(info: S3Info): Promise<void> {
   }
 }
 
+// SeaweedFS also listens on /tmp/seaweedfs-<role>-grpc-<port>.sock (not
+// configurable) and leaves them behind when killed.
+function removeGrpcSockets(ports: Record<string, number>): void {
+  for (const [role, port] of Object.entries(ports)) rmSync(`/tmp/seaweedfs-${role}-grpc-${port}.sock`, { force: true });
+}
+
 export function startS3(options: S3Options = {}): Promise<TestServer<S3Info>> {
   const weed = process.env.MAAS_WEED ?? join(servicesHome(), 'seaweedfs', 'bin', 'weed');
   if (!existsSync(weed)) return Promise.reject(new Error(`s3: no SeaweedFS binary at ${weed}; ${INSTALL_HINT}`));
@@ -63,6 +73,8 @@ export function startS3(options: S3Options = {}): Promise<TestServer<S3Info>> {
       secretAccessKey: randomBytes(20).toString('hex'),
       forcePathStyle: true,
     };
+    const grpcPorts = { master: masterGrpc, volume: volumeGrpc, filer: filerGrpc, s3: s3Grpc };
+    removeGrpcSockets(grpcPorts); // a killed weed's leftovers would block these ports' sockets
     const dataDir = join(dir, 'data');
     mkdirSync(dataDir);
     const config = join(dir, 's3.json');
@@ -111,12 +123,7 @@ export function startS3(options: S3Options = {}): Promise<TestServer<S3Info>> {
       startTimeoutMs: options.startTimeoutMs ?? 60_000,
       spawn: () => ({ command: weed, args }),
       probe: () => probeS3(info),
-      // SeaweedFS also listens on /tmp/seaweedfs-<role>-grpc-<port>.sock (not
-      // configurable) and may leave them behind.
-      afterClose: () => {
-        const sockets: Array<[string, number]> = [['master', masterGrpc], ['volume', volumeGrpc], ['filer', filerGrpc], ['s3', s3Grpc]];
-        for (const [role, port] of sockets) rmSync(`/tmp/seaweedfs-${role}-grpc-${port}.sock`, { force: true });
-      },
+      afterClose: () => removeGrpcSockets(grpcPorts),
     });
   });
 }
