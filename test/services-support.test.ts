@@ -11,7 +11,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Client } from 'pg';
 import Redis from 'ioredis';
 import { Kafka, Partitioners, logLevel } from 'kafkajs';
-import { ENV, cleanStaleServers, startKafka, startPostgres, startRedis, testServices, type KafkaInfo, type PostgresInfo, type RedisInfo, type TestServer } from './support/services';
+import { ENV, ServiceStartError, cleanStaleServers, startKafka, startPostgres, startRedis, testServices, type KafkaInfo, type PostgresInfo, type RedisInfo, type TestServer } from './support/services';
 import { STATE_DIR, makeServerDir, serverProcesses } from './support/services/process';
 
 // The private servers start together, overlapping their start-up with the
@@ -52,6 +52,31 @@ test('testServices() throws, naming the runner, when a server was not started', 
   } finally {
     if (saved !== undefined) process.env[ENV.redisUrl] = saved;
   }
+});
+
+test('a server that exits during start-up is reported with the tail of its log', async () => {
+  await assert.rejects(startRedis({ settings: { 'no-such-directive': 'x' } }), (err: Error) => {
+    assert.ok(err instanceof ServiceStartError, String(err));
+    assert.match(err.message, /redis: exited with code 1 during start-up/);
+    assert.match(err.logTail, /no-such-directive/); // redis-server's own complaint
+    return true;
+  });
+});
+
+test('a server that never answers fails after startTimeoutMs, and is killed', async () => {
+  // Listening on another loopback address than the probe's 127.0.0.1.
+  let pid: number | undefined;
+  const t0 = Date.now();
+  await assert.rejects(startRedis({ settings: { bind: '127.0.0.2' }, startTimeoutMs: 1000 }), (err: Error) => {
+    assert.ok(err instanceof ServiceStartError, String(err));
+    assert.match(err.message, /redis not ready after 1000 ms; last probe error: .*ECONNREFUSED/);
+    pid = Number(/pid=(\d+)/.exec(err.logTail)?.[1]); // redis-server logs its pid
+
+    return true;
+  });
+  assert.ok(Date.now() - t0 < 10_000);
+  assert.ok(pid && pid > 0, 'the log names the pid');
+  assert.deepEqual(serverProcesses(pid), []);
 });
 
 test('a test process that dies by SIGKILL leaves no server behind (the watchdog)', async () => {

@@ -28,11 +28,16 @@ export async function probeRedis(info: RedisInfo): Promise<void> {
     enableOfflineQueue: false,
     retryStrategy: () => null,
   });
-  client.on('error', () => undefined);
+  // ioredis reports a refused connection as "Connection is closed."; the
+  // socket's own error says why.
+  let socketError: Error | undefined;
+  client.on('error', (err: Error) => (socketError = err));
   try {
     await client.connect();
     const pong = await client.ping();
     if (pong !== 'PONG') throw new Error(`PING answered ${pong}`);
+  } catch (err) {
+    throw socketError ?? err;
   } finally {
     client.disconnect();
   }
