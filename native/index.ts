@@ -2,6 +2,7 @@
 // It validates what the addon would refuse anyway, so mistakes surface with a
 // clear message and a stack from the caller, and it turns the addon's
 // parallel arrays into records.
+import { constants as bufferConstants } from 'node:buffer';
 import { existsSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
 import { MaasError, toMaasError } from '../common/errors';
@@ -27,7 +28,7 @@ interface NativeSessionHandle {
 }
 
 interface NativeAddon {
-  loadModel(bytes: Uint8Array, options: { intraOpThreads?: number }): Promise<NativeSessionHandle>;
+  loadModel(bytes: Uint8Array, options: { intraOpThreads?: number; maxTensorBytes?: number }): Promise<NativeSessionHandle>;
   devices(): DeviceInfo[];
 }
 
@@ -114,14 +115,22 @@ function checkTensor(name: string, tensor: Tensor): void {
   }
 }
 
-function checkLoadOptions(options: LoadOptions | undefined): { intraOpThreads?: number } {
+function checkLoadOptions(options: LoadOptions | undefined): { intraOpThreads?: number; maxTensorBytes?: number } {
   if (options === undefined) return {};
   if (options === null || typeof options !== 'object') throw invalid('options must be an object');
+  const out: { intraOpThreads?: number; maxTensorBytes?: number } = {};
   const threads = options.intraOpThreads;
-  if (threads !== undefined && !(Number.isInteger(threads) && threads >= 1 && threads <= 1024)) {
-    throw invalid('intraOpThreads must be an integer from 1 to 1024');
+  if (threads !== undefined) {
+    if (!(Number.isInteger(threads) && threads >= 1 && threads <= 1024)) throw invalid('intraOpThreads must be an integer from 1 to 1024');
+    out.intraOpThreads = threads;
   }
-  return threads === undefined ? {} : { intraOpThreads: threads };
+  const maxTensorBytes = options.maxTensorBytes;
+  if (maxTensorBytes !== undefined) {
+    if (!(Number.isSafeInteger(maxTensorBytes) && maxTensorBytes >= 1)) throw invalid('maxTensorBytes must be a positive integer');
+    // Nothing larger can reach JS: the addon caps it the same way.
+    out.maxTensorBytes = Math.min(maxTensorBytes, bufferConstants.MAX_LENGTH);
+  }
+  return out;
 }
 
 // ---- the session ---------------------------------------------------------------------------

@@ -24,14 +24,19 @@ export interface LoadOptions {
   // Threads for one run's kernels (the caller's thread pool size); default:
   // the number of CPU cores.
   intraOpThreads?: number;
+  // Largest tensor one run may allocate, output or intermediate (bytes).
+  // Checked before anything is allocated: a run whose inputs would need more
+  // rejects with OUTPUT_TOO_LARGE. Default 2 GiB; capped to what JS can
+  // receive (Buffer's kMaxLength, 4 GiB in Node 20).
+  maxTensorBytes?: number;
 }
 
 export interface Session {
   readonly inputMetadata: TensorMetadata[];
   readonly outputMetadata: TensorMetadata[];
-  // Runs off the JS thread. Inputs are read in place (keep them unchanged
-  // until the promise settles). Rejects with an Error whose `code` is one of
-  // the ENGINE_* codes of common/errors.ts.
+  // Runs off the JS thread on copies of the inputs, so the caller may reuse,
+  // detach or transfer its arrays at once. Rejects with an Error whose `code`
+  // is one of the ENGINE_* codes of common/errors.ts, or OUTPUT_TOO_LARGE.
   run(feeds: Record<string, Tensor>): Promise<Record<string, Tensor>>;
   // Frees the native model; later runs reject with ENGINE_RELEASED.
   release(): void;

@@ -74,6 +74,7 @@ class CpuBackend final : public Backend {
     ctx.opset = node.opset;
     ctx.pool = pool_;
     ctx.prepared = node.prepared;
+    ctx.max_tensor_bytes = node.max_tensor_bytes;
     return kernel->compute(ctx);
   }
 

@@ -27,6 +27,7 @@ struct Session::Impl {
   std::vector<TensorMetadata> inputs;
   std::vector<TensorMetadata> outputs;
   std::unordered_set<const HostBuffer*> constant_buffers;  // never handed out as outputs
+  uint64_t max_tensor_bytes = 0;  // SessionOptions::max_tensor_bytes
 };
 
 namespace {
@@ -70,6 +71,7 @@ const std::vector<TensorMetadata>& Session::outputs() const { return impl_->outp
 namespace {
 
 Status LoadInto(const uint8_t* bytes, size_t size_bytes, const SessionOptions& options, Session::Impl* impl) {
+  impl->max_tensor_bytes = options.max_tensor_bytes;
   impl->pool.reset(new ThreadPool(ThreadCount(options)));
   impl->backend = CreateCpuBackend(impl->pool.get());
   onnx::ModelDecl model;
@@ -132,7 +134,8 @@ class RunState {
   std::vector<Tensor> slots_;
 };
 
-Status CheckKernelOutput(const Node& node, size_t index, const Tensor& result, const ValueInfo& inferred) {
+Status CheckKernelOutput(const Node& node, size_t index, const Tensor& result, const ValueInfo& inferred,
+                         uint64_t max_tensor_bytes) {
   // Built only on failure: this runs for every output of every node of every run.
   auto where = [&] { return "node '" + node.name + "' (" + node.op_type + ") output " + std::to_string(index) + ": "; };
   if (result.dtype == DType::kUndefined) return Internal(where() + "the kernel produced nothing");
@@ -140,6 +143,12 @@ Status CheckKernelOutput(const Node& node, size_t index, const Tensor& result, c
     return Internal(where() + "dtype " + DTypeName(result.dtype) + " differs from the inferred " +
                     DTypeName(inferred.dtype));
   if (NumElements(result.shape) < 0) return Internal(where() + "shape " + ShapeToString(result.shape) + " is not concrete");
+  // Kernels check the limit before allocating (AllocateOutput); this catches
+  // one that allocated some other way before the tensor travels further.
+  if (max_tensor_bytes != 0 && TensorBytes(result.dtype, result.shape) > max_tensor_bytes) {
+    std::string what = "node '" + node.name + "' (" + node.op_type + ") output " + std::to_string(index);
+    return CheckTensorLimit(result.dtype, result.shape, max_tensor_bytes, what);
+  }
   size_t need_bytes = result.size_bytes();
   if (need_bytes > 0 && (!result.buffer || result.buffer->size_bytes() < need_bytes))
     return Status(StatusCode::kOutOfMemory, where() + "no memory for " + std::to_string(need_bytes) + " bytes");
@@ -157,12 +166,13 @@ Status ExecuteStep(const Session::Impl& impl, const PlanStep& step, Stream* stre
   call.attrs = &node.attrs;
   call.opset = impl.graph.opset;
   call.prepared = impl.prepared[step.node].get();
+  call.max_tensor_bytes = impl.max_tensor_bytes;
   Status status = impl.backend->Execute(call, inputs, &results, stream);
   if (!status.ok()) return Status(status.code(), "node '" + node.name + "' (" + node.op_type + "): " + status.message());
   for (size_t i = 0; i < node.outputs.size(); ++i) {
     int out = node.outputs[i];
     if (out == kNoValue) continue;
-    MAAS_RETURN_IF_ERROR(CheckKernelOutput(node, i, results[i], impl.graph.values[out].info));
+    MAAS_RETURN_IF_ERROR(CheckKernelOutput(node, i, results[i], impl.graph.values[out].info, impl.max_tensor_bytes));
     state->Set(out, std::move(results[i]));
   }
   for (int id : step.release_after) state->Release(id);
@@ -193,7 +203,12 @@ Status CollectOutputs(const Session::Impl& impl, const std::vector<NamedTensor>&
   for (size_t i = 0; i < impl.graph.output_ids.size(); ++i) {
     const Tensor& result = *state.Get(impl.graph.output_ids[i]);
     NamedTensor named{impl.outputs[i].name, result};
-    if (!result.buffer || is_taken(result.buffer.get())) MAAS_RETURN_IF_ERROR(CopyTensor(result, &named.tensor));
+    if (!result.buffer || is_taken(result.buffer.get())) {
+      // A view of a feed can be as large as the caller's input: check before copying.
+      if (impl.max_tensor_bytes != 0 && TensorBytes(result.dtype, result.shape) > impl.max_tensor_bytes)
+        return CheckTensorLimit(result.dtype, result.shape, impl.max_tensor_bytes, "output '" + impl.outputs[i].name + "'");
+      MAAS_RETURN_IF_ERROR(CopyTensor(result, &named.tensor));
+    }
     taken.push_back(named.tensor.buffer.get());
     outputs->push_back(std::move(named));
   }

@@ -66,6 +66,9 @@ struct NodeCall {
   int opset = 0;
   // Opaque per-node state the backend's Prepare made at load (or null).
   const void* prepared = nullptr;
+  // Largest tensor the node may allocate (SessionOptions::max_tensor_bytes);
+  // 0: no limit. Checked before allocating (kOutputTooLarge).
+  uint64_t max_tensor_bytes = 0;
 };
 
 class Backend {

@@ -68,6 +68,9 @@ struct KernelContext {
   // prepare, nothing to prepare, or a call outside a session such as constant
   // folding). Read-only: concurrent runs share it.
   const void* prepared = nullptr;
+  // Largest output the kernel may allocate; 0: no limit. AllocateOutput
+  // checks it before allocating.
+  uint64_t max_tensor_bytes = 0;
 };
 
 struct OpKernel {

@@ -44,6 +44,8 @@ ValueInfo& FirstOutput(std::vector<ValueInfo>& outputs) {
 }
 
 Status AllocateOutput(const std::string& op, KernelContext& ctx, size_t index, DType dtype, const Shape& shape) {
+  if (ctx.max_tensor_bytes != 0 && TensorBytes(dtype, shape) > ctx.max_tensor_bytes)
+    return CheckTensorLimit(dtype, shape, ctx.max_tensor_bytes, op + " output " + std::to_string(index));
   Tensor t = MakeTensor(dtype, shape);
   if (!t.buffer) return Status(StatusCode::kOutOfMemory, op + ": cannot allocate output " + ShapeToString(shape));
   (*ctx.outputs)[index] = std::move(t);

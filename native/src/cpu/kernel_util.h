@@ -28,7 +28,8 @@ Status RequireInputs(const std::string& op, const KernelContext& ctx, size_t min
 // outputs[0], growing the vector if the caller left it empty.
 ValueInfo& FirstOutput(std::vector<ValueInfo>& outputs);
 
-// MakeTensor into (*ctx.outputs)[index]; kOutOfMemory when allocation fails.
+// MakeTensor into (*ctx.outputs)[index]; kOutputTooLarge (before allocating)
+// above ctx.max_tensor_bytes, kOutOfMemory when allocation fails.
 Status AllocateOutput(const std::string& op, KernelContext& ctx, size_t index, DType dtype, const Shape& shape);
 
 // Runs fn over [0, n) on the pool when there is one and the work is worth
