@@ -5,8 +5,7 @@
 #      in a Node.js that preloads clang's ASan runtime and loads the sanitized
 #      addon through MAAS_ADDON_PATH. Node itself is not instrumented, so its
 #      leaks at exit are not reported (detect_leaks=0).
-# Any sanitizer report fails the run. MAAS_TEST_ADDON_CRASHES=1 adds the two
-# reproducers of native/test/addon-memory.test.ts (they crash before issue 5's fix).
+# Any sanitizer report fails the run.
 #   usage: .ci/test-asan.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
