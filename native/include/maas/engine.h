@@ -24,6 +24,9 @@ struct SessionOptions {
   // Execution plans kept per session, one per input-shape signature; the
   // least recently used goes when a new signature needs room.
   int max_cached_plans = 32;
+  // Fusion passes (MatMul/Gemm + bias + activation, ...). Off only to
+  // compare fused and unfused results or to debug a fusion.
+  bool enable_fusions = true;
 };
 
 // Memory of one execution plan (one input-shape signature).
@@ -92,6 +95,8 @@ class Session {
 
  public:
   struct Impl;  // opaque: the loaded graph, backend, plan cache and arena pool
+  // For the engine's own tests and tools (native/src/engine/session_impl.h).
+  const Impl& internals() const { return *impl_; }
 
  private:
   explicit Session(std::unique_ptr<Impl> impl);

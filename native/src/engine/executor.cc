@@ -129,8 +129,28 @@ class PlanRun {
     return Status::Ok();
   }
 
+  // A view whose shape the plan knows: relabel the input here, on any device.
+  void RunViewStep(size_t s) {
+    const PlanStep& step = plan_.steps[s];
+    for (size_t i = 0; i < step.outputs.size(); ++i) {
+      const int out = step.outputs[i];
+      if (out == -1) continue;
+      const Tensor& source = *frame_->inputs[frame_->input_begin[s] + step.view_inputs[i]];
+      Tensor& slot = frame_->slots[out];
+      slot.dtype = source.dtype;
+      slot.shape = plan_.values[out].shape;
+      slot.buffer = source.buffer;
+      slot.byte_offset = source.byte_offset;
+    }
+  }
+
   Status RunStep(size_t s) {
     const PlanStep& step = plan_.steps[s];
+    if (step.view_only) {
+      RunViewStep(s);
+      for (int v : step.release_after) frame_->slots[v].buffer.reset();
+      return Status::Ok();
+    }
     const Node& node = impl_.graph.nodes[step.node];
     ExecContext ctx(Span<const Tensor* const>(frame_->inputs.data() + frame_->input_begin[s], step.inputs.size()),
                     Span<Tensor* const>(frame_->outputs.data() + frame_->output_begin[s], step.outputs.size()),

@@ -125,6 +125,7 @@ Status LoadInto(const uint8_t* bytes, size_t size_bytes, const SessionOptions& o
   PassContext passes;
   passes.host = impl->host;
   passes.target = impl->backend.get();
+  passes.fuse = options.enable_fusions;
   MAAS_RETURN_IF_ERROR(OptimizeGraph(&impl->graph, passes));
   MAAS_RETURN_IF_ERROR(Bind(impl));
   MAAS_RETURN_IF_ERROR(PlaceConstants(impl));

@@ -22,6 +22,7 @@ namespace maas {
 struct PassContext {
   Backend* host = nullptr;          // evaluates foldable nodes (always the CPU backend)
   const Backend* target = nullptr;  // the session's backend: fusions make only nodes it can run
+  bool fuse = true;                 // run the fusion passes
 };
 
 // Drops nodes no graph output depends on (and nodes already folded away).

@@ -40,8 +40,10 @@ void RemoveIdentities(Graph* graph) {
 
 Status OptimizeGraph(Graph* graph, const PassContext& context) {
   RemoveIdentities(graph);
-  FuseMatMulBias(graph, context);
-  FuseActivations(graph, context);
+  if (context.fuse) {
+    FuseMatMulBias(graph, context);
+    FuseActivations(graph, context);
+  }
   RemoveDeadNodes(graph);
   return Status::Ok();
 }

@@ -31,6 +31,11 @@ Napi::Value LoadModel(const Napi::CallbackInfo& info) {
         return reject_invalid("intraOpThreads must be an integer from 1 to 1024");
       options.intra_op_threads = static_cast<int>(n);
     }
+    Napi::Value device = info[1].As<Napi::Object>().Get("device");
+    if (!device.IsUndefined()) {
+      if (!device.IsString()) return reject_invalid("device must be a string ('cpu' or 'cuda:N')");
+      options.device = device.As<Napi::String>().Utf8Value();  // the engine checks it
+    }
   }
   auto* worker = new LoadWorker(env, info[0].As<Napi::Uint8Array>(), options);
   Napi::Promise promise = worker->Promise();

@@ -51,6 +51,10 @@ struct PlanStep {
   std::vector<int> outputs;             // value ids, -1 for an unused output
   std::vector<uint8_t> planned;         // per output: the slot holds its storage before the step
   std::vector<int> release_after;       // kDynamic and kView values whose last reader is this step
+  // Every output is a view with a shape known here (Reshape, Flatten, ...):
+  // the executor relabels the input itself and never calls the backend.
+  bool view_only = false;
+  std::vector<int> view_inputs;         // per output: the input it views, or -1
   uint64_t workspace_offset = 0;        // in the arena
   uint64_t workspace_bytes = 0;
 };

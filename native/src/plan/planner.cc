@@ -214,6 +214,8 @@ class PlanBuilder {
       PlanStep& step = plan_->steps[s];
       const OpSchema* schema = FindSchema(g_.nodes[step.node].op_type);
       std::vector<int> taken;  // blocks this step's outputs already reuse
+      step.view_inputs.assign(step.outputs.size(), -1);
+      step.view_only = true;
       for (size_t i = 0; i < step.outputs.size(); ++i) {
         const int out = step.outputs[i];
         if (out == kNoValue) continue;
@@ -222,10 +224,13 @@ class PlanBuilder {
         if (view_of >= 0 && static_cast<size_t>(view_of) < step.inputs.size() && step.inputs[view_of] != kNoValue) {
           pv.storage = Storage::kView;
           pv.root = RootOf(step.inputs[view_of]);
+          step.view_inputs[i] = view_of;
+          step.view_only &= NumElements(pv.shape) >= 0;
           const PlanValue& root = plan_->values[pv.root];
           if (root.block >= 0) Extend(root.block, pv.last_step);
           continue;
         }
+        step.view_only = false;
         const bool concrete = NumElements(pv.shape) >= 0;
         const bool graph_output = g_.IsGraphOutput(out);
         if (!concrete) {
@@ -233,8 +238,16 @@ class PlanBuilder {
           continue;
         }
         if (graph_output && !plan_->staged_io) {
+          // The caller's buffer; an elementwise op's dying input can be
+          // computed there from the start instead of in the arena.
           pv.storage = Storage::kOwned;
-          pv.block = NewBlock(ByteSize(pv), s, pv.last_step);
+          pv.block = InPlaceBlock(step, s, *schema, i, taken);
+          if (pv.block >= 0) {
+            taken.push_back(pv.block);
+            Extend(pv.block, pv.last_step);
+          } else {
+            pv.block = NewBlock(ByteSize(pv), s, pv.last_step);
+          }
           plan_->blocks[pv.block].owned = true;
           step.planned[i] = 1;
           continue;
