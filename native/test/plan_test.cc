@@ -224,6 +224,32 @@ TEST(PlanCache, OnePlanPerShapeSignatureReusedAndBounded) {
   EXPECT_EQ(FirstShapes(session->memory()), (std::vector<Shape>{{2, 3}, {3, 3}}));
 }
 
+// Plans share the session's arenas: a larger plan grows the one arena, and
+// a smaller plan's frame must follow it to the new memory (a frame that
+// kept pointing at the freed arena would write into freed memory; the
+// sanitizer build catches that, this build checks the numbers).
+TEST(PlanCache, PlansOfDifferentSizesShareOneGrowingArena) {
+  const std::string bytes = ModelBuilder()
+                                .Input("x", kOnnxFloat, {-1, 16})
+                                .Node("Transpose", {"x"}, {"t1"})
+                                .Node("Transpose", {"t1"}, {"t2"})
+                                .Node("Relu", {"t2"}, {"y"})
+                                .Output("y", kOnnxFloat, {-1, 16})
+                                .Bytes();
+  auto session = LoadSession(bytes);
+  ASSERT_NE(session, nullptr);
+  for (int64_t batch : {1, 64, 1, 256, 2, 1, 64}) {
+    std::vector<FloatFeed> feeds = {{"x", {batch, 16}, RandomFloats(batch * 16, static_cast<uint32_t>(batch), -1, 1)}};
+    std::vector<NamedTensor> out;
+    ASSERT_TRUE(RunFloats(*session, feeds, &out).ok());
+    std::vector<float> y = FloatsOf(out[0].tensor);
+    for (size_t i = 0; i < y.size(); ++i) ASSERT_EQ(y[i], std::max(0.0f, feeds[0].values[i])) << batch;
+  }
+  // One arena, sized for the largest plan: t1 at [256,16] (t2 is computed
+  // in y's own buffer, Relu then working in place there).
+  EXPECT_EQ(session->memory().arena_reserved_bytes, 256u * 16 * 4);
+}
+
 TEST(PlanCache, PlansWithoutRunning) {
   auto session = LoadSession(AddRelu());
   ASSERT_NE(session, nullptr);

@@ -99,10 +99,11 @@ class PlanRun {
 
  private:
   void BindArena() {
-    if (!arena_ || frame_->bound_arena == arena_.get()) return;
+    if (!arena_ || (frame_->bound_data == arena_->data() && frame_->bound_size == arena_->size_bytes())) return;
     frame_->arena_view = std::make_shared<ArenaView>(*arena_);
     for (int v : frame_->arena_values) frame_->slots[v].buffer = frame_->arena_view;
-    frame_->bound_arena = arena_.get();
+    frame_->bound_data = arena_->data();
+    frame_->bound_size = arena_->size_bytes();
   }
 
   Status PlaceFeeds(const std::vector<NamedTensor>& feeds, const std::vector<size_t>& feed_of_input) {
@@ -178,7 +179,7 @@ class PlanRun {
         if (result.dtype == pv.dtype && result.shape == pv.shape && result.available_bytes() >= result.size_bytes())
           return Status::Ok();
       }
-      frame_->bound_arena = nullptr;  // rebind the slots next run
+      frame_->bound_data = nullptr;  // rebind the slots next run
       return Internal(where() + "the kernel replaced the memory the plan gave it");
     }
     if (result.dtype == DType::kUndefined) return Internal(where() + "the kernel produced nothing");

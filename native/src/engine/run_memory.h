@@ -46,8 +46,12 @@ struct Frame {
   std::vector<int> owned_block_of;      // index into ExecutionPlan::owned_blocks
   std::vector<std::shared_ptr<Buffer>> owned_buffers;  // this run's, per owned block
   std::unique_ptr<Stream> stream;
-  const Buffer* bound_arena = nullptr;   // the arena the slots point into
-  std::shared_ptr<Buffer> arena_view;    // a non-owning Buffer over that arena
+  // The arena memory the slots point into, by address and size: a Buffer
+  // object's address may be reused by a new arena, its bytes' address with
+  // its size only if it is the same memory.
+  const void* bound_data = nullptr;
+  size_t bound_size = 0;
+  std::shared_ptr<Buffer> arena_view;    // a non-owning Buffer over that memory
 };
 
 // Frames of one plan, waiting for the next run.
