@@ -141,12 +141,12 @@ std::shared_ptr<Buffer> Buffer::Allocate(size_t size_bytes) {
   if (rounded == 0) rounded = kAlign;
   void* p = std::aligned_alloc(kAlign, rounded);
   if (!p) return nullptr;
-  Buffer* buffer = new (std::nothrow) OwnedHostBuffer(p, size_bytes);
-  if (!buffer) {
+  try {
+    return std::make_shared<OwnedHostBuffer>(p, size_bytes);  // object and count in one allocation
+  } catch (const std::bad_alloc&) {
     std::free(p);
     return nullptr;
   }
-  return std::shared_ptr<Buffer>(buffer);
 }
 
 std::shared_ptr<Buffer> Buffer::Borrow(void* data, size_t size_bytes) {

@@ -264,6 +264,26 @@ TEST(PlanCache, PlansWithoutRunning) {
   EXPECT_EQ(session->Plan({}, &plan).code(), StatusCode::kInvalidArgument);
 }
 
+TEST(PlanCache, FedShapesThatCannotRunAreTheCallersError) {
+  // x [b, k] @ w [4, 3]: only k = 4 works, which the model does not declare.
+  const std::string bytes = ModelBuilder()
+                                .Input("x", kOnnxFloat, {-1, -1})
+                                .Floats("w", {4, 3}, RandomFloats(12, 9))
+                                .Node("MatMul", {"x", "w"}, {"y"})
+                                .Output("y", kOnnxFloat, {-1, 3})
+                                .Bytes();
+  auto session = LoadSession(bytes);
+  ASSERT_NE(session, nullptr);
+  std::vector<FloatFeed> bad = {{"x", {2, 5}, RandomFloats(10, 1)}};
+  std::vector<NamedTensor> out;
+  Status status = RunFloats(*session, bad, &out);
+  EXPECT_EQ(status.code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(status.message().find("[2,5]"), std::string::npos) << status.message();
+  EXPECT_TRUE(session->memory().plans.empty());  // a failed plan is not cached
+  std::vector<FloatFeed> good = {{"x", {2, 4}, RandomFloats(8, 1)}};
+  EXPECT_TRUE(RunFloats(*session, good, &out).ok());
+}
+
 TEST(PlanCache, ConcurrentRunsOfManyShapesStayCorrect) {
   SessionOptions options;
   options.max_cached_plans = 3;

@@ -16,6 +16,7 @@
 
 #include "cpu/activation.h"
 #include "cpu/thread_pool.h"
+#include "maas/op_types.h"
 
 #if defined(__x86_64__) || defined(__i386__)
 #define MAAS_GEMM_X86 1
@@ -470,6 +471,16 @@ std::unique_ptr<PackedB> PackSgemmBWithIsa(CpuIsa isa_choice, bool trans_b, int6
 
 std::unique_ptr<PackedB> PackSgemmB(bool trans_b, int64_t k, int64_t n, const float* b, int64_t ldb) {
   return PackSgemmBWithIsa(DetectCpuIsa(), trans_b, k, n, b, ldb);
+}
+
+void PrepareConstantB(const NodeDesc& node, bool trans_b, std::shared_ptr<const void>* prepared, size_t* state_bytes) {
+  const Tensor* b = node.inputs.size() >= 2 ? node.inputs[1].constant : nullptr;
+  if (!b || b->dtype != DType::kFloat32 || b->shape.size() != 2 || b->num_elements() == 0) return;
+  const int64_t k = trans_b ? b->shape[1] : b->shape[0];
+  const int64_t n = trans_b ? b->shape[0] : b->shape[1];
+  std::shared_ptr<const PackedB> packed(PackSgemmB(trans_b, k, n, b->data<float>(), b->shape[1]));
+  *state_bytes = packed->data.size() * sizeof(float);
+  *prepared = std::move(packed);
 }
 
 void SgemmWithIsa(CpuIsa isa_choice, const SgemmShape& s, float alpha, const float* a, const float* b, float beta,

@@ -55,6 +55,12 @@ struct GemmEpilogue {
   ActivationSpec activation;
 };
 
+// For a kernel's load-time prepare: packs input 1 of `node` when it is a
+// constant 2-D float32 B (op(B) with trans_b), else leaves *prepared null.
+// *state_bytes: the packed copy's size.
+struct NodeDesc;
+void PrepareConstantB(const NodeDesc& node, bool trans_b, std::shared_ptr<const void>* prepared, size_t* state_bytes);
+
 // pool may be null (single-threaded). Must not be called from inside a
 // ParallelFor of the same pool; pass null there.
 // `packed_b`, when given, must be op(B) of this call packed by PackSgemmB

@@ -73,32 +73,18 @@ Status Compute(const std::string& op, KernelContext& ctx) {
   return Status::Ok();
 }
 
-// A constant B (the usual weight initializer) is packed once here instead of
-// on every run; Sgemm checks the packed shape against each call's.
+// A constant B (the usual weight initializer) is packed once at load instead
+// of on every run; Sgemm checks the packed shape against each call's.
 Status Prepare(const NodeDesc& node, std::shared_ptr<const void>* prepared, size_t* state_bytes) {
-  if (node.inputs.size() < 2) return Status::Ok();
-  const Tensor* b = node.inputs[1].constant;
-  if (!b || b->dtype != DType::kFloat32 || b->shape.size() != 2 || b->num_elements() == 0) return Status::Ok();
-  const bool trans_b = node.attrs && node.attrs->GetInt("transB", 0) != 0;
-  const int64_t k = trans_b ? b->shape[1] : b->shape[0];
-  const int64_t n = trans_b ? b->shape[0] : b->shape[1];
-  std::shared_ptr<const PackedB> packed(PackSgemmB(trans_b, k, n, b->data<float>(), b->shape[1]));
-  *state_bytes = packed->data.size() * sizeof(float);
-  *prepared = std::move(packed);
+  PrepareConstantB(node, node.attrs && node.attrs->GetInt("transB", 0) != 0, prepared, state_bytes);
   return Status::Ok();
 }
 
-CpuKernel Make(const std::string& op) {
-  CpuKernel k;
-  k.op_type = op;
-  k.dtypes = {DType::kFloat32};
-  k.compute = [op](KernelContext& ctx) { return Compute(op, ctx); };
-  k.prepare = Prepare;
-  return k;
-}
-
-CpuKernelRegistrar gemm_registrar(Make("Gemm"));
-CpuKernelRegistrar fused_registrar(Make(kFusedGemmOp));
+CpuKernelRegistrar gemm_registrar(CpuKernel{"Gemm", {DType::kFloat32},
+                                            [](KernelContext& ctx) { return Compute("Gemm", ctx); }, Prepare, nullptr});
+CpuKernelRegistrar fused_registrar(CpuKernel{kFusedGemmOp, {DType::kFloat32},
+                                             [](KernelContext& ctx) { return Compute(kFusedGemmOp, ctx); }, Prepare,
+                                             nullptr});
 
 }  // namespace
 }  // namespace maas

@@ -96,29 +96,19 @@ Status Compute(const std::string& op, KernelContext& ctx) {
   return Status::Ok();
 }
 
-// A constant 2-D B (a weight) is packed once here; only the single-SGEMM
+// A constant 2-D B (a weight) is packed once at load; only the single-SGEMM
 // route above uses it, and Sgemm checks its shape against the call's.
 Status Prepare(const NodeDesc& node, std::shared_ptr<const void>* prepared, size_t* state_bytes) {
-  if (node.inputs.size() < 2) return Status::Ok();
-  const Tensor* b = node.inputs[1].constant;
-  if (!b || b->dtype != DType::kFloat32 || b->shape.size() != 2 || b->num_elements() == 0) return Status::Ok();
-  std::shared_ptr<const PackedB> packed(PackSgemmB(false, b->shape[0], b->shape[1], b->data<float>(), b->shape[1]));
-  *state_bytes = packed->data.size() * sizeof(float);
-  *prepared = std::move(packed);
+  PrepareConstantB(node, false, prepared, state_bytes);
   return Status::Ok();
 }
 
-CpuKernel Make(const std::string& op) {
-  CpuKernel k;
-  k.op_type = op;
-  k.dtypes = {DType::kFloat32};
-  k.compute = [op](KernelContext& ctx) { return Compute(op, ctx); };
-  k.prepare = Prepare;
-  return k;
-}
-
-CpuKernelRegistrar matmul_registrar(Make("MatMul"));
-CpuKernelRegistrar fused_registrar(Make(kFusedMatMulOp));
+CpuKernelRegistrar matmul_registrar(CpuKernel{"MatMul", {DType::kFloat32},
+                                              [](KernelContext& ctx) { return Compute("MatMul", ctx); }, Prepare,
+                                              nullptr});
+CpuKernelRegistrar fused_registrar(CpuKernel{kFusedMatMulOp, {DType::kFloat32},
+                                             [](KernelContext& ctx) { return Compute(kFusedMatMulOp, ctx); },
+                                             Prepare, nullptr});
 
 }  // namespace
 }  // namespace maas
