@@ -66,6 +66,7 @@ TEST(BackendSupport, TheCpuBackendListsItsOps) {
 // ---- FakeDevice ------------------------------------------------------------------------------
 
 constexpr DeviceId kFakeDevice{DeviceKind::kCuda, 0};
+constexpr size_t kFakeWorkspaceBytes = 4096;
 
 struct FakeCounters {
   std::atomic<int> to_device{0}, to_host{0}, allocations{0};
@@ -92,13 +93,20 @@ class FakeStream final : public Stream {
 };
 
 // Runs the CPU kernel, but only over "device" tensors: a host pointer
-// reaching a kernel means the engine forgot to stage it.
+// reaching a kernel means the engine forgot to stage it. Every MatMul asks
+// for a workspace (as cuBLASLt would) and scribbles over all of it: a
+// workspace the plan laid over live values would corrupt the results.
 class FakeExecutable final : public Executable {
  public:
-  explicit FakeExecutable(std::unique_ptr<Executable> inner) : inner_(std::move(inner)) {}
+  FakeExecutable(std::unique_ptr<Executable> inner, size_t workspace_bytes)
+      : inner_(std::move(inner)), workspace_bytes_(workspace_bytes) {}
+  size_t WorkspaceBytes(const NodeDesc&) const override { return workspace_bytes_; }
   Status Run(ExecContext& ctx) const override {
     for (size_t i = 0; i < ctx.num_inputs(); ++i)
       if (ctx.input(i) && ctx.input(i)->device() != kFakeDevice) return Internal("input " + std::to_string(i) + " is on the host");
+    if (ctx.workspace_bytes() != workspace_bytes_ || (workspace_bytes_ && !ctx.workspace()))
+      return Internal("the workspace asked for is missing");
+    if (workspace_bytes_) std::memset(ctx.workspace(), 0xA5, workspace_bytes_);
     MAAS_RETURN_IF_ERROR(inner_->Run(ctx));
     for (size_t i = 0; i < ctx.num_outputs(); ++i)
       if (ctx.output(i).buffer && ctx.output(i).device() != kFakeDevice) return Internal("an output is on the host");
@@ -107,6 +115,7 @@ class FakeExecutable final : public Executable {
 
  private:
   std::unique_ptr<Executable> inner_;
+  size_t workspace_bytes_;
 };
 
 class FakeDeviceBackend final : public Backend {
@@ -124,7 +133,7 @@ class FakeDeviceBackend final : public Backend {
   Status Bind(const NodeDesc& node, std::unique_ptr<Executable>* out) override {
     std::unique_ptr<Executable> inner;
     MAAS_RETURN_IF_ERROR(cpu_->Bind(node, &inner));
-    out->reset(new FakeExecutable(std::move(inner)));
+    out->reset(new FakeExecutable(std::move(inner), *node.op_type == "MatMul" ? kFakeWorkspaceBytes : 0));
     return Status::Ok();
   }
   Status Allocate(size_t size_bytes, std::shared_ptr<Buffer>* out) override {
@@ -229,6 +238,33 @@ TEST(FakeDevice, FeedsAndOutputsTravelThroughDeviceMemory) {
     }
   }
   EXPECT_GT(device->memory().arena_reserved_bytes, 0u);  // the arena lives on the device
+}
+
+TEST(FakeDevice, WorkspacesNeverOverlapLiveValues) {
+  FakeDeviceScope scope;
+  SessionOptions options = OnDevice("cuda:0");
+  options.enable_fusions = false;  // keep the MatMul a MatMul, with its workspace
+  // Two MatMuls whose inputs and outputs are all live while each runs.
+  const std::string bytes = ModelBuilder()
+                                .Input("x", kOnnxFloat, {-1, 8})
+                                .Floats("w", {8, 8}, RandomFloats(64, 41))
+                                .Node("MatMul", {"x", "w"}, {"a"})
+                                .Node("MatMul", {"a", "w"}, {"b"})
+                                .Node("Add", {"a", "b"}, {"y"})
+                                .Output("y", kOnnxFloat, {-1, 8})
+                                .Bytes();
+  auto cpu = LoadSession(bytes);
+  auto device = LoadSession(bytes, options);
+  ASSERT_TRUE(cpu && device);
+  PlanMemory plan;
+  ASSERT_TRUE(device->Plan({{4, 8}}, &plan).ok());
+  EXPECT_GE(plan.arena_bytes, kFakeWorkspaceBytes + 2 * 4 * 8 * 4);  // two live values beside a workspace
+  std::vector<FloatFeed> feeds = {{"x", {4, 8}, RandomFloats(32, 42)}};
+  std::vector<NamedTensor> want, got;
+  ASSERT_TRUE(RunFloats(*cpu, feeds, &want).ok());
+  Status status = RunFloats(*device, feeds, &got);
+  ASSERT_TRUE(status.ok()) << status.message();
+  EXPECT_EQ(FloatsOf(got[0].tensor), FloatsOf(want[0].tensor));
 }
 
 TEST(FakeDevice, ABackendDeclaresItsOwnGaps) {

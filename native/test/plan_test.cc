@@ -350,6 +350,45 @@ TEST(PlanFolding, ShapeSubgraphsVanishOnceShapesAreKnown) {
   for (const PlanStep& step : plan.steps) EXPECT_NE(session->internals().graph.nodes[step.node].op_type, "test.ShapeOf");
 }
 
+// test.Rogue: an elementwise schema whose kernel ignores the memory the plan
+// gave its output and brings its own; the executor must refuse the result.
+OpSchema RogueSchema() {
+  OpSchema s;
+  s.op_type = "test.Rogue";
+  s.min_inputs = s.max_inputs = 1;
+  s.infer = [](const InferContext& ctx, std::vector<ValueInfo>& outputs) -> Status {
+    FirstOutput(outputs) = ctx.inputs[0];
+    outputs[0].constant = nullptr;
+    return Status::Ok();
+  };
+  return s;
+}
+SchemaRegistrar rogue_schema(RogueSchema());
+CpuKernelRegistrar rogue_kernel(CpuKernel{"test.Rogue", {},
+                                          [](KernelContext& ctx) {
+                                            ctx.output(0) = MakeTensor(ctx.inputs[0]->dtype, ctx.inputs[0]->shape);
+                                            return Status::Ok();
+                                          },
+                                          nullptr, nullptr});
+
+TEST(Executor, AKernelThatReplacesItsPlannedMemoryIsRefused) {
+  const std::string bytes = ModelBuilder()
+                                .Input("x", kOnnxFloat, {2, 2})
+                                .Node("Rogue", {"x"}, {"r"}, {}, "test")
+                                .Node("Relu", {"r"}, {"y"})
+                                .Output("y", kOnnxFloat, {2, 2})
+                                .Bytes();
+  auto session = LoadSession(bytes);
+  ASSERT_NE(session, nullptr);
+  std::vector<FloatFeed> feeds = {{"x", {2, 2}, {1, 2, 3, 4}}};
+  std::vector<NamedTensor> out;
+  for (int attempt = 0; attempt < 2; ++attempt) {  // the frame stays usable
+    Status status = RunFloats(*session, feeds, &out);
+    EXPECT_EQ(status.code(), StatusCode::kInternal);
+    EXPECT_NE(status.message().find("test.Rogue"), std::string::npos) << status.message();
+  }
+}
+
 // ---- steady state ----------------------------------------------------------------------
 
 TEST(SteadyState, ARunAllocatesOnlyTheOutputsItHandsOver) {

@@ -2,6 +2,7 @@
 // outputs' own buffers, run each step's executable over slot pointers the
 // frame prepared, and hand the outputs over. On the host a steady-state run
 // allocates only the outputs it hands to the caller.
+#include <algorithm>
 #include <cstring>
 
 #include "engine/session_impl.h"
@@ -175,10 +176,12 @@ class PlanRun {
     auto where = [&] { return "node '" + node.name + "' (" + node.op_type + ") output " + std::to_string(i) + ": "; };
     if (step.planned[i]) {
       // The kernel must have written into the storage the plan gave it.
-      if (result.buffer.get() == frame_->arena_view.get() || pv.storage == Storage::kOwned) {
-        if (result.dtype == pv.dtype && result.shape == pv.shape && result.available_bytes() >= result.size_bytes())
-          return Status::Ok();
-      }
+      const auto& owned = frame_->owned_buffers;
+      const bool kept = pv.storage == Storage::kArena
+                            ? result.buffer == frame_->arena_view &&
+                                  result.byte_offset == plan_.blocks[pv.block].offset
+                            : std::find(owned.begin(), owned.end(), result.buffer) != owned.end();
+      if (kept && result.dtype == pv.dtype && result.shape == pv.shape) return Status::Ok();
       frame_->bound_data = nullptr;  // rebind the slots next run
       return Internal(where() + "the kernel replaced the memory the plan gave it");
     }

@@ -1,5 +1,5 @@
-// The graph passes. At load they run in this order (OptimizeGraph and the
-// loader in engine/session_load.cc):
+// The graph passes. At load they run in this order (the loader in
+// engine/session.cc, then OptimizeGraph in graph/simplify.cc):
 //   1. RemoveDeadNodes      nodes no output depends on       (in BuildGraph)
 //   2. InferAndFold         dtypes and shapes, constants folded on the host
 //   3. RemoveDeadNodes      what folding made unreachable
