@@ -7,16 +7,17 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { createLogger, type LogLevel } from '../common/logger';
 import { writeDemoRepository } from '../models/demo';
-import { DEFAULT_MAX_BODY_BYTES, startServer } from '../gateway/server';
+import { DEFAULT_MAX_BODY_BYTES, DEFAULT_MAX_BUFFERED_BYTES, startServer } from '../gateway/server';
 
 const USAGE = `usage:
   maas serve [--model-repository DIR] [--http-port PORT] [--host ADDR]
-             [--log-level LEVEL] [--max-body-bytes N] [--threads N]
+             [--log-level LEVEL] [--max-body-bytes N] [--max-buffered-bytes N] [--threads N]
   maas models demo DIR
 
 Environment (flags win): MAAS_MODEL_REPOSITORY, MAAS_HTTP_PORT, MAAS_HOST, MAAS_LOG_LEVEL
 Defaults: repository ./.maas/models (demo models are written there when it is
-empty), port 8000, host 0.0.0.0, log level info, body limit 64 MiB.`;
+empty), port 8000, host 0.0.0.0, log level info, body limit 64 MiB, request
+bodies held at once 1 GiB.`;
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
 
@@ -48,6 +49,7 @@ async function serve(argv: string[]): Promise<void> {
     host: { type: 'string' },
     'log-level': { type: 'string' },
     'max-body-bytes': { type: 'string' },
+    'max-buffered-bytes': { type: 'string' },
     threads: { type: 'string' },
   } as const;
   let values: ReturnType<typeof parseArgs<{ options: typeof options }>>['values'];
@@ -72,6 +74,7 @@ async function serve(argv: string[]): Promise<void> {
     host: values.host ?? env.MAAS_HOST ?? '0.0.0.0',
     logger,
     maxBodyBytes: intOption('max-body-bytes', values['max-body-bytes'], DEFAULT_MAX_BODY_BYTES, 1024, 2 ** 31 - 1),
+    maxBufferedBodyBytes: intOption('max-buffered-bytes', values['max-buffered-bytes'], DEFAULT_MAX_BUFFERED_BYTES, 1024, Number.MAX_SAFE_INTEGER),
     intraOpThreads: values.threads === undefined ? undefined : intOption('threads', values.threads, 1, 1, 1024),
   });
   logger.info(

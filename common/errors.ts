@@ -19,6 +19,10 @@ export const ERRORS = {
   INVALID_PARAMETER: { httpStatus: 400, grpcStatus: 3, description: 'a request parameter has a bad value or a reserved name' },
   UNSUPPORTED_ENCODING: { httpStatus: 400, grpcStatus: 3, description: 'the datatype cannot travel in this encoding (FP16/BF16 as JSON)' },
   BODY_TOO_LARGE: { httpStatus: 413, grpcStatus: 8, description: 'the request body exceeds the configured limit' },
+  // 413, not 5xx: the request asks for more than the server hands out, and
+  // retrying it unchanged cannot help (docs/http.md).
+  OUTPUT_TOO_LARGE: { httpStatus: 413, grpcStatus: 8, description: 'an output exceeds the per-tensor limit, or is too large for JSON (ask for binary output)' },
+  MALFORMED_HTTP: { httpStatus: 400, grpcStatus: 3, description: 'the HTTP framing is invalid (Content-Length, Transfer-Encoding, Host); the connection is closed' },
   // routing and lookup
   NOT_FOUND: { httpStatus: 404, grpcStatus: 5, description: 'no such route' },
   METHOD_NOT_ALLOWED: { httpStatus: 405, grpcStatus: 12, description: 'the route exists but not for this method' },
@@ -31,6 +35,7 @@ export const ERRORS = {
   QUEUE_TIMEOUT: { httpStatus: 503, grpcStatus: 14, description: 'the request waited longer than its timeout in the queue' },
   CANCELLED: { httpStatus: 400, grpcStatus: 1, description: 'the request was cancelled before it ran' },
   SHUTTING_DOWN: { httpStatus: 503, grpcStatus: 14, description: 'the server is shutting down' },
+  SERVER_BUSY: { httpStatus: 503, grpcStatus: 14, description: 'the server is buffering too many request bytes; retry later' },
   // engine (native)
   ENGINE_INVALID_ARGUMENT: { httpStatus: 400, grpcStatus: 3, description: 'the engine refused the inputs' },
   ENGINE_INVALID_MODEL: { httpStatus: 400, grpcStatus: 3, description: 'the ONNX model is broken or inconsistent' },

@@ -63,6 +63,11 @@ export class InferenceMetrics {
   readonly queueSeconds = this.histogram('maas_inference_queue_duration_seconds', 'Time a request waited in the batcher queue', LATENCY_BUCKETS_SECONDS);
   readonly computeSeconds = this.histogram('maas_inference_compute_duration_seconds', 'Time of one batch execution (input, infer, output)', LATENCY_BUCKETS_SECONDS);
   readonly batchSize = this.histogram('maas_inference_batch_size', 'Batch size of each model execution', BATCH_SIZE_BUCKETS);
+  readonly httpClosedConnections = new Counter({
+    name: 'maas_http_closed_connections_total',
+    help: 'HTTP connections closed because of what arrived on them (bad framing, pipelining uWS refuses, oversized or over-budget bodies)',
+    labelNames: ['reason'], registers: [this.registry],
+  });
 
   constructor(options: { processMetrics?: boolean } = {}) {
     if (options.processMetrics) collectDefaultMetrics({ register: this.registry, prefix: 'maas_' });
@@ -90,6 +95,11 @@ export class InferenceMetrics {
       computeSeconds: this.computeSeconds.labels(labels),
       batchSize: this.batchSize.labels(labels),
     };
+  }
+
+  // For the HTTP front end (gateway/http/app.ts ClosedBy reasons).
+  closedConnection(reason: string): void {
+    this.httpClosedConnections.inc({ reason });
   }
 
   get contentType(): string {

@@ -5,7 +5,7 @@ import { packageVersion } from '../common/package-root';
 import { InferenceMetrics } from '../common/metrics';
 import { loadModel } from '../native';
 import { startHttpServer } from './http/app';
-import { DEFAULT_MAX_BODY_BYTES } from './http/body';
+import { DEFAULT_MAX_BODY_BYTES, DEFAULT_MAX_BUFFERED_BYTES } from './http/body';
 import { ModelManager } from './repository/model-manager';
 import type { ModelService } from './repository/types';
 
@@ -16,8 +16,10 @@ export interface ServerOptions {
   logLevel?: LogLevel;
   logger?: Logger;
   maxBodyBytes?: number; // default 64 MiB
+  maxBufferedBodyBytes?: number; // request bodies held at once; default 1 GiB
   intraOpThreads?: number; // engine threads per instance; default: CPU cores
   shutdownDeadlineMs?: number; // default 10 s
+  shutdownLingerMs?: number; // default 500 ms (see HttpDeps.closeLingerMs)
 }
 
 export interface RunningServer {
@@ -28,7 +30,7 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
-export { DEFAULT_MAX_BODY_BYTES };
+export { DEFAULT_MAX_BODY_BYTES, DEFAULT_MAX_BUFFERED_BYTES };
 
 export async function startServer(options: ServerOptions): Promise<RunningServer> {
   const logger = options.logger ?? createLogger(options.logLevel ?? 'info');
@@ -56,9 +58,11 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
         metrics,
         logger: logger.child({ component: 'http' }),
         maxBodyBytes: options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES,
+        maxBufferedBodyBytes: options.maxBufferedBodyBytes,
         serverName: 'maas',
         serverVersion: packageVersion(),
         closeDeadlineMs: deadlineMs,
+        closeLingerMs: options.shutdownLingerMs,
       },
       host,
       options.httpPort ?? 8000,
@@ -74,12 +78,16 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     models,
     metrics,
     // Stop accepting, let in-flight requests finish, then free the engine.
-    // HTTP drains first: a request it accepted before close (even one still
-    // sending its body) must still find its batcher open.
+    // Batchers stop waiting for more requests at once, but stay open until
+    // HTTP has drained: a request it accepted before close (even one still
+    // sending its body) must still find its batcher. HTTP answers whatever
+    // is left at the deadline with 503 SHUTTING_DOWN.
     close() {
       closing ??= (async () => {
         const startedMs = Date.now();
-        await http.close();
+        const drained = http.close();
+        models.drain();
+        await drained;
         await models.close(Math.max(0, deadlineMs - (Date.now() - startedMs)));
       })();
       return closing;

@@ -2,6 +2,7 @@
 // It validates what the addon would refuse anyway, so mistakes surface with a
 // clear message and a stack from the caller, and it turns the addon's
 // parallel arrays into records.
+import { constants as bufferConstants } from 'node:buffer';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { MaasError, toMaasError } from '../common/errors';
@@ -36,7 +37,7 @@ interface NativeSessionHandle {
   release(): void;
 }
 
-interface NativeLoadOptions { intraOpThreads?: number; device?: string }
+interface NativeLoadOptions { intraOpThreads?: number; maxTensorBytes?: number; device?: string }
 
 interface NativeAddon {
   loadModel(bytes: Uint8Array, options: NativeLoadOptions): Promise<NativeSessionHandle>;
@@ -125,18 +126,24 @@ function checkTensor(name: string, tensor: Tensor): void {
 function checkLoadOptions(options: LoadOptions | undefined): NativeLoadOptions {
   if (options === undefined) return {};
   if (options === null || typeof options !== 'object') throw invalid('options must be an object');
-  const native: NativeLoadOptions = {};
+  const out: NativeLoadOptions = {};
   const threads = options.intraOpThreads;
-  if (threads !== undefined && !(Number.isInteger(threads) && threads >= 1 && threads <= 1024)) {
-    throw invalid('intraOpThreads must be an integer from 1 to 1024');
+  if (threads !== undefined) {
+    if (!(Number.isInteger(threads) && threads >= 1 && threads <= 1024)) throw invalid('intraOpThreads must be an integer from 1 to 1024');
+    out.intraOpThreads = threads;
   }
-  if (threads !== undefined) native.intraOpThreads = threads;
+  const maxTensorBytes = options.maxTensorBytes;
+  if (maxTensorBytes !== undefined) {
+    if (!(Number.isSafeInteger(maxTensorBytes) && maxTensorBytes >= 1)) throw invalid('maxTensorBytes must be a positive integer');
+    // Nothing larger can reach JS: the addon caps it the same way.
+    out.maxTensorBytes = Math.min(maxTensorBytes, bufferConstants.MAX_LENGTH);
+  }
   const device = options.device;
   if (device !== undefined && (typeof device !== 'string' || !/^(cpu|cuda:(0|[1-9][0-9]{0,5}))$/.test(device))) {
     throw invalid(`device must be 'cpu' or 'cuda:N', got ${JSON.stringify(device)}`);
   }
-  if (device !== undefined) native.device = device;
-  return native;
+  if (device !== undefined) out.device = device;
+  return out;
 }
 
 function checkPlanDims(inputs: TensorMetadata[], inputDims: Record<string, number[]>): number[][] {

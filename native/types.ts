@@ -27,6 +27,11 @@ export interface LoadOptions {
   // default: the number of CPU cores. Every session shares one process-wide
   // pool of workers; this caps a session's share (docs/engine.md).
   intraOpThreads?: number;
+  // Largest tensor one run may allocate, output or intermediate (bytes).
+  // Checked before anything is allocated: a run whose inputs would need more
+  // rejects with OUTPUT_TOO_LARGE. Default 2 GiB; capped to what JS can
+  // receive (Buffer's kMaxLength, 4 GiB in Node 20).
+  maxTensorBytes?: number;
   // Default 'cpu'. A device this build or machine lacks rejects the load
   // with ENGINE_UNSUPPORTED.
   device?: DeviceName;
@@ -54,9 +59,9 @@ export interface Session {
   readonly inputMetadata: TensorMetadata[];
   readonly outputMetadata: TensorMetadata[];
   readonly device: DeviceName;
-  // Runs off the JS thread. Inputs are read in place (keep them unchanged
-  // until the promise settles). Rejects with an Error whose `code` is one of
-  // the ENGINE_* codes of common/errors.ts.
+  // Runs off the JS thread on copies of the inputs, so the caller may reuse,
+  // detach or transfer its arrays at once. Rejects with an Error whose `code`
+  // is one of the ENGINE_* codes of common/errors.ts, or OUTPUT_TOO_LARGE.
   run(feeds: Record<string, Tensor>): Promise<Record<string, Tensor>>;
   // What the session holds now (a scheduler places models by these numbers).
   // Throws ENGINE_RELEASED after release().

@@ -3,6 +3,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import { promises as fs } from 'node:fs';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 
@@ -56,8 +57,28 @@ test('maas serve with no repository writes the demo models, logs its address, se
     });
     assert.equal(infer.status, 200);
     assert.ok((await fs.stat(path.join(cwd, '.maas', 'models', 'mlp', '1', 'model.onnx'))).isFile());
+    // A keep-alive connection that sends a request right after SIGTERM gets
+    // an answer (503, Connection: close), not a reset.
+    const port = Number(new URL(address).port);
+    const keptAlive = net.connect(port, '127.0.0.1');
+    let received = '';
+    keptAlive.on('data', (chunk: Buffer) => { received += chunk.toString('latin1'); });
+    const keptClosed = new Promise<string>((resolve) => {
+      keptAlive.on('close', () => resolve('closed'));
+      keptAlive.on('error', (err: NodeJS.ErrnoException) => resolve(err.code ?? 'error'));
+    });
+    await new Promise<void>((resolve) => keptAlive.on('connect', () => resolve()));
+    keptAlive.write('GET /v2/health/live HTTP/1.1\r\nHost: test\r\n\r\n');
+    while (!received.includes('\r\n\r\n')) await new Promise((resolve) => setTimeout(resolve, 5));
     const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
     child.kill('SIGTERM');
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    keptAlive.write('GET /v2 HTTP/1.1\r\nHost: test\r\n\r\n');
+    assert.equal(await keptClosed, 'closed');
+    const late = received.split('HTTP/1.1 ').slice(1)[1] ?? '';
+    assert.match(late, /^503 /, received);
+    assert.match(late, /Connection: close/i);
+    assert.match(late, /"code":"SHUTTING_DOWN"/);
     assert.equal(await exited, 0);
   } finally {
     if (child.exitCode === null) child.kill('SIGKILL');

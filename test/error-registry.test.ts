@@ -32,3 +32,14 @@ test('MaasError carries the registry statuses; toMaasError keeps known codes onl
   assert.equal(toMaasError(Object.assign(new Error('x'), { code: 'EPIPE' })).code, 'INTERNAL');
   assert.equal(toMaasError('text').message, 'text');
 });
+
+// The engine names its codes in C++ (StatusCodeName): each must be one the
+// gateway knows, or it would reach clients as a bare INTERNAL.
+test('every code the native engine can return is in the registry', () => {
+  const source = readFileSync(path.join(__dirname, '..', '..', 'native', 'src', 'status.cc'), 'utf8');
+  const names = [...source.matchAll(/return "([A-Z_]+)";/g)].map((m) => m[1]).filter((name) => name !== 'OK');
+  assert.ok(names.length >= 8, `found ${names.join(', ')}`);
+  for (const name of names) assert.ok(name in ERRORS, `${name} (native/src/status.cc) is not in common/errors.ts`);
+  const js = readFileSync(path.join(__dirname, '..', '..', 'native', 'src', 'node', 'js_errors.h'), 'utf8');
+  for (const m of js.matchAll(/Code = "([A-Z_]+)"/g)) assert.ok(m[1] in ERRORS, `${m[1]} (js_errors.h)`);
+});

@@ -345,23 +345,27 @@ test('the HTTP timeout parameter reaches the batcher: a queued request past its 
 
 // Raw node:http so one request can stay mid-body and another can reuse an
 // idle keep-alive connection while the server closes.
-function rawRequest(agent: http.Agent, method: string, path: string, body?: string): Promise<{ status: number; text: string }> {
+function rawRequest(agent: http.Agent, method: string, path: string, body?: string): Promise<{ status: number; text: string; connection?: string }> {
   return new Promise((resolve, reject) => {
     const req = http.request(`${schedBase}${path}`, { method, agent }, (res) => {
       let text = '';
       res.setEncoding('utf8');
       res.on('data', (chunk) => { text += chunk; });
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, text }));
+      res.on('end', () => resolve(res.headers.connection === 'close'
+        ? { status: res.statusCode ?? 0, text, connection: 'close' } : { status: res.statusCode ?? 0, text }));
     });
     req.on('error', reject);
     req.end(body);
   });
 }
 
-test('graceful close: an accepted request (still sending its body) finishes; new requests get 503, health 400', async () => {
+test('graceful close: an accepted request (still sending its body) finishes; new requests get 503, health 400, all with Connection: close', async () => {
+  // Two idle keep-alive connections: each answer during the close ends its connection.
   const idle = new http.Agent({ keepAlive: true, maxSockets: 1 });
+  const idleToo = new http.Agent({ keepAlive: true, maxSockets: 1 });
   try {
     assert.equal((await rawRequest(idle, 'GET', '/v2/health/ready')).status, 200); // leaves an idle connection
+    assert.equal((await rawRequest(idleToo, 'GET', '/v2/health/ready')).status, 200);
     const body = identityBody(1);
     const slowUpload = new Promise<{ status: number; text: string }>((resolve, reject) => {
       const req = http.request(`${schedBase}/v2/models/slow/infer`, {
@@ -379,9 +383,10 @@ test('graceful close: an accepted request (still sending its body) finishes; new
     await sleep(150); // the server has the headers: the request is in flight
     const closed = schedServer.close();
     const ready = await rawRequest(idle, 'GET', '/v2/health/ready');
-    assert.deepEqual(ready, { status: 400, text: '' });
-    const refused = await rawRequest(idle, 'POST', '/v2/models/slow/infer', body);
+    assert.deepEqual(ready, { status: 400, text: '', connection: 'close' });
+    const refused = await rawRequest(idleToo, 'POST', '/v2/models/slow/infer', body);
     assert.equal(refused.status, 503);
+    assert.equal(refused.connection, 'close');
     assert.equal(JSON.parse(refused.text).code, 'SHUTTING_DOWN');
     const finished = await slowUpload;
     assert.equal(finished.status, 200, finished.text);
@@ -389,5 +394,6 @@ test('graceful close: an accepted request (still sending its body) finishes; new
     await closed;
   } finally {
     idle.destroy();
+    idleToo.destroy();
   }
 });

@@ -62,6 +62,8 @@ before(async () => {
     outputs: [{ name: 'y', dataType: 'FLOAT', shape: [2, 4] }],
   }) });
   await addModel('noversions', { max_batch_size: 8 }, {});
+  await addModel('ambiguous', { max_batch_size: 8, version_policy: { all: {} } }, { 1: addModelBytes(1), '01': addModelBytes(2) });
+  await addModel('manyinstances', { max_batch_size: 8, instance_group: [{ kind: 'KIND_CPU', count: 3000 }] }, { 1: addModelBytes(1) });
   metrics = new InferenceMetrics();
   manager = new ModelManager({ repositoryDir: repo, loadModel, metrics, logger: createLogger('silent') });
   await manager.loadAll();
@@ -189,4 +191,53 @@ test('failed loads leave no sessions behind, a bad version_policy stops only its
   }
   assert.equal(liveSessions, 0, 'close releases every session');
   assert.equal(m.isModelReady('a_good'), false);
+});
+
+test('version directories 1 and 01 are refused together, with a reason naming both', () => {
+  const entries = manager.index(false).filter((e) => e.name === 'ambiguous');
+  assert.deepEqual(entries.map((e) => e.state), ['UNAVAILABLE']);
+  assert.match(entries[0].reason, /version directories '01' and '1' both name version 1|version directories '1' and '01' both name version 1/);
+  assert.equal(manager.isModelReady('ambiguous'), false);
+});
+
+test('an instance_group count of 3000 is a config error, not 3000 sessions', () => {
+  const [entry] = manager.index(false).filter((e) => e.name === 'manyinstances');
+  assert.equal(entry.state, 'UNAVAILABLE');
+  assert.match(entry.reason, /count is 3000, above the largest allowed, 64/);
+});
+
+// Each instance gets the cores shared among the model's instances (not all
+// of them each); an explicit --threads is kept, and the total is bounded.
+test('engine threads: shared among instances by default, --threads kept, the total bounded', async () => {
+  const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'maas-threads-'));
+  const write = async (name: string, count: number) => {
+    await fs.mkdir(path.join(dir, name, '1'), { recursive: true });
+    await fs.writeFile(path.join(dir, name, 'config.json'), JSON.stringify({ max_batch_size: 4, instance_group: [{ count }] }));
+    await fs.writeFile(path.join(dir, name, '1', 'model.onnx'), addModelBytes(1));
+  };
+  await write('a', 2);
+  await write('b', 3);
+  const asked: Array<number | undefined> = [];
+  // Records what each session is asked for; starts one thread whatever it is.
+  const recording = (bytes: Uint8Array, options?: { intraOpThreads?: number }) => {
+    asked.push(options?.intraOpThreads);
+    return loadModel(bytes, { intraOpThreads: 1 });
+  };
+  const shared = new ModelManager({ repositoryDir: dir, loadModel: recording, metrics: new InferenceMetrics(), logger: createLogger('silent') });
+  await shared.loadAll();
+  const cores = os.availableParallelism();
+  assert.deepEqual(asked, [...new Array(2).fill(Math.max(1, Math.floor(cores / 2))), ...new Array(3).fill(Math.max(1, Math.floor(cores / 3)))]);
+  await shared.close(0);
+
+  asked.length = 0;
+  const explicit = new ModelManager({ repositoryDir: dir, loadModel: recording, metrics: new InferenceMetrics(), logger: createLogger('silent'), intraOpThreads: 300 });
+  await explicit.loadAll();
+  // a: 2 x 300 = 600 threads; b: 3 x 300 = 900 more would pass 1024.
+  const states = Object.fromEntries(explicit.index(false).map((e) => [e.name, e]));
+  assert.equal(states.a.state, 'READY');
+  assert.equal(states.b.state, 'UNAVAILABLE');
+  assert.match(states.b.reason, /3 instance\(s\) x 300 engine thread\(s\) = 900 threads; with the 600 already started that passes the server's limit of 1024/);
+  assert.deepEqual(asked, [300, 300], 'b started no session');
+  await explicit.close(0);
+  await fs.rm(dir, { recursive: true, force: true });
 });

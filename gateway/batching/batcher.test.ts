@@ -409,3 +409,45 @@ test('maxBatchSize 0: each request runs alone', async () => {
   await Promise.all(['a', 'b', 'c'].map((r) => batcher.submit(r, one)));
   assert.deepEqual(batches, [['a'], ['b'], ['c']]);
 });
+
+test('drain() sends what is queued at once and keeps taking requests, which go at once too', async () => {
+  const { batches, execute } = echoExecute();
+  const { clock, batcher } = makeBatcher({ maxBatchSize: 8, maxQueueDelayUs: 1_000_000 }, execute);
+  const first = batcher.submit('a', one);
+  await flush();
+  assert.deepEqual(batches, [], 'waits for more requests before draining');
+  batcher.drain();
+  assert.equal(await first.then((r) => r.result), 'out:a');
+  const second = batcher.submit('b', one);
+  assert.equal(await second.then((r) => r.result), 'out:b');
+  assert.deepEqual(batches, [['a'], ['b']]);
+  assert.equal(clock.nowUs(), 0, 'no virtual time passed');
+  await batcher.close(0);
+});
+
+// Node turns a setTimeout delay above 2^31 - 1 ms into 1 ms (with a
+// TimeoutOverflowWarning): a far deadline would fire at once, again and again.
+test('the real clock clamps far timers instead of letting them overflow to 1 ms', async () => {
+  const { realClock } = await import('./clock');
+  const warnings: string[] = [];
+  const onWarning = (w: Error) => warnings.push(w.name);
+  process.on('warning', onWarning);
+  try {
+    let fired = 0;
+    const far = realClock.setTimer(() => { fired++; }, Number.MAX_SAFE_INTEGER); // µs
+    // A batcher whose queued request has a timeout of 2^53 - 1 µs.
+    const batcher = new DynamicBatcher<string, string>({ maxBatchSize: 4, maxQueueDelayUs: 0, instanceCount: 1 }, () => new Promise(() => {}));
+    void batcher.submit('busy', one).catch(() => {});
+    const queued = batcher.submit('queued', { ...one, timeoutUs: Number.MAX_SAFE_INTEGER }).catch((err: MaasError) => err.code);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    realClock.clearTimer(far);
+    assert.equal(fired, 0);
+    assert.equal(batcher.pendingCount, 1, 'the queued request is still waiting');
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.deepEqual(warnings.filter((w) => w === 'TimeoutOverflowWarning'), []);
+    await batcher.close(0);
+    assert.equal(await queued, 'SHUTTING_DOWN');
+  } finally {
+    process.off('warning', onWarning);
+  }
+});

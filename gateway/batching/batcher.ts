@@ -86,6 +86,7 @@ export class DynamicBatcher<TReq, TRes> {
   private scheduling = false;
   private scheduleAgain = false;
 
+  private draining = false; // after drain(): never wait for more requests
   private closing = false;
   private closed = false; // after close(): every request is settled
   private closePromise: Promise<void> | null = null;
@@ -188,6 +189,15 @@ export class DynamicBatcher<TReq, TRes> {
     });
   }
 
+  // Sends what is queued without waiting for more requests (the server is
+  // shutting down: nobody else will join); requests already accepted by a
+  // front end may still be submitted, and go out at once too.
+  drain(): void {
+    if (this.draining) return;
+    this.draining = true;
+    this.schedule();
+  }
+
   // Stops accepting requests (SHUTTING_DOWN), sends what is queued without
   // waiting for more, and resolves once queued and running work has finished.
   // Whatever is still unsettled after deadlineMs is rejected with SHUTTING_DOWN
@@ -245,7 +255,7 @@ export class DynamicBatcher<TReq, TRes> {
   private formBatches(): void {
     const nowUs = this.clock.nowUs();
     this.expireTimedOut(nowUs);
-    const policy = this.closing ? this.drainPolicy : this.policy;
+    const policy = this.closing || this.draining ? this.drainPolicy : this.policy;
     let waitUs = 0;
     while (this.freeInstances.length > 0 && this.queue.size > 0) {
       const head = this.queue.peek(this.peekLimit);

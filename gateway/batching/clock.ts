@@ -1,5 +1,6 @@
 // Time and timers behind one small interface, so the batcher runs on the real
 // clock in production and on a VirtualClock (virtual-clock.ts) in tests.
+import { timerMs } from '../../common/timers';
 
 export type TimerHandle = object | number;
 
@@ -11,9 +12,11 @@ export interface Clock {
 
 // setTimeout has millisecond resolution, so a delay is rounded UP to whole
 // milliseconds: a timer never fires before the delay the policy asked for.
+// Delays past setTimeout's range are clamped (common/timers.ts): the batcher
+// re-checks its deadlines whenever its timer fires.
 // Timers are deliberately not unref'd: queued work keeps the process alive.
 export const realClock: Clock = {
   nowUs: () => Number(process.hrtime.bigint() / 1000n),
-  setTimer: (fn, delayUs) => setTimeout(fn, Math.max(1, Math.ceil(delayUs / 1000))),
+  setTimer: (fn, delayUs) => setTimeout(fn, Math.max(1, timerMs(Math.ceil(delayUs / 1000)))),
   clearTimer: (handle) => clearTimeout(handle as NodeJS.Timeout),
 };

@@ -303,21 +303,25 @@ test('a client abort aborts the request signal', async () => {
   assert.equal((await fetch(`${base}/v2/health/live`)).status, 200);
 });
 
-test('close() waits for in-flight work up to its deadline, then drops connections', async () => {
+test('close() waits for in-flight work up to its deadline, then answers it 503 SHUTTING_DOWN with Connection: close', async () => {
   const own = await startHttpServer({
     models,
     metrics: { contentType: 'text/plain', text: async () => '' },
     logger: pino({ level: 'silent' }),
     closeDeadlineMs: 200,
+    closeLingerMs: 0,
   }, '127.0.0.1', 0);
   const pending = fetch(`http://127.0.0.1:${own.port}/v2/models/slow/infer`, {
     method: 'POST', body: '{"inputs":[{"name":"x","shape":[1,1],"datatype":"FP32","data":[1]}]}',
-  }).then((res) => res.status, () => 'dropped');
+  }).then(async (res) => ({ status: res.status, connection: res.headers.get('connection'), body: await res.json() }), () => 'dropped');
   await new Promise((r) => setTimeout(r, 50));
   const startedMs = Date.now();
   await own.close();
   const tookMs = Date.now() - startedMs;
   assert.ok(tookMs >= 150 && tookMs < 2000, `close took ${tookMs} ms`);
-  assert.equal(await pending, 'dropped');
+  assert.deepEqual(await pending, {
+    status: 503, connection: 'close',
+    body: { code: 'SHUTTING_DOWN', error: 'the server is shutting down: the close deadline passed before the answer was ready' },
+  });
   await assert.rejects(fetch(`http://127.0.0.1:${own.port}/v2/health/live`));
 });

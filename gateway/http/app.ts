@@ -10,21 +10,38 @@ import type { InferResult } from '../inference/types';
 import type { ModelService } from '../repository/types';
 import { decodeInferRequest } from '../tensors/infer-request';
 import { encodeInferResponse } from '../tensors/infer-response';
-import { DEFAULT_MAX_BODY_BYTES, readBody } from './body';
+import { readJson } from '../tensors/json-reader';
+import { sleep, withDeadline } from '../../common/timers';
+import { BodyBudget, DEFAULT_MAX_BODY_BYTES, DEFAULT_MAX_BUFFERED_BYTES, readBody, type BodyOptions } from './body';
 import { MIN_COMPRESS_BYTES, compress, pickEncoding, type ResponseEncoding } from './compress';
 import { Responder, type HeaderList } from './responder';
+import { FRAMING_MESSAGES, readRequestHead, type FramingError, type RequestHead } from './request-head';
 import { matchRoute, type RouteName } from './router';
 import { loadUws, type HttpRequest, type us_listen_socket } from './uws';
 
 export interface HttpDeps {
   models: ModelService;
-  metrics: { contentType: string; text(): Promise<string> };
+  metrics: {
+    contentType: string;
+    text(): Promise<string>;
+    // A connection closed because of what came on it (a ClosedBy reason).
+    closedConnection?(reason: ClosedBy): void;
+  };
   logger: Logger;
   maxBodyBytes?: number;
+  maxBufferedBodyBytes?: number; // request bodies held at once, all connections (body.ts)
   serverName?: string;
   serverVersion?: string;
   closeDeadlineMs?: number; // how long close() waits for in-flight responses
+  // After in-flight work is done, how long close() keeps answering 503 on
+  // open connections once requests stop arriving (clients racing the close
+  // get an answer, not a reset).
+  closeLingerMs?: number;
 }
+
+// Why the server (or uWS, on its behalf) closed a connection: the label of
+// maas_http_closed_connections_total.
+export type ClosedBy = FramingError | 'async_pipelining' | 'body_too_large' | 'server_busy';
 
 export interface HttpServer {
   port: number;
@@ -35,14 +52,20 @@ export interface HttpServer {
 export const EXTENSIONS = ['schedule_policy', 'model_configuration', 'binary_tensor_data', 'parameters', 'statistics'];
 
 const DEFAULT_CLOSE_DEADLINE_MS = 10_000;
+const DEFAULT_CLOSE_LINGER_MS = 500;
+// Errors after which the rest of what the client sends is not read: the
+// answer closes the connection.
+const CLOSING_CODES: ReadonlySet<ErrorCode> = new Set<ErrorCode>(['BODY_TOO_LARGE', 'SERVER_BUSY', 'MALFORMED_HTTP']);
 const MAX_REQUEST_ID_CHARS = 200;
 const JSON_TYPE = 'application/json';
+const MAX_INDEX_BODY_BYTES = 64 * 1024; // POST /v2/repository/index carries {"ready": bool}
 
 // What one request carries from the synchronous part of the handler.
 interface RequestContext {
   responder: Responder;
   requestId: string;
   startedMs: number;
+  refused?: boolean; // answered MALFORMED_HTTP (see refuse)
   responseEncoding?: ResponseEncoding; // from Accept-Encoding, for inference answers
   model?: string;
   version?: string;
@@ -52,28 +75,54 @@ export function startHttpServer(deps: HttpDeps, host: string, port: number): Pro
   const uws = loadUws();
   const app = uws.App();
   const maxBodyBytes = deps.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
-  const inFlight = new Set<Responder>();
+  const budget = new BodyBudget(Math.max(maxBodyBytes, deps.maxBufferedBodyBytes ?? DEFAULT_MAX_BUFFERED_BYTES));
+  const inFlight = new Set<RequestContext>();
   let closing = false;
+  let lastArrivalMs = 0; // while closing
 
   app.any('/*', (res, req) => {
     const responder = new Responder(res);
-    inFlight.add(responder);
-    void responder.finished.then(() => inFlight.delete(responder));
+    const ctx: RequestContext = { responder, requestId: '', startedMs: performance.now() };
+    inFlight.add(ctx);
+    void responder.finished.then(() => finish(ctx));
     try {
-      handle(req, responder);
+      handle(req, ctx);
     } catch (err) {
-      sendError({ responder, requestId: randomUUID(), startedMs: performance.now() }, err);
+      ctx.requestId ||= randomUUID();
+      sendError(ctx, err);
     }
   });
 
-  const handle = (req: HttpRequest, responder: Responder): void => {
-    const ctx: RequestContext = {
-      responder,
-      requestId: pickRequestId(req.getHeader('x-request-id')),
-      startedMs: performance.now(),
-    };
+  // Once the answer is written or the connection is gone.
+  const finish = (ctx: RequestContext): void => {
+    inFlight.delete(ctx);
+    budget.give(ctx.responder.bodyBytes);
+    const { responder } = ctx;
+    if (responder.closedBy === 'parser' && !ctx.refused) {
+      // uWS parsed another request on this connection before this one was
+      // answered, and closed it (no asynchronous pipelining in uWS v20).
+      closedConnection(ctx, 'async_pipelining', 'a request was pipelined behind one still being answered; ' +
+        'uWS closed the connection without answering either (see docs/http.md)');
+    }
+  };
+
+  const closedConnection = (ctx: RequestContext, reason: ClosedBy, why: string): void => {
+    deps.metrics.closedConnection?.(reason);
+    deps.logger.warn({ requestId: ctx.requestId, model: ctx.model, reason }, `connection closed: ${why}`);
+  };
+
+  const handle = (req: HttpRequest, ctx: RequestContext): void => {
+    const { responder } = ctx;
+    const head = readRequestHead(req);
+    ctx.requestId = pickRequestId(head.requestId);
+    if (head.framingError) {
+      refuse(ctx, head.framingError);
+      return;
+    }
     const match = matchRoute(req.getMethod(), req.getUrl());
     if (closing) {
+      lastArrivalMs = performance.now();
+      responder.closeConnection = true;
       // Health is answered by status code alone: a shutting-down server is
       // neither live nor ready (Triton: 400, empty body; PROTOCOL.md 1.2).
       if (match.kind === 'route' && (match.route === 'health_live' || match.route === 'health_ready')) {
@@ -94,17 +143,19 @@ export function startHttpServer(deps: HttpDeps, host: string, port: number): Pro
     ctx.model = match.model;
     ctx.version = match.version;
     if (match.route === 'infer') {
-      const headerLength = req.getHeader('inference-header-content-length');
-      ctx.responseEncoding = pickEncoding(req.getHeader('accept-encoding'));
-      const body = readBody(responder, bodyOptions(req));
+      const headerLength = head.inferenceHeaderLength;
+      ctx.responseEncoding = pickEncoding(head.acceptEncoding);
+      const body = readBody(responder, bodyOptions(head, maxBodyBytes));
       void infer(ctx, body, headerLength);
       return;
     }
     if (match.route === 'repository_index') {
-      void repositoryIndex(ctx, readBody(responder, bodyOptions(req)));
+      const body = readBody(responder, bodyOptions(head, Math.min(maxBodyBytes, MAX_INDEX_BODY_BYTES)));
+      void repositoryIndex(ctx, body);
       return;
     }
     if (match.route === 'metrics') {
+      responder.markReceived();
       void metrics(ctx);
       return;
     }
@@ -115,11 +166,35 @@ export function startHttpServer(deps: HttpDeps, host: string, port: number): Pro
     }
   };
 
-  const bodyOptions = (req: HttpRequest) => ({
-    maxBodyBytes,
-    contentLength: req.getHeader('content-length'),
-    contentEncoding: req.getHeader('content-encoding'),
+  const bodyOptions = (head: RequestHead, limitBytes: number): BodyOptions => ({
+    maxBodyBytes: limitBytes,
+    contentLength: head.contentLength,
+    contentEncoding: head.contentEncoding,
+    budget,
   });
+
+  // A request whose framing cannot be trusted: answered 400 MALFORMED_HTTP
+  // with `Connection: close`, but only after the current read is parsed
+  // (setImmediate). If uWS finds another request in that read (bytes a
+  // proxy meant as this one's body: request smuggling), it closes the
+  // connection itself, because this answer is still pending; that request
+  // never reaches a route. uWS also closes it after an invalid
+  // Content-Length. Either way the connection ends, logged and counted.
+  const refuse = (ctx: RequestContext, reason: FramingError): void => {
+    ctx.refused = true;
+    ctx.responder.closeConnection = true;
+    ctx.responder.markReceived();
+    setImmediate(answerRefusal, ctx, reason);
+  };
+
+  const answerRefusal = (ctx: RequestContext, reason: FramingError): void => {
+    if (ctx.responder.aborted) {
+      closedConnection(ctx, reason, `${FRAMING_MESSAGES[reason]}; uWS closed the connection before the 400 could be sent`);
+      return;
+    }
+    sendError(ctx, new MaasError('MALFORMED_HTTP', FRAMING_MESSAGES[reason]));
+    closedConnection(ctx, reason, FRAMING_MESSAGES[reason]);
+  };
 
   // Routes that answer from the model service's synchronous state.
   const answerSync = (ctx: RequestContext, route: Exclude<RouteName, 'infer' | 'repository_index' | 'metrics'>): void => {
@@ -205,12 +280,8 @@ export function startHttpServer(deps: HttpDeps, host: string, port: number): Pro
       const body = await bodyPromise;
       let readyOnly = false;
       if (body.byteLength > 0) {
-        let parsed: unknown;
-        try {
-          parsed = JSON.parse(body.toString('utf8'));
-        } catch (err) {
-          throw new MaasError('INVALID_JSON', `malformed JSON in the request: ${(err as Error).message}`);
-        }
+        // Bounded like every request body (json-reader.ts): depth and values.
+        const parsed = readJson(body);
         if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
           throw new MaasError('INVALID_REQUEST', 'the index request must be a JSON object');
         }
@@ -239,6 +310,13 @@ export function startHttpServer(deps: HttpDeps, host: string, port: number): Pro
     const error = publicError(err);
     if (logUnexpected && error.code === 'INTERNAL' && !(err instanceof MaasError)) {
       deps.logger.error({ err, requestId: ctx.requestId, model: ctx.model }, 'unexpected error in the HTTP front end');
+    }
+    if (CLOSING_CODES.has(error.code) && !ctx.responder.done) {
+      // The client may still be sending: do not read the rest.
+      ctx.responder.closeConnection = true;
+      if (error.code !== 'MALFORMED_HTTP') {
+        closedConnection(ctx, error.code === 'SERVER_BUSY' ? 'server_busy' : 'body_too_large', error.message);
+      }
     }
     ctx.responder.sendJson(error.httpStatus, { error: error.message, code: error.code }, [
       ['x-request-id', ctx.requestId],
@@ -275,18 +353,28 @@ export function startHttpServer(deps: HttpDeps, host: string, port: number): Pro
     });
   });
 
-  // Stops accepting, lets in-flight responses finish within the deadline,
-  // then closes every remaining connection.
+  // Stops accepting, lets in-flight responses finish within the deadline and
+  // answers what is left 503 SHUTTING_DOWN; keeps answering 503 on open
+  // connections until requests stop coming (closeLingerMs), then closes
+  // every connection. Every answer from here on carries Connection: close.
   async function closeServer(listenSocket: us_listen_socket): Promise<void> {
     closing = true;
     uws.us_listen_socket_close(listenSocket);
+    const startedMs = performance.now();
+    lastArrivalMs = startedMs;
     const deadlineMs = deps.closeDeadlineMs ?? DEFAULT_CLOSE_DEADLINE_MS;
-    let timer: NodeJS.Timeout | undefined;
-    await Promise.race([
-      Promise.all([...inFlight].map((r) => r.finished)),
-      new Promise<void>((resolve) => { timer = setTimeout(resolve, deadlineMs); }),
-    ]);
-    clearTimeout(timer);
+    const lingerMs = Math.min(deps.closeLingerMs ?? DEFAULT_CLOSE_LINGER_MS, deadlineMs);
+    for (const ctx of inFlight) ctx.responder.closeConnection = true;
+    await withDeadline(Promise.all([...inFlight].map((ctx) => ctx.responder.finished)), deadlineMs);
+    for (const ctx of [...inFlight]) {
+      if (!ctx.responder.done) sendError(ctx, new MaasError('SHUTTING_DOWN', 'the server is shutting down: the close deadline passed before the answer was ready'));
+    }
+    for (;;) {
+      const quietForMs = performance.now() - lastArrivalMs;
+      const leftMs = deadlineMs - (performance.now() - startedMs);
+      if (quietForMs >= lingerMs || leftMs <= 0) break;
+      await sleep(Math.min(lingerMs - quietForMs, leftMs));
+    }
     // Not in the package's typings, but present in the v20.30 binary:
     // closes keep-alive connections so the process can exit.
     const closeAll = (app as unknown as { close?: () => void }).close;

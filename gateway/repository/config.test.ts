@@ -67,3 +67,22 @@ test('selectVersions follows version_policy (latest 1 by default)', () => {
   assert.deepEqual(selectVersions(versions, { all: {} }).map((v) => v.version), ['1', '2', '3']);
   assert.deepEqual(selectVersions(versions, { specific: { versions: [1, 3] } }).map((v) => v.version), ['1', '3']);
 });
+
+test('durations, priority levels and instance counts are bounded with clear errors', () => {
+  const message = (raw: unknown): string => {
+    try { parseModelConfig('m', raw); } catch (err) { assert.ok(err instanceof MaasError); return err.message; }
+    return assert.fail('expected a config error');
+  };
+  const huge = Number.MAX_SAFE_INTEGER;
+  assert.match(message({ max_batch_size: 4, dynamic_batching: { max_queue_delay_microseconds: huge } }),
+    /max_queue_delay_microseconds is 9007199254740991, above the largest allowed, 2147483647000/);
+  assert.match(message({ max_batch_size: 4, dynamic_batching: { default_queue_policy: { default_timeout_microseconds: huge } } }),
+    /default_timeout_microseconds .* above the largest allowed/);
+  assert.match(message({ max_batch_size: 4, dynamic_batching: { priority_levels: 1e9 } }), /priority_levels .* above the largest allowed, 1024/);
+  assert.match(message({ instance_group: [{ count: 3000 }] }), /instance_group\[0\]\.count is 3000, above the largest allowed, 64/);
+  assert.match(message({ instance_group: [{ count: 40 }, { count: 40 }] }), /asks for 80 or more instances/);
+  // The largest allowed values themselves are fine.
+  const ok = parseModelConfig('m', { max_batch_size: 4, instance_group: [{ count: 64 }],
+    dynamic_batching: { max_queue_delay_microseconds: (2 ** 31 - 1) * 1000, priority_levels: 1024 } });
+  assert.equal(ok.instance_group[0].count, 64);
+});

@@ -3,6 +3,7 @@
 // auto-complete does: inputs/outputs come from the model, the batch
 // dimension is split off when max_batch_size >= 1.
 import { MaasError } from '../../common/errors';
+import { MAX_TIMER_MS } from '../../common/timers';
 import { kserveFromEngineType, type KServeDatatype } from '../tensors/datatypes';
 import type { TensorMetadata as EngineTensorMetadata } from '../../native/types';
 import type {
@@ -20,9 +21,20 @@ function isObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
-function nonNegativeInt(modelName: string, field: string, v: unknown, fallback: number): number {
+// Bounds on what config.json may ask for, so a typo cannot make the server
+// spin timers, allocate millions of queues or start thousands of threads
+// (docs/http.md has the list).
+export const CONFIG_LIMITS = {
+  // A duration setTimeout can hold (common/timers.ts MAX_TIMER_MS, ~24.8 days).
+  maxDurationUs: MAX_TIMER_MS * 1000,
+  maxPriorityLevels: 1024,
+  maxInstancesPerModel: 64, // summed over instance_group entries
+} as const;
+
+function nonNegativeInt(modelName: string, field: string, v: unknown, fallback: number, max = Number.MAX_SAFE_INTEGER): number {
   if (v === undefined) return fallback;
   if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 0) fail(modelName, `${field} must be a non-negative integer`);
+  if (v > max) fail(modelName, `${field} is ${v}, above the largest allowed, ${max}`);
   return v;
 }
 
@@ -41,7 +53,7 @@ function parseDynamicBatching(modelName: string, raw: unknown, maxBatchSize: num
   for (const size of preferred) {
     if (size < 1 || size > maxBatchSize) fail(modelName, `preferred_batch_size ${size} must be within [1, max_batch_size=${maxBatchSize}]`);
   }
-  const priorityLevels = nonNegativeInt(modelName, 'dynamic_batching.priority_levels', raw.priority_levels, 0);
+  const priorityLevels = nonNegativeInt(modelName, 'dynamic_batching.priority_levels', raw.priority_levels, 0, CONFIG_LIMITS.maxPriorityLevels);
   const defaultPriority = nonNegativeInt(modelName, 'dynamic_batching.default_priority_level', raw.default_priority_level, priorityLevels > 0 ? priorityLevels : 0);
   if (priorityLevels > 0 && (defaultPriority < 1 || defaultPriority > priorityLevels)) {
     fail(modelName, `default_priority_level must be within [1, priority_levels=${priorityLevels}]`);
@@ -58,10 +70,11 @@ function parseDynamicBatching(modelName: string, raw: unknown, maxBatchSize: num
   const maxQueueSize = nonNegativeInt(modelName, 'max_queue_size',
     policy?.max_queue_size ?? raw.max_queue_size, 0);
   const defaultTimeoutUs = nonNegativeInt(modelName, 'default_timeout_microseconds',
-    policy?.default_timeout_microseconds ?? raw.default_timeout_microseconds, 0);
+    policy?.default_timeout_microseconds ?? raw.default_timeout_microseconds, 0, CONFIG_LIMITS.maxDurationUs);
   return {
     preferred_batch_size: preferred,
-    max_queue_delay_microseconds: nonNegativeInt(modelName, 'dynamic_batching.max_queue_delay_microseconds', raw.max_queue_delay_microseconds, 0),
+    max_queue_delay_microseconds: nonNegativeInt(modelName, 'dynamic_batching.max_queue_delay_microseconds',
+      raw.max_queue_delay_microseconds, 0, CONFIG_LIMITS.maxDurationUs),
     preserve_ordering: raw.preserve_ordering === true,
     priority_levels: priorityLevels,
     default_priority_level: defaultPriority,
@@ -77,12 +90,17 @@ function parseDynamicBatching(modelName: string, raw: unknown, maxBatchSize: num
 function parseInstanceGroups(modelName: string, raw: unknown): InstanceGroupConfig[] {
   if (raw === undefined) return [{ name: modelName, kind: 'KIND_CPU', count: 1 }];
   if (!Array.isArray(raw) || raw.length === 0) fail(modelName, 'instance_group must be a non-empty array');
+  let instances = 0;
   return raw.map((g, i) => {
     if (!isObject(g)) fail(modelName, `instance_group[${i}] must be an object`);
     const kind = String(g.kind ?? 'KIND_CPU').toUpperCase().replace(/^(KIND_)?/, 'KIND_');
     if (!['KIND_CPU', 'KIND_GPU', 'KIND_AUTO'].includes(kind)) fail(modelName, `instance_group[${i}].kind ${JSON.stringify(g.kind)} is unknown`);
-    const count = nonNegativeInt(modelName, `instance_group[${i}].count`, g.count, 1);
+    const count = nonNegativeInt(modelName, `instance_group[${i}].count`, g.count, 1, CONFIG_LIMITS.maxInstancesPerModel);
     if (count < 1) fail(modelName, `instance_group[${i}].count must be at least 1`);
+    instances += count;
+    if (instances > CONFIG_LIMITS.maxInstancesPerModel) {
+      fail(modelName, `instance_group asks for ${instances} or more instances, above the largest allowed, ${CONFIG_LIMITS.maxInstancesPerModel}`);
+    }
     return {
       name: typeof g.name === 'string' ? g.name : `${modelName}_${i}`,
       kind: kind as InstanceGroupConfig['kind'],

@@ -2,6 +2,7 @@
 // dynamic batcher per model version, one engine session per instance. The
 // front ends reach it only through the ModelService interface.
 import { promises as fs } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { MaasError, toMaasError } from '../../common/errors';
 import type { Logger } from '../../common/logger';
 import type { FailureReason, InferenceMetrics, VersionMetrics } from '../../common/metrics';
@@ -54,6 +55,7 @@ interface ModelVersion {
   stats: VersionStatistics;
   metrics: VersionMetrics;
   modelSizeBytes: number;
+  engineThreads: number; // what its sessions count against MAX_ENGINE_THREADS
 }
 
 interface ModelEntry {
@@ -74,8 +76,13 @@ function failureReason(code: string): FailureReason {
   return 'OTHER';
 }
 
+// Engine threads all loaded models may start together (instances x
+// intra-op threads): a bound on what a repository can make the server spawn.
+export const MAX_ENGINE_THREADS = 1024;
+
 export class ModelManager implements ModelService {
   private readonly models = new Map<string, ModelEntry>();
+  private engineThreads = 0;
 
   constructor(private readonly options: ModelManagerOptions) {}
 
@@ -107,6 +114,11 @@ export class ModelManager implements ModelService {
       log.error({ reason: entry.reason }, 'model config rejected');
       return entry;
     }
+    if (dir.ambiguity) {
+      entry.reason = dir.ambiguity;
+      log.error({ reason: entry.reason }, 'model versions are ambiguous');
+      return entry;
+    }
     const selected = selectVersions(dir.versions, entry.config.version_policy);
     if (selected.length === 0) {
       entry.reason = `no version directory with ${MODEL_FILE_NAME} found`;
@@ -124,7 +136,7 @@ export class ModelManager implements ModelService {
 
   private async loadVersion(baseConfig: ModelConfig, version: string, modelPath: string): Promise<ModelVersion> {
     const mv: ModelVersion = {
-      version, state: 'LOADING', reason: '', inputs: [], outputs: [], sessions: [],
+      version, state: 'LOADING', reason: '', inputs: [], outputs: [], sessions: [], engineThreads: 0,
       stats: new VersionStatistics(baseConfig.name, version),
       metrics: this.options.metrics.forVersion(baseConfig.name, version), modelSizeBytes: 0,
     };
@@ -135,10 +147,18 @@ export class ModelManager implements ModelService {
         throw new MaasError('ENGINE_UNSUPPORTED', 'KIND_GPU instance groups need the CUDA execution backend, which this build does not run yet');
       }
       const instanceCount = groups.reduce((n, g) => n + (g.count ?? 1), 0);
+      const intraOpThreads = this.threadsPerInstance(instanceCount);
+      const threads = instanceCount * intraOpThreads;
+      if (this.engineThreads + threads > MAX_ENGINE_THREADS) {
+        throw new MaasError('INVALID_REQUEST', `${instanceCount} instance(s) x ${intraOpThreads} engine thread(s) = ${threads} threads; ` +
+          `with the ${this.engineThreads} already started that passes the server's limit of ${MAX_ENGINE_THREADS} (lower instance_group.count or --threads)`);
+      }
       const bytes = await fs.readFile(modelPath);
       mv.modelSizeBytes = bytes.byteLength;
+      this.engineThreads += threads;
+      mv.engineThreads = threads;
       for (let i = 0; i < instanceCount; i++) {
-        mv.sessions.push(await this.options.loadModel(bytes, { intraOpThreads: this.options.intraOpThreads }));
+        mv.sessions.push(await this.options.loadModel(bytes, { intraOpThreads }));
       }
       const first = mv.sessions[0];
       const completed = completeConfig(baseConfig, first.inputMetadata, first.outputMetadata);
@@ -149,12 +169,25 @@ export class ModelManager implements ModelService {
       mv.state = 'READY';
       mv.metrics.modelLoadDurationSecs.set(elapsedUs(startNs) / 1e6);
     } catch (err) {
-      for (const s of mv.sessions) s.release();
-      mv.sessions = [];
+      this.releaseSessions(mv);
       mv.state = 'UNAVAILABLE';
       mv.reason = toMaasError(err).message;
     }
     return mv;
+  }
+
+  // Engine threads for each instance of a model: --threads when given, else
+  // the cores shared among the instances, so that a model's instances
+  // running at once do not oversubscribe the CPU.
+  private threadsPerInstance(instanceCount: number): number {
+    return this.options.intraOpThreads ?? Math.max(1, Math.floor(availableParallelism() / instanceCount));
+  }
+
+  private releaseSessions(mv: ModelVersion): void {
+    for (const s of mv.sessions) s.release();
+    mv.sessions = [];
+    this.engineThreads -= mv.engineThreads;
+    mv.engineThreads = 0;
   }
 
   private createBatcher(mv: ModelVersion, config: ModelConfig): DynamicBatcher<QueuedWork, ExecutionResult> {
@@ -351,14 +384,19 @@ export class ModelManager implements ModelService {
     }
   }
 
+  // The server is shutting down: every batcher sends what it holds without
+  // waiting for more (requests already accepted are still taken).
+  drain(): void {
+    for (const entry of this.models.values()) for (const mv of entry.versions.values()) mv.batcher?.drain();
+  }
+
   // Stops accepting work, lets queued and running batches finish within the
   // deadline, then frees every engine session.
   async close(deadlineMs = 10_000): Promise<void> {
     const all = [...this.models.values()].flatMap((e) => [...e.versions.values()]);
     await Promise.all(all.map((mv) => mv.batcher?.close(deadlineMs)));
     for (const mv of all) {
-      for (const s of mv.sessions) s.release();
-      mv.sessions = [];
+      this.releaseSessions(mv);
       mv.state = 'UNAVAILABLE';
       mv.reason = 'server shut down';
     }

@@ -8,6 +8,9 @@ export interface ModelDirectory {
   dir: string;
   configPath: string | null; // null when the model has no config.json
   versions: Array<{ version: string; modelPath: string }>; // ascending by number
+  // Set when two version directories name the same version ('1' and '01'):
+  // which one is meant is the operator's call, so the model does not load.
+  ambiguity?: string;
 }
 
 const VERSION_DIR = /^[0-9]+$/;
@@ -41,11 +44,23 @@ export async function scanRepository(repoDir: string): Promise<ModelDirectory[]>
       .map((e) => e.name)
       .sort((a, b) => Number(a) - Number(b));
     const versions: ModelDirectory['versions'] = [];
+    const dirOfVersion = new Map<string, string>();
+    let ambiguity: string | undefined;
     for (const v of versionDirs) {
       const modelPath = path.join(dir, v, MODEL_FILE_NAME);
-      if (await exists(modelPath)) versions.push({ version: String(Number(v)), modelPath });
+      if (!(await exists(modelPath))) continue;
+      const version = String(Number(v));
+      const other = dirOfVersion.get(version);
+      if (other !== undefined) {
+        ambiguity ??= `version directories '${other}' and '${v}' both name version ${version}; rename or remove one`;
+        continue;
+      }
+      dirOfVersion.set(version, v);
+      versions.push({ version, modelPath });
     }
-    models.push({ name: entry.name, dir, configPath: (await exists(configPath)) ? configPath : null, versions });
+    const found: ModelDirectory = { name: entry.name, dir, configPath: (await exists(configPath)) ? configPath : null, versions };
+    if (ambiguity) found.ambiguity = ambiguity;
+    models.push(found);
   }
   return models.sort((a, b) => a.name.localeCompare(b.name));
 }

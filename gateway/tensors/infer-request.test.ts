@@ -175,6 +175,13 @@ test('truncated or inconsistent binary is INVALID_BINARY', () => {
   assert.equal(code(() => decodeInferRequest(wrong.body, options({ headerLength: wrong.headerLength }))), 'INVALID_BINARY');
   // Binary input without the header: the whole body is JSON, no blob bytes.
   assert.equal(code(() => decodeInferRequest(jsonBody(header), options())), 'INVALID_BINARY');
+  // A header length of 400 digits is a number larger than the body, not "Infinity".
+  const nines = '9'.repeat(400);
+  assert.equal(code(() => decodeInferRequest(body, options({ headerLength: nines }))), 'INVALID_BINARY');
+  assert.match(String((() => { try { decodeInferRequest(body, options({ headerLength: nines })); } catch (e) { return (e as Error).message; } })()),
+    /Inference-Header-Content-Length 9{20}… \(400 digits\) is larger than the \d+-byte body/);
+  assert.equal(code(() => decodeInferRequest(body, options({ headerLength: `000${body.length + 1}` }))), 'INVALID_BINARY');
+  assert.equal(decodeInferRequest(body, options({ headerLength: `000${headerLength}` })).request.inputs[0].name, 'a');
   // Header length cutting the JSON short.
   assert.equal(code(() => decodeInferRequest(body, options({ headerLength: '10' }))), 'INVALID_JSON');
 });
@@ -265,4 +272,18 @@ test('encode: binary_data_output makes all binary unless overridden', () => {
   assert.equal(encoded.body.length, headerBytes + 24);
   const ids = new BigInt64Array(new Uint8Array(encoded.body.subarray(headerBytes + 8, headerBytes + 24)).buffer);
   assert.deepEqual(list(ids), [3n, -4n]);
+});
+
+// A JS string holds at most 2^29 - 24 characters: an output whose JSON could
+// pass that is refused up front (not a bare 500 "Invalid string length"),
+// and the same output goes out in binary.
+test('encode: outputs too large for a JSON string are OUTPUT_TOO_LARGE pointing to binary output', () => {
+  const huge = { name: 'y', datatype: 'FP32' as const, shape: [30_000_000], data: new Float32Array(30_000_000).fill(1 / 3) };
+  const result = { ...RESULT, outputs: [huge] };
+  const none = new Map<string, boolean>();
+  assert.equal(code(() => encodeInferResponse(result, { outputEncoding: { defaultBinary: false, binaryByName: none } })), 'OUTPUT_TOO_LARGE');
+  assert.match(String((() => { try { encodeInferResponse(result, { outputEncoding: { defaultBinary: false, binaryByName: none } }); } catch (e) { return (e as Error).message; } })()),
+    /'y' \(30000000 elements\).*binary_data_output/);
+  const binary = encodeInferResponse(result, { outputEncoding: { defaultBinary: true, binaryByName: none } });
+  assert.equal(binary.body.length, (binary.headerLengthBytes as number) + 120_000_000);
 });

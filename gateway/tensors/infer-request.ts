@@ -8,7 +8,8 @@ import type { InferInput, InferRequest, Parameters, RequestedOutput } from '../i
 import type { ModelMetadata } from '../repository/types';
 import { DATATYPES, elementCount as shapeElementCount, isKServeDatatype, type KServeDatatype } from './datatypes';
 import { viewBlob } from './binary-codec';
-import { readJsonData } from './json-codec';
+import { readJsonData, tensorSinkFor } from './json-codec';
+import { readInferenceJson } from './json-reader';
 
 // How the response should carry each output.
 export interface OutputEncoding {
@@ -108,9 +109,12 @@ export function parseHeaderLength(value: string, bodyBytes: number): number | un
   if (!/^[0-9]+$/.test(trimmed)) {
     throw new MaasError('INVALID_BINARY', `Inference-Header-Content-Length '${value}' is not a non-negative integer`);
   }
-  const bytes = Number(trimmed);
+  // Compared as digits, so 400 nines stay a number (not Infinity) in the message.
+  const digits = trimmed.replace(/^0+(?=[0-9])/, '');
+  const bytes = digits.length <= 15 ? Number(digits) : Infinity;
   if (bytes > bodyBytes) {
-    throw new MaasError('INVALID_BINARY', `Inference-Header-Content-Length ${bytes} is larger than the ${bodyBytes}-byte body`);
+    const shown = digits.length <= 20 ? digits : `${digits.slice(0, 20)}… (${digits.length} digits)`;
+    throw new MaasError('INVALID_BINARY', `Inference-Header-Content-Length ${shown} is larger than the ${bodyBytes}-byte body`);
   }
   return bytes;
 }
@@ -292,12 +296,10 @@ function decodeRawBody(body: Buffer, options: DecodeOptions): DecodedInferReques
   return { request, outputEncoding: { defaultBinary: true, binaryByName: new Map() } };
 }
 
+// Bounded (json-reader.ts): input data comes back as JsonDataSpans that
+// readJsonData reads straight into typed arrays.
 function parseJson(body: Buffer, jsonBytes: number): unknown {
-  try {
-    return JSON.parse(body.toString('utf8', 0, jsonBytes));
-  } catch (err) {
-    throw new MaasError('INVALID_JSON', `malformed JSON in the request: ${(err as Error).message}`);
-  }
+  return readInferenceJson(body, jsonBytes, tensorSinkFor);
 }
 
 function assertUnique(names: string[], what: string): void {

@@ -1,6 +1,7 @@
 // Encodes an InferResult as a KServe v2 HTTP inference response
 // (PROTOCOL.md 1.5, 1.8): JSON with flat `data`, or, for outputs asked for
 // as binary, a JSON header followed by the blobs in output order.
+import { constants as bufferConstants } from 'node:buffer';
 import { MaasError } from '../../common/errors';
 import type { InferOutput, InferResult, RequestedOutput } from '../inference/types';
 import { blobBytes } from './binary-codec';
@@ -22,6 +23,7 @@ export interface EncodeContext {
 export function encodeInferResponse(result: InferResult, context: EncodeContext): EncodedInferResponse {
   const outputs = selectOutputs(result.outputs, context.requestedOutputs);
   const { defaultBinary, binaryByName } = context.outputEncoding;
+  checkJsonSize(outputs, (output) => !(binaryByName.get(output.name) ?? defaultBinary));
   const blobs: Buffer[] = [];
   const outputTexts = outputs.map((output) => {
     const head = `{"name":${JSON.stringify(output.name)},"datatype":"${output.datatype}","shape":${JSON.stringify(output.shape)}`;
@@ -41,6 +43,27 @@ export function encodeInferResponse(result: InferResult, context: EncodeContext)
     contentType: 'application/octet-stream',
     headerLengthBytes: header.byteLength,
   };
+}
+
+// The longest text one element can take in JSON, with its comma: the widest
+// float ("-2.2250738585072014e-308"), integer or "false". A JS string holds
+// at most MAX_JSON_CHARS, so outputs that might not fit are refused before
+// any text is built, pointing to binary output.
+const MAX_ELEMENT_CHARS: Record<string, number> = {
+  BOOL: 6, INT8: 5, UINT8: 4, INT16: 7, UINT16: 6, INT32: 12, UINT32: 11, INT64: 21, UINT64: 21, FP32: 25, FP64: 25,
+};
+const MAX_JSON_CHARS = bufferConstants.MAX_STRING_LENGTH - 1024 * 1024; // room for the names and shapes
+
+function checkJsonSize(outputs: InferOutput[], asJson: (output: InferOutput) => boolean): void {
+  let chars = 0;
+  for (const output of outputs) {
+    if (asJson(output)) chars += output.data.length * (MAX_ELEMENT_CHARS[output.datatype] ?? 25);
+  }
+  if (chars <= MAX_JSON_CHARS) return;
+  const names = outputs.filter(asJson).map((o) => `'${o.name}' (${o.data.length} elements)`).join(', ');
+  throw new MaasError('OUTPUT_TOO_LARGE', `outputs ${names} are too large to send as JSON (up to ${chars} characters, ` +
+    `more than a response can hold); ask for them in binary: parameters.binary_data_output = true, ` +
+    `or outputs[].parameters.binary_data = true`);
 }
 
 // Requested outputs filter and order the response; otherwise model order.

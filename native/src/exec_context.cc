@@ -15,6 +15,8 @@ Status ExecContext::AllocateOutput(size_t i, DType dtype, const Shape& shape) {
                     ShapeToString(shape) + " where inference planned " + DTypeName(out.dtype) + " " +
                     ShapeToString(out.shape));
   }
+  if (max_tensor_bytes_ != 0 && TensorBytes(dtype, shape) > max_tensor_bytes_)
+    return CheckTensorLimit(dtype, shape, max_tensor_bytes_, "output " + std::to_string(i));
   const int64_t count = NumElements(shape);
   const size_t element_bytes = DTypeSizeBytes(dtype);
   // count * element_bytes must not wrap into a small allocation.

@@ -12,6 +12,7 @@ const char* StatusCodeName(StatusCode code) {
     case StatusCode::kOutOfMemory: return "ENGINE_OUT_OF_MEMORY";
     case StatusCode::kInternal: return "ENGINE_INTERNAL";
     case StatusCode::kCancelled: return "ENGINE_CANCELLED";
+    case StatusCode::kOutputTooLarge: return "OUTPUT_TOO_LARGE";
   }
   return "ENGINE_INTERNAL";
 }

@@ -173,4 +173,23 @@ Tensor MakeTensor(DType dtype, const Shape& shape) {
   return t;
 }
 
+uint64_t TensorBytes(DType dtype, const Shape& shape) {
+  int64_t n = NumElements(shape);
+  if (n < 0) return UINT64_MAX;
+  uint64_t element_bytes = DTypeSizeBytes(dtype);
+  if (element_bytes != 0 && static_cast<uint64_t>(n) > UINT64_MAX / element_bytes) return UINT64_MAX;
+  return static_cast<uint64_t>(n) * element_bytes;
+}
+
+Status CheckTensorLimit(DType dtype, const Shape& shape, uint64_t max_bytes, const std::string& what) {
+  if (max_bytes == 0) return Status::Ok();
+  uint64_t bytes = TensorBytes(dtype, shape);
+  if (bytes <= max_bytes) return Status::Ok();
+  std::string size = bytes == UINT64_MAX ? "more than 2^64" : std::to_string(bytes);
+  return Status(StatusCode::kOutputTooLarge, what + ": a " + DTypeName(dtype) + " tensor of shape " +
+                                                 ShapeToString(shape) + " needs " + size +
+                                                 " bytes, above this session's limit of " + std::to_string(max_bytes) +
+                                                 " bytes per tensor");
+}
+
 }  // namespace maas

@@ -2,6 +2,8 @@
 // release, concurrency. Models are built in the test with the ONNX writer.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import path from 'node:path';
 import { devices, loadModel, type Tensor } from '../index';
 import { encodeModel } from '../../models/onnx-writer';
 
@@ -317,6 +319,110 @@ test('a model with fixed shapes is planned at load, its arena laid out by livene
   assert.equal(weightsBytes, 0);
   assert.deepEqual(plans, [{ inputDims: { x: [64, 64] }, arenaBytes: 2 * 64 * 64 * 4, outputBytes: 64 * 64 * 4 }]);
   session.release();
+});
+
+// y = a × b for a [m,1] and b [1,n]: an outer product, m·n floats from m+n.
+function outerProductModel(): Uint8Array {
+  return encodeModel({
+    nodes: [{ opType: 'MatMul', inputs: ['a', 'b'], outputs: ['y'] }],
+    inputs: [{ name: 'a', dataType: 'FLOAT', shape: ['m', 1] }, { name: 'b', dataType: 'FLOAT', shape: [1, 'n'] }],
+    outputs: [{ name: 'y', dataType: 'FLOAT', shape: ['m', 'n'] }],
+  });
+}
+
+function outerFeeds(m: number, n: number): Record<string, Tensor> {
+  return { a: floats([m, 1], new Array(m).fill(1)), b: floats([1, n], new Array(n).fill(2)) };
+}
+
+// Runs `body` (JS) in a child Node with the engine and the ONNX writer in
+// scope as `loadModel` and `encodeModel`: a crash there fails the test
+// instead of taking the test runner down.
+function runInChild(body: string, nodeFlags: string[] = []): { status: number | null; signal: string | null; output: string } {
+  const dist = path.join(__dirname, '..', '..');
+  const script = `const { loadModel } = require(${JSON.stringify(path.join(dist, 'native', 'index.js'))});\n` +
+    `const { encodeModel } = require(${JSON.stringify(path.join(dist, 'models', 'onnx-writer.js'))});\n` +
+    `(async () => {\n${body}\n})().catch((err) => { console.log('FAILED', err.code, err.message); process.exit(3); });`;
+  const child = spawnSync(process.execPath, [...nodeFlags, '-e', script], { encoding: 'utf8', timeout: 60_000 });
+  return { status: child.status, signal: child.signal, output: `${child.stdout}${child.stderr}` };
+}
+
+test('a tensor above the limit is refused before it is allocated (OUTPUT_TOO_LARGE)', async () => {
+  const session = await loadModel(outerProductModel(), { intraOpThreads: 1, maxTensorBytes: 1 << 20 });
+  // 512 x 512 floats = 1 MiB exactly: allowed; one more row is not.
+  assert.deepEqual((await session.run(outerFeeds(512, 512))).y.dims, [512, 512]);
+  await rejectsWithCode(session.run(outerFeeds(513, 512)), 'OUTPUT_TOO_LARGE', ['[513,512]', '1050624', '1048576']);
+  session.release();
+  // The default limit: 2^20 x 2^20 floats (4 TiB) is refused by the limit,
+  // not by a failed allocation (which would be ENGINE_OUT_OF_MEMORY).
+  const byDefault = await loadModel(outerProductModel(), { intraOpThreads: 1 });
+  await rejectsWithCode(byDefault.run(outerFeeds(1 << 20, 1 << 20)), 'OUTPUT_TOO_LARGE', ['2147483648']);
+  byDefault.release();
+});
+
+// The 2^30 + 1 floats of Identity the issue reports: refused as an input
+// above the limit, before it is even copied (the engine checks views of feeds
+// too: native/test/onnx_reader_test.cc).
+test('an input above the tensor limit is refused before it is copied', async () => {
+  const session = await loadModel(encodeModel({
+    nodes: [{ opType: 'Identity', inputs: ['x'], outputs: ['y'] }],
+    inputs: [{ name: 'x', dataType: 'FLOAT', shape: ['n'] }],
+    outputs: [{ name: 'y', dataType: 'FLOAT', shape: ['n'] }],
+  }), { maxTensorBytes: 1024 });
+  assert.equal((await session.run({ x: floats([256], new Array(256).fill(1)) })).y.dims[0], 256);
+  await rejectsWithCode(session.run({ x: floats([257], new Array(257).fill(1)) }), 'ENGINE_INVALID_ARGUMENT', ["'x'", '1028 bytes', '1024']);
+  session.release();
+  await assert.rejects(loadModel(addReluModel(), { maxTensorBytes: 0 }), /maxTensorBytes/);
+});
+
+// The 4.5 GB outer product of a 328 KB request used to take the process down
+// (SIGSEGV handing the output to JS); it must be refused and the process live on.
+test('a 4.5 GB output is refused with OUTPUT_TOO_LARGE and the process keeps running', () => {
+  const child = runInChild(`
+    const bytes = encodeModel({ nodes: [{ opType: 'MatMul', inputs: ['a', 'b'], outputs: ['y'] }],
+      inputs: [{ name: 'a', dataType: 'FLOAT', shape: ['m', 1] }, { name: 'b', dataType: 'FLOAT', shape: [1, 'n'] }],
+      outputs: [{ name: 'y', dataType: 'FLOAT', shape: ['m', 'n'] }] });
+    const session = await loadModel(bytes, { intraOpThreads: 1 });
+    const m = 34571, n = 32769;
+    try {
+      await session.run({ a: { type: 'float32', dims: [m, 1], data: new Float32Array(m).fill(1) },
+                          b: { type: 'float32', dims: [1, n], data: new Float32Array(n).fill(2) } });
+      console.log('RESOLVED');
+    } catch (err) { console.log('REJECTED', err.code); }
+    const small = await session.run({ a: { type: 'float32', dims: [2, 1], data: new Float32Array([1, 2]) },
+                                      b: { type: 'float32', dims: [1, 2], data: new Float32Array([3, 4]) } });
+    console.log('STILL RUNNING', Array.from(small.y.data).join(','));`);
+  assert.equal(child.signal, null, `child died: ${child.signal}\n${child.output}`);
+  assert.equal(child.status, 0, child.output);
+  assert.match(child.output, /REJECTED OUTPUT_TOO_LARGE/);
+  assert.match(child.output, /STILL RUNNING 3,4,6,8/);
+});
+
+// JS may detach or transfer an input's buffer while the run is in flight; the
+// engine works on its own copy, so neither a GC of the transferred memory nor
+// a reuse of the array can crash it or change the result.
+test('detaching and collecting an input during a run (and the model bytes during a load) cannot crash', () => {
+  const child = runInChild(`
+    const K = 4096, M = 1024, N = 256;
+    const modelBytes = encodeModel({ nodes: [{ opType: 'MatMul', inputs: ['x', 'w'], outputs: ['y'] }],
+      inputs: [{ name: 'x', dataType: 'FLOAT', shape: ['m', K] }], outputs: [{ name: 'y', dataType: 'FLOAT', shape: ['m', N] }],
+      initializers: [{ name: 'w', dataType: 'FLOAT', dims: [K, N], values: new Float32Array(K * N).fill(0.5) }] });
+    const loading = loadModel(modelBytes, { intraOpThreads: 1 });
+    let bytesClone = structuredClone(modelBytes.buffer, { transfer: [modelBytes.buffer] });
+    bytesClone = null; global.gc();
+    const session = await loading;
+    for (let round = 0; round < 3; round++) {
+      const x = new Float32Array(M * K).fill(1);   // 16 MiB: freed memory is unmapped
+      const pending = session.run({ x: { type: 'float32', dims: [M, K], data: x } });
+      let moved = structuredClone(x.buffer, { transfer: [x.buffer] });
+      moved = null; global.gc(); global.gc();
+      const y = (await pending).y.data;
+      if (x.byteLength !== 0) throw new Error('the input was not detached');
+      if (y.length !== M * N || y[0] !== K * 0.5 || y[M * N - 1] !== K * 0.5) throw new Error('wrong result ' + y[0]);
+    }
+    console.log('SURVIVED');`, ['--expose-gc']);
+  assert.equal(child.signal, null, `child died: ${child.signal}\n${child.output}`);
+  assert.equal(child.status, 0, child.output);
+  assert.match(child.output, /SURVIVED/);
 });
 
 test('devices() returns an array', () => {

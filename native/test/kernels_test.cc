@@ -14,6 +14,7 @@
 
 #include "cpu/gemm.h"
 #include "cpu/kernel.h"
+#include "cpu/kernel_util.h"
 #include "cpu/thread_pool.h"
 #include "ops/schema.h"
 
@@ -708,6 +709,33 @@ TEST(Tensor, ElementAndByteCountsNeverWrap) {
   // 2^61 int64 elements are 2^64 bytes: must not become a 0-byte allocation.
   EXPECT_EQ(MakeTensor(DType::kInt64, {int64_t{1} << 61}).buffer, nullptr);
   EXPECT_EQ(HostBuffer::Allocate(SIZE_MAX - 10), nullptr);
+}
+
+TEST(Tensor, LimitIsCheckedFromTheShapeAlone) {
+  EXPECT_EQ(TensorBytes(DType::kFloat32, {3, 5}), 60u);
+  EXPECT_EQ(TensorBytes(DType::kInt64, {int64_t{1} << 61}), UINT64_MAX);
+  EXPECT_TRUE(CheckTensorLimit(DType::kFloat32, {3, 5}, 60, "x").ok());
+  EXPECT_TRUE(CheckTensorLimit(DType::kFloat32, {int64_t{1} << 40}, 0, "x").ok());  // 0: no limit
+  Status over = CheckTensorLimit(DType::kFloat32, {4, 4}, 60, "MatMul output 0");
+  EXPECT_EQ(over.code(), StatusCode::kOutputTooLarge);
+  EXPECT_NE(over.message().find("MatMul output 0"), std::string::npos);
+  EXPECT_STREQ(StatusCodeName(over.code()), "OUTPUT_TOO_LARGE");
+}
+
+TEST(AllocateOutput, RefusesAboveTheLimitBeforeAllocating) {
+  // 2^20 x 2^20 floats: 4 TiB, which would fail as kOutOfMemory if attempted.
+  Tensor a = F32({1, 1}, {1.0f});
+  std::vector<Tensor> outputs(1);
+  std::vector<const Tensor*> inputs = {&a};
+  std::vector<Tensor*> slots = {&outputs[0]};
+  ExecContext exec(Span<const Tensor* const>(inputs.data(), 1), Span<Tensor* const>(slots.data(), 1), nullptr, nullptr);
+  exec.set_max_tensor_bytes(uint64_t{1} << 30);
+  KernelContext ctx(exec, nullptr, 13, nullptr, nullptr);
+  Status status = AllocateOutput("Op", ctx, 0, DType::kFloat32, {int64_t{1} << 20, int64_t{1} << 20});
+  EXPECT_EQ(status.code(), StatusCode::kOutputTooLarge) << status.message();
+  EXPECT_EQ(outputs[0].buffer, nullptr);
+  EXPECT_TRUE(AllocateOutput("Op", ctx, 0, DType::kFloat32, {16, 16}).ok());
+  EXPECT_NE(outputs[0].buffer, nullptr);
 }
 
 TEST(Reshape, RejectsShapesWhoseProductOverflows) {

@@ -141,6 +141,41 @@ TEST(SessionLoad, RunsTheSmallModel) {
   EXPECT_NE(status.message().find("'x'"), std::string::npos) << status.message();
 }
 
+// y = Identity(x), x: float32 [batch, 3]: y is a view of the caller's feed.
+std::string IdentityModel() {
+  Proto identity;
+  identity.Bytes(1, "x").Bytes(2, "y").Bytes(3, "id0").Bytes(4, "Identity");
+  Proto graph;
+  graph.Message(1, identity).Bytes(2, "g");
+  graph.Message(11, TensorValueInfo("x", 1, {-1, 3}));
+  graph.Message(12, TensorValueInfo("y", 1, {-1, 3}));
+  Proto opset;
+  opset.Bytes(1, "").Varint(2, 13);
+  Proto model;
+  model.Varint(1, 8).Bytes(2, "test").Message(7, graph).Message(8, opset);
+  return model.bytes();
+}
+
+// SessionOptions::max_tensor_bytes: a kernel's output is refused before it
+// is allocated, and so is a view of a feed (Identity) before it is copied out.
+TEST(SessionRun, TensorsAboveTheLimitAreRefused) {
+  std::vector<float> x = {1, 1, 1, -3, 0, 2};
+  NamedTensor feed{"x", Tensor{DType::kFloat32, {2, 3}, HostBuffer::Borrow(x.data(), x.size() * 4)}};
+  SessionOptions limited;
+  limited.intra_op_threads = 1;
+  limited.max_tensor_bytes = 16;  // the 24-byte [2, 3] results do not fit
+  for (const std::string& bytes : {SmallModel(), IdentityModel()}) {
+    std::unique_ptr<Session> session;
+    ASSERT_TRUE(Session::Load(Data(bytes), bytes.size(), limited, &session).ok());
+    std::vector<NamedTensor> outputs;
+    Status status = session->Run({feed}, &outputs);
+    EXPECT_EQ(status.code(), StatusCode::kOutputTooLarge) << status.message();
+    EXPECT_NE(status.message().find("[2,3]"), std::string::npos) << status.message();
+    NamedTensor one_row{"x", Tensor{DType::kFloat32, {1, 3}, HostBuffer::Borrow(x.data(), 3 * 4)}};
+    EXPECT_TRUE(session->Run({one_row}, &outputs).ok());  // 12 bytes fit
+  }
+}
+
 // Every strict prefix of a valid model must load or fail cleanly.
 TEST(SessionLoad, EveryTruncationFailsCleanly) {
   std::string bytes = SmallModel();

@@ -62,8 +62,10 @@ class ExecContext {
   // Gives output i storage for `dtype` and `shape`. When the plan laid the
   // output out (a slice of the arena, or a buffer handed to the caller) the
   // slot already holds it and dtype and shape must equal the plan's
-  // (kInternal otherwise: inference and kernel disagree); else new memory
-  // comes from the backend's allocator (kOutOfMemory when there is none).
+  // (kInternal otherwise: inference and kernel disagree; the plan checked
+  // its size limit); else new memory comes from the backend's allocator:
+  // kOutputTooLarge, before allocating, above max_tensor_bytes(), and
+  // kOutOfMemory when there is none.
   Status AllocateOutput(size_t i, DType dtype, const Shape& shape);
   // Output i as a view of `source` with `shape` (same bytes). Only for
   // outputs the op's schema declares as views of that input (OpSchema::views).
@@ -76,9 +78,13 @@ class ExecContext {
   void* workspace() const { return workspace_; }
   size_t workspace_bytes() const { return workspace_bytes_; }
 
+  // The largest tensor an output may be (SessionOptions::max_tensor_bytes); 0: no limit.
+  uint64_t max_tensor_bytes() const { return max_tensor_bytes_; }
+
   // ---- set by the executor ----
   // Per output: whether the slot already holds the plan's storage.
   void set_planned(const uint8_t* planned) { planned_ = planned; }
+  void set_max_tensor_bytes(uint64_t max_bytes) { max_tensor_bytes_ = max_bytes; }
   void set_workspace(void* data, size_t size_bytes) {
     workspace_ = data;
     workspace_bytes_ = size_bytes;
@@ -90,6 +96,7 @@ class ExecContext {
   Backend* backend_;
   Stream* stream_;
   const uint8_t* planned_ = nullptr;
+  uint64_t max_tensor_bytes_ = 0;
   void* workspace_ = nullptr;
   size_t workspace_bytes_ = 0;
 };

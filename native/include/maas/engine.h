@@ -13,6 +13,9 @@
 
 namespace maas {
 
+// The default of SessionOptions::max_tensor_bytes: 2 GiB.
+constexpr uint64_t kDefaultMaxTensorBytes = uint64_t{1} << 31;
+
 struct SessionOptions {
   // Threads one run may use at once, counting the calling thread; 0 means
   // std::thread::hardware_concurrency(). Sessions share one process-wide
@@ -27,6 +30,11 @@ struct SessionOptions {
   // Fusion passes (MatMul/Gemm + bias + activation, ...). Off only to
   // compare fused and unfused results or to debug a fusion.
   bool enable_fusions = true;
+  // Largest tensor one run may allocate, output or intermediate: checked
+  // against each tensor's shape before its memory is allocated, so a request
+  // whose inputs would make a huge tensor fails with kOutputTooLarge instead
+  // of exhausting memory. 0: no limit.
+  uint64_t max_tensor_bytes = kDefaultMaxTensorBytes;
 };
 
 // Memory of one execution plan (one input-shape signature).
@@ -90,7 +98,9 @@ class Session {
   // input). Feeds may borrow caller memory: it is only read, and it is not
   // referenced after Run returns. `outputs` come back in outputs() order,
   // each in a buffer of its own that aliases no feed, no model constant and
-  // no other output. Safe to call from several threads at once.
+  // no other output. kOutputTooLarge, before allocating, when a tensor would
+  // exceed SessionOptions::max_tensor_bytes. Safe to call from several
+  // threads at once.
   Status Run(const std::vector<NamedTensor>& feeds, std::vector<NamedTensor>* outputs) const;
 
  public:

@@ -15,9 +15,11 @@ enum class StatusCode : int {
   kOutOfMemory = 5,
   kInternal = 6,
   kCancelled = 7,
+  kOutputTooLarge = 8,   // a tensor of the run would exceed SessionOptions::max_tensor_bytes
 };
 
-// Stable string form used as the JS Error's `code` (ENGINE_<NAME>).
+// Stable string form used as the JS Error's `code`: ENGINE_<NAME>, except
+// OUTPUT_TOO_LARGE, which the gateway shares (common/errors.ts has every name).
 const char* StatusCodeName(StatusCode code);
 
 class Status {

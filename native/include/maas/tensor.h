@@ -10,6 +10,8 @@
 #include <string>
 #include <vector>
 
+#include "maas/status.h"
+
 namespace maas {
 
 // Numbering follows ONNX TensorProto.DataType so the reader needs no table.
@@ -131,5 +133,14 @@ struct Tensor {
 // Allocates a host tensor of the given type and shape (all dims known). On
 // allocation failure the returned tensor has a null buffer.
 Tensor MakeTensor(DType dtype, const Shape& shape);
+
+// Bytes a tensor of `dtype` and `shape` holds; UINT64_MAX when a dim is
+// unknown or the count overflows.
+uint64_t TensorBytes(DType dtype, const Shape& shape);
+
+// The size limit of one run's tensors, checked before anything is allocated:
+// kOutputTooLarge naming `what` (an op, or "output 'y'") when a tensor of
+// `dtype` and `shape` would exceed `max_bytes`. 0 means no limit.
+Status CheckTensorLimit(DType dtype, const Shape& shape, uint64_t max_bytes, const std::string& what);
 
 }  // namespace maas

@@ -158,6 +158,7 @@ class PlanRun {
                     Span<Tensor* const>(frame_->outputs.data() + frame_->output_begin[s], step.outputs.size()),
                     impl_.backend.get(), frame_->stream.get());
     ctx.set_planned(step.planned.data());
+    ctx.set_max_tensor_bytes(impl_.max_tensor_bytes);
     if (step.workspace_bytes)
       ctx.set_workspace(static_cast<char*>(arena_->data()) + step.workspace_offset, step.workspace_bytes);
     Status status = step.executable->Run(ctx);
@@ -189,6 +190,11 @@ class PlanRun {
     if (pv.dtype != DType::kUndefined && pv.dtype != result.dtype)
       return Internal(where() + "dtype " + DTypeName(result.dtype) + " differs from the inferred " + DTypeName(pv.dtype));
     if (NumElements(result.shape) < 0) return Internal(where() + "shape " + ShapeToString(result.shape) + " is not concrete");
+    // Kernels check the limit before allocating (AllocateOutput); this catches
+    // one that allocated some other way before the tensor travels further.
+    if (impl_.max_tensor_bytes != 0 && TensorBytes(result.dtype, result.shape) > impl_.max_tensor_bytes)
+      return CheckTensorLimit(result.dtype, result.shape, impl_.max_tensor_bytes,
+                              "node '" + node.name + "' (" + node.op_type + ") output " + std::to_string(i));
     if (result.size_bytes() > 0 && (!result.buffer || result.available_bytes() < result.size_bytes()))
       return Status(StatusCode::kOutOfMemory, where() + "no memory for " + std::to_string(result.size_bytes()) + " bytes");
     return Status::Ok();
@@ -217,6 +223,10 @@ class PlanRun {
       if (hand_over) {
         named.tensor = result;
       } else {
+        // A view of a feed can be as large as the caller's input: check before copying.
+        if (impl_.max_tensor_bytes != 0 && TensorBytes(result.dtype, result.shape) > impl_.max_tensor_bytes)
+          return CheckTensorLimit(result.dtype, result.shape, impl_.max_tensor_bytes,
+                                  "output '" + impl_.outputs[i].name + "'");
         MAAS_RETURN_IF_ERROR(CopyToHost(result, &named.tensor));
       }
       outputs->push_back(std::move(named));

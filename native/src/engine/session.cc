@@ -113,6 +113,7 @@ Status PlaceConstants(Session::Impl* impl) {
 }
 
 Status LoadInto(const uint8_t* bytes, size_t size_bytes, const SessionOptions& options, Session::Impl* impl) {
+  impl->max_tensor_bytes = options.max_tensor_bytes;
   MAAS_RETURN_IF_ERROR(MakeBackends(options, impl));
   onnx::ModelDecl model;
   MAAS_RETURN_IF_ERROR(onnx::ParseModel(bytes, size_bytes, &model));

@@ -58,6 +58,7 @@ struct Session::Impl {
   std::vector<TensorMetadata> inputs;
   std::vector<TensorMetadata> outputs;
   uint64_t weights_bytes = 0;
+  uint64_t max_tensor_bytes = 0;  // SessionOptions::max_tensor_bytes
   ArenaPool arenas;
   PlanCache plans;
 
@@ -67,6 +68,7 @@ struct Session::Impl {
     source.backend = backend.get();
     source.host = host;
     source.executables = &executables;
+    source.max_tensor_bytes = max_tensor_bytes;
     return source;
   }
   // The cached plan for these shapes, built (and cached) when missing.

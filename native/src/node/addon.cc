@@ -1,10 +1,15 @@
 // Module init: loadModel(bytes, options) → Promise<handle>, devices().
 #include <napi.h>
 
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+
 #include "maas/engine.h"
 #include "node/addon_data.h"
 #include "node/js_errors.h"
 #include "node/session_wrap.h"
+#include "node/tensor_convert.h"
 #include "node/workers.h"
 
 namespace maas {
@@ -23,21 +28,40 @@ Napi::Value LoadModel(const Napi::CallbackInfo& info) {
       info[0].As<Napi::TypedArray>().TypedArrayType() != napi_uint8_array)
     return reject_invalid("loadModel expects the model bytes as a Uint8Array");
   SessionOptions options;
+  options.max_tensor_bytes = std::min(options.max_tensor_bytes, kMaxHandOutBytes);
   if (info.Length() >= 2 && info[1].IsObject()) {
-    Napi::Value threads = info[1].As<Napi::Object>().Get("intraOpThreads");
+    Napi::Object given = info[1].As<Napi::Object>();
+    Napi::Value threads = given.Get("intraOpThreads");
     if (!threads.IsUndefined()) {
       double n = threads.IsNumber() ? threads.As<Napi::Number>().DoubleValue() : -1;
       if (!(n >= 1 && n <= 1024) || n != static_cast<int>(n))
         return reject_invalid("intraOpThreads must be an integer from 1 to 1024");
       options.intra_op_threads = static_cast<int>(n);
     }
-    Napi::Value device = info[1].As<Napi::Object>().Get("device");
+    Napi::Value max_bytes = given.Get("maxTensorBytes");
+    if (!max_bytes.IsUndefined()) {
+      double n = max_bytes.IsNumber() ? max_bytes.As<Napi::Number>().DoubleValue() : -1;
+      if (!(n >= 1 && n <= 9007199254740991.0) || n != std::floor(n))
+        return reject_invalid("maxTensorBytes must be a positive integer");
+      // Nothing larger can be handed to JS anyway.
+      options.max_tensor_bytes = std::min(static_cast<uint64_t>(n), kMaxHandOutBytes);
+    }
+    Napi::Value device = given.Get("device");
     if (!device.IsUndefined()) {
       if (!device.IsString()) return reject_invalid("device must be a string ('cpu' or 'cuda:N')");
       options.device = device.As<Napi::String>().Utf8Value();  // the engine checks it
     }
   }
-  auto* worker = new LoadWorker(env, info[0].As<Napi::Uint8Array>(), options);
+  // A copy: JS may detach or reuse its array while the load runs.
+  Napi::Uint8Array bytes = info[0].As<Napi::Uint8Array>();
+  std::shared_ptr<HostBuffer> copy = HostBuffer::Allocate(bytes.ByteLength());
+  if (!copy) {
+    Napi::Promise::Deferred deferred = Napi::Promise::Deferred::New(env);
+    RejectWith(deferred, StatusCodeName(StatusCode::kOutOfMemory), "no memory for a copy of the model bytes");
+    return deferred.Promise();
+  }
+  if (bytes.ByteLength() != 0) std::memcpy(copy->data(), bytes.Data(), bytes.ByteLength());
+  auto* worker = new LoadWorker(env, std::move(copy), options);
   Napi::Promise promise = worker->Promise();
   worker->Queue();
   return promise;

@@ -21,7 +21,7 @@ Napi::Function SessionWrap::DefineClass(Napi::Env env) {
                                               });
 }
 
-Napi::Object SessionWrap::NewInstance(Napi::Env env, std::shared_ptr<const Session> session) {
+Napi::Object SessionWrap::NewInstance(Napi::Env env, std::shared_ptr<const Session> session, uint64_t max_tensor_bytes) {
   AddonData* data = env.GetInstanceData<AddonData>();
   // The session travels through an External so JS cannot construct a handle.
   auto* carrier = new std::shared_ptr<const Session>(std::move(session));
@@ -29,7 +29,8 @@ Napi::Object SessionWrap::NewInstance(Napi::Env env, std::shared_ptr<const Sessi
       Napi::External<std::shared_ptr<const Session>>::New(env, carrier, [](Napi::Env, std::shared_ptr<const Session>* p) {
         delete p;
       });
-  Napi::Object handle = data->session_constructor.New({external});
+  Napi::Object handle =
+      data->session_constructor.New({external, Napi::Number::New(env, static_cast<double>(max_tensor_bytes))});
   const Session& loaded = **carrier;
   handle.DefineProperties({
       Napi::PropertyDescriptor::Value("inputMetadata", ToJsMetadata(env, loaded.inputs()), napi_enumerable),
@@ -43,6 +44,7 @@ SessionWrap::SessionWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Sess
   if (info.Length() < 1 || !info[0].IsExternal())
     throw Napi::TypeError::New(info.Env(), "session handles come from loadModel()");
   session_ = *info[0].As<Napi::External<std::shared_ptr<const Session>>>().Data();
+  if (info.Length() >= 2 && info[1].IsNumber()) max_tensor_bytes_ = static_cast<uint64_t>(info[1].As<Napi::Number>().DoubleValue());
 }
 
 // run(names: string[], tensors: {type, dims, data}[]) → Promise<tensors in the order of outputMetadata>
@@ -53,50 +55,30 @@ Napi::Value SessionWrap::Run(const Napi::CallbackInfo& info) {
     RejectWith(deferred, kReleasedCode, "the session was released");
     return deferred.Promise();
   }
-  auto reject_invalid = [&](const std::string& message) {
+  auto reject = [&](StatusCode code, const std::string& message) {
     Napi::Promise::Deferred deferred = Napi::Promise::Deferred::New(env);
-    RejectWith(deferred, StatusCodeName(StatusCode::kInvalidArgument), message);
+    RejectWith(deferred, StatusCodeName(code), message);
     return deferred.Promise();
   };
   if (info.Length() < 2 || !info[0].IsArray() || !info[1].IsArray())
-    return reject_invalid("run expects (names: string[], tensors: Tensor[])");
+    return reject(StatusCode::kInvalidArgument, "run expects (names: string[], tensors: Tensor[])");
   Napi::Array names = info[0].As<Napi::Array>();
   Napi::Array tensors = info[1].As<Napi::Array>();
-  if (names.Length() != tensors.Length()) return reject_invalid("names and tensors differ in length");
+  if (names.Length() != tensors.Length()) return reject(StatusCode::kInvalidArgument, "names and tensors differ in length");
 
   AddonData* addon = env.GetInstanceData<AddonData>();
   Napi::Array strings = addon->strings.Value().As<Napi::Array>();
   uint32_t count = names.Length();
   std::vector<NamedTensor> feeds(count);
-  // Strong references to the feeds' typed arrays, dropped if anything here
-  // fails or throws; the run owns them once started.
-  struct KeepAlive {
-    napi_env env;
-    std::vector<napi_ref> refs;
-    ~KeepAlive() {
-      for (napi_ref ref : refs) napi_delete_reference(env, ref);
-    }
-  } keep_alive{env, {}};
-  keep_alive.refs.reserve(count);
   for (uint32_t i = 0; i < count; ++i) {
     Napi::Value name = names.Get(i);
-    if (!name.IsString()) {
-      return reject_invalid("input names must be strings");
-    }
+    if (!name.IsString()) return reject(StatusCode::kInvalidArgument, "input names must be strings");
     feeds[i].name = name.As<Napi::String>().Utf8Value();
-    Napi::Object data;
-    std::string error;
-    if (!BorrowJsTensor(strings, tensors.Get(i), feeds[i].name, &feeds[i].tensor, &data, &error)) {
-      return reject_invalid(error);
-    }
-    napi_ref ref = nullptr;
-    if (napi_create_reference(env, data, 1, &ref) != napi_ok) {
-      return reject_invalid("cannot keep the input data alive");
-    }
-    keep_alive.refs.push_back(ref);
+    Status status = CopyJsTensor(strings, tensors.Get(i), feeds[i].name, max_tensor_bytes_, &feeds[i].tensor);
+    if (!status.ok()) return reject(status.code(), status.message());
   }
   // Resolves with the outputs' tensors in the session's output order.
-  return RunJob::Start(env, addon, session_, std::move(feeds), std::exchange(keep_alive.refs, {}));
+  return RunJob::Start(env, addon, session_, std::move(feeds));
 }
 
 // memory() → {weightsBytes, arenaReservedBytes, plans}; throws ENGINE_RELEASED after release().

@@ -13,8 +13,10 @@ namespace node {
 class SessionWrap : public Napi::ObjectWrap<SessionWrap> {
  public:
   static Napi::Function DefineClass(Napi::Env env);
-  // A handle over `session`; the constructor comes from the addon's instance data.
-  static Napi::Object NewInstance(Napi::Env env, std::shared_ptr<const Session> session);
+  // A handle over `session`; the constructor comes from the addon's instance
+  // data. `max_tensor_bytes` is the session's limit (SessionOptions): run()
+  // refuses larger inputs before copying them.
+  static Napi::Object NewInstance(Napi::Env env, std::shared_ptr<const Session> session, uint64_t max_tensor_bytes);
 
   explicit SessionWrap(const Napi::CallbackInfo& info);
 
@@ -27,6 +29,7 @@ class SessionWrap : public Napi::ObjectWrap<SessionWrap> {
   // Shared with in-flight runs, so release() while a run is in flight frees
   // the model only when that run finishes.
   std::shared_ptr<const Session> session_;
+  uint64_t max_tensor_bytes_ = 0;  // 0: no limit
 };
 
 }  // namespace node

@@ -3,6 +3,8 @@
 #include <cmath>
 #include <cstring>
 
+#include "node/js_errors.h"
+
 namespace maas {
 namespace node {
 
@@ -63,12 +65,30 @@ void DropEngineBuffer(napi_env /*env*/, void* /*data*/, void* hint) {
 Napi::ArrayBuffer WrapBuffer(Napi::Env env, const Tensor& tensor) {
   size_t size_bytes = tensor.size_bytes();
   if (size_bytes == 0 || !tensor.buffer) return Napi::ArrayBuffer::New(env, 0);
+  if (size_bytes > kMaxHandOutBytes) {
+    // Session limits are capped below this, so the engine refused it already.
+    throw MakeJsError(env, StatusCodeName(StatusCode::kOutputTooLarge),
+                      "an output of " + std::to_string(size_bytes) + " bytes is more than JS can receive (" +
+                          std::to_string(kMaxHandOutBytes) + " bytes)");
+  }
   auto* owner = new std::shared_ptr<HostBuffer>(tensor.buffer);
   napi_value result = nullptr;
   napi_status status =
       napi_create_external_arraybuffer(env, tensor.raw(), size_bytes, DropEngineBuffer, owner, &result);
   if (status == napi_ok) return Napi::ArrayBuffer(env, result);
-  delete owner;
+  // Who owns `owner` now: when Node fails inside (node::Buffer::New), it runs
+  // the finalizer itself and leaves an exception pending; only when nothing is
+  // pending (the call refused its arguments, or external buffers are not
+  // allowed here) is it still ours to free. Either way clear the exception
+  // before calling into JS again.
+  bool pending = false;
+  napi_is_exception_pending(env, &pending);
+  if (pending) {
+    napi_value ignored = nullptr;
+    napi_get_and_clear_last_exception(env, &ignored);
+  } else {
+    delete owner;
+  }
   Napi::ArrayBuffer copy = Napi::ArrayBuffer::New(env, size_bytes);
   std::memcpy(copy.Data(), tensor.raw(), size_bytes);
   return copy;
@@ -76,32 +96,21 @@ Napi::ArrayBuffer WrapBuffer(Napi::Env env, const Tensor& tensor) {
 
 }  // namespace
 
-bool BorrowJsTensor(const Napi::Array& strings, const Napi::Value& value, const std::string& name, Tensor* tensor, Napi::Object* data_object,
-                    std::string* error) {
+Status CopyJsTensor(const Napi::Array& strings, const Napi::Value& value, const std::string& name, uint64_t max_bytes,
+                    Tensor* tensor) {
   // Built only on failure: this runs for every feed of every run.
-  auto where = [&] { return "input '" + name + "': "; };
-  if (!value.IsObject()) {
-    *error = where() + "a tensor must be an object {type, dims, data}";
-    return false;
-  }
+  auto invalid = [&](const std::string& what) { return InvalidArgument("input '" + name + "': " + what); };
+  if (!value.IsObject()) return invalid("a tensor must be an object {type, dims, data}");
   Napi::Object object = value.As<Napi::Object>();
   Napi::Value type_value = object.Get(strings.Get(static_cast<uint32_t>(kTypeKey)));
   DType dtype = type_value.IsString() ? DTypeFromName(type_value.As<Napi::String>().Utf8Value()) : DType::kUndefined;
   napi_typedarray_type expected_array;
-  if (!JsArrayTypeOf(dtype, &expected_array)) {
-    *error = where() + "unknown tensor type";
-    return false;
-  }
+  if (!JsArrayTypeOf(dtype, &expected_array)) return invalid("unknown tensor type");
   Shape shape;
-  if (!ReadDims(object.Get(strings.Get(static_cast<uint32_t>(kDimsKey))), &shape, error)) {
-    *error = where() + *error;
-    return false;
-  }
+  std::string error;
+  if (!ReadDims(object.Get(strings.Get(static_cast<uint32_t>(kDimsKey))), &shape, &error)) return invalid(error);
   Napi::Value data = object.Get(strings.Get(static_cast<uint32_t>(kDataKey)));
-  if (!data.IsTypedArray()) {
-    *error = where() + "data must be a TypedArray";
-    return false;
-  }
+  if (!data.IsTypedArray()) return invalid("data must be a TypedArray");
   napi_typedarray_type array_type;
   size_t length = 0;
   void* bytes = nullptr;
@@ -109,27 +118,28 @@ bool BorrowJsTensor(const Napi::Array& strings, const Napi::Value& value, const 
   size_t byte_offset = 0;
   if (napi_get_typedarray_info(value.Env(), data, &array_type, &length, &bytes, &array_buffer, &byte_offset) !=
       napi_ok) {
-    *error = where() + "cannot read the data";
-    return false;
+    return invalid("cannot read the data");
   }
-  if (array_type != expected_array) {
-    *error = where() + "data is not the TypedArray for type " + DTypeName(dtype);
-    return false;
-  }
+  if (array_type != expected_array) return invalid(std::string("data is not the TypedArray for type ") + DTypeName(dtype));
   if (static_cast<int64_t>(length) != NumElements(shape)) {
-    *error = where() + "data has " + std::to_string(length) + " elements, dims " + ShapeToString(shape) + " need " +
-             std::to_string(NumElements(shape));
-    return false;
+    return invalid("data has " + std::to_string(length) + " elements, dims " + ShapeToString(shape) + " need " +
+                   std::to_string(NumElements(shape)));
+  }
+  size_t size_bytes = length * DTypeSizeBytes(dtype);
+  if (max_bytes != 0 && size_bytes > max_bytes) {
+    return invalid("data is " + std::to_string(size_bytes) + " bytes, above this session's limit of " +
+                   std::to_string(max_bytes) + " bytes per tensor");
   }
   tensor->dtype = dtype;
   tensor->shape = std::move(shape);
-  tensor->buffer = HostBuffer::Borrow(bytes, length * DTypeSizeBytes(dtype));
+  tensor->buffer = HostBuffer::Allocate(size_bytes);
   if (!tensor->buffer) {
-    *error = where() + "out of memory";
-    return false;
+    return Status(StatusCode::kOutOfMemory, "input '" + name + "': no memory for a copy of " +
+                                                std::to_string(size_bytes) + " bytes");
   }
-  *data_object = data.As<Napi::Object>();
-  return true;
+  // On the JS thread, so JS cannot detach the array while this reads it.
+  if (size_bytes != 0) std::memcpy(tensor->buffer->data(), bytes, size_bytes);
+  return Status::Ok();
 }
 
 Napi::Object ToJsTensor(Napi::Env env, const Napi::Array& strings, const Tensor& tensor) {

@@ -29,16 +29,17 @@ Status Guarded(Fn&& fn) {
 
 // ---- load ------------------------------------------------------------------------
 
-LoadWorker::LoadWorker(Napi::Env env, Napi::Uint8Array bytes, SessionOptions options)
+LoadWorker::LoadWorker(Napi::Env env, std::shared_ptr<HostBuffer> bytes, SessionOptions options)
     : Napi::AsyncWorker(env, "maas.loadModel"),
       deferred_(Napi::Promise::Deferred::New(env)),
-      bytes_ref_(Napi::Persistent(bytes)),
-      bytes_(bytes.Data()),
-      size_bytes_(bytes.ByteLength()),
+      bytes_(std::move(bytes)),
       options_(options) {}
 
 void LoadWorker::Execute() {
-  status_ = Guarded([&] { return Session::Load(bytes_, size_bytes_, options_, &session_); });
+  status_ = Guarded([&] {
+    return Session::Load(static_cast<const uint8_t*>(bytes_->data()), bytes_->size_bytes(), options_, &session_);
+  });
+  bytes_.reset();  // the session keeps what it needs
 }
 
 void LoadWorker::OnOK() {
@@ -49,7 +50,8 @@ void LoadWorker::OnOK() {
     return;
   }
   try {
-    deferred_.Resolve(SessionWrap::NewInstance(env, std::shared_ptr<const Session>(session_.release())));
+    deferred_.Resolve(SessionWrap::NewInstance(env, std::shared_ptr<const Session>(session_.release()),
+                                               options_.max_tensor_bytes));
   } catch (const Napi::Error& e) {
     deferred_.Reject(e.Value());
   } catch (const std::exception& e) {
@@ -60,22 +62,17 @@ void LoadWorker::OnOK() {
 // ---- run -------------------------------------------------------------------------
 
 RunJob::RunJob(napi_env env, AddonData* addon, std::shared_ptr<const Session> session,
-               std::vector<NamedTensor> feeds, std::vector<napi_ref> keep_alive)
-    : env_(env),
-      addon_(addon),
-      session_(std::move(session)),
-      feeds_(std::move(feeds)),
-      keep_alive_(std::move(keep_alive)) {}
+               std::vector<NamedTensor> feeds)
+    : env_(env), addon_(addon), session_(std::move(session)), feeds_(std::move(feeds)) {}
 
 RunJob::~RunJob() {
   // Only on the JS thread (after Complete, or when Start fails).
-  for (napi_ref ref : keep_alive_) napi_delete_reference(env_, ref);
   if (work_) napi_delete_async_work(env_, work_);
 }
 
 Napi::Value RunJob::Start(Napi::Env env, AddonData* addon, std::shared_ptr<const Session> session,
-                          std::vector<NamedTensor> feeds, std::vector<napi_ref> keep_alive) {
-  std::unique_ptr<RunJob> job(new RunJob(env, addon, std::move(session), std::move(feeds), std::move(keep_alive)));
+                          std::vector<NamedTensor> feeds) {
+  std::unique_ptr<RunJob> job(new RunJob(env, addon, std::move(session), std::move(feeds)));
   napi_value promise = nullptr;
   NAPI_THROW_IF_FAILED(env, napi_create_promise(env, &job->deferred_, &promise), Napi::Value());
   napi_status status = napi_create_async_work(env, nullptr, addon->strings.Value().Get(static_cast<uint32_t>(kRunResourceName)), Execute, Complete,
@@ -124,7 +121,10 @@ void RunJob::Settle(napi_status work_status) {
     outputs_.clear();  // small outputs were copied: free the engine's memory now
     napi_resolve_deferred(env_, deferred_, tensors);
   } catch (const Napi::Error& e) {
+    // Napi::Error took the JS exception, so none is pending here.
     napi_reject_deferred(env_, deferred_, e.Value());
+  } catch (const std::bad_alloc&) {
+    reject(StatusCodeName(StatusCode::kOutOfMemory), "out of memory while handing the outputs to JS");
   } catch (const std::exception& e) {
     reject(StatusCodeName(StatusCode::kInternal), e.what());
   }

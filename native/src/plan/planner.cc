@@ -118,8 +118,15 @@ class PlanBuilder {
       if (status.code() != StatusCode::kUnsupported)
         return Status(status.code(), "node '" + node.name + "': " + status.message());
     }
-    for (size_t i = 0; i < node.outputs.size(); ++i)
-      if (node.outputs[i] != kNoValue) infos_[node.outputs[i]] = outputs[i];
+    for (size_t i = 0; i < node.outputs.size(); ++i) {
+      if (node.outputs[i] == kNoValue) continue;
+      // A tensor above the limit fails the plan before any run allocates it.
+      if (src_.max_tensor_bytes != 0 && outputs[i].concrete() &&
+          TensorBytes(outputs[i].dtype, outputs[i].shape) > src_.max_tensor_bytes)
+        return CheckTensorLimit(outputs[i].dtype, outputs[i].shape, src_.max_tensor_bytes,
+                                "node '" + node.name + "' (" + node.op_type + ") output " + std::to_string(i));
+      infos_[node.outputs[i]] = outputs[i];
+    }
     step_nodes_.push_back(n);
     return Status::Ok();
   }

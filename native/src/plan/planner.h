@@ -16,6 +16,9 @@ struct PlanSource {
   Backend* backend = nullptr;
   Backend* host = nullptr;
   const std::vector<std::unique_ptr<Executable>>* executables = nullptr;  // per node
+  // SessionOptions::max_tensor_bytes: a plan with a larger tensor is refused
+  // (kOutputTooLarge) before any run allocates it; 0: no limit.
+  uint64_t max_tensor_bytes = 0;
 };
 
 // Infers every shape for `input_shapes` (in the graph's input order), folds
