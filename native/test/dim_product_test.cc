@@ -4,7 +4,7 @@
 
 #include <cstdint>
 
-#include "cpu/kernel_util.h"
+#include "ops/op_util.h"
 
 namespace maas {
 namespace {

@@ -2,6 +2,7 @@
 
 #include "node/addon_data.h"
 #include "node/js_errors.h"
+#include "node/session_memory.h"
 #include "node/tensor_convert.h"
 #include "node/workers.h"
 
@@ -15,6 +16,8 @@ Napi::Function SessionWrap::DefineClass(Napi::Env env) {
                                               {
                                                   InstanceMethod<&SessionWrap::Run>("run"),
                                                   InstanceMethod<&SessionWrap::Release>("release"),
+                                                  InstanceMethod<&SessionWrap::Memory>("memory"),
+                                                  InstanceMethod<&SessionWrap::Plan>("plan"),
                                               });
 }
 
@@ -32,6 +35,7 @@ Napi::Object SessionWrap::NewInstance(Napi::Env env, std::shared_ptr<const Sessi
   handle.DefineProperties({
       Napi::PropertyDescriptor::Value("inputMetadata", ToJsMetadata(env, loaded.inputs()), napi_enumerable),
       Napi::PropertyDescriptor::Value("outputMetadata", ToJsMetadata(env, loaded.outputs()), napi_enumerable),
+      Napi::PropertyDescriptor::Value("device", Napi::String::New(env, DeviceName(loaded.device())), napi_enumerable),
   });
   return handle;
 }
@@ -75,6 +79,22 @@ Napi::Value SessionWrap::Run(const Napi::CallbackInfo& info) {
   }
   // Resolves with the outputs' tensors in the session's output order.
   return RunJob::Start(env, addon, session_, std::move(feeds));
+}
+
+// memory() → {weightsBytes, arenaReservedBytes, plans}; throws ENGINE_RELEASED after release().
+Napi::Value SessionWrap::Memory(const Napi::CallbackInfo& info) {
+  if (!session_) throw MakeJsError(info.Env(), kReleasedCode, "the session was released");
+  return SessionMemoryToJs(info.Env(), session_->memory());
+}
+
+// plan(dims: number[][]) → Promise<{inputDims, arenaBytes, outputBytes}>
+Napi::Value SessionWrap::Plan(const Napi::CallbackInfo& info) {
+  if (!session_) {
+    Napi::Promise::Deferred deferred = Napi::Promise::Deferred::New(info.Env());
+    RejectWith(deferred, kReleasedCode, "the session was released");
+    return deferred.Promise();
+  }
+  return StartPlanWorker(info, session_);
 }
 
 Napi::Value SessionWrap::Release(const Napi::CallbackInfo& info) {
