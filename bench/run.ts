@@ -43,7 +43,7 @@ async function preflight(server: ChildServer, scenario: Scenario): Promise<void>
   try {
     scenario.check(response.status, response.headers, body);
   } catch (err) {
-    throw new Error(`preflight of '${scenario.name}' failed: ${(err as Error).message}`);
+    throw new Error(`preflight of '${scenario.name}' failed: ${(err as Error).message}`, { cause: err });
   }
 }
 

@@ -4,7 +4,7 @@
 // parallel arrays into records.
 import { constants as bufferConstants } from 'node:buffer';
 import { existsSync } from 'node:fs';
-import { join } from 'node:path';
+import { isAbsolute, join } from 'node:path';
 import { MaasError, toMaasError } from '../common/errors';
 import { findPackageRoot } from '../common/package-root';
 import type {
@@ -47,14 +47,18 @@ interface NativeAddon {
 // ---- loading the addon -------------------------------------------------------------
 
 const ADDON_RELATIVE_PATH = join('build', 'Release', 'maas_addon.node');
+// Another build of the addon, e.g. the sanitizer build that `npm run test:asan`
+// loads (CONTRIBUTING.md); a relative path is taken from the package root.
+const ADDON_PATH_VARIABLE = 'MAAS_ADDON_PATH';
 
 let addon: NativeAddon | null = null;
 
 function loadAddon(): NativeAddon {
   if (addon) return addon;
   const root = findPackageRoot(__dirname);
-  const path = root ? join(root, ADDON_RELATIVE_PATH) : ADDON_RELATIVE_PATH;
-  if (!root || !existsSync(path)) {
+  const relative = process.env[ADDON_PATH_VARIABLE] || ADDON_RELATIVE_PATH;
+  const path = isAbsolute(relative) || !root ? relative : join(root, relative);
+  if (!existsSync(path)) {
     throw new MaasError(
       'ENGINE_INTERNAL',
       `the native engine is not built (missing ${path}); run \`npm install\` or \`npm run build:native\` ` +
@@ -62,7 +66,7 @@ function loadAddon(): NativeAddon {
     );
   }
   try {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- the addon's path is known only at run time
     addon = require(path) as NativeAddon;
   } catch (err) {
     throw new MaasError(
@@ -186,7 +190,7 @@ class NativeSession implements Session {
     if (!handle) throw new MaasError('ENGINE_RELEASED', 'the session was released');
     if (feeds === null || typeof feeds !== 'object') throw invalid('feeds must be an object of tensors');
     const names = Object.keys(feeds);
-    const tensors: NativeTensor[] = new Array(names.length);
+    const tensors = new Array<NativeTensor>(names.length);
     for (let i = 0; i < names.length; i++) {
       const tensor = feeds[names[i]];
       checkTensor(names[i], tensor);

@@ -1,4 +1,5 @@
 // The engine's JS API types (the contract of native/index.ts).
+// eslint-disable-next-line no-restricted-imports -- type-only: the one datatype table lives in gateway/tensors until it moves to common/
 import type { EngineTensorType, NumericArray } from '../gateway/tensors/datatypes';
 
 export type TensorType = EngineTensorType;

@@ -57,7 +57,6 @@ const DEFAULT_CLOSE_LINGER_MS = 500;
 // answer closes the connection.
 const CLOSING_CODES: ReadonlySet<ErrorCode> = new Set<ErrorCode>(['BODY_TOO_LARGE', 'SERVER_BUSY', 'MALFORMED_HTTP']);
 const MAX_REQUEST_ID_CHARS = 200;
-const JSON_TYPE = 'application/json';
 const MAX_INDEX_BODY_BYTES = 64 * 1024; // POST /v2/repository/index carries {"ready": bool}
 
 // What one request carries from the synchronous part of the handler.
@@ -386,7 +385,7 @@ function publicError(err: unknown): MaasError {
   if (err instanceof MaasError) return err;
   // Engine errors carry one of our codes; keep them (their messages are ours).
   const code = (err as { code?: unknown } | null)?.code;
-  if (isErrorCode(code) && code !== 'INTERNAL') return new MaasError(code as ErrorCode, (err as Error).message ?? String(err));
+  if (isErrorCode(code) && code !== 'INTERNAL') return new MaasError(code, (err as Error).message ?? String(err));
   return new MaasError('INTERNAL', ERRORS.INTERNAL.description);
 }
 

@@ -40,6 +40,7 @@ test('parseModelConfig rejects bad values with the model named', () => {
     { max_batch_size: 4, dynamic_batching: { default_queue_policy: { timeout_action: 'DELAY' } } },
     { max_batch_size: 4, dynamic_batching: { priority_levels: 2, default_priority_level: 3 } },
     { instance_group: [{ kind: 'KIND_TPU' }] },
+    { instance_group: [{ kind: ['cpu'] }] }, // String(['cpu']) would read as 'cpu'
     { instance_group: [{ count: 0 }] },
     { instance_group: [] },
   ];

@@ -93,7 +93,8 @@ function parseInstanceGroups(modelName: string, raw: unknown): InstanceGroupConf
   let instances = 0;
   return raw.map((g, i) => {
     if (!isObject(g)) fail(modelName, `instance_group[${i}] must be an object`);
-    const kind = String(g.kind ?? 'KIND_CPU').toUpperCase().replace(/^(KIND_)?/, 'KIND_');
+    const rawKind = g.kind ?? 'KIND_CPU';
+    const kind = typeof rawKind === 'string' ? rawKind.toUpperCase().replace(/^(KIND_)?/, 'KIND_') : '';
     if (!['KIND_CPU', 'KIND_GPU', 'KIND_AUTO'].includes(kind)) fail(modelName, `instance_group[${i}].kind ${JSON.stringify(g.kind)} is unknown`);
     const count = nonNegativeInt(modelName, `instance_group[${i}].count`, g.count, 1, CONFIG_LIMITS.maxInstancesPerModel);
     if (count < 1) fail(modelName, `instance_group[${i}].count must be at least 1`);

@@ -107,7 +107,7 @@ export class ModelManager implements ModelService {
     const entry: ModelEntry = { name: dir.name, reason: '', versions: new Map() };
     const log = this.options.logger.child({ model: dir.name });
     try {
-      const raw = dir.configPath ? JSON.parse(await fs.readFile(dir.configPath, 'utf8')) : undefined;
+      const raw: unknown = dir.configPath ? JSON.parse(await fs.readFile(dir.configPath, 'utf8')) : undefined;
       entry.config = parseModelConfig(dir.name, raw);
     } catch (err) {
       entry.reason = err instanceof SyntaxError ? `config.json is not valid JSON: ${err.message}` : toMaasError(err).message;
@@ -394,7 +394,7 @@ export class ModelManager implements ModelService {
   // deadline, then frees every engine session.
   async close(deadlineMs = 10_000): Promise<void> {
     const all = [...this.models.values()].flatMap((e) => [...e.versions.values()]);
-    await Promise.all(all.map((mv) => mv.batcher?.close(deadlineMs)));
+    await Promise.all(all.flatMap((mv) => (mv.batcher ? [mv.batcher.close(deadlineMs)] : [])));
     for (const mv of all) {
       this.releaseSessions(mv);
       mv.state = 'UNAVAILABLE';

@@ -31,7 +31,9 @@ export async function scanRepository(repoDir: string): Promise<ModelDirectory[]>
     entries = await fs.readdir(repoDir, { withFileTypes: true });
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT' || code === 'ENOTDIR') throw new Error(`model repository '${repoDir}' is not a directory`);
+    if (code === 'ENOENT' || code === 'ENOTDIR') {
+      throw new Error(`model repository '${repoDir}' is not a directory`, { cause: err });
+    }
     throw err;
   }
   const models: ModelDirectory[] = [];

@@ -125,7 +125,7 @@ export async function runEngine(modelBytes: Uint8Array, feeds: Feeds, options?: 
 
 // ---- comparing -------------------------------------------------------------
 
-const ARRAY_CLASS: Record<TensorType, Function> = {
+const ARRAY_CLASS: Record<TensorType, new (length: number) => ArrayBufferView> = {
   float32: Float32Array, float64: Float64Array, float16: Uint16Array,
   int8: Int8Array, uint8: Uint8Array, bool: Uint8Array, int16: Int16Array, uint16: Uint16Array,
   int32: Int32Array, uint32: Uint32Array, int64: BigInt64Array, uint64: BigUint64Array,

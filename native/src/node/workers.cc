@@ -85,7 +85,7 @@ Napi::Value RunJob::Start(Napi::Env env, AddonData* addon, std::shared_ptr<const
     job.reset();
     return Napi::Value(env, promise);
   }
-  job.release();  // Complete deletes it
+  (void)job.release();  // Complete deletes it
   return Napi::Value(env, promise);
 }
 

@@ -40,6 +40,9 @@ class RunJob {
   static Napi::Value Start(Napi::Env env, AddonData* addon, std::shared_ptr<const Session> session,
                            std::vector<NamedTensor> feeds);
   ~RunJob();  // on the JS thread only
+  // It owns its references and its async work: a copy would delete them twice.
+  RunJob(const RunJob&) = delete;
+  RunJob& operator=(const RunJob&) = delete;
 
  private:
   RunJob(napi_env env, AddonData* addon, std::shared_ptr<const Session> session, std::vector<NamedTensor> feeds);
