@@ -7,9 +7,10 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { MaasError, toMaasError } from '../common/errors';
 import { findPackageRoot } from '../common/package-root';
-import type { DeviceInfo, LoadOptions, Session, Tensor, TensorMetadata, TensorType } from './types';
+import { TENSOR_TYPES, type DeviceInfo, type LoadOptions, type Session, type Tensor, type TensorMetadata, type TensorType } from './types';
 
-export type { DeviceInfo, LoadOptions, Session, Tensor, TensorMetadata, TensorType } from './types';
+export { TENSOR_TYPES } from './types';
+export type { DeviceInfo, LoadOptions, Session, Tensor, TensorMetadata, TensorType, TypedArray } from './types';
 
 // ---- the addon's own surface -----------------------------------------------------
 
@@ -65,25 +66,12 @@ function loadAddon(): NativeAddon {
 
 // ---- validation -------------------------------------------------------------------------
 
-type TypedArrayConstructor =
-  | Float32ArrayConstructor | Float64ArrayConstructor | Int8ArrayConstructor | Uint8ArrayConstructor
-  | Int16ArrayConstructor | Uint16ArrayConstructor | Int32ArrayConstructor | Uint32ArrayConstructor
-  | BigInt64ArrayConstructor | BigUint64ArrayConstructor;
-
-// The TypedArray each tensor type travels in (float16 as its bits, bool as bytes).
-const ARRAY_OF_TYPE: Record<TensorType, TypedArrayConstructor> = {
-  float32: Float32Array, float64: Float64Array, float16: Uint16Array,
-  int8: Int8Array, uint8: Uint8Array, int16: Int16Array, uint16: Uint16Array,
-  int32: Int32Array, uint32: Uint32Array, int64: BigInt64Array, uint64: BigUint64Array,
-  bool: Uint8Array,
-};
-
 function invalid(message: string): MaasError {
   return new MaasError('ENGINE_INVALID_ARGUMENT', message);
 }
 
 function isTensorType(value: unknown): value is TensorType {
-  return typeof value === 'string' && Object.prototype.hasOwnProperty.call(ARRAY_OF_TYPE, value);
+  return typeof value === 'string' && Object.prototype.hasOwnProperty.call(TENSOR_TYPES, value);
 }
 
 // Plain loops, no closures: this runs for every feed of every run.
@@ -99,7 +87,7 @@ function checkTensor(name: string, tensor: Tensor): void {
     if (!(Number.isSafeInteger(d) && d >= 0)) throw invalid(`input '${name}': dims must be non-negative integers`);
     elementCount *= d;
   }
-  const ArrayType = ARRAY_OF_TYPE[type];
+  const ArrayType = TENSOR_TYPES[type].array;
   const data = tensor.data;
   // The tag, not instanceof, so typed arrays from other realms (vm, workers) pass.
   const tag = ArrayBuffer.isView(data) ? (data as unknown as { [Symbol.toStringTag]: string })[Symbol.toStringTag] : '';
@@ -191,11 +179,10 @@ export async function loadModel(bytes: Uint8Array, options?: LoadOptions): Promi
   }
 }
 
-// Accelerators the engine can use; [] on a CPU-only host or any failure.
+// Accelerators the engine can use; [] on a CPU-only host or a host without
+// a CUDA driver. Throws (ENGINE_INTERNAL, saying how to build it) when the
+// addon itself is missing or does not load: "no devices" must not hide a
+// broken install.
 export function devices(): DeviceInfo[] {
-  try {
-    return loadAddon().devices();
-  } catch {
-    return [];
-  }
+  return loadAddon().devices();
 }

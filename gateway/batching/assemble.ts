@@ -3,7 +3,7 @@
 // are sliced back per request as views (subarray), without copies.
 // BYTES tensors are not handled: they have no fixed element size.
 import { MaasError } from '../../common/errors';
-import { elementCount, type KServeDatatype, type NumericArray } from '../tensors/datatypes';
+import { elementCount, type KServeDatatype, type NumericArray } from '../inference/datatypes';
 import type { InferInput, InferOutput } from '../inference/types';
 
 export interface BatchedTensor {

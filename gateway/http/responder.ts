@@ -10,6 +10,7 @@
 // marked received (markReceived) and aborted before the event loop moved on
 // (a setImmediate later) was therefore closed by the parser, not by its
 // client.
+import { Cancellation, type CancelSignal } from '../inference/cancel';
 import type { HttpResponse } from './uws';
 
 // Bumped once per event-loop turn in which a request was received.
@@ -40,7 +41,7 @@ export class Responder {
   private abortedFlag = false;
   private sentFlag = false; // send() was called (the body may still be draining)
   private completeFlag = false; // fully written or aborted
-  private readonly controller = new AbortController();
+  private readonly cancellation = new Cancellation();
   private resolveFinished!: () => void;
   // Settles once the response is fully written or the client went away.
   readonly finished: Promise<void>;
@@ -60,7 +61,7 @@ export class Responder {
       this.abortedFlag = true;
       this.closedBy = this.receivedTurn === loopTurn && turnArmed ? 'parser' : 'client';
       this.complete();
-      this.controller.abort(new Error('client closed the connection'));
+      this.cancellation.cancel('client closed the connection');
     });
   }
 
@@ -77,8 +78,8 @@ export class Responder {
   get aborted(): boolean { return this.abortedFlag; }
   // True once the response is fully written or the client went away.
   get isComplete(): boolean { return this.completeFlag; }
-  // Aborted when the client goes away, so queued work can be dropped.
-  get signal(): AbortSignal { return this.controller.signal; }
+  // Cancelled when the client goes away, so queued work can be dropped.
+  get signal(): CancelSignal { return this.cancellation; }
   // True once an answer was started (or can no longer be given).
   get done(): boolean { return this.sentFlag || this.abortedFlag; }
 

@@ -1,7 +1,7 @@
 // Small assertions shared by unit tests.
 import assert from 'node:assert/strict';
 import { MaasError } from '../../common/errors';
-import type { NumericArray } from '../../gateway/tensors/datatypes';
+import type { NumericArray } from '../../gateway/inference/datatypes';
 
 // A typed array's elements as a plain array, for deepEqual.
 export function list(data: ArrayLike<number | bigint> | NumericArray): Array<number | bigint> {

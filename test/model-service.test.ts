@@ -1,5 +1,6 @@
-// ModelManager against the real engine on a real repository: broken models
-// are reported and do not stop the others; versions route; requests batch.
+// The serving layer against the real engine on a real repository (the
+// filesystem catalog): broken models are reported and do not stop the
+// others; versions route; requests batch. Live load/unload: test/lifecycle.test.ts.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { promises as fs } from 'node:fs';
@@ -10,11 +11,12 @@ import { InferenceMetrics } from '../common/metrics';
 import { loadModel } from '../native';
 import { encodeModel } from '../models/onnx-writer';
 import { buildIdentityModel, writeDemoRepository } from '../models/demo';
-import { ModelManager } from '../gateway/repository/model-manager';
+import { FilesystemCatalog } from '../gateway/catalog/filesystem';
+import { ModelServing, type ModelServingOptions } from '../gateway/serving/model-service';
 import type { InferRequest } from '../gateway/inference/types';
 
 let repo: string;
-let manager: ModelManager;
+let manager: ModelServing;
 let metrics: InferenceMetrics;
 
 async function addModel(name: string, config: unknown, versions: Record<string, Uint8Array>): Promise<void> {
@@ -38,6 +40,14 @@ function addModelBytes(addend: number, extraOps: string[] = []): Uint8Array {
     outputs: [{ name: 'y', dataType: 'FLOAT', shape: ['batch', 4] }],
     initializers: [{ name: 'k', dataType: 'FLOAT', dims: [1], values: new Float32Array([addend]) }],
   });
+}
+
+// A started ModelServing over a directory (none mode: everything loads).
+async function serve(options: Omit<ModelServingOptions, 'catalog' | 'logger'> & { repositoryDir: string }): Promise<ModelServing> {
+  const { repositoryDir, ...rest } = options;
+  const serving = new ModelServing({ catalog: new FilesystemCatalog(repositoryDir), logger: createLogger('silent'), ...rest });
+  await serving.start();
+  return serving;
 }
 
 function request(modelName: string, x: number[], over: Partial<InferRequest> = {}): InferRequest {
@@ -65,8 +75,7 @@ before(async () => {
   await addModel('ambiguous', { max_batch_size: 8, version_policy: { all: {} } }, { 1: addModelBytes(1), '01': addModelBytes(2) });
   await addModel('manyinstances', { max_batch_size: 8, instance_group: [{ kind: 'KIND_CPU', count: 3000 }] }, { 1: addModelBytes(1) });
   metrics = new InferenceMetrics();
-  manager = new ModelManager({ repositoryDir: repo, loadModel, metrics, logger: createLogger('silent') });
-  await manager.loadAll();
+  manager = await serve({ repositoryDir: repo, loadModel, metrics });
 });
 
 after(async () => {
@@ -74,8 +83,8 @@ after(async () => {
   await fs.rm(repo, { recursive: true, force: true });
 });
 
-test('broken models are UNAVAILABLE with a reason; the others are READY', () => {
-  const byName = new Map(manager.index(false).map((e) => [`${e.name}/${e.version ?? ''}`, e]));
+test('broken models are UNAVAILABLE with a reason; the others are READY', async () => {
+  const byName = new Map((await manager.index(false)).map((e) => [`${e.name}/${e.version ?? ''}`, e]));
   assert.equal(byName.get('mlp/1')?.state, 'READY');
   assert.equal(byName.get('identity/1')?.state, 'READY');
   assert.equal(byName.get('versioned/1')?.state, 'READY');
@@ -92,7 +101,7 @@ test('broken models are UNAVAILABLE with a reason; the others are READY', () => 
   assert.equal(manager.isModelReady('mlp'), true);
   assert.equal(manager.isModelReady('broken'), false);
   assert.equal(manager.isModelReady('nosuch'), false);
-  const readyOnly = manager.index(true);
+  const readyOnly = (await manager.index(true));
   assert.ok(readyOnly.every((e) => e.state === 'READY'));
   assert.ok(readyOnly.some((e) => e.name === 'mlp'));
 });
@@ -174,10 +183,10 @@ test('failed loads leave no sessions behind, a bad version_policy stops only its
   await write('a_good', { max_batch_size: 4, instance_group: [{ count: 2 }] }, addModelBytes(1));
   await write('b_badpolicy', { max_batch_size: 4, version_policy: { specific: { versions: 'x' } } }, addModelBytes(2));
   await write('c_flaky', { max_batch_size: 4, instance_group: [{ count: 2 }] }, failOnSecondInstance);
-  const m = new ModelManager({ repositoryDir: dir, loadModel: countingLoad, metrics: new InferenceMetrics(), logger: createLogger('silent') });
+  let m: ModelServing | undefined;
   try {
-    await m.loadAll();
-    const byName = new Map(m.index(false).map((e) => [e.name, e]));
+    m = await serve({ repositoryDir: dir, loadModel: countingLoad, metrics: new InferenceMetrics() });
+    const byName = new Map((await m.index(false)).map((e) => [e.name, e]));
     assert.equal(byName.get('a_good')?.state, 'READY');
     assert.equal(byName.get('b_badpolicy')?.state, 'UNAVAILABLE');
     assert.match(byName.get('b_badpolicy')!.reason, /version_policy/);
@@ -186,22 +195,22 @@ test('failed loads leave no sessions behind, a bad version_policy stops only its
     assert.equal(liveSessions, 2, 'only a_good\'s two instances stay loaded');
     assert.deepEqual([...(await m.infer(request('a_good', [0, 1, 2, 3]))).outputs[0].data as Float32Array], [1, 2, 3, 4]);
   } finally {
-    await m.close(1000);
+    await m?.close(1000);
     await fs.rm(dir, { recursive: true, force: true });
   }
   assert.equal(liveSessions, 0, 'close releases every session');
-  assert.equal(m.isModelReady('a_good'), false);
+  assert.equal(m?.isModelReady('a_good'), false);
 });
 
-test('version directories 1 and 01 are refused together, with a reason naming both', () => {
-  const entries = manager.index(false).filter((e) => e.name === 'ambiguous');
+test('version directories 1 and 01 are refused together, with a reason naming both', async () => {
+  const entries = (await manager.index(false)).filter((e) => e.name === 'ambiguous');
   assert.deepEqual(entries.map((e) => e.state), ['UNAVAILABLE']);
   assert.match(entries[0].reason, /version directories '01' and '1' both name version 1|version directories '1' and '01' both name version 1/);
   assert.equal(manager.isModelReady('ambiguous'), false);
 });
 
-test('an instance_group count of 3000 is a config error, not 3000 sessions', () => {
-  const [entry] = manager.index(false).filter((e) => e.name === 'manyinstances');
+test('an instance_group count of 3000 is a config error, not 3000 sessions', async () => {
+  const [entry] = (await manager.index(false)).filter((e) => e.name === 'manyinstances');
   assert.equal(entry.state, 'UNAVAILABLE');
   assert.match(entry.reason, /count is 3000, above the largest allowed, 64/);
 });
@@ -223,17 +232,15 @@ test('engine threads: shared among instances by default, --threads kept, the tot
     asked.push(options?.intraOpThreads);
     return loadModel(bytes, { intraOpThreads: 1 });
   };
-  const shared = new ModelManager({ repositoryDir: dir, loadModel: recording, metrics: new InferenceMetrics(), logger: createLogger('silent') });
-  await shared.loadAll();
+  const shared = await serve({ repositoryDir: dir, loadModel: recording, metrics: new InferenceMetrics() });
   const cores = os.availableParallelism();
   assert.deepEqual(asked, [...new Array(2).fill(Math.max(1, Math.floor(cores / 2))), ...new Array(3).fill(Math.max(1, Math.floor(cores / 3)))]);
   await shared.close(0);
 
   asked.length = 0;
-  const explicit = new ModelManager({ repositoryDir: dir, loadModel: recording, metrics: new InferenceMetrics(), logger: createLogger('silent'), intraOpThreads: 300 });
-  await explicit.loadAll();
+  const explicit = await serve({ repositoryDir: dir, loadModel: recording, metrics: new InferenceMetrics(), intraOpThreads: 300 });
   // a: 2 x 300 = 600 threads; b: 3 x 300 = 900 more would pass 1024.
-  const states = Object.fromEntries(explicit.index(false).map((e) => [e.name, e]));
+  const states = Object.fromEntries((await explicit.index(false)).map((e) => [e.name, e]));
   assert.equal(states.a.state, 'READY');
   assert.equal(states.b.state, 'UNAVAILABLE');
   assert.match(states.b.reason, /3 instance\(s\) x 300 engine thread\(s\) = 900 threads; with the 600 already started that passes the server's limit of 1024/);

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { code, list } from '../../test/support/maas-assert';
+import { code, list } from '../../../test/support/maas-assert';
 import { MAX_JSON_NESTING_DEPTH, readJsonData, writeJsonData } from './json-codec';
 
 

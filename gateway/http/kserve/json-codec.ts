@@ -4,8 +4,8 @@
 // Non-finite floats: JSON has no NaN or Infinity, so FP32/FP64 outputs write
 // them as the strings "NaN", "Infinity" and "-Infinity" (what Python's
 // float() and JS Number() both parse), and inputs accept the same strings.
-import { MaasError } from '../../common/errors';
-import { DATATYPES, isKServeDatatype, type KServeDatatype, type NumericArray } from './datatypes';
+import { MaasError } from '../../../common/errors';
+import { DATATYPES, isKServeDatatype, type KServeDatatype, type NumericArray } from '../../inference/datatypes';
 import {
   JsonDataSpan, MAX_JSON_NESTING_DEPTH, SCALAR_FALSE, SCALAR_STRING, SCALAR_TRUE, jsonNumber, jsonString, jsonText,
   type DataSink,

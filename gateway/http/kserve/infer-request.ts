@@ -3,11 +3,12 @@
 // its first Inference-Header-Content-Length bytes), then one binary blob per
 // input that declares parameters.binary_data_size, in input order. A header
 // length of 0 means the body is the raw tensor of the model's only input.
-import { MaasError } from '../../common/errors';
-import type { InferInput, InferRequest, Parameters, RequestedOutput } from '../inference/types';
-import type { ModelMetadata } from '../repository/types';
-import { DATATYPES, elementCount as shapeElementCount, isKServeDatatype, type KServeDatatype } from './datatypes';
-import { viewBlob } from './binary-codec';
+import { MaasError } from '../../../common/errors';
+import type { InferInput, InferRequest, Parameters, RequestedOutput } from '../../inference/types';
+import type { CancelSignal } from '../../inference/cancel';
+import type { ModelMetadata } from '../../inference/model-types';
+import { DATATYPES, elementCount as shapeElementCount, isKServeDatatype, type KServeDatatype } from '../../inference/datatypes';
+import { viewBlob } from '../../inference/tensor-bytes';
 import { readJsonData, tensorSinkFor } from './json-codec';
 import { readInferenceJson } from './json-reader';
 
@@ -32,7 +33,7 @@ export interface DecodeOptions {
   modelName: string;
   modelVersion?: string;
   headerLength: string; // the Inference-Header-Content-Length header, '' when absent
-  signal?: AbortSignal;
+  cancel?: CancelSignal;
   describeModel: () => RawModelInfo; // called only in raw-body mode
 }
 
@@ -98,7 +99,7 @@ export function decodeInferRequest(body: Buffer, options: DecodeOptions): Decode
   if (root.id !== undefined) request.id = root.id as string;
   if (options.modelVersion !== undefined) request.modelVersion = options.modelVersion;
   if (outputs) request.outputs = outputs;
-  if (options.signal) request.signal = options.signal;
+  if (options.cancel) request.cancel = options.cancel;
   return { request, outputEncoding: { defaultBinary: binaryDataOutput, binaryByName } };
 }
 
@@ -292,7 +293,7 @@ function decodeRawBody(body: Buffer, options: DecodeOptions): DecodedInferReques
     timeoutUs: 0,
   };
   if (options.modelVersion !== undefined) request.modelVersion = options.modelVersion;
-  if (options.signal) request.signal = options.signal;
+  if (options.cancel) request.cancel = options.cancel;
   return { request, outputEncoding: { defaultBinary: true, binaryByName: new Map() } };
 }
 

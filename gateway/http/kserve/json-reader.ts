@@ -14,7 +14,7 @@
 // scan, not a million JS arrays). Results match JSON.parse: the same values,
 // the last of duplicate keys wins, `__proto__` is an own property, invalid
 // UTF-8 in strings becomes U+FFFD.
-import { MaasError } from '../../common/errors';
+import { MaasError } from '../../../common/errors';
 import {
   CLOSE_ARRAY, CLOSE_OBJECT, COMMA, CR, LF, LOWER_F, LOWER_N, LOWER_T, MINUS, OPEN_ARRAY, OPEN_OBJECT, QUOTE, SPACE, Scanner,
   TAB, asBuffer, isDigit,

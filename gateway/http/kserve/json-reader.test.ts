@@ -4,12 +4,12 @@
 // and hostile bodies refused or read without building JS values.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { code, list } from '../../test/support/maas-assert';
-import { seededRandom } from '../../models/demo';
+import { code, list } from '../../../test/support/maas-assert';
+import { seededRandom } from '../../../models/demo';
 import { readJsonData } from './json-codec';
 import { JsonDataSpan, MAX_JSON_NESTING_DEPTH, MAX_JSON_VALUES, readInferenceJson, readJson } from './json-reader';
 import { decodeInferRequest } from './infer-request';
-import type { KServeDatatype } from './datatypes';
+import type { KServeDatatype } from '../../inference/datatypes';
 
 function bytes(text: string): Buffer {
   return Buffer.from(text, 'utf8');

@@ -2,9 +2,9 @@
 // (PROTOCOL.md 1.5, 1.8): JSON with flat `data`, or, for outputs asked for
 // as binary, a JSON header followed by the blobs in output order.
 import { constants as bufferConstants } from 'node:buffer';
-import { MaasError } from '../../common/errors';
-import type { InferOutput, InferResult, RequestedOutput } from '../inference/types';
-import { blobBytes } from './binary-codec';
+import { MaasError } from '../../../common/errors';
+import type { InferOutput, InferResult, RequestedOutput } from '../../inference/types';
+import { blobBytes } from '../../inference/tensor-bytes';
 import type { OutputEncoding } from './infer-request';
 import { writeJsonData } from './json-codec';
 

@@ -1,10 +1,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { completeConfig, parseModelConfig } from './config';
-import { selectVersions } from './scan';
+import { parseModelConfig } from './model-config';
+import { completeConfig } from '../serving/complete-config';
+import { selectVersions } from '../serving/lifecycle';
 import { MaasError } from '../../common/errors';
 
-const versions = ['1', '2', '3'].map((v) => ({ version: v, modelPath: `/m/${v}/model.onnx` }));
+const versions = ['1', '2', '3'].map((v) => ({ version: v, fingerprint: v, sizeBytes: 1, read: async () => new Uint8Array() }));
 
 test('parseModelConfig fills Triton defaults', () => {
   const c = parseModelConfig('m', undefined);
@@ -66,6 +67,8 @@ test('selectVersions follows version_policy (latest 1 by default)', () => {
   assert.deepEqual(selectVersions(versions, { latest: { num_versions: 2 } }).map((v) => v.version), ['2', '3']);
   assert.deepEqual(selectVersions(versions, { all: {} }).map((v) => v.version), ['1', '2', '3']);
   assert.deepEqual(selectVersions(versions, { specific: { versions: [1, 3] } }).map((v) => v.version), ['1', '3']);
+  // A catalog's default version (a registry alias) is served whatever the policy.
+  assert.deepEqual(selectVersions(versions, undefined, '1').map((v) => v.version), ['3', '1']);
 });
 
 test('durations, priority levels and instance counts are bounded with clear errors', () => {

@@ -1,7 +1,7 @@
 // The tokens of JSON (RFC 8259) read from bytes: numbers (with JSON.parse's
 // rounding), strings (with its decoding), literals, and skipping whole values
 // without building them. json-reader.ts builds documents from these.
-import { MaasError } from '../../common/errors';
+import { MaasError } from '../../../common/errors';
 import { MAX_JSON_NESTING_DEPTH } from './json-limits';
 
 export const TAB = 0x09;

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { code, list } from '../../test/support/maas-assert';
-import type { ModelMetadata } from '../repository/types';
+import { code, list } from '../../../test/support/maas-assert';
+import type { ModelMetadata } from '../../inference/model-types';
 import { decodeInferRequest, type DecodeOptions, type RawModelInfo } from './infer-request';
 import { encodeInferResponse } from './infer-response';
 
@@ -220,6 +220,7 @@ const RESULT = {
     { name: 'ids', datatype: 'INT64' as const, shape: [2], data: new BigInt64Array([3n, -4n]) },
     { name: 'mask', datatype: 'BOOL' as const, shape: [2], data: new Uint8Array([1, 0]) },
   ],
+  batchSize: 1,
   timing: { queueUs: 1, computeInputUs: 0, computeInferUs: 2, computeOutputUs: 0, totalUs: 3 },
 };
 

@@ -3,9 +3,9 @@
 // request's batch size and the key that decides which requests may share a
 // batch (equal shapes apart from the batch dimension).
 import { MaasError } from '../../common/errors';
-import { elementCount } from '../tensors/datatypes';
+import { elementCount } from '../inference/datatypes';
 import type { InferRequest } from '../inference/types';
-import type { TensorMetadata } from './types';
+import type { TensorMetadata } from '../inference/model-types';
 
 export interface ValidatedShape {
   batchSize: number; // 1 for a model that does not batch
