@@ -23,14 +23,24 @@ interface NativeTensor {
 interface NativeSessionHandle {
   readonly inputMetadata: TensorMetadata[];
   readonly outputMetadata: TensorMetadata[];
-  // Resolves with the outputs' tensors in the order of outputMetadata.
-  run(names: string[], tensors: NativeTensor[]): Promise<NativeTensor[]>;
+  // Resolves with {outputName: tensor}, keys in the order of outputMetadata;
+  // rejects with an Error carrying the engine's `code`. Runs on the addon's
+  // own threads (native/src/node/run_queue.h).
+  run(names: string[], tensors: NativeTensor[]): Promise<Record<string, Tensor>>;
   release(): void;
 }
 
 interface NativeAddon {
   loadModel(bytes: Uint8Array, options: { intraOpThreads?: number; maxTensorBytes?: number }): Promise<NativeSessionHandle>;
   devices(): DeviceInfo[];
+  engineTables(): EngineTables;
+}
+
+// The addon's own tables, for the test that keeps TENSOR_TYPES and the error
+// registry in step with the C++ ones.
+export interface EngineTables {
+  dtypes: Array<{ name: string; sizeBytes: number; array: string }>;
+  statusCodes: string[];
 }
 
 // ---- loading the addon -------------------------------------------------------------
@@ -123,40 +133,32 @@ class NativeSession implements Session {
   readonly inputMetadata: TensorMetadata[];
   readonly outputMetadata: TensorMetadata[];
   private handle: NativeSessionHandle | null;
-  // The output names in the addon's output order, copied once: callers may
-  // mutate outputMetadata.
-  private readonly outputNames: string[];
 
   constructor(handle: NativeSessionHandle) {
     this.handle = handle;
     this.inputMetadata = handle.inputMetadata;
     this.outputMetadata = handle.outputMetadata;
-    this.outputNames = handle.outputMetadata.map((m) => m.name);
   }
 
-  async run(feeds: Record<string, Tensor>): Promise<Record<string, Tensor>> {
+  // Not async: the addon's Promise is handed back as it is (no extra
+  // Promise and microtask per run); mistakes still reject, never throw.
+  run(feeds: Record<string, Tensor>): Promise<Record<string, Tensor>> {
     const handle = this.handle;
-    if (!handle) throw new MaasError('ENGINE_RELEASED', 'the session was released');
-    if (feeds === null || typeof feeds !== 'object') throw invalid('feeds must be an object of tensors');
+    if (!handle) return Promise.reject(new MaasError('ENGINE_RELEASED', 'the session was released'));
+    if (feeds === null || typeof feeds !== 'object') return Promise.reject(invalid('feeds must be an object of tensors'));
     const names = Object.keys(feeds);
     const tensors: NativeTensor[] = new Array(names.length);
-    for (let i = 0; i < names.length; i++) {
-      const tensor = feeds[names[i]];
-      checkTensor(names[i], tensor);
-      // Handed over as is: the addon reads {type, dims, data} again and checks them.
-      tensors[i] = tensor;
-    }
-    let results: NativeTensor[];
     try {
-      results = await handle.run(names, tensors);
+      for (let i = 0; i < names.length; i++) {
+        const tensor = feeds[names[i]];
+        checkTensor(names[i], tensor);
+        // Handed over as is: the addon reads {type, dims, data} again and checks them.
+        tensors[i] = tensor;
+      }
     } catch (err) {
-      throw toMaasError(err);
+      return Promise.reject(err);
     }
-    // The addon's tensor objects are fresh: they become the records as they are.
-    const outputNames = this.outputNames;
-    const outputs: Record<string, Tensor> = {};
-    for (let i = 0; i < outputNames.length; i++) outputs[outputNames[i]] = results[i] as Tensor;
-    return outputs;
+    return handle.run(names, tensors);
   }
 
   release(): void {
@@ -185,4 +187,9 @@ export async function loadModel(bytes: Uint8Array, options?: LoadOptions): Promi
 // broken install.
 export function devices(): DeviceInfo[] {
   return loadAddon().devices();
+}
+
+// The addon's dtype and status-code tables (see EngineTables).
+export function engineTables(): EngineTables {
+  return loadAddon().engineTables();
 }

@@ -3,8 +3,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
-import { devices, loadModel, type Tensor } from '../index';
+import { TENSOR_TYPES, devices, engineTables, loadModel, type Tensor } from '../index';
 import { encodeModel } from '../../models/onnx-writer';
 
 // y = Relu(x + bias), x: float32 [batch, 3], bias = [1, -2, 0.5].
@@ -381,4 +383,30 @@ test('devices() returns an array', () => {
     assert.equal(typeof d.totalMemoryBytes, 'number');
     assert.match(d.computeCapability, /^\d+\.\d+$/);
   }
+});
+
+test('devices() throws, saying how to build it, when the addon is missing (no silent [])', () => {
+  // This module's compiled files in a package of their own, without build/Release.
+  const root = mkdtempSync(path.join(os.tmpdir(), 'maas-noaddon-'));
+  try {
+    writeFileSync(path.join(root, 'package.json'), '{"name":"maas"}');
+    const dist = path.join(__dirname, '..', '..');
+    for (const dir of ['native', 'common']) cpSync(path.join(dist, dir), path.join(root, dir), { recursive: true });
+    const copy = require(path.join(root, 'native', 'index.js')) as typeof import('../index');
+    assert.throws(() => copy.devices(), (err: Error & { code?: string }) => {
+      assert.equal(err.code, 'ENGINE_INTERNAL');
+      assert.match(err.message, /native engine is not built.*npm install/);
+      return true;
+    });
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+  }
+});
+
+test('the TypeScript tensor-type table matches the addon\'s own (C++) table', () => {
+  const native = engineTables().dtypes;
+  const fromAddon = Object.fromEntries(native.map((d) => [d.name, { sizeBytes: d.sizeBytes, array: d.array }]));
+  const fromTs = Object.fromEntries(Object.entries(TENSOR_TYPES).map(([name, t]) => [name, { sizeBytes: t.sizeBytes, array: t.array.name }]));
+  assert.deepEqual(fromAddon, fromTs);
+  assert.equal(native.length, Object.keys(TENSOR_TYPES).length, 'one entry per type');
 });
