@@ -13,6 +13,7 @@ import { encodeModel } from '../models/onnx-writer';
 import { buildIdentityModel, writeDemoRepository } from '../models/demo';
 import { FilesystemCatalog } from '../gateway/catalog/filesystem';
 import { ModelServing, type ModelServingOptions } from '../gateway/serving/model-service';
+import { defaultIntraOpThreads } from '../gateway/serving/runtime-loader';
 import type { InferRequest } from '../gateway/inference/types';
 
 let repo: string;
@@ -215,8 +216,8 @@ test('an instance_group count of 3000 is a config error, not 3000 sessions', asy
   assert.match(entry.reason, /count is 3000, above the largest allowed, 64/);
 });
 
-// Each instance gets the cores shared among the model's instances (not all
-// of them each); an explicit --threads is kept, and the total is bounded.
+// Each instance gets the cores left after the event loop's, shared among the
+// model's instances (not all of them each); an explicit --threads is kept, and the total is bounded.
 test('engine threads: shared among instances by default, --threads kept, the total bounded', async () => {
   const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'maas-threads-'));
   const write = async (name: string, count: number) => {
@@ -233,8 +234,12 @@ test('engine threads: shared among instances by default, --threads kept, the tot
     return loadModel(bytes, { intraOpThreads: 1 });
   };
   const shared = await serve({ repositoryDir: dir, loadModel: recording, metrics: new InferenceMetrics() });
-  const cores = os.availableParallelism();
-  assert.deepEqual(asked, [...new Array(2).fill(Math.max(1, Math.floor(cores / 2))), ...new Array(3).fill(Math.max(1, Math.floor(cores / 3)))]);
+  assert.deepEqual(asked, [...new Array(2).fill(defaultIntraOpThreads(2)), ...new Array(3).fill(defaultIntraOpThreads(3))]);
+  // The cores left after the event loop's, shared: never fewer than one each.
+  assert.equal(defaultIntraOpThreads(1, 16), 15);
+  assert.equal(defaultIntraOpThreads(3, 16), 5);
+  assert.equal(defaultIntraOpThreads(1, 2), 1);
+  assert.equal(defaultIntraOpThreads(4, 2), 1);
   await shared.close(0);
 
   asked.length = 0;

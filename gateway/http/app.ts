@@ -33,9 +33,8 @@ export function startHttpServer(deps: HttpDeps, host: string, port: number): Pro
   const state: ShutdownState = { closing: false, lastArrivalMs: 0, inFlight: new Set<Exchange>() };
 
   app.any('/*', (res, req) => {
-    const ex = new Exchange(res);
+    const ex = new Exchange(res, finish);
     state.inFlight.add(ex);
-    void ex.responder.finished.then(() => finish(ex));
     try {
       handle(req, ex);
     } catch (err) {

@@ -53,8 +53,8 @@ export class Exchange {
   refused = false; // answered MALFORMED_HTTP (see app.ts refuse)
   model: string | undefined = undefined;
 
-  constructor(res: HttpResponse) {
-    this.responder = new Responder(res);
+  constructor(res: HttpResponse, onComplete: (ex: Exchange) => void) {
+    this.responder = new Responder(res, () => onComplete(this));
   }
 }
 

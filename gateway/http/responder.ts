@@ -42,9 +42,8 @@ export class Responder {
   private sentFlag = false; // send() was called (the body may still be draining)
   private completeFlag = false; // fully written or aborted
   private readonly cancellation = new Cancellation();
-  private resolveFinished!: () => void;
-  // Settles once the response is fully written or the client went away.
-  readonly finished: Promise<void>;
+  private resolveFinished: (() => void) | null = null;
+  private finishedPromise: Promise<void> | null = null;
   status = 0; // what send() wrote, for logs
   // Set before send(): the answer carries `Connection: close` and uWS closes
   // the connection once it is written.
@@ -55,8 +54,9 @@ export class Responder {
   closedBy: 'client' | 'parser' | null = null;
   private receivedTurn = -1;
 
-  constructor(private readonly res: HttpResponse) {
-    this.finished = new Promise((resolve) => { this.resolveFinished = resolve; });
+  // onComplete runs once, when the response is fully written or the client
+  // went away (the owner's bookkeeping; a plain callback, no Promise per request).
+  constructor(private readonly res: HttpResponse, private readonly onComplete: (() => void) | null = null) {
     res.onAborted(() => {
       this.abortedFlag = true;
       this.closedBy = this.receivedTurn === loopTurn && turnArmed ? 'parser' : 'client';
@@ -72,6 +72,14 @@ export class Responder {
       turnArmed = true;
       setImmediate(nextTurn);
     }
+  }
+
+  // Settles once the response is fully written or the client went away
+  // (made on first use: only shutdown waits on it).
+  get finished(): Promise<void> {
+    if (this.completeFlag) return Promise.resolve();
+    this.finishedPromise ??= new Promise((resolve) => { this.resolveFinished = resolve; });
+    return this.finishedPromise;
   }
 
   // True when the client went away; nothing more may be written.
@@ -132,6 +140,7 @@ export class Responder {
   private complete(): void {
     if (this.completeFlag) return;
     this.completeFlag = true;
-    this.resolveFinished();
+    this.onComplete?.();
+    this.resolveFinished?.();
   }
 }

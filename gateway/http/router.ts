@@ -35,12 +35,23 @@ const MODELS_PREFIX = '/v2/models/';
 const REPOSITORY_MODELS_PREFIX = '/v2/repository/models/';
 const REPOSITORY_ACTIONS: Record<string, RouteName> = { load: 'repository_load', unload: 'repository_unload' };
 
+// Paths repeat (clients call the same few models): matches are remembered,
+// up to a bound so that scanning for paths cannot grow memory.
+const CACHE_LIMIT = 1024;
+const cache = new Map<string, { route: RouteName; model?: string; version?: string } | null>();
+
 // `method` in any case; `path` without the query string.
 export function matchRoute(method: string, path: string): RouteMatch {
-  const found = findRoute(path);
+  let found = cache.get(path);
+  if (found === undefined) {
+    found = findRoute(path);
+    if (cache.size >= CACHE_LIMIT) cache.clear();
+    cache.set(path, found);
+  }
   if (!found) return { kind: 'not_found' };
   const allow = POST_ROUTES.has(found.route) ? 'POST' : 'GET';
-  if (method.toUpperCase() !== allow) return { kind: 'method_not_allowed', allow };
+  // uWS hands the method in lower case.
+  if (method !== allow && method.toUpperCase() !== allow) return { kind: 'method_not_allowed', allow };
   return { kind: 'route', ...found };
 }
 

@@ -44,6 +44,14 @@ export class ThreadBudget {
   }
 }
 
+// Engine threads per instance when --threads is not given: the cores left
+// once the event loop has one, shared among the model's instances, so that
+// its instances running at once (each on a run thread that works too) and
+// the JS thread do not oversubscribe the CPU. At least 1.
+export function defaultIntraOpThreads(instanceCount: number, cores = availableParallelism()): number {
+  return Math.max(1, Math.floor((cores - 1) / instanceCount));
+}
+
 export interface LoaderDeps {
   loadModel: LoadModelFn;
   metrics: InferenceMetrics;
@@ -58,9 +66,7 @@ export async function loadRuntime(deps: LoaderDeps, config: ModelConfig, source:
     throw new MaasError('ENGINE_UNSUPPORTED', 'KIND_GPU instance groups need the CUDA execution backend, which this build does not run yet');
   }
   const instanceCount = groups.reduce((n, g) => n + (g.count ?? 1), 0);
-  // Each instance gets the cores shared among the model's instances, so that
-  // its instances running at once do not oversubscribe the CPU.
-  const intraOpThreads = deps.intraOpThreads ?? Math.max(1, Math.floor(availableParallelism() / instanceCount));
+  const intraOpThreads = deps.intraOpThreads ?? defaultIntraOpThreads(instanceCount);
   const engineThreads = deps.threads.take(instanceCount, intraOpThreads);
   const sessions: Session[] = [];
   try {
