@@ -10,6 +10,7 @@ import { createLogger } from '../common/logger';
 import { InferenceMetrics } from '../common/metrics';
 import { loadModel } from '../native';
 import { encodeModel } from '../models/onnx-writer';
+import { addModelBytes, writeModel } from './support/models';
 import { buildIdentityModel, writeDemoRepository } from '../models/demo';
 import { FilesystemCatalog } from '../gateway/catalog/filesystem';
 import { ModelServing, type ModelServingOptions } from '../gateway/serving/model-service';
@@ -19,29 +20,6 @@ import type { InferRequest } from '../gateway/inference/types';
 let repo: string;
 let manager: ModelServing;
 let metrics: InferenceMetrics;
-
-async function addModel(name: string, config: unknown, versions: Record<string, Uint8Array>): Promise<void> {
-  const dir = path.join(repo, name);
-  await fs.mkdir(dir, { recursive: true });
-  if (config !== undefined) await fs.writeFile(path.join(dir, 'config.json'), typeof config === 'string' ? config : JSON.stringify(config));
-  for (const [v, bytes] of Object.entries(versions)) {
-    await fs.mkdir(path.join(dir, v), { recursive: true });
-    await fs.writeFile(path.join(dir, v, 'model.onnx'), bytes);
-  }
-}
-
-// y = x + addend, FP32 [batch, 4]
-function addModelBytes(addend: number, extraOps: string[] = []): Uint8Array {
-  return encodeModel({
-    nodes: [
-      { opType: 'Add', inputs: ['x', 'k'], outputs: extraOps.length ? ['t'] : ['y'] },
-      ...extraOps.map((op, i) => ({ opType: op, inputs: [i === 0 ? 't' : `u${i - 1}`], outputs: [i === extraOps.length - 1 ? 'y' : `u${i}`] })),
-    ],
-    inputs: [{ name: 'x', dataType: 'FLOAT', shape: ['batch', 4] }],
-    outputs: [{ name: 'y', dataType: 'FLOAT', shape: ['batch', 4] }],
-    initializers: [{ name: 'k', dataType: 'FLOAT', dims: [1], values: new Float32Array([addend]) }],
-  });
-}
 
 // A started ModelServing over a directory (none mode: everything loads).
 async function serve(options: Omit<ModelServingOptions, 'catalog' | 'logger'> & { repositoryDir: string }): Promise<ModelServing> {
@@ -62,19 +40,19 @@ function request(modelName: string, x: number[], over: Partial<InferRequest> = {
 before(async () => {
   repo = await fs.mkdtemp(path.join(os.tmpdir(), 'maas-repo-'));
   await writeDemoRepository(repo);
-  await addModel('versioned', { max_batch_size: 8, version_policy: { all: {} } }, { 1: addModelBytes(1), 2: addModelBytes(2) });
-  await addModel('batched', { max_batch_size: 64, dynamic_batching: { max_queue_delay_microseconds: 200_000 } }, { 1: addModelBytes(10) });
-  await addModel('broken', { max_batch_size: 8 }, { 1: new Uint8Array([0x08, 0x07, 0x3a, 0xff, 0xff, 0x01, 0x02]) });
-  await addModel('unsupported', { max_batch_size: 8 }, { 1: addModelBytes(0, ['Erf', 'Gelu']) });
-  await addModel('badjson', '{"max_batch_size": ', { 1: buildIdentityModel() });
-  await addModel('fixedbatch', { max_batch_size: 8 }, { 1: encodeModel({
+  await writeModel(repo, 'versioned', { max_batch_size: 8, version_policy: { all: {} } }, { 1: addModelBytes(1), 2: addModelBytes(2) });
+  await writeModel(repo, 'batched', { max_batch_size: 64, dynamic_batching: { max_queue_delay_microseconds: 200_000 } }, { 1: addModelBytes(10) });
+  await writeModel(repo, 'broken', { max_batch_size: 8 }, { 1: new Uint8Array([0x08, 0x07, 0x3a, 0xff, 0xff, 0x01, 0x02]) });
+  await writeModel(repo, 'unsupported', { max_batch_size: 8 }, { 1: addModelBytes(0, ['Erf', 'Gelu']) });
+  await writeModel(repo, 'badjson', '{"max_batch_size": ', { 1: buildIdentityModel() });
+  await writeModel(repo, 'fixedbatch', { max_batch_size: 8 }, { 1: encodeModel({
     nodes: [{ opType: 'Identity', inputs: ['x'], outputs: ['y'] }],
     inputs: [{ name: 'x', dataType: 'FLOAT', shape: [2, 4] }],
     outputs: [{ name: 'y', dataType: 'FLOAT', shape: [2, 4] }],
   }) });
-  await addModel('noversions', { max_batch_size: 8 }, {});
-  await addModel('ambiguous', { max_batch_size: 8, version_policy: { all: {} } }, { 1: addModelBytes(1), '01': addModelBytes(2) });
-  await addModel('manyinstances', { max_batch_size: 8, instance_group: [{ kind: 'KIND_CPU', count: 3000 }] }, { 1: addModelBytes(1) });
+  await writeModel(repo, 'noversions', { max_batch_size: 8 }, {});
+  await writeModel(repo, 'ambiguous', { max_batch_size: 8, version_policy: { all: {} } }, { 1: addModelBytes(1), '01': addModelBytes(2) });
+  await writeModel(repo, 'manyinstances', { max_batch_size: 8, instance_group: [{ kind: 'KIND_CPU', count: 3000 }] }, { 1: addModelBytes(1) });
   metrics = new InferenceMetrics();
   manager = await serve({ repositoryDir: repo, loadModel, metrics });
 });
