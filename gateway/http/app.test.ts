@@ -1,6 +1,7 @@
 // The HTTP front end over real HTTP against a small fake ModelService.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
+import net from 'node:net';
 import { gzipSync } from 'node:zlib';
 import pino from 'pino';
 import { MaasError } from '../../common/errors';
@@ -8,6 +9,7 @@ import type { InferRequest, InferResult } from '../inference/types';
 import { Pipeline } from '../pipeline/pipeline';
 import type { ControlMode, LoadRequest, ModelConfig, ModelMetadata, ModelRepository, ModelService, ModelStatistics } from '../serving/types';
 import { startHttpServer, type HttpDeps, type HttpServer } from './app';
+import { responderStats } from './responder';
 
 const ECHO: ModelMetadata = {
   name: 'echo', versions: ['1'], platform: 'fake',
@@ -23,7 +25,7 @@ class FakeModels implements ModelService, ModelRepository {
   unloads: string[] = [];
   isReady(): boolean { return this.ready; }
   metadata(name: string, version?: string): ModelMetadata {
-    if (!['echo', 'slow', 'boom', 'full'].includes(name)) throw new MaasError('MODEL_NOT_FOUND', `unknown model '${name}'`);
+    if (!['echo', 'slow', 'boom', 'full', 'big'].includes(name)) throw new MaasError('MODEL_NOT_FOUND', `unknown model '${name}'`);
     if (version !== undefined && version !== '1') throw new MaasError('MODEL_VERSION_NOT_FOUND', `model '${name}' has no version ${version}`);
     return { ...ECHO, name };
   }
@@ -57,6 +59,11 @@ class FakeModels implements ModelService, ModelRepository {
       throw new MaasError('CANCELLED', 'cancelled');
     }
     const x = request.inputs[0];
+    if (request.modelName === 'big') {
+      // y[i] = i, as many as the first input value says: a large answer from a small request.
+      const y = new Float32Array(Number(x.data[0])).map((_, i) => i);
+      return { modelName: 'big', modelVersion: '1', outputs: [{ name: 'y', datatype: 'FP32', shape: [1, y.length], data: y }], batchSize: 1, timing };
+    }
     const [rows, cols] = x.shape;
     const sums = new Float32Array(rows);
     for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) sums[r] += Number(x.data[r * cols + c]);
@@ -366,4 +373,33 @@ test('repository load and unload: parameters reach the model side, refusals map 
   assert.equal(disabled.status, 400);
   assert.equal((await errorOf(disabled)).code, 'MODEL_CONTROL_DISABLED');
   assert.equal((await errorOf(await post('/v2/repository/models/echo/load', [1]))).code, 'INVALID_REQUEST');
+});
+
+// A client that stops reading: the responder must hand the answer over in
+// pieces as the socket drains (tryEnd/onWritable), and the answer must
+// still arrive whole and in order once the client reads again.
+test('a paused reader gets a large answer whole once it reads again, through the backpressure path', async () => {
+  const floats = 6 * 1024 * 1024; // 24 MB: more than the kernel buffers on both ends hold
+  const body = JSON.stringify({ inputs: [{ name: 'x', shape: [1, 1], datatype: 'FP32', data: [floats] }], parameters: { binary_data_output: true } });
+  const waitsBefore = responderStats.writableWaits;
+  const socket = net.connect(server.port, '127.0.0.1');
+  await new Promise<void>((resolve) => socket.once('connect', resolve));
+  socket.pause();
+  socket.write(`POST /v2/models/big/infer HTTP/1.1\r\nHost: test\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+  await new Promise((r) => setTimeout(r, 300));
+  assert.equal(responderStats.writableWaits, waitsBefore, 'nothing more is written while the client does not read');
+  const chunks: Buffer[] = [];
+  socket.on('data', (chunk: Buffer) => chunks.push(chunk));
+  socket.resume();
+  await new Promise<void>((resolve, reject) => { socket.once('end', resolve); socket.once('error', reject); });
+  assert.ok(responderStats.writableWaits > waitsBefore, 'the answer went out through onWritable');
+  const raw = Buffer.concat(chunks);
+  const headEnd = raw.indexOf('\r\n\r\n');
+  const head = raw.subarray(0, headEnd).toString();
+  assert.match(head, /^HTTP\/1\.1 200 OK/);
+  const jsonBytes = Number(/inference-header-content-length: (\d+)/i.exec(head)?.[1]);
+  const payload = raw.subarray(headEnd + 4);
+  assert.equal(payload.length, jsonBytes + floats * 4);
+  const y = new Float32Array(new Uint8Array(payload.subarray(jsonBytes)).buffer);
+  for (const i of [0, 1, 12345, floats - 1]) assert.equal(y[i], i);
 });

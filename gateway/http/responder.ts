@@ -23,6 +23,10 @@ function nextTurn(): void {
 
 export type HeaderList = ReadonlyArray<readonly [string, string]>;
 
+// How often a streamed answer had to wait for the client to read
+// (onWritable calls), process-wide; tests read it to prove the path ran.
+export const responderStats = { writableWaits: 0 };
+
 // Bodies at least this large are streamed with tryEnd so a slow reader does
 // not make uWS buffer the whole thing at once.
 const STREAM_THRESHOLD_BYTES = 64 * 1024;
@@ -130,6 +134,7 @@ export class Responder {
     const [, finished] = this.res.tryEnd(body, totalBytes);
     if (finished) { this.complete(); return; }
     this.res.onWritable((offset) => {
+      responderStats.writableWaits++;
       if (this.abortedFlag) return true;
       const [ok, done] = this.res.tryEnd(body.subarray(offset - startOffset), totalBytes);
       if (done) this.complete();
