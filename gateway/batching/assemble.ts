@@ -15,7 +15,7 @@ export interface BatchedTensor {
 type NumericArrayConstructor = new (length: number) => NumericArray;
 
 // The key under which requests may share a batch: every input's name, datatype
-// and shape without the batch dimension (PROTOCOL.md 3.2: equal shapes only).
+// and shape without the batch dimension (docs/protocol.md "Batching": equal shapes only).
 export function batchShapeKey(inputs: readonly InferInput[]): string {
   return inputs
     .map((input) => `${input.name}:${input.datatype}[${input.shape.slice(1).join(',')}]`)

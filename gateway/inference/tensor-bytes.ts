@@ -1,5 +1,5 @@
 // Tensor data in the binary form of the binary tensor data extension
-// (PROTOCOL.md 1.8): little-endian, row-major, no padding.
+// (docs/protocol.md "Binary tensor data"): little-endian, row-major, no padding.
 import { MaasError } from '../../common/errors';
 import { DATATYPES, type KServeDatatype, type NumericArray } from './datatypes';
 

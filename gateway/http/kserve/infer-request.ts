@@ -1,4 +1,5 @@
-// Decodes a KServe v2 HTTP inference request (PROTOCOL.md 1.5, 1.6, 1.8)
+// Decodes a KServe v2 HTTP inference request (docs/protocol.md
+// "Inference", "Parameters", "Binary tensor data")
 // into the protocol-neutral InferRequest: the JSON header (the whole body, or
 // its first Inference-Header-Content-Length bytes), then one binary blob per
 // input that declares parameters.binary_data_size, in input order. A header
@@ -256,7 +257,7 @@ function readParameters(value: unknown, where: string): Parameters {
   return value as Parameters;
 }
 
-// Raw-body mode (PROTOCOL.md 1.8): the body is the only input's tensor,
+// Raw-body mode (docs/protocol.md "Binary tensor data"): the body is the only input's tensor,
 // batch 1, at most one variable dimension after the batch dimension; every
 // output comes back binary.
 function decodeRawBody(body: Buffer, options: DecodeOptions): DecodedInferRequest {

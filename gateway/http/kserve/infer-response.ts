@@ -1,5 +1,6 @@
 // Encodes an InferResult as a KServe v2 HTTP inference response
-// (PROTOCOL.md 1.5, 1.8): JSON with flat `data`, or, for outputs asked for
+// (docs/protocol.md "Inference",
+// "Binary tensor data"): JSON with flat `data`, or, for outputs asked for
 // as binary, a JSON header followed by the blobs in output order.
 import { constants as bufferConstants } from 'node:buffer';
 import { MaasError } from '../../../common/errors';

@@ -1,5 +1,5 @@
-// Tensor data in the JSON form of the inference protocol (PROTOCOL.md 1.5,
-// 1.7): nested or flat arrays in, flat arrays out.
+// Tensor data in the JSON form of the inference protocol (docs/protocol.md
+// "Inference", "Datatypes"): nested or flat arrays in, flat arrays out.
 //
 // Non-finite floats: JSON has no NaN or Infinity, so FP32/FP64 outputs write
 // them as the strings "NaN", "Infinity" and "-Infinity" (what Python's
