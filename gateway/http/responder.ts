@@ -37,8 +37,32 @@ const STATUS_TEXT: Record<number, string> = {
   500: 'Internal Server Error', 501: 'Not Implemented', 503: 'Service Unavailable', 505: 'HTTP Version Not Supported',
 };
 
+const STATUS_LINES = new Map<number, string>();
+
 export function statusLine(status: number): string {
-  return `${status} ${STATUS_TEXT[status] ?? 'Status'}`;
+  let line = STATUS_LINES.get(status);
+  if (line === undefined) {
+    line = `${status} ${STATUS_TEXT[status] ?? 'Status'}`;
+    STATUS_LINES.set(status, line);
+  }
+  return line;
+}
+
+// A JS string holds UTF-16 units; none takes more than 3 bytes in UTF-8. A
+// string answer this short is surely under the streaming threshold and goes
+// to uWS as it is (uWS encodes it); a longer one becomes bytes first.
+const MAX_DIRECT_STRING_CHARS = Math.floor(STREAM_THRESHOLD_BYTES / 3);
+
+// What the corked write of the answer being sent needs. cork() runs its
+// callback synchronously, so one module-level slot (and one function) serves
+// every answer without a closure per request.
+let writingResponder: Responder | null = null;
+let writingStatus = 0;
+let writingHeaders: HeaderList = [];
+let writingBody: Uint8Array | string | undefined;
+
+function corkedWrite(): void {
+  (writingResponder as Responder).writeCorked(writingStatus, writingHeaders, writingBody);
 }
 
 export class Responder {
@@ -106,22 +130,36 @@ export class Responder {
     if (this.done) return false;
     this.sentFlag = true;
     this.status = status;
-    const bytes = typeof body === 'string' ? Buffer.from(body) : body;
-    this.res.cork(() => {
-      this.res.writeStatus(statusLine(status));
-      for (const [key, value] of headers) this.res.writeHeader(key, value);
-      if (!bytes || bytes.byteLength < STREAM_THRESHOLD_BYTES) {
-        // end(body, true) writes `Connection: close` itself.
-        this.res.end(bytes ?? '', this.closeConnection);
-        this.complete();
-      } else {
-        // tryEnd cannot close: say so; the client closes, or the server's
-        // close does (shutdown is the only time this is set for big bodies).
-        if (this.closeConnection) this.res.writeHeader('Connection', 'close');
-        this.stream(bytes);
-      }
-    });
+    const payload = typeof body === 'string' && body.length > MAX_DIRECT_STRING_CHARS ? Buffer.from(body) : body;
+    writingResponder = this;
+    writingStatus = status;
+    writingHeaders = headers;
+    writingBody = payload;
+    try {
+      this.res.cork(corkedWrite);
+    } finally {
+      writingResponder = null;
+      writingHeaders = [];
+      writingBody = undefined;
+    }
     return true;
+  }
+
+  // Inside cork() (see corkedWrite); nobody else calls it.
+  writeCorked(status: number, headers: HeaderList, body: Uint8Array | string | undefined): void {
+    const res = this.res;
+    res.writeStatus(statusLine(status));
+    for (let i = 0; i < headers.length; i++) res.writeHeader(headers[i][0], headers[i][1]);
+    if (body === undefined || typeof body === 'string' || body.byteLength < STREAM_THRESHOLD_BYTES) {
+      // end(body, true) writes `Connection: close` itself.
+      res.end(body ?? '', this.closeConnection);
+      this.complete();
+    } else {
+      // tryEnd cannot close: say so; the client closes, or the server's
+      // close does (shutdown is the only time this is set for big bodies).
+      if (this.closeConnection) res.writeHeader('Connection', 'close');
+      this.stream(body);
+    }
   }
 
   sendJson(status: number, value: unknown, headers: HeaderList = []): boolean {

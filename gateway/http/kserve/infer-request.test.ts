@@ -249,12 +249,12 @@ test('encode: requested outputs filter and order; binary per output', () => {
   });
   assert.equal(encoded.contentType, 'application/octet-stream');
   const headerBytes = encoded.headerLengthBytes as number;
-  const json = JSON.parse(encoded.body.subarray(0, headerBytes).toString());
+  const json = JSON.parse((encoded.body as Buffer).subarray(0, headerBytes).toString());
   assert.deepEqual(json.outputs.map((o: { name: string }) => o.name), ['mask', 'probs']);
   assert.deepEqual(json.outputs[0].data, [true, false]);
   assert.deepEqual(json.outputs[1].parameters, { binary_data_size: 8 });
   assert.equal(json.outputs[1].data, undefined);
-  const blob = encoded.body.subarray(headerBytes);
+  const blob = (encoded.body as Buffer).subarray(headerBytes);
   assert.equal(blob.length, 8);
   assert.deepEqual(list(new Float32Array(new Uint8Array(blob).buffer)), [0.25, 0.75]);
   assert.equal(code(() => encodeInferResponse(RESULT, {
@@ -268,10 +268,10 @@ test('encode: binary_data_output makes all binary unless overridden', () => {
     outputEncoding: { defaultBinary: true, binaryByName: new Map([['mask', false]]) },
   });
   const headerBytes = encoded.headerLengthBytes as number;
-  const json = JSON.parse(encoded.body.subarray(0, headerBytes).toString());
+  const json = JSON.parse((encoded.body as Buffer).subarray(0, headerBytes).toString());
   assert.deepEqual(json.outputs.map((o: { parameters?: unknown }) => o.parameters), [{ binary_data_size: 8 }, { binary_data_size: 16 }, undefined]);
-  assert.equal(encoded.body.length, headerBytes + 24);
-  const ids = new BigInt64Array(new Uint8Array(encoded.body.subarray(headerBytes + 8, headerBytes + 24)).buffer);
+  assert.equal((encoded.body as Buffer).length, headerBytes + 24);
+  const ids = new BigInt64Array(new Uint8Array((encoded.body as Buffer).subarray(headerBytes + 8, headerBytes + 24)).buffer);
   assert.deepEqual(list(ids), [3n, -4n]);
 });
 
@@ -286,5 +286,5 @@ test('encode: outputs too large for a JSON string are OUTPUT_TOO_LARGE pointing 
   assert.match(String((() => { try { encodeInferResponse(result, { outputEncoding: { defaultBinary: false, binaryByName: none } }); } catch (e) { return (e as Error).message; } })()),
     /'y' \(30000000 elements\).*binary_data_output/);
   const binary = encodeInferResponse(result, { outputEncoding: { defaultBinary: true, binaryByName: none } });
-  assert.equal(binary.body.length, (binary.headerLengthBytes as number) + 120_000_000);
+  assert.equal((binary.body as Buffer).length, (binary.headerLengthBytes as number) + 120_000_000);
 });

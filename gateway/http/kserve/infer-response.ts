@@ -10,7 +10,9 @@ import type { OutputEncoding } from './infer-request';
 import { writeJsonData } from './json-codec';
 
 export interface EncodedInferResponse {
-  body: Buffer;
+  // JSON-only answers stay a string: uWS writes it as UTF-8 itself, so no
+  // Buffer is made per answer here.
+  body: Buffer | string;
   contentType: 'application/json' | 'application/octet-stream';
   headerLengthBytes?: number; // Inference-Header-Content-Length, when any output is binary
 }
@@ -37,8 +39,8 @@ export function encodeInferResponse(result: InferResult, context: EncodeContext)
   });
   const idText = context.id !== undefined ? `,"id":${JSON.stringify(context.id)}` : '';
   const json = `{"model_name":${JSON.stringify(result.modelName)},"model_version":${JSON.stringify(String(result.modelVersion))}${idText},"outputs":[${outputTexts.join(',')}]}`;
+  if (blobs.length === 0) return { body: json, contentType: 'application/json' };
   const header = Buffer.from(json);
-  if (blobs.length === 0) return { body: header, contentType: 'application/json' };
   return {
     body: Buffer.concat([header, ...blobs]),
     contentType: 'application/octet-stream',
