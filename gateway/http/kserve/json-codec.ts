@@ -131,6 +131,11 @@ class TensorSink implements DataSink {
     this.remember(index, start, end);
   }
 
+  plainTarget(): Float32Array | Float64Array | null {
+    if (this.badIndex >= 0 || (this.kind !== 'fp32' && this.kind !== 'fp64')) return null;
+    return this.out as Float32Array | Float64Array;
+  }
+
   other(index: number, kind: number, start: number, end: number): void {
     if (this.badIndex >= 0) return;
     if (this.kind === 'bool' && (kind === SCALAR_TRUE || kind === SCALAR_FALSE)) {

@@ -127,6 +127,43 @@ test('FP32 data lands on the same float32 as JSON.parse + Float32Array, boundari
   for (let i = 0; i < texts.length; i++) assert.ok(Object.is(got[i], expected[i]), `${texts[i]}: ${got[i]} vs ${expected[i]}`);
 });
 
+// json-floats.ts reads runs of plain decimals in a loop of its own and hands
+// over at anything else: mixed runs, whitespace and bad tokens must read
+// exactly as the general path (and JSON.parse) reads them.
+test('runs of plain decimals and what interrupts them read as JSON.parse does (FP32, FP64)', () => {
+  const random = seededRandom(21);
+  const pieces = () => {
+    const x = (random() - 0.5) * 10 ** Math.floor(random() * 12 - 6);
+    const forms = [x.toFixed(Math.floor(random() * 8)), String(Math.round(x)), x.toExponential(3), '-0', '0', '0.000',
+      x.toPrecision(17), '123456789012345', '1234567890123456', '"NaN"', '0.0000000000000000000000001'];
+    return forms[Math.floor(random() * forms.length)];
+  };
+  const separators = [',', ', ', ' ,', '\n,\t', ',\r\n '];
+  for (let round = 0; round < 200; round++) {
+    const texts = Array.from({ length: 1 + Math.floor(random() * 40) }, pieces);
+    let joined = texts[0];
+    for (let i = 1; i < texts.length; i++) joined += separators[Math.floor(random() * separators.length)] + texts[i];
+    const values = JSON.parse(`[${texts.join(',')}]`).map((v: number | string) => (typeof v === 'string' ? Number(v) : v));
+    for (const [datatype, Array] of [['FP32', Float32Array], ['FP64', Float64Array]] as const) {
+      const body = bytes(`{"inputs":[{"name":"x","datatype":"${datatype}","shape":[${texts.length}],"data":[ ${joined} ]}]}`);
+      const got = decodeInferRequest(body, { modelName: 'm', headerLength: '', describeModel: () => assert.fail() }).request.inputs[0].data;
+      const expected = Array.from(values as number[]);
+      for (let i = 0; i < expected.length; i++) assert.ok(Object.is(got[i], expected[i]), `${datatype} ${texts[i]}: ${got[i]} vs ${expected[i]}`);
+    }
+  }
+  const decode = (data: string, shape = 3) => code(() => decodeInferRequest(
+    bytes(`{"inputs":[{"name":"x","datatype":"FP32","shape":[${shape}],"data":${data}}]}`),
+    { modelName: 'm', headerLength: '', describeModel: () => assert.fail() }));
+  assert.equal(decode('[1.5, 01, 2]'), 'INVALID_JSON'); // a leading zero
+  assert.equal(decode('[1.5, 2., 3]'), 'INVALID_JSON');
+  assert.equal(decode('[1.5, 2, 3,]'), 'INVALID_JSON');
+  assert.equal(decode('[1.5 2, 3]'), 'INVALID_JSON');
+  assert.equal(decode('[1.5, -, 3]'), 'INVALID_JSON');
+  assert.equal(decode('[1.5, 2, 3, 4]'), 'INVALID_SHAPE'); // more values than the shape holds
+  assert.equal(decode('[1.5, 2]'), 'INVALID_SHAPE');
+  assert.equal(decode('[1.5, true, 3]'), 'INVALID_REQUEST');
+});
+
 function span(dataText: string): JsonDataSpan {
   const root = readInferenceJson(bytes(`{"inputs":[{"data":${dataText}}]}`)) as { inputs: Array<{ data: unknown }> };
   const data = root.inputs[0].data;

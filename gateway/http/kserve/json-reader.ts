@@ -19,6 +19,7 @@ import {
   CLOSE_ARRAY, CLOSE_OBJECT, COMMA, CR, LF, LOWER_F, LOWER_N, LOWER_T, MINUS, OPEN_ARRAY, OPEN_OBJECT, QUOTE, SPACE, Scanner,
   TAB, asBuffer, isDigit,
 } from './json-scanner';
+import { plainCount, scanPlainDecimals } from './json-floats';
 import { MAX_JSON_NESTING_DEPTH, MAX_JSON_VALUES } from './json-limits';
 
 export { MAX_JSON_NESTING_DEPTH, MAX_JSON_VALUES };
@@ -32,6 +33,10 @@ export interface DataSink {
   number(index: number, value: number, exact: boolean, start: number, end: number): void;
   // Anything else: a string (kind SCALAR_STRING), true, false, null or an object.
   other(index: number, kind: number, start: number, end: number): void;
+  // Where plain decimals may be written directly (json-floats.ts), as
+  // number() would store them; null when they may not (not a float type,
+  // or a bad value was already seen).
+  plainTarget(): Float32Array | Float64Array | null;
 }
 
 export const SCALAR_TRUE = 1;
@@ -226,6 +231,18 @@ class JsonParser {
           if (!expectValue || c === -1) break;
           s.pos = pos;
           if (c === MINUS || isDigit(c)) {
+            const target = count < capacity ? (sink as DataSink).plainTarget() : null;
+            if (target !== null) {
+              // The common case in one tight loop; it stops before anything
+              // that is not a plain decimal, which the cases here then read.
+              const after = scanPlainDecimals(bytes, pos, end, target, count, capacity);
+              if (plainCount > count) {
+                count = plainCount;
+                pos = after;
+                expectValue = false;
+                continue;
+              }
+            }
             if (count < capacity) {
               s.number(approx);
               (sink as DataSink).number(count, s.value, s.exact, pos, s.pos);

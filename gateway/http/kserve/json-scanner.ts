@@ -12,9 +12,9 @@ export const QUOTE = 0x22;
 const PLUS = 0x2b;
 export const COMMA = 0x2c;
 export const MINUS = 0x2d;
-const DOT = 0x2e;
+export const DOT = 0x2e;
 const SLASH = 0x2f;
-const DIGIT_0 = 0x30;
+export const DIGIT_0 = 0x30;
 const DIGIT_9 = 0x39;
 export const COLON = 0x3a;
 const UPPER_E = 0x45;
@@ -30,7 +30,7 @@ export const OPEN_OBJECT = 0x7b;
 export const CLOSE_OBJECT = 0x7d;
 
 // 10^0 .. 10^308 as doubles: exact up to 10^22, correctly rounded beyond.
-const POW10: Float64Array = (() => {
+export const POW10: Float64Array = (() => {
   const table = new Float64Array(309);
   for (let i = 0; i < table.length; i++) table[i] = Number(`1e${i}`);
   return table;
