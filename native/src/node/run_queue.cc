@@ -3,9 +3,9 @@
 #include <napi.h>
 
 #include <algorithm>
-#include <new>
 
 #include "node/addon_data.h"
+#include "node/guarded.h"
 #include "node/js_errors.h"
 #include "node/tensor_convert.h"
 
@@ -15,19 +15,6 @@ namespace node {
 namespace {
 
 constexpr int kMaxRunThreadsCap = 64;
-
-// Runs engine work on a run thread; nothing may escape the thread.
-Status GuardedRun(const RunJob& job, std::vector<NamedTensor>* outputs) {
-  try {
-    return job.session->Run(job.feeds, outputs);
-  } catch (const std::bad_alloc&) {
-    return Status(StatusCode::kOutOfMemory, "out of memory");
-  } catch (const std::exception& e) {
-    return Internal(e.what());
-  } catch (...) {
-    return Internal("unknown failure");
-  }
-}
 
 void RejectDeferred(napi_env env, napi_deferred deferred, const char* code, const std::string& message) {
   try {
@@ -118,7 +105,7 @@ void RunQueue::WorkerLoop() {
     RunJob* job = pending_.front();
     pending_.pop_front();
     lock.unlock();
-    job->status = GuardedRun(*job, &job->outputs);
+    job->status = Guarded([job] { return job->session->Run(job->feeds, &job->outputs); });
     job->feeds.clear();  // the inputs' copies are not needed any more
     Finished(job);
     lock.lock();

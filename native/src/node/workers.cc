@@ -2,29 +2,12 @@
 
 #include <new>
 
+#include "node/guarded.h"
 #include "node/js_errors.h"
 #include "node/session_wrap.h"
 
 namespace maas {
 namespace node {
-
-namespace {
-
-// Runs engine work on a pool thread; nothing may escape into libuv.
-template <typename Fn>
-Status Guarded(Fn&& fn) {
-  try {
-    return fn();
-  } catch (const std::bad_alloc&) {
-    return Status(StatusCode::kOutOfMemory, "out of memory");
-  } catch (const std::exception& e) {
-    return Internal(e.what());
-  } catch (...) {
-    return Internal("unknown failure");
-  }
-}
-
-}  // namespace
 
 // ---- load ------------------------------------------------------------------------
 
