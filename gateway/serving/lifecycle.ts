@@ -12,6 +12,7 @@
 // Operations on one model run one after another (a per-model chain); on
 // different models they may overlap.
 import { MaasError, toMaasError } from '../../common/errors';
+import { withDeadline } from '../../common/timers';
 import type { Logger } from '../../common/logger';
 import type { ModelConfig, VersionPolicyConfig } from '../catalog/config-types';
 import { parseModelConfig } from '../catalog/model-config';
@@ -79,6 +80,8 @@ export class ModelLifecycle {
     this.closed = true;
     this.unsubscribe?.();
     this.unsubscribe = null;
+    // Loads in progress notice `closed` and release what they loaded.
+    await withDeadline(Promise.all([...this.chains.values()]), deadlineMs);
     const all: Promise<void>[] = [...this.retiring];
     for (const slot of this.options.table.all()) {
       for (const rt of slot.runtimes()) all.push(this.retire(rt, deadlineMs, 'server shut down'));
@@ -149,6 +152,11 @@ export class ModelLifecycle {
         failures.push(`version ${source.version}: ${reason}`);
         next.set(source.version, { version: source.version, state: 'UNAVAILABLE', reason });
       }
+    }
+    if (this.closed) {
+      // The server began shutting down while this loaded: nothing new serves.
+      await Promise.all(fresh.map((rt) => this.retire(rt, 0, 'server shut down')));
+      throw new MaasError('SHUTTING_DOWN', 'the server is shutting down');
     }
     if (failures.length > 0 && serving) {
       // Atomic: what served keeps serving; nothing half-swapped.
