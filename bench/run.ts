@@ -6,6 +6,7 @@
 //   BENCH_WARMUP_S   (default 2)   unmeasured seconds per scenario before that
 //   BENCH_CONNECTIONS (default 64) concurrent keep-alive connections
 //   BENCH_SCENARIOS  (optional)    comma-separated substrings: run only matching scenarios
+//   BENCH_MAAS_CLI   (optional)    another build's dist/bin/maas.js, to compare builds on one machine
 // --json prints the summary as one JSON object on the last stdout line.
 // Exits non-zero if any response was not 2xx or any request failed.
 import { existsSync } from 'node:fs';
@@ -28,7 +29,8 @@ function packageRoot(start: string): string {
 }
 
 const RESULTS_DIR = join(packageRoot(__dirname), 'bench', 'results');
-const MAAS_CLI = join(__dirname, '..', 'bin', 'maas.js'); // compiled beside this file's folder
+// Compiled beside this file's folder, unless another build is named.
+const MAAS_CLI = process.env.BENCH_MAAS_CLI || join(__dirname, '..', 'bin', 'maas.js');
 const TARGETS: readonly Target[] = ['uws', 'fastify', 'maas'];
 
 function envNumber(name: string, fallback: number, min: number): number {
