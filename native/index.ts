@@ -7,10 +7,15 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { MaasError, toMaasError } from '../common/errors';
 import { findPackageRoot } from '../common/package-root';
-import { TENSOR_TYPES, type DeviceInfo, type LoadOptions, type Session, type Tensor, type TensorMetadata, type TensorType } from './types';
+import {
+  TENSOR_TYPES, type DeviceInfo, type DeviceName, type LoadOptions, type PlanMemory, type Session, type SessionMemory, type Tensor,
+  type TensorMetadata, type TensorType,
+} from './types';
 
 export { TENSOR_TYPES } from './types';
-export type { DeviceInfo, LoadOptions, Session, Tensor, TensorMetadata, TensorType, TypedArray } from './types';
+export type {
+  DeviceInfo, DeviceName, LoadOptions, PlanMemory, Session, SessionMemory, Tensor, TensorMetadata, TensorType, TypedArray,
+} from './types';
 
 // ---- the addon's own surface -----------------------------------------------------
 
@@ -20,18 +25,26 @@ interface NativeTensor {
   data: Tensor['data'];
 }
 
+// Plans as the addon reports them: input dims in inputMetadata order.
+interface NativePlanMemory { inputDims: number[][]; arenaBytes: number; outputBytes: number }
+
 interface NativeSessionHandle {
   readonly inputMetadata: TensorMetadata[];
   readonly outputMetadata: TensorMetadata[];
+  readonly device: DeviceName;
   // Resolves with {outputName: tensor}, keys in the order of outputMetadata;
   // rejects with an Error carrying the engine's `code`. Runs on the addon's
   // own threads (native/src/node/run_queue.h).
   run(names: string[], tensors: NativeTensor[]): Promise<Record<string, Tensor>>;
+  memory(): { weightsBytes: number; arenaReservedBytes: number; plans: NativePlanMemory[] };
+  plan(dims: number[][]): Promise<NativePlanMemory>;
   release(): void;
 }
 
+interface NativeLoadOptions { intraOpThreads?: number; maxTensorBytes?: number; device?: string }
+
 interface NativeAddon {
-  loadModel(bytes: Uint8Array, options: { intraOpThreads?: number; maxTensorBytes?: number }): Promise<NativeSessionHandle>;
+  loadModel(bytes: Uint8Array, options: NativeLoadOptions): Promise<NativeSessionHandle>;
   devices(): DeviceInfo[];
   engineTables(): EngineTables;
 }
@@ -109,10 +122,10 @@ function checkTensor(name: string, tensor: Tensor): void {
   }
 }
 
-function checkLoadOptions(options: LoadOptions | undefined): { intraOpThreads?: number; maxTensorBytes?: number } {
+function checkLoadOptions(options: LoadOptions | undefined): NativeLoadOptions {
   if (options === undefined) return {};
   if (options === null || typeof options !== 'object') throw invalid('options must be an object');
-  const out: { intraOpThreads?: number; maxTensorBytes?: number } = {};
+  const out: NativeLoadOptions = {};
   const threads = options.intraOpThreads;
   if (threads !== undefined) {
     if (!(Number.isInteger(threads) && threads >= 1 && threads <= 1024)) throw invalid('intraOpThreads must be an integer from 1 to 1024');
@@ -124,7 +137,26 @@ function checkLoadOptions(options: LoadOptions | undefined): { intraOpThreads?: 
     // Nothing larger can reach JS: the addon caps it the same way.
     out.maxTensorBytes = Math.min(maxTensorBytes, bufferConstants.MAX_LENGTH);
   }
+  const device = options.device;
+  if (device !== undefined && (typeof device !== 'string' || !/^(cpu|cuda:(0|[1-9][0-9]{0,5}))$/.test(device))) {
+    throw invalid(`device must be 'cpu' or 'cuda:N', got ${JSON.stringify(device)}`);
+  }
+  if (device !== undefined) out.device = device;
   return out;
+}
+
+function checkPlanDims(inputs: TensorMetadata[], inputDims: Record<string, number[]>): number[][] {
+  if (inputDims === null || typeof inputDims !== 'object') throw invalid('inputDims must be an object of dims');
+  for (const name of Object.keys(inputDims)) {
+    if (!inputs.some((input) => input.name === name)) throw invalid(`unknown input '${name}'`);
+  }
+  return inputs.map((input) => {
+    const dims = inputDims[input.name];
+    if (!Array.isArray(dims) || !dims.every((d) => Number.isSafeInteger(d) && d >= 0)) {
+      throw invalid(`input '${input.name}': dims must be an array of non-negative integers`);
+    }
+    return dims;
+  });
 }
 
 // ---- the session ---------------------------------------------------------------------------
@@ -132,12 +164,17 @@ function checkLoadOptions(options: LoadOptions | undefined): { intraOpThreads?: 
 class NativeSession implements Session {
   readonly inputMetadata: TensorMetadata[];
   readonly outputMetadata: TensorMetadata[];
+  readonly device: DeviceName;
   private handle: NativeSessionHandle | null;
+  // The input names in the addon's order, copied once: callers may mutate inputMetadata.
+  private readonly inputNames: string[];
 
   constructor(handle: NativeSessionHandle) {
     this.handle = handle;
     this.inputMetadata = handle.inputMetadata;
     this.outputMetadata = handle.outputMetadata;
+    this.device = handle.device;
+    this.inputNames = handle.inputMetadata.map((m) => m.name);
   }
 
   // Not async: the addon's Promise is handed back as it is (no extra
@@ -159,6 +196,30 @@ class NativeSession implements Session {
       return Promise.reject(err);
     }
     return handle.run(names, tensors);
+  }
+
+  memory(): SessionMemory {
+    const handle = this.handle;
+    if (!handle) throw new MaasError('ENGINE_RELEASED', 'the session was released');
+    const memory = handle.memory();
+    return { ...memory, plans: memory.plans.map((plan) => this.namedPlan(plan)) };
+  }
+
+  async planMemory(inputDims: Record<string, number[]>): Promise<PlanMemory> {
+    const handle = this.handle;
+    if (!handle) throw new MaasError('ENGINE_RELEASED', 'the session was released');
+    const dims = checkPlanDims(this.inputMetadata, inputDims);
+    try {
+      return this.namedPlan(await handle.plan(dims));
+    } catch (err) {
+      throw toMaasError(err);
+    }
+  }
+
+  private namedPlan(plan: NativePlanMemory): PlanMemory {
+    const inputDims: Record<string, number[]> = {};
+    for (let i = 0; i < this.inputNames.length; i++) inputDims[this.inputNames[i]] = plan.inputDims[i];
+    return { inputDims, arenaBytes: plan.arenaBytes, outputBytes: plan.outputBytes };
   }
 
   release(): void {

@@ -77,7 +77,63 @@ std::string ShapeToString(const Shape& shape) {
   return s + "]";
 }
 
-std::shared_ptr<HostBuffer> HostBuffer::Allocate(size_t size_bytes) {
+const char* DeviceKindName(DeviceKind kind) {
+  switch (kind) {
+    case DeviceKind::kCpu: return "cpu";
+    case DeviceKind::kCuda: return "cuda";
+  }
+  return "unknown";
+}
+
+std::string DeviceName(DeviceId device) {
+  if (device.is_host()) return "cpu";
+  return std::string(DeviceKindName(device.kind)) + ":" + std::to_string(device.index);
+}
+
+bool ParseDeviceName(const std::string& text, DeviceId* device) {
+  if (text == "cpu") {
+    *device = DeviceId{};
+    return true;
+  }
+  const std::string prefix = "cuda:";
+  if (text.compare(0, prefix.size(), prefix) != 0 || text.size() == prefix.size()) return false;
+  int64_t index = 0;
+  for (size_t i = prefix.size(); i < text.size(); ++i) {
+    if (text[i] < '0' || text[i] > '9' || index > 1000000) return false;  // digits only, no sign
+    index = index * 10 + (text[i] - '0');
+  }
+  if (index > 1000000) return false;
+  *device = DeviceId{DeviceKind::kCuda, static_cast<int>(index)};
+  return true;
+}
+
+namespace {
+
+std::atomic<uint64_t> g_host_allocations{0};
+std::atomic<uint64_t> g_host_bytes_in_use{0};
+
+// Host memory from aligned_alloc, freed with the last owner.
+class OwnedHostBuffer final : public Buffer {
+ public:
+  OwnedHostBuffer(void* data, size_t size_bytes) : Buffer(data, size_bytes, DeviceId{}) {
+    g_host_allocations.fetch_add(1, std::memory_order_relaxed);
+    g_host_bytes_in_use.fetch_add(size_bytes, std::memory_order_relaxed);
+  }
+  ~OwnedHostBuffer() override {
+    g_host_bytes_in_use.fetch_sub(size_bytes(), std::memory_order_relaxed);
+    std::free(data());
+  }
+};
+
+// Host memory owned elsewhere (a JS typed array): never freed here.
+class BorrowedHostBuffer final : public Buffer {
+ public:
+  BorrowedHostBuffer(void* data, size_t size_bytes) : Buffer(data, size_bytes, DeviceId{}) {}
+};
+
+}  // namespace
+
+std::shared_ptr<Buffer> Buffer::Allocate(size_t size_bytes) {
   constexpr size_t kAlign = 64;
   if (size_bytes > SIZE_MAX - kAlign) return nullptr;  // the rounding below would wrap
   // aligned_alloc wants a size that is a multiple of the alignment; never 0.
@@ -85,15 +141,23 @@ std::shared_ptr<HostBuffer> HostBuffer::Allocate(size_t size_bytes) {
   if (rounded == 0) rounded = kAlign;
   void* p = std::aligned_alloc(kAlign, rounded);
   if (!p) return nullptr;
-  return std::shared_ptr<HostBuffer>(new (std::nothrow) HostBuffer(p, size_bytes, true));
+  try {
+    return std::make_shared<OwnedHostBuffer>(p, size_bytes);  // object and count in one allocation
+  } catch (const std::bad_alloc&) {
+    std::free(p);
+    return nullptr;
+  }
 }
 
-std::shared_ptr<HostBuffer> HostBuffer::Borrow(void* data, size_t size_bytes) {
-  return std::shared_ptr<HostBuffer>(new (std::nothrow) HostBuffer(data, size_bytes, false));
+std::shared_ptr<Buffer> Buffer::Borrow(void* data, size_t size_bytes) {
+  return std::shared_ptr<Buffer>(new (std::nothrow) BorrowedHostBuffer(data, size_bytes));
 }
 
-HostBuffer::~HostBuffer() {
-  if (owned_) std::free(data_);
+HostMemoryStats GetHostMemoryStats() {
+  HostMemoryStats stats;
+  stats.allocations = g_host_allocations.load(std::memory_order_relaxed);
+  stats.bytes_in_use = g_host_bytes_in_use.load(std::memory_order_relaxed);
+  return stats;
 }
 
 Tensor MakeTensor(DType dtype, const Shape& shape) {

@@ -271,6 +271,58 @@ test('a Reshape shape fed at run time whose product overflows rejects the run', 
   session.release();
 });
 
+test('sessions run on the cpu by default; a bad or absent device is a clear load error', async () => {
+  const session = await loadModel(addReluModel());
+  assert.equal(session.device, 'cpu');
+  session.release();
+  assert.equal((await loadModel(addReluModel(), { device: 'cpu' })).device, 'cpu');
+  await rejectsWithCode(loadModel(addReluModel(), { device: 'gpu' as never }), 'ENGINE_INVALID_ARGUMENT', ['gpu']);
+  await rejectsWithCode(loadModel(addReluModel(), { device: 'cuda:x' as never }), 'ENGINE_INVALID_ARGUMENT');
+  if (devices().length === 0) {
+    // No GPU here (or a build without CUDA): refused, naming the device.
+    await rejectsWithCode(loadModel(addReluModel(), { device: 'cuda:0' }), 'ENGINE_UNSUPPORTED', ['cuda:0']);
+  }
+});
+
+test('memory() reports weights and one plan per input-shape signature; planMemory() plans ahead', async () => {
+  const session = await loadModel(addReluModel());
+  const before = session.memory();
+  assert.equal(before.weightsBytes, 12); // the 3-float bias
+  assert.deepEqual(before.plans, []); // a dynamic batch: nothing planned before a run
+  await session.run({ x: floats([2, 3], [1, 2, 3, 4, 5, 6]) });
+  await session.run({ x: floats([2, 3], [6, 5, 4, 3, 2, 1]) });
+  const afterRuns = session.memory();
+  assert.equal(afterRuns.plans.length, 1); // batch 2 reused its plan
+  assert.deepEqual(afterRuns.plans[0].inputDims, { x: [2, 3] });
+  assert.equal(afterRuns.plans[0].outputBytes, 2 * 3 * 4);
+  const planned = await session.planMemory({ x: [64, 3] });
+  assert.deepEqual(planned, { inputDims: { x: [64, 3] }, arenaBytes: planned.arenaBytes, outputBytes: 64 * 3 * 4 });
+  assert.equal(typeof planned.arenaBytes, 'number');
+  assert.deepEqual(session.memory().plans.map((p) => p.inputDims.x), [[64, 3], [2, 3]]);
+  await rejectsWithCode(session.planMemory({ x: [8, 4] }), 'ENGINE_INVALID_ARGUMENT', ["'x'"]);
+  await rejectsWithCode(session.planMemory({ y: [8, 3] }), 'ENGINE_INVALID_ARGUMENT', ["'y'"]);
+  session.release();
+  assert.throws(() => session.memory(), (err: Error & { code?: string }) => err.code === 'ENGINE_RELEASED');
+  await rejectsWithCode(session.planMemory({ x: [1, 3] }), 'ENGINE_RELEASED');
+});
+
+test('a model with fixed shapes is planned at load, its arena laid out by liveness', async () => {
+  // x [64,64] → Transpose → Transpose → Transpose → y: two intermediates live at once.
+  const session = await loadModel(encodeModel({
+    nodes: [
+      { opType: 'Transpose', inputs: ['x'], outputs: ['t1'] },
+      { opType: 'Transpose', inputs: ['t1'], outputs: ['t2'] },
+      { opType: 'Transpose', inputs: ['t2'], outputs: ['y'] },
+    ],
+    inputs: [{ name: 'x', dataType: 'FLOAT', shape: [64, 64] }],
+    outputs: [{ name: 'y', dataType: 'FLOAT', shape: [64, 64] }],
+  }));
+  const { plans, weightsBytes } = session.memory();
+  assert.equal(weightsBytes, 0);
+  assert.deepEqual(plans, [{ inputDims: { x: [64, 64] }, arenaBytes: 2 * 64 * 64 * 4, outputBytes: 64 * 64 * 4 }]);
+  session.release();
+});
+
 // y = a × b for a [m,1] and b [1,n]: an outer product, m·n floats from m+n.
 function outerProductModel(): Uint8Array {
   return encodeModel({

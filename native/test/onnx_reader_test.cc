@@ -9,72 +9,10 @@
 
 #include "maas/engine.h"
 #include "onnx/model.h"
+#include "test_models.h"
 
 namespace maas {
 namespace {
-
-// A minimal protobuf writer for building test models by hand.
-class Proto {
- public:
-  Proto& Varint(uint32_t field, uint64_t value) {
-    Tag(field, 0);
-    Raw(value);
-    return *this;
-  }
-  Proto& Bytes(uint32_t field, const std::string& bytes) {
-    Tag(field, 2);
-    Raw(bytes.size());
-    out_ += bytes;
-    return *this;
-  }
-  Proto& Message(uint32_t field, const Proto& inner) { return Bytes(field, inner.out_); }
-  Proto& Fixed32(uint32_t field, float value) {
-    Tag(field, 5);
-    char b[4];
-    std::memcpy(b, &value, 4);
-    out_.append(b, 4);
-    return *this;
-  }
-  Proto& PackedVarints(uint32_t field, const std::vector<int64_t>& values) {
-    Proto inner;
-    for (int64_t v : values) inner.Raw(static_cast<uint64_t>(v));
-    return Bytes(field, inner.out_);
-  }
-  const std::string& bytes() const { return out_; }
-
- private:
-  void Tag(uint32_t field, uint32_t wire) { Raw((static_cast<uint64_t>(field) << 3) | wire); }
-  void Raw(uint64_t v) {
-    do {
-      uint8_t byte = v & 0x7f;
-      v >>= 7;
-      if (v) byte |= 0x80;
-      out_.push_back(static_cast<char>(byte));
-    } while (v);
-  }
-  std::string out_;
-};
-
-std::string FloatBytes(const std::vector<float>& values) {
-  return std::string(reinterpret_cast<const char*>(values.data()), values.size() * sizeof(float));
-}
-
-Proto TensorValueInfo(const std::string& name, int elem_type, const std::vector<int64_t>& dims) {
-  Proto shape;
-  for (int64_t d : dims) {
-    Proto dim;
-    if (d >= 0) dim.Varint(1, static_cast<uint64_t>(d));
-    else dim.Bytes(2, "batch");
-    shape.Message(1, dim);
-  }
-  Proto tensor_type;
-  tensor_type.Varint(1, elem_type).Message(2, shape);
-  Proto type;
-  type.Message(1, tensor_type);
-  Proto info;
-  info.Bytes(1, name).Message(2, type);
-  return info;
-}
 
 // y = Relu(x + w), x: float32 [batch, 3], w: initializer [3] in raw_data.
 // Also carries typed initializers to exercise every typed field.
@@ -108,7 +46,6 @@ std::string SmallModel() {
   return model.bytes();
 }
 
-const uint8_t* Data(const std::string& s) { return reinterpret_cast<const uint8_t*>(s.data()); }
 
 TEST(OnnxReader, ReadsASmallModel) {
   std::string bytes = SmallModel();

@@ -17,14 +17,45 @@ namespace maas {
 constexpr uint64_t kDefaultMaxTensorBytes = uint64_t{1} << 31;
 
 struct SessionOptions {
-  // Threads for one kernel's work, counting the calling thread;
-  // 0 means std::thread::hardware_concurrency().
+  // Threads one run may use at once, counting the calling thread; 0 means
+  // std::thread::hardware_concurrency(). Sessions share one process-wide
+  // pool: this caps a session's share of it (docs/engine.md, thread pool).
   int intra_op_threads = 0;
+  // Where the model runs: "cpu" or "cuda:N". A device this build or machine
+  // lacks fails the load with kUnsupported; anything else kInvalidArgument.
+  std::string device = "cpu";
+  // Execution plans kept per session, one per input-shape signature; the
+  // least recently used goes when a new signature needs room.
+  int max_cached_plans = 32;
+  // Fusion passes (MatMul/Gemm + bias + activation, ...). Off only to
+  // compare fused and unfused results or to debug a fusion.
+  bool enable_fusions = true;
   // Largest tensor one run may allocate, output or intermediate: checked
   // against each tensor's shape before its memory is allocated, so a request
   // whose inputs would make a huge tensor fails with kOutputTooLarge instead
   // of exhausting memory. 0: no limit.
   uint64_t max_tensor_bytes = kDefaultMaxTensorBytes;
+};
+
+// Memory of one execution plan (one input-shape signature).
+struct PlanMemory {
+  std::vector<Shape> input_shapes;  // in inputs() order
+  // The arena a run of this plan needs for its intermediates (and
+  // workspaces), laid out by liveness. Outputs handed to the caller are
+  // extra: output_bytes.
+  uint64_t arena_bytes = 0;
+  uint64_t output_bytes = 0;
+};
+
+// What a session holds, for placement and metrics.
+struct SessionMemory {
+  // Constants the plan reads (initializers, folded values) plus state the
+  // backend derived from them at load (e.g. pre-packed GEMM weights).
+  uint64_t weights_bytes = 0;
+  // Arena memory held for reuse by runs (the largest plan's arena per run
+  // that ran at once); returned only when the session goes.
+  uint64_t arena_reserved_bytes = 0;
+  std::vector<PlanMemory> plans;  // the cached plans, most recently used first
 };
 
 struct NamedTensor {
@@ -53,6 +84,14 @@ class Session {
 
   const std::vector<TensorMetadata>& inputs() const;
   const std::vector<TensorMetadata>& outputs() const;
+  DeviceId device() const;
+  SessionMemory memory() const;
+
+  // Builds (or finds) the execution plan for these input shapes, in inputs()
+  // order, without running it, and reports its memory: a scheduler can size
+  // a model at its largest batch before any request. kInvalidArgument when
+  // the shapes do not fit the model.
+  Status Plan(const std::vector<Shape>& input_shapes, PlanMemory* out) const;
 
   // Runs the model. `feeds` must name every input exactly once, with the
   // declared dtype, rank and known dims (else kInvalidArgument naming the
@@ -65,7 +104,9 @@ class Session {
   Status Run(const std::vector<NamedTensor>& feeds, std::vector<NamedTensor>* outputs) const;
 
  public:
-  struct Impl;  // opaque: the loaded graph, plan, backend and thread pool
+  struct Impl;  // opaque: the loaded graph, backend, plan cache and arena pool
+  // For the engine's own tests and tools (native/src/engine/session_impl.h).
+  const Impl& internals() const { return *impl_; }
 
  private:
   explicit Session(std::unique_ptr<Impl> impl);

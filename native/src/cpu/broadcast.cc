@@ -4,31 +4,6 @@
 
 namespace maas {
 
-bool BroadcastShapes(const Shape& a, const Shape& b, Shape* out) {
-  const size_t rank = std::max(a.size(), b.size());
-  Shape result(rank);
-  for (size_t i = 0; i < rank; ++i) {
-    // Align from the right; missing leading dims act as 1.
-    const int64_t da = i + a.size() >= rank ? a[i + a.size() - rank] : 1;
-    const int64_t db = i + b.size() >= rank ? b[i + b.size() - rank] : 1;
-    if (da == db) {
-      result[i] = da;
-    } else if (da == 1) {
-      result[i] = db;
-    } else if (db == 1) {
-      result[i] = da;
-    } else if (da == kUnknownDim) {
-      result[i] = db;  // a must be 1 or db for the model to be valid
-    } else if (db == kUnknownDim) {
-      result[i] = da;
-    } else {
-      return false;
-    }
-  }
-  *out = std::move(result);
-  return true;
-}
-
 bool MakeBinaryBroadcastPlan(const Shape& a, const Shape& b, BinaryBroadcastPlan* plan) {
   if (!BroadcastShapes(a, b, &plan->out_shape)) return false;
   const Shape& out = plan->out_shape;
@@ -72,34 +47,6 @@ bool MakeBinaryBroadcastPlan(const Shape& a, const Shape& b, BinaryBroadcastPlan
     }
   }
   return true;
-}
-
-void ForEachBroadcastRow(const BinaryBroadcastPlan& plan, int64_t row_begin, int64_t row_end,
-                         const std::function<void(int64_t, int64_t, int64_t)>& fn) {
-  const size_t outer_rank = plan.dims.size() - 1;
-  const int64_t inner = plan.inner();
-  // Multi-index of row_begin over the outer dims, and the matching offsets.
-  std::vector<int64_t> index(outer_rank, 0);
-  int64_t a_off = 0, b_off = 0;
-  int64_t rest = row_begin;
-  for (size_t i = outer_rank; i-- > 0;) {
-    index[i] = rest % plan.dims[i];
-    rest /= plan.dims[i];
-    a_off += index[i] * plan.a_strides[i];
-    b_off += index[i] * plan.b_strides[i];
-  }
-  for (int64_t row = row_begin; row < row_end; ++row) {
-    fn(row * inner, a_off, b_off);
-    // Odometer increment, carrying into outer dims.
-    for (size_t i = outer_rank; i-- > 0;) {
-      a_off += plan.a_strides[i];
-      b_off += plan.b_strides[i];
-      if (++index[i] < plan.dims[i]) break;
-      a_off -= plan.a_strides[i] * plan.dims[i];
-      b_off -= plan.b_strides[i] * plan.dims[i];
-      index[i] = 0;
-    }
-  }
 }
 
 }  // namespace maas

@@ -14,7 +14,9 @@
 #include <cstring>
 #include <vector>
 
+#include "cpu/activation.h"
 #include "cpu/thread_pool.h"
+#include "maas/op_types.h"
 
 #if defined(__x86_64__) || defined(__i386__)
 #define MAAS_GEMM_X86 1
@@ -63,11 +65,14 @@ MAAS_ALWAYS_INLINE void StoreVec(float* p, const Vec& v) {
   std::memcpy(p, &v, sizeof(Vec));
 }
 
-// C[rows, cols] = alpha * Apanel * Bpanel + beta * C, where Apanel is kc x kMr
-// (k-major) and Bpanel kc x kNr (k-major), both zero-padded to full tiles.
+// C[rows, cols] = alpha * Apanel * Bpanel + beta * C (+ bias[cols], then
+// Relu when asked: the last depth slice's part of the epilogue), where Apanel
+// is kc x kMr (k-major) and Bpanel kc x kNr (k-major), both zero-padded to
+// full tiles.
 template <typename Vec, int kMr, int kNv>
 MAAS_ALWAYS_INLINE void MicroTile(int64_t kc, const float* __restrict ap, const float* __restrict bp, float* c,
-                                  int64_t ldc, float alpha, float beta, int rows, int cols) {
+                                  int64_t ldc, float alpha, float beta, int rows, int cols, const float* bias,
+                                  bool relu) {
   constexpr int kLanes = sizeof(Vec) / sizeof(float);
   constexpr int kNr = kNv * kLanes;
   Vec acc[kMr][kNv];
@@ -89,6 +94,7 @@ MAAS_ALWAYS_INLINE void MicroTile(int64_t kc, const float* __restrict ap, const 
     bp += kNr;
   }
   if (rows == kMr && cols == kNr) {
+    const Vec zero = Vec{};
 #pragma GCC unroll 8
     for (int i = 0; i < kMr; ++i) {
       float* row = c + i * ldc;
@@ -96,6 +102,8 @@ MAAS_ALWAYS_INLINE void MicroTile(int64_t kc, const float* __restrict ap, const 
       for (int j = 0; j < kNv; ++j) {
         Vec out = alpha * acc[i][j];
         if (beta != 0.0f) out += beta * LoadVec<Vec>(row + j * kLanes);
+        if (bias) out += LoadVec<Vec>(bias + j * kLanes);
+        if (relu) out = out > zero ? out : zero;
         StoreVec(row + j * kLanes, out);
       }
     }
@@ -106,7 +114,12 @@ MAAS_ALWAYS_INLINE void MicroTile(int64_t kc, const float* __restrict ap, const 
   std::memcpy(tile, acc, sizeof(tile));
   for (int i = 0; i < rows; ++i) {
     float* row = c + i * ldc;
-    for (int j = 0; j < cols; ++j) row[j] = alpha * tile[i][j] + (beta != 0.0f ? beta * row[j] : 0.0f);
+    for (int j = 0; j < cols; ++j) {
+      float out = alpha * tile[i][j] + (beta != 0.0f ? beta * row[j] : 0.0f);
+      if (bias) out += bias[j];
+      if (relu) out = ReluFn::Apply(out);
+      row[j] = out;
+    }
   }
 }
 
@@ -139,21 +152,22 @@ MAAS_ALWAYS_INLINE float DotBody(int64_t n, const float* x, const float* y) {
   return total;
 }
 
-using MicroFn = void (*)(int64_t, const float*, const float*, float*, int64_t, float, float, int, int);
+using MicroFn = void (*)(int64_t, const float*, const float*, float*, int64_t, float, float, int, int, const float*,
+                        bool);
 using AxpyFn = void (*)(int64_t, float, const float*, float*);
 using DotFn = float (*)(int64_t, const float*, const float*);
 
 void MicroTilePortable(int64_t kc, const float* ap, const float* bp, float* c, int64_t ldc, float alpha, float beta,
-                       int rows, int cols) {
-  MicroTile<Vec4, 4, 2>(kc, ap, bp, c, ldc, alpha, beta, rows, cols);
+                       int rows, int cols, const float* bias, bool relu) {
+  MicroTile<Vec4, 4, 2>(kc, ap, bp, c, ldc, alpha, beta, rows, cols, bias, relu);
 }
 void AxpyPortable(int64_t n, float a, const float* x, float* y) { AxpyBody<Vec4>(n, a, x, y); }
 float DotPortable(int64_t n, const float* x, const float* y) { return DotBody<Vec4>(n, x, y); }
 
 #if MAAS_GEMM_X86
 MAAS_TARGET_AVX2 void MicroTileAvx2(int64_t kc, const float* ap, const float* bp, float* c, int64_t ldc, float alpha,
-                                    float beta, int rows, int cols) {
-  MicroTile<Vec8, 6, 2>(kc, ap, bp, c, ldc, alpha, beta, rows, cols);
+                                    float beta, int rows, int cols, const float* bias, bool relu) {
+  MicroTile<Vec8, 6, 2>(kc, ap, bp, c, ldc, alpha, beta, rows, cols, bias, relu);
 }
 MAAS_TARGET_AVX2 void AxpyAvx2(int64_t n, float a, const float* x, float* y) { AxpyBody<Vec8>(n, a, x, y); }
 MAAS_TARGET_AVX2 float DotAvx2(int64_t n, const float* x, const float* y) { return DotBody<Vec8>(n, x, y); }
@@ -209,6 +223,19 @@ void ScaleRows(int64_t rows, int64_t j0, int64_t j1, float beta, float* c, int64
   }
 }
 
+// The epilogue on C[i0, i1) x [j0, j1), for paths that do not apply it in
+// the micro-kernel: bias, then the activation, row by row.
+void ApplyEpilogue(const GemmEpilogue* epilogue, float* c, int64_t ldc, int64_t i0, int64_t i1, int64_t j0,
+                   int64_t j1) {
+  if (!epilogue || j1 <= j0) return;
+  for (int64_t i = i0; i < i1; ++i) {
+    float* row = c + i * ldc;
+    if (epilogue->bias)
+      for (int64_t j = j0; j < j1; ++j) row[j] += epilogue->bias[j];
+    ApplyActivation(epilogue->activation, row + j0, j1 - j0);
+  }
+}
+
 // Rows [i0, i0+mc) x depth [p0, p0+kc) of op(A) into mr-row strips.
 void PackA(const MatrixView& a, int64_t i0, int64_t mc, int64_t p0, int64_t kc, int mr, float* dst) {
   for (int64_t s = 0; s < mc; s += mr) {
@@ -252,7 +279,7 @@ void NaiveBlock(const MatrixView& a, const MatrixView& b, int64_t i0, int64_t i1
     }
 }
 
-void RunParallel(ThreadPool* pool, int64_t n, int64_t grain, const std::function<void(int64_t, int64_t)>& fn) {
+void RunParallel(ThreadPool* pool, int64_t n, int64_t grain, RangeFn fn) {
   if (pool && n > grain) {
     pool->ParallelFor(n, grain, fn);
   } else if (n > 0) {
@@ -264,7 +291,11 @@ void RunParallel(ThreadPool* pool, int64_t n, int64_t grain, const std::function
 // already packed (PackSgemmB), and B is not read.
 void GemmBlocked(const IsaKernels& isa, int64_t m, int64_t n, int64_t k, float alpha, const MatrixView& a,
                  const MatrixView& b, float beta, float* c, int64_t ldc, ThreadPool* pool,
-                 const PackedB* packed) {
+                 const PackedB* packed, const GemmEpilogue* epilogue) {
+  // Bias and Relu run inside the micro-kernel on the last depth slice; other
+  // activations right after it, on the tile it just wrote.
+  const bool relu_in_tile = epilogue && epilogue->activation.kind == Activation::kRelu;
+  const bool act_after_tile = epilogue && !relu_in_tile && epilogue->activation.kind != Activation::kNone;
   const int mr = isa.mr, nr = isa.nr;
   const int64_t threads = pool ? pool->num_threads() : 1;
   const int64_t m_blocks = (m + kMc - 1) / kMc;
@@ -281,6 +312,7 @@ void GemmBlocked(const IsaKernels& isa, int64_t m, int64_t n, int64_t k, float a
     for (int64_t pc = 0; pc < k; pc += kKc) {
       const int64_t kc = std::min(kKc, k - pc);
       const float beta_now = pc == 0 ? beta : 1.0f;  // later slices accumulate
+      const bool last_slice = pc + kc >= k;
       const float* b_pack;
       if (packed) {
         b_pack = packed->data.data() + packed->offsets[(jc / kNc) * k_slices + pc / kKc];
@@ -288,6 +320,7 @@ void GemmBlocked(const IsaKernels& isa, int64_t m, int64_t n, int64_t k, float a
         float* b_scratch = tls_b_pack.Get(static_cast<size_t>(strips * nr * kc));
         if (!b_scratch) {
           NaiveBlock(a, b, 0, m, jc, jc + nc, pc, pc + kc, alpha, beta_now, c, ldc);
+          if (last_slice) ApplyEpilogue(epilogue, c, ldc, 0, m, jc, jc + nc);
           continue;
         }
         RunParallel(pool, strips, std::max<int64_t>(1, 16384 / (kc * nr)), [&](int64_t t0, int64_t t1) {
@@ -306,8 +339,9 @@ void GemmBlocked(const IsaKernels& isa, int64_t m, int64_t n, int64_t k, float a
           const int64_t t0 = group * strips_per_group;
           const int64_t t1 = std::min(strips, t0 + strips_per_group);
           if (!a_pack) {
-            NaiveBlock(a, b, i0, i0 + mc, jc + t0 * nr, std::min(n, jc + t1 * nr), pc, pc + kc, alpha, beta_now, c,
-                       ldc);
+            const int64_t j0 = jc + t0 * nr, j1 = std::min(n, jc + t1 * nr);
+            NaiveBlock(a, b, i0, i0 + mc, j0, j1, pc, pc + kc, alpha, beta_now, c, ldc);
+            if (last_slice) ApplyEpilogue(epilogue, c, ldc, i0, i0 + mc, j0, j1);
             continue;
           }
           if (block != packed_block) {
@@ -318,9 +352,14 @@ void GemmBlocked(const IsaKernels& isa, int64_t m, int64_t n, int64_t k, float a
             const int64_t j = jc + t * nr;
             const int cols = static_cast<int>(std::min<int64_t>(nr, nc - t * nr));
             const float* b_strip = b_pack + t * kc * nr;
+            const float* bias = last_slice && epilogue && epilogue->bias ? epilogue->bias + j : nullptr;
+            const bool relu = last_slice && relu_in_tile;
             for (int64_t ir = 0; ir < mc; ir += mr) {
               const int rows = static_cast<int>(std::min<int64_t>(mr, mc - ir));
-              isa.micro(kc, a_pack + ir * kc, b_strip, c + (i0 + ir) * ldc + j, ldc, alpha, beta_now, rows, cols);
+              float* c_tile = c + (i0 + ir) * ldc + j;
+              isa.micro(kc, a_pack + ir * kc, b_strip, c_tile, ldc, alpha, beta_now, rows, cols, bias, relu);
+              if (last_slice && act_after_tile)
+                for (int r = 0; r < rows; ++r) ApplyActivation(epilogue->activation, c_tile + r * ldc, cols);
             }
           }
         }
@@ -331,7 +370,8 @@ void GemmBlocked(const IsaKernels& isa, int64_t m, int64_t n, int64_t k, float a
 
 // m <= kSmallM and B's rows contiguous: each C row is a sum of scaled B rows.
 void GemmSmallMAxpy(const IsaKernels& isa, int64_t m, int64_t n, int64_t k, float alpha, const MatrixView& a,
-                    const MatrixView& b, float beta, float* c, int64_t ldc, ThreadPool* pool) {
+                    const MatrixView& b, float beta, float* c, int64_t ldc, ThreadPool* pool,
+                    const GemmEpilogue* epilogue) {
   constexpr int64_t kColumnTile = 1024;  // keeps the C rows in L1 across p
   const int64_t grain = std::max<int64_t>(64, 65536 / std::max<int64_t>(1, k * m));
   RunParallel(pool, n, grain, [&](int64_t j0, int64_t j1) {
@@ -342,6 +382,7 @@ void GemmSmallMAxpy(const IsaKernels& isa, int64_t m, int64_t n, int64_t k, floa
         const float* b_row = b.data + p * b.rs + jt;
         for (int64_t i = 0; i < m; ++i) isa.axpy(width, alpha * a.at(i, p), b_row, c + i * ldc + jt);
       }
+      ApplyEpilogue(epilogue, c, ldc, 0, m, jt, jt + width);
     }
   });
 }
@@ -349,7 +390,7 @@ void GemmSmallMAxpy(const IsaKernels& isa, int64_t m, int64_t n, int64_t k, floa
 // Dot-product form: C(i, j) = alpha * <row i of op(A), column j of op(B)>, with
 // the rows of op(A) and columns of op(B) contiguous (gathered when strided).
 void GemmDots(const IsaKernels& isa, int64_t m, int64_t n, int64_t k, float alpha, const MatrixView& a,
-              const MatrixView& b, float beta, float* c, int64_t ldc, ThreadPool* pool) {
+              const MatrixView& b, float beta, float* c, int64_t ldc, ThreadPool* pool, const GemmEpilogue* epilogue) {
   std::vector<float> a_rows, b_cols;
   const float* a_base = a.data;
   int64_t a_stride = a.rs;
@@ -380,6 +421,7 @@ void GemmDots(const IsaKernels& isa, int64_t m, int64_t n, int64_t k, float alph
         const float dot = isa.dot(k, a_base + i * a_stride, b_base + j * b_stride);
         out = alpha * dot + (beta != 0.0f ? beta * out : 0.0f);
       }
+    ApplyEpilogue(epilogue, c, ldc, i0, i1, j0, j1);
   });
 }
 
@@ -431,11 +473,22 @@ std::unique_ptr<PackedB> PackSgemmB(bool trans_b, int64_t k, int64_t n, const fl
   return PackSgemmBWithIsa(DetectCpuIsa(), trans_b, k, n, b, ldb);
 }
 
+void PrepareConstantB(const NodeDesc& node, bool trans_b, std::shared_ptr<const void>* prepared, size_t* state_bytes) {
+  const Tensor* b = node.inputs.size() >= 2 ? node.inputs[1].constant : nullptr;
+  if (!b || b->dtype != DType::kFloat32 || b->shape.size() != 2 || b->num_elements() == 0) return;
+  const int64_t k = trans_b ? b->shape[1] : b->shape[0];
+  const int64_t n = trans_b ? b->shape[0] : b->shape[1];
+  std::shared_ptr<const PackedB> packed(PackSgemmB(trans_b, k, n, b->data<float>(), b->shape[1]));
+  *state_bytes = packed->data.size() * sizeof(float);
+  *prepared = std::move(packed);
+}
+
 void SgemmWithIsa(CpuIsa isa_choice, const SgemmShape& s, float alpha, const float* a, const float* b, float beta,
-                  float* c, ThreadPool* pool, const PackedB* packed_b) {
+                  float* c, ThreadPool* pool, const PackedB* packed_b, const GemmEpilogue* epilogue) {
   if (s.m <= 0 || s.n <= 0) return;
   if (s.k <= 0 || alpha == 0.0f) {
     ScaleRows(s.m, 0, s.n, beta, c, s.ldc);
+    ApplyEpilogue(epilogue, c, s.ldc, 0, s.m, 0, s.n);
     return;
   }
   const MatrixView av = s.trans_a ? MatrixView{a, 1, s.lda} : MatrixView{a, s.lda, 1};
@@ -444,19 +497,20 @@ void SgemmWithIsa(CpuIsa isa_choice, const SgemmShape& s, float alpha, const flo
   if (pool && (pool->num_threads() <= 1 || s.m * s.n * s.k < kParallelMinMacs)) pool = nullptr;
 
   if (s.m <= kSmallM && !s.trans_b) {
-    GemmSmallMAxpy(isa, s.m, s.n, s.k, alpha, av, bv, beta, c, s.ldc, pool);
+    GemmSmallMAxpy(isa, s.m, s.n, s.k, alpha, av, bv, beta, c, s.ldc, pool, epilogue);
   } else if ((s.m <= kSmallM && s.trans_b) || (s.n == 1 && !s.trans_a)) {
-    GemmDots(isa, s.m, s.n, s.k, alpha, av, bv, beta, c, s.ldc, pool);
+    GemmDots(isa, s.m, s.n, s.k, alpha, av, bv, beta, c, s.ldc, pool, epilogue);
   } else {
     const bool use_packed =
         packed_b && packed_b->nr == isa.nr && packed_b->k == s.k && packed_b->n == s.n && !packed_b->data.empty();
-    GemmBlocked(isa, s.m, s.n, s.k, alpha, av, bv, beta, c, s.ldc, pool, use_packed ? packed_b : nullptr);
+    GemmBlocked(isa, s.m, s.n, s.k, alpha, av, bv, beta, c, s.ldc, pool, use_packed ? packed_b : nullptr,
+                epilogue);
   }
 }
 
 void Sgemm(const SgemmShape& shape, float alpha, const float* a, const float* b, float beta, float* c,
-           ThreadPool* pool, const PackedB* packed_b) {
-  SgemmWithIsa(DetectCpuIsa(), shape, alpha, a, b, beta, c, pool, packed_b);
+           ThreadPool* pool, const PackedB* packed_b, const GemmEpilogue* epilogue) {
+  SgemmWithIsa(DetectCpuIsa(), shape, alpha, a, b, beta, c, pool, packed_b, epilogue);
 }
 
 }  // namespace maas

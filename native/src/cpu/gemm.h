@@ -10,6 +10,8 @@
 #include <memory>
 #include <vector>
 
+#include "ops/activation.h"
+
 namespace maas {
 
 class ThreadPool;
@@ -44,18 +46,35 @@ std::unique_ptr<PackedB> PackSgemmB(bool trans_b, int64_t k, int64_t n, const fl
 std::unique_ptr<PackedB> PackSgemmBWithIsa(CpuIsa isa, bool trans_b, int64_t k, int64_t n, const float* b,
                                            int64_t ldb);
 
+// Work applied to C after the product, while each tile is still in cache:
+//   C = act(alpha * op(A) op(B) + beta * C + bias)
+// in that order, with the same float operations as running the product,
+// then an Add of the bias, then the activation as separate ops.
+struct GemmEpilogue {
+  const float* bias = nullptr;  // [n], added to every row; null: none
+  ActivationSpec activation;
+};
+
+// For a kernel's load-time prepare: packs input 1 of `node` when it is a
+// constant 2-D float32 B (op(B) with trans_b), else leaves *prepared null.
+// *state_bytes: the packed copy's size.
+struct NodeDesc;
+void PrepareConstantB(const NodeDesc& node, bool trans_b, std::shared_ptr<const void>* prepared, size_t* state_bytes);
+
 // pool may be null (single-threaded). Must not be called from inside a
 // ParallelFor of the same pool; pass null there.
 // `packed_b`, when given, must be op(B) of this call packed by PackSgemmB
 // (shape.k, shape.n equal); `b` must still point at B: shapes that do not use
 // the packed layout (tiny M, N == 1) read it directly. A packed_b for another
 // ISA or shape is ignored.
+// `epilogue` may be null (none).
 void Sgemm(const SgemmShape& shape, float alpha, const float* a, const float* b, float beta, float* c,
-           ThreadPool* pool, const PackedB* packed_b = nullptr);
+           ThreadPool* pool, const PackedB* packed_b = nullptr, const GemmEpilogue* epilogue = nullptr);
 
 // The same with the ISA forced (tests compare the paths against each other).
 // Asking for kAvx2Fma on a CPU without it runs the portable path.
 void SgemmWithIsa(CpuIsa isa, const SgemmShape& shape, float alpha, const float* a, const float* b, float beta,
-                  float* c, ThreadPool* pool, const PackedB* packed_b = nullptr);
+                  float* c, ThreadPool* pool, const PackedB* packed_b = nullptr,
+                  const GemmEpilogue* epilogue = nullptr);
 
 }  // namespace maas

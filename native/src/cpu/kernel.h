@@ -1,14 +1,18 @@
-// The contract between the graph executor and one CPU operator.
-// Each op lives in its own file under native/src/cpu/ops/ and registers an
-// OpKernel: a load-time shape/type inference and a run-time compute.
+// The contract between the CPU backend and one CPU kernel. Each op family
+// lives in native/src/cpu/kernels/<family>.cc and registers a CpuKernel: the
+// dtypes it implements, an optional load-time prepare, and the run-time
+// compute. Shapes and dtypes come from the op's schema (native/src/ops/);
+// a kernel only computes, and gets its output memory from the context
+// (a slice of the plan's arena when the plan laid the output out).
 #pragma once
 #include <cstdint>
 #include <functional>
-#include <map>
 #include <memory>
 #include <string>
 #include <vector>
 
+#include "maas/backend.h"
+#include "maas/op_types.h"
 #include "maas/status.h"
 #include "maas/tensor.h"
 
@@ -16,98 +20,65 @@ namespace maas {
 
 class ThreadPool;  // native/src/cpu/thread_pool.h
 
-// An ONNX attribute value after decoding (only the kinds our ops use).
-struct Attribute {
-  enum class Kind { kInt, kFloat, kString, kInts, kFloats, kTensor } kind = Kind::kInt;
-  int64_t i = 0;
-  float f = 0.0f;
-  std::string s;
-  std::vector<int64_t> ints;
-  std::vector<float> floats;
-  Tensor t;  // kTensor (e.g. Constant's value), already decoded to host memory
-};
-
-class Attributes {
- public:
-  std::map<std::string, Attribute> values;
-  bool Has(const std::string& name) const { return values.count(name) != 0; }
-  int64_t GetInt(const std::string& name, int64_t fallback) const;
-  float GetFloat(const std::string& name, float fallback) const;
-  std::string GetString(const std::string& name, const std::string& fallback) const;
-  std::vector<int64_t> GetInts(const std::string& name, const std::vector<int64_t>& fallback) const;
-  const Attribute* Find(const std::string& name) const;
-};
-
-// What is known of a value before running: its dtype, its shape (dims may be
-// kUnknownDim; `rank_known=false` when even the rank is unknown), and its
-// contents when it is a constant (initializer or Constant output).
-struct ValueInfo {
-  DType dtype = DType::kUndefined;
-  Shape shape;
-  bool rank_known = true;
-  const Tensor* constant = nullptr;  // non-null only for constants
-};
-
-struct InferContext {
-  // One entry per node input; an absent optional input has dtype kUndefined.
-  std::vector<ValueInfo> inputs;
-  const Attributes* attrs = nullptr;
-  int opset = 13;  // the default-domain opset the model imports
-};
-
 struct KernelContext {
+  KernelContext(ExecContext& exec_context, const Attributes* attributes, int op_set, ThreadPool* thread_pool,
+                const void* prepared_state)
+      : exec(exec_context),
+        inputs(exec_context.inputs()),
+        attrs(attributes),
+        opset(op_set),
+        pool(thread_pool),
+        prepared(prepared_state) {}
+
+  ExecContext& exec;
   // Inputs with concrete shapes; nullptr for an absent optional input.
-  std::vector<const Tensor*> inputs;
-  // Outputs to fill: the kernel sets dtype, shape and buffer (use MakeTensor,
-  // or share an input's buffer for pure view ops such as Reshape/Identity).
-  std::vector<Tensor>* outputs = nullptr;
-  const Attributes* attrs = nullptr;
-  int opset = 13;
-  ThreadPool* pool = nullptr;  // may be null: run single-threaded
-  // What the kernel's `prepare` returned for this node at load, or null (no
-  // prepare, nothing to prepare, or a call outside a session such as constant
-  // folding). Read-only: concurrent runs share it.
-  const void* prepared = nullptr;
-  // Largest output the kernel may allocate; 0: no limit. AllocateOutput
-  // checks it before allocating.
-  uint64_t max_tensor_bytes = 0;
+  Span<const Tensor* const> inputs;
+  const Attributes* attrs;
+  int opset;
+  ThreadPool* pool;  // may be null: run single-threaded
+  // What the kernel's `prepare` made for this node at load, or null (no
+  // prepare, nothing to prepare, or a call outside a session such as
+  // constant folding). Read-only: concurrent runs share it.
+  const void* prepared;
+
+  size_t num_outputs() const { return exec.num_outputs(); }
+  Tensor& output(size_t i) const { return exec.output(i); }
 };
 
-struct OpKernel {
-  using InferFn = std::function<Status(const InferContext& ctx, std::vector<ValueInfo>& outputs)>;
+struct CpuKernel {
   using ComputeFn = std::function<Status(KernelContext& ctx)>;
-  using PrepareFn = std::function<Status(const InferContext& ctx, std::shared_ptr<const void>* prepared)>;
-  OpKernel() = default;
-  OpKernel(std::string op, InferFn infer_fn, ComputeFn compute_fn, PrepareFn prepare_fn = nullptr)
-      : op_type(std::move(op)),
-        infer(std::move(infer_fn)),
-        compute(std::move(compute_fn)),
-        prepare(std::move(prepare_fn)) {}
+  // Optional, run once per node at load after inference, folding and fusion:
+  // derives state from the node's constant inputs (node.inputs[i].constant),
+  // e.g. a weight packed for the SGEMM, that compute then finds in
+  // ctx.prepared. Leaving *prepared null means nothing to reuse; compute must
+  // give the same results with and without it. *state_bytes: memory it holds.
+  using PrepareFn =
+      std::function<Status(const NodeDesc& node, std::shared_ptr<const void>* prepared, size_t* state_bytes)>;
+  // Optional finer support check than `dtypes` (e.g. Cast's target type):
+  // empty when the node can run, else what is missing ("float16").
+  using CheckFn = std::function<std::string(const NodeDesc& node)>;
 
   std::string op_type;
-  // Fills `outputs` (resized to the node's output count by the caller) with
-  // dtypes and shapes as far as they are known. Returns kUnsupported for an
-  // input dtype or attribute value the kernel cannot handle, and
-  // kInvalidModel for shapes that can never work.
-  InferFn infer;
-  // Runs the op. Returns kInvalidArgument for run-time shape mismatches.
+  // Implemented values of NodeDesc::key_dtype() (input 0's dtype); empty: any.
+  std::vector<DType> dtypes;
   ComputeFn compute;
-  // Optional, run once per node at load after inference and folding: derives
-  // state from the node's constant inputs (ctx.inputs[i].constant non-null),
-  // e.g. a weight packed for the SGEMM, that compute then finds in
-  // ctx.prepared. Leaving *prepared null means nothing to reuse. compute must
-  // give the same results with and without it.
   PrepareFn prepare;
+  CheckFn check;
 };
 
-// The CPU backend's kernel table. Returns nullptr for an op we lack.
-const OpKernel* FindCpuKernel(const std::string& op_type);
-// Every op type we implement (for error messages and docs).
+// The CPU kernel for `op_type` that implements `dtype` (kUndefined: the
+// first registered); nullptr when there is none.
+const CpuKernel* FindCpuKernel(const std::string& op_type, DType dtype = DType::kUndefined);
+// Every op type with a CPU kernel.
 std::vector<std::string> CpuKernelOpTypes();
+// Empty when a CPU kernel can run `node`; else the reason ("no kernel",
+// "float64").
+std::string CheckCpuNode(const NodeDesc& node);
 
-// Used by each op file: `static KernelRegistrar reg(OpKernel{...});`
-struct KernelRegistrar {
-  explicit KernelRegistrar(OpKernel kernel);
+// Used by each kernel file: `CpuKernelRegistrar reg(CpuKernel{...});`.
+// Several kernels may register for one op (e.g. per dtype family).
+struct CpuKernelRegistrar {
+  explicit CpuKernelRegistrar(CpuKernel kernel);
 };
 
 }  // namespace maas

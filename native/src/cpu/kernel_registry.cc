@@ -1,6 +1,8 @@
-// The CPU kernel table and Attributes accessors. Op files register themselves
-// from static initializers, so the table is a function-local static: it is
-// built on first use, whatever order the translation units initialize in.
+// The CPU kernel table. Kernel files register from static initializers, so
+// the table is a function-local static built on first use, whatever order
+// the translation units initialize in.
+#include <algorithm>
+#include <map>
 #include <utility>
 
 #include "cpu/kernel.h"
@@ -8,22 +10,30 @@
 namespace maas {
 namespace {
 
-std::map<std::string, OpKernel>& KernelTable() {
-  static std::map<std::string, OpKernel> table;
+std::map<std::string, std::vector<CpuKernel>>& KernelTable() {
+  static std::map<std::string, std::vector<CpuKernel>> table;
   return table;
+}
+
+bool Implements(const CpuKernel& kernel, DType dtype) {
+  return kernel.dtypes.empty() || dtype == DType::kUndefined ||
+         std::find(kernel.dtypes.begin(), kernel.dtypes.end(), dtype) != kernel.dtypes.end();
 }
 
 }  // namespace
 
-KernelRegistrar::KernelRegistrar(OpKernel kernel) {
+CpuKernelRegistrar::CpuKernelRegistrar(CpuKernel kernel) {
   std::string op_type = kernel.op_type;
-  KernelTable()[op_type] = std::move(kernel);
+  KernelTable()[op_type].push_back(std::move(kernel));
 }
 
-const OpKernel* FindCpuKernel(const std::string& op_type) {
+const CpuKernel* FindCpuKernel(const std::string& op_type, DType dtype) {
   const auto& table = KernelTable();
   auto it = table.find(op_type);
-  return it == table.end() ? nullptr : &it->second;
+  if (it == table.end()) return nullptr;
+  for (const CpuKernel& kernel : it->second)
+    if (Implements(kernel, dtype)) return &kernel;
+  return nullptr;
 }
 
 std::vector<std::string> CpuKernelOpTypes() {
@@ -32,33 +42,11 @@ std::vector<std::string> CpuKernelOpTypes() {
   return names;
 }
 
-const Attribute* Attributes::Find(const std::string& name) const {
-  auto it = values.find(name);
-  return it == values.end() ? nullptr : &it->second;
-}
-
-int64_t Attributes::GetInt(const std::string& name, int64_t fallback) const {
-  const Attribute* a = Find(name);
-  return a && a->kind == Attribute::Kind::kInt ? a->i : fallback;
-}
-
-float Attributes::GetFloat(const std::string& name, float fallback) const {
-  const Attribute* a = Find(name);
-  if (!a) return fallback;
-  if (a->kind == Attribute::Kind::kFloat) return a->f;
-  // Some exporters write integral floats (alpha=1) as ints.
-  if (a->kind == Attribute::Kind::kInt) return static_cast<float>(a->i);
-  return fallback;
-}
-
-std::string Attributes::GetString(const std::string& name, const std::string& fallback) const {
-  const Attribute* a = Find(name);
-  return a && a->kind == Attribute::Kind::kString ? a->s : fallback;
-}
-
-std::vector<int64_t> Attributes::GetInts(const std::string& name, const std::vector<int64_t>& fallback) const {
-  const Attribute* a = Find(name);
-  return a && a->kind == Attribute::Kind::kInts ? a->ints : fallback;
+std::string CheckCpuNode(const NodeDesc& node) {
+  if (!node.op_type || !FindCpuKernel(*node.op_type)) return "no kernel";
+  const CpuKernel* kernel = FindCpuKernel(*node.op_type, node.key_dtype());
+  if (!kernel) return DTypeName(node.key_dtype());
+  return kernel->check ? kernel->check(node) : std::string();
 }
 
 }  // namespace maas

@@ -1,42 +1,36 @@
-// Small helpers shared by the CPU op files: axis normalization, dtype checks,
-// output allocation with an OOM status, and "parallelize only if it pays".
+// Small helpers shared by the CPU kernels: input checks, output allocation
+// through the context (planned memory or fresh), and "parallelize only if it
+// pays". Op-semantics helpers (axes, broadcasting) come from ops/op_util.h.
 #pragma once
 #include <cstdint>
-#include <functional>
-#include <initializer_list>
 #include <string>
 
 #include "cpu/kernel.h"
+#include "cpu/thread_pool.h"
+#include "ops/op_util.h"
 
 namespace maas {
 
 // Below this many elements per chunk, waking workers costs more than it saves.
 constexpr int64_t kElementwiseGrain = 16384;
 
-// Maps a possibly negative axis into [0, rank); false when out of range.
-bool NormalizeAxis(int64_t axis, int64_t rank, int64_t* normalized);
-
-bool IsOneOf(DType dtype, std::initializer_list<DType> allowed);
-
-// "<op>: unsupported dtype <name>" as kUnsupported.
-Status UnsupportedDType(const std::string& op, DType dtype);
-
-// Checks the node has at least `min_inputs` present inputs at load time.
-Status RequireInputs(const std::string& op, const InferContext& ctx, size_t min_inputs);
+// Checks the node has at least `min_inputs` present inputs with storage
+// (kInvalidArgument) and at least one output slot.
 Status RequireInputs(const std::string& op, const KernelContext& ctx, size_t min_inputs);
 
-// outputs[0], growing the vector if the caller left it empty.
-ValueInfo& FirstOutput(std::vector<ValueInfo>& outputs);
-
-// MakeTensor into (*ctx.outputs)[index]; kOutputTooLarge (before allocating)
-// above ctx.max_tensor_bytes, kOutOfMemory when allocation fails.
+// Output `index` with storage for dtype and shape (ExecContext::AllocateOutput),
+// errors prefixed with the op.
 Status AllocateOutput(const std::string& op, KernelContext& ctx, size_t index, DType dtype, const Shape& shape);
 
 // Runs fn over [0, n) on the pool when there is one and the work is worth
 // splitting, otherwise inline on the calling thread.
-void MaybeParallelFor(ThreadPool* pool, int64_t n, int64_t grain, const std::function<void(int64_t, int64_t)>& fn);
-
-// Product of shape[begin, end); -1 if any of those dims is unknown.
-int64_t DimProduct(const Shape& shape, size_t begin, size_t end);
+inline void MaybeParallelFor(ThreadPool* pool, int64_t n, int64_t grain, RangeFn fn) {
+  if (n <= 0) return;
+  if (!pool || pool->num_threads() <= 1 || n <= grain) {
+    fn(0, n);
+    return;
+  }
+  pool->ParallelFor(n, grain, fn);
+}
 
 }  // namespace maas

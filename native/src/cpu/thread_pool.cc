@@ -1,6 +1,8 @@
-// Persistent workers woken per ParallelFor call. Work is handed out in chunks
-// through an atomic cursor, so a slow thread never holds up the others; the
-// caller claims chunks too and returns once every worker has checked in.
+// The shared workers and their job list. Work within a job is handed out in
+// chunks through an atomic cursor, so a slow thread never holds up the
+// others. Ownership: the workers belong to a process-wide pool that is never
+// destroyed (they sleep until the process exits), so no session teardown or
+// static destruction order can join a thread that is still in use.
 #include "cpu/thread_pool.h"
 
 #include <algorithm>
@@ -12,91 +14,125 @@
 
 namespace maas {
 
-struct ThreadPool::Impl {
-  int num_threads = 1;
-  std::vector<std::thread> workers;
+namespace {
 
-  std::mutex call_mutex;  // one ParallelFor at a time
-
-  // The current job, published under `mutex` by bumping `generation`.
-  std::mutex mutex;
-  std::condition_variable work_ready;
-  std::condition_variable work_done;
-  uint64_t generation = 0;
-  bool stopping = false;
-  int workers_busy = 0;
-
-  const std::function<void(int64_t, int64_t)>* fn = nullptr;
-  int64_t n = 0;
-  int64_t chunk = 1;
-  std::atomic<int64_t> next_begin{0};
+struct Job {
+  Job(RangeFn f, int64_t count, int64_t chunk_size, int helpers)
+      : fn(f), n(count), chunk(chunk_size), helpers_wanted(helpers) {}
+  RangeFn fn;
+  const int64_t n;
+  const int64_t chunk;
+  std::atomic<int64_t> next{0};
+  // Under the pool's mutex:
+  const int helpers_wanted;  // workers that may join (the cap minus the caller)
+  int helpers_joined = 0;
+  int helpers_active = 0;    // joined and not yet back
+  bool open = true;          // still taking helpers
 
   void RunChunks() {
     for (;;) {
-      int64_t begin = next_begin.fetch_add(chunk, std::memory_order_relaxed);
+      const int64_t begin = next.fetch_add(chunk, std::memory_order_relaxed);
       if (begin >= n) return;
-      (*fn)(begin, std::min(n, begin + chunk));
+      fn(begin, std::min(n, begin + chunk));
     }
   }
-
-  void WorkerLoop() {
-    uint64_t seen = 0;
-    for (;;) {
-      {
-        std::unique_lock<std::mutex> lock(mutex);
-        work_ready.wait(lock, [&] { return stopping || generation != seen; });
-        if (stopping) return;
-        seen = generation;
-      }
-      RunChunks();
-      std::lock_guard<std::mutex> lock(mutex);
-      if (--workers_busy == 0) work_done.notify_one();
-    }
+  bool WantsHelp() const {
+    return open && helpers_joined < helpers_wanted && next.load(std::memory_order_relaxed) < n;
   }
 };
 
-ThreadPool::ThreadPool(int num_threads) : impl_(new Impl) {
-  impl_->num_threads = std::max(1, num_threads);
-  for (int i = 1; i < impl_->num_threads; ++i) impl_->workers.emplace_back([this] { impl_->WorkerLoop(); });
-}
-
-ThreadPool::~ThreadPool() {
-  {
-    std::lock_guard<std::mutex> lock(impl_->mutex);
-    impl_->stopping = true;
+class WorkerPool {
+ public:
+  static WorkerPool& Get() {
+    static WorkerPool* pool = new WorkerPool();  // never destroyed: see the file comment
+    return *pool;
   }
-  impl_->work_ready.notify_all();
-  for (auto& t : impl_->workers) t.join();
-  delete impl_;
+
+  void EnsureWorkers(int count) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    while (static_cast<int>(workers_) < count) {
+      std::thread([this] { WorkerLoop(); }).detach();
+      ++workers_;
+    }
+  }
+
+  int workers() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return workers_;
+  }
+
+  void Run(Job& job) {
+    int wake = 0;
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      jobs_.push_back(&job);
+      wake = std::min(job.helpers_wanted, idle_);
+    }
+    for (int i = 0; i < wake; ++i) work_ready_.notify_one();
+    job.RunChunks();
+    std::unique_lock<std::mutex> lock(mutex_);
+    job.open = false;
+    jobs_.erase(std::find(jobs_.begin(), jobs_.end(), &job));
+    job_done_.wait(lock, [&] { return job.helpers_active == 0; });
+  }
+
+ private:
+  WorkerPool() = default;
+
+  Job* FindJob() {
+    for (Job* job : jobs_)
+      if (job->WantsHelp()) return job;
+    return nullptr;
+  }
+
+  void WorkerLoop() {
+    std::unique_lock<std::mutex> lock(mutex_);
+    for (;;) {
+      Job* job = FindJob();
+      if (!job) {
+        ++idle_;
+        work_ready_.wait(lock);
+        --idle_;
+        continue;
+      }
+      ++job->helpers_joined;
+      ++job->helpers_active;
+      lock.unlock();
+      job->RunChunks();
+      lock.lock();
+      if (--job->helpers_active == 0 && !job->open) job_done_.notify_all();
+    }
+  }
+
+  std::mutex mutex_;
+  std::condition_variable work_ready_;
+  std::condition_variable job_done_;
+  std::vector<Job*> jobs_;  // posted and still open
+  int workers_ = 0;
+  int idle_ = 0;
+};
+
+}  // namespace
+
+ThreadPool::ThreadPool(int max_threads) : max_threads_(std::max(1, max_threads)) {
+  if (max_threads_ > 1) WorkerPool::Get().EnsureWorkers(max_threads_ - 1);
 }
 
-int ThreadPool::num_threads() const { return impl_->num_threads; }
-
-void ThreadPool::ParallelFor(int64_t n, int64_t grain, const std::function<void(int64_t, int64_t)>& fn) {
+void ThreadPool::ParallelFor(int64_t n, int64_t grain, RangeFn fn) const {
   if (n <= 0) return;
   grain = std::max<int64_t>(1, grain);
-  const int64_t threads = impl_->num_threads;
+  const int64_t threads = max_threads_;
   // A few chunks per thread balance uneven work without much cursor traffic.
-  int64_t chunk = std::max(grain, (n + threads * 4 - 1) / (threads * 4));
+  const int64_t chunk = std::max(grain, (n + threads * 4 - 1) / (threads * 4));
   if (threads <= 1 || chunk >= n) {
     fn(0, n);
     return;
   }
-  std::lock_guard<std::mutex> call_lock(impl_->call_mutex);
-  {
-    std::lock_guard<std::mutex> lock(impl_->mutex);
-    impl_->fn = &fn;
-    impl_->n = n;
-    impl_->chunk = chunk;
-    impl_->next_begin.store(0, std::memory_order_relaxed);
-    impl_->workers_busy = static_cast<int>(impl_->workers.size());
-    ++impl_->generation;
-  }
-  impl_->work_ready.notify_all();
-  impl_->RunChunks();
-  std::unique_lock<std::mutex> lock(impl_->mutex);
-  impl_->work_done.wait(lock, [&] { return impl_->workers_busy == 0; });
-  impl_->fn = nullptr;
+  const int64_t chunks = (n + chunk - 1) / chunk;
+  Job job(fn, n, chunk, static_cast<int>(std::min<int64_t>(threads - 1, chunks - 1)));
+  WorkerPool::Get().Run(job);
 }
+
+int SharedPoolWorkerCount() { return WorkerPool::Get().workers(); }
 
 }  // namespace maas

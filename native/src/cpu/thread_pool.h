@@ -1,29 +1,42 @@
-// A fixed pool of worker threads for splitting one kernel's work. Each
-// session owns one; ParallelFor blocks the caller (which also does a share of
-// the work) until every chunk is done.
+// The CPU backend's threads. One process-wide set of workers serves every
+// session: loading many models (or many instances of one) adds no threads.
+// A session holds a ThreadPool, a handle that caps how many threads one of
+// its runs may use at once (its intra_op_threads, counting the calling
+// thread). docs/engine.md ("Thread pool") gives the policy.
+//
+// Workers sleep on a condition variable when there is no work: an idle
+// engine burns no CPU. ParallelFor posts a job that idle workers join (up to
+// the cap); the caller works on its own job too and returns when every chunk
+// is done. Calls from several threads, and from inside a ParallelFor, run at
+// once without deadlock: a caller never waits for work it could do itself.
 #pragma once
 #include <cstdint>
-#include <functional>
+
+#include "cpu/function_ref.h"
 
 namespace maas {
 
+using RangeFn = FunctionRef<void(int64_t, int64_t)>;
+
 class ThreadPool {
  public:
-  // num_threads counts the calling thread: 1 means run everything inline.
-  explicit ThreadPool(int num_threads);
-  ~ThreadPool();
+  // max_threads counts the calling thread: 1 runs everything inline. The
+  // shared workers grow to max_threads - 1 if fewer exist.
+  explicit ThreadPool(int max_threads);
   ThreadPool(const ThreadPool&) = delete;
   ThreadPool& operator=(const ThreadPool&) = delete;
 
-  int num_threads() const;
+  // The cap: at most this many threads work on one ParallelFor.
+  int num_threads() const { return max_threads_; }
   // Calls fn(begin, end) over disjoint ranges covering [0, n), each at least
-  // `grain` long (except the last). Safe to call from several threads at once
-  // (calls are serialized); fn must not call ParallelFor on the same pool.
-  void ParallelFor(int64_t n, int64_t grain, const std::function<void(int64_t, int64_t)>& fn);
+  // `grain` long (except the last), on up to num_threads() threads.
+  void ParallelFor(int64_t n, int64_t grain, RangeFn fn) const;
 
  private:
-  struct Impl;
-  Impl* impl_;
+  int max_threads_;
 };
+
+// Worker threads of the shared pool (for tests and docs).
+int SharedPoolWorkerCount();
 
 }  // namespace maas

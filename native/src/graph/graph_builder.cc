@@ -1,5 +1,7 @@
-// ModelDecl → Graph: name resolution, topological sort, the one-shot report of
-// everything unsupported, then shape inference with constant folding.
+// ModelDecl → Graph: name resolution, topological sort, dead nodes dropped,
+// each node checked against its schema; what the engine lacks goes to the
+// load's UnsupportedReport. Inference and the optimization passes follow
+// (graph/passes.h).
 #include <algorithm>
 #include <deque>
 #include <new>
@@ -8,7 +10,7 @@
 
 #include "graph/graph.h"
 #include "graph/passes.h"
-#include "maas/backend.h"
+#include "ops/schema.h"
 
 namespace maas {
 
@@ -38,18 +40,18 @@ Status AddInitializers(onnx::ModelDecl& model, Graph* graph, NameMap* ids) {
 }
 
 // Graph inputs that are also initializers are defaults, not model inputs.
-Status AddInputs(const onnx::ModelDecl& model, Graph* graph, NameMap* ids, std::vector<std::string>* bad_dtypes) {
+Status AddInputs(const onnx::ModelDecl& model, Graph* graph, NameMap* ids, UnsupportedReport* report) {
   std::set<std::string> seen;
   for (const onnx::ValueInfoDecl& decl : model.inputs) {
     if (!seen.insert(decl.name).second) return InvalidModel("input '" + decl.name + "' is declared twice");
     if (ids->count(decl.name)) continue;  // an initializer
     if (decl.name.empty()) return InvalidModel("an input has no name");
     if (!decl.is_tensor)
-      bad_dtypes->push_back("non-tensor (input " + decl.name + ")");
+      report->AddDType("non-tensor (input " + decl.name + ")");
     else if (decl.dtype == DType::kUndefined)
       return InvalidModel("input '" + decl.name + "' has no element type");
     else if (!onnx::IsSupportedDType(decl.dtype))
-      bad_dtypes->push_back(onnx::OnnxDTypeName(decl.dtype) + " (input " + decl.name + ")");
+      report->AddDType(onnx::OnnxDTypeName(decl.dtype) + " (input " + decl.name + ")");
     int id = AddValue(graph, ids, decl.name);
     Value& value = graph->values[id];
     value.info.dtype = decl.dtype;
@@ -96,14 +98,13 @@ Status AddNodes(onnx::ModelDecl& model, Graph* graph, NameMap* ids) {
   return Status::Ok();
 }
 
-Status AddOutputs(const onnx::ModelDecl& model, Graph* graph, const NameMap& ids,
-                  std::vector<std::string>* bad_dtypes) {
+Status AddOutputs(const onnx::ModelDecl& model, Graph* graph, const NameMap& ids, UnsupportedReport* report) {
   if (model.outputs.empty()) return InvalidModel("the graph has no outputs");
   for (const onnx::ValueInfoDecl& decl : model.outputs) {
     auto it = ids.find(decl.name);
     if (it == ids.end()) return InvalidModel("output '" + decl.name + "' is never produced");
     if (decl.is_tensor && decl.dtype != DType::kUndefined && !onnx::IsSupportedDType(decl.dtype))
-      bad_dtypes->push_back(onnx::OnnxDTypeName(decl.dtype) + " (output " + decl.name + ")");
+      report->AddDType(onnx::OnnxDTypeName(decl.dtype) + " (output " + decl.name + ")");
     graph->output_ids.push_back(it->second);
     graph->declared_outputs.push_back(decl);
   }
@@ -153,48 +154,43 @@ Status SortTopologically(Graph* graph) {
   return Status::Ok();
 }
 
-// One message for everything the engine cannot run, so a user fixes it in one go.
-Status ReportUnsupported(const Graph& graph, const Backend& backend, const std::vector<std::string>& bad_dtypes) {
-  std::vector<std::string> missing_ops;
+// The engine's own ops (fusions) are made by its passes, never read from a file.
+constexpr const char* kInternalDomainPrefix = "maas.";
+
+// Every op known (else reported), and arity and attribute kinds as its
+// schema says.
+Status CheckSchemas(const Graph& graph, UnsupportedReport* report) {
   for (const Node& node : graph.nodes) {
-    if (backend.SupportsOp(node.op_type)) continue;
-    if (std::find(missing_ops.begin(), missing_ops.end(), node.op_type) == missing_ops.end())
-      missing_ops.push_back(node.op_type);
+    const OpSchema* schema = node.op_type.compare(0, 5, kInternalDomainPrefix) == 0 ? nullptr : FindSchema(node.op_type);
+    if (!schema) {
+      report->AddOp(node.op_type);
+      continue;
+    }
+    Status status = CheckNodeAgainstSchema(*schema, node.inputs.size(), node.outputs.size(), node.attrs);
+    if (!status.ok()) return Status(status.code(), "node '" + node.name + "': " + status.message());
   }
-  if (missing_ops.empty() && bad_dtypes.empty()) return Status::Ok();
-  auto join = [](const std::vector<std::string>& items) {
-    std::string text;
-    for (const std::string& item : items) text += (text.empty() ? "" : ", ") + item;
-    return text;
-  };
-  std::string message;
-  if (!missing_ops.empty()) message = "unsupported ops: " + join(missing_ops);
-  if (!bad_dtypes.empty()) message += (message.empty() ? "" : "; ") + std::string("unsupported dtypes: ") + join(bad_dtypes);
-  return Unsupported(message);
+  return Status::Ok();
 }
 
-Status BuildGraphUnchecked(onnx::ModelDecl& model, const Backend& backend, Graph* graph) {
+Status BuildGraphUnchecked(onnx::ModelDecl& model, Graph* graph, UnsupportedReport* report) {
   *graph = Graph();
   graph->opset = model.opset;
   NameMap ids;
-  std::vector<std::string> bad_dtypes = model.unsupported_dtypes;
+  for (const std::string& dtype : model.unsupported_dtypes) report->AddDType(dtype);
   MAAS_RETURN_IF_ERROR(AddInitializers(model, graph, &ids));
-  MAAS_RETURN_IF_ERROR(AddInputs(model, graph, &ids, &bad_dtypes));
+  MAAS_RETURN_IF_ERROR(AddInputs(model, graph, &ids, report));
   MAAS_RETURN_IF_ERROR(AddNodes(model, graph, &ids));
-  MAAS_RETURN_IF_ERROR(AddOutputs(model, graph, ids, &bad_dtypes));
+  MAAS_RETURN_IF_ERROR(AddOutputs(model, graph, ids, report));
   MAAS_RETURN_IF_ERROR(SortTopologically(graph));
   RemoveDeadNodes(graph);
-  MAAS_RETURN_IF_ERROR(ReportUnsupported(*graph, backend, bad_dtypes));
-  MAAS_RETURN_IF_ERROR(InferAndFold(graph));
-  RemoveDeadNodes(graph);
-  return Status::Ok();
+  return CheckSchemas(*graph, report);
 }
 
 }  // namespace
 
-Status BuildGraph(onnx::ModelDecl&& model, const Backend& backend, Graph* graph) {
+Status BuildGraph(onnx::ModelDecl&& model, Graph* graph, UnsupportedReport* report) {
   try {
-    return BuildGraphUnchecked(model, backend, graph);
+    return BuildGraphUnchecked(model, graph, report);
   } catch (const std::bad_alloc&) {
     return Status(StatusCode::kOutOfMemory, "out of memory while building the graph");
   } catch (const std::exception& e) {

@@ -46,6 +46,11 @@ Napi::Value LoadModel(const Napi::CallbackInfo& info) {
       // Nothing larger can be handed to JS anyway.
       options.max_tensor_bytes = std::min(static_cast<uint64_t>(n), kMaxHandOutBytes);
     }
+    Napi::Value device = given.Get("device");
+    if (!device.IsUndefined()) {
+      if (!device.IsString()) return reject_invalid("device must be a string ('cpu' or 'cuda:N')");
+      options.device = device.As<Napi::String>().Utf8Value();  // the engine checks it
+    }
   }
   // A copy: JS may detach or reuse its array while the load runs.
   Napi::Uint8Array bytes = info[0].As<Napi::Uint8Array>();

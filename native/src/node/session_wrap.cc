@@ -3,6 +3,7 @@
 #include "node/addon_data.h"
 #include "node/js_errors.h"
 #include "node/run_queue.h"
+#include "node/session_memory.h"
 #include "node/tensor_convert.h"
 
 #include <utility>
@@ -15,6 +16,8 @@ Napi::Function SessionWrap::DefineClass(Napi::Env env) {
                                               {
                                                   InstanceMethod<&SessionWrap::Run>("run"),
                                                   InstanceMethod<&SessionWrap::Release>("release"),
+                                                  InstanceMethod<&SessionWrap::Memory>("memory"),
+                                                  InstanceMethod<&SessionWrap::Plan>("plan"),
                                               });
 }
 
@@ -36,6 +39,7 @@ Napi::Object SessionWrap::NewInstance(Napi::Env env, std::shared_ptr<const Sessi
   handle.DefineProperties({
       Napi::PropertyDescriptor::Value("inputMetadata", ToJsMetadata(env, loaded.inputs()), napi_enumerable),
       Napi::PropertyDescriptor::Value("outputMetadata", ToJsMetadata(env, loaded.outputs()), napi_enumerable),
+      Napi::PropertyDescriptor::Value("device", Napi::String::New(env, DeviceName(loaded.device())), napi_enumerable),
   });
   return handle;
 }
@@ -84,6 +88,22 @@ Napi::Value SessionWrap::Run(const Napi::CallbackInfo& info) {
   napi_value promise = addon->runs->Submit(env, std::move(job));
   if (promise == nullptr) return reject(StatusCode::kInternal, "cannot queue the run");
   return Napi::Value(env, promise);
+}
+
+// memory() → {weightsBytes, arenaReservedBytes, plans}; throws ENGINE_RELEASED after release().
+Napi::Value SessionWrap::Memory(const Napi::CallbackInfo& info) {
+  if (!session_) throw MakeJsError(info.Env(), kReleasedCode, "the session was released");
+  return SessionMemoryToJs(info.Env(), session_->memory());
+}
+
+// plan(dims: number[][]) → Promise<{inputDims, arenaBytes, outputBytes}>
+Napi::Value SessionWrap::Plan(const Napi::CallbackInfo& info) {
+  if (!session_) {
+    Napi::Promise::Deferred deferred = Napi::Promise::Deferred::New(info.Env());
+    RejectWith(deferred, kReleasedCode, "the session was released");
+    return deferred.Promise();
+  }
+  return StartPlanWorker(info, session_);
 }
 
 Napi::Value SessionWrap::Release(const Napi::CallbackInfo& info) {

@@ -1,5 +1,5 @@
-// The JS handle of a loaded Session: inputMetadata, outputMetadata,
-// run(names, tensors) → Promise<{outputName: tensor}>, release().
+// The JS handle of a loaded Session: inputMetadata, outputMetadata, device,
+// run(names, tensors) → Promise<{outputName: tensor}>, memory(), plan(dims) → Promise, release().
 #pragma once
 #include <napi.h>
 
@@ -24,6 +24,8 @@ class SessionWrap : public Napi::ObjectWrap<SessionWrap> {
  private:
   Napi::Value Run(const Napi::CallbackInfo& info);
   Napi::Value Release(const Napi::CallbackInfo& info);
+  Napi::Value Memory(const Napi::CallbackInfo& info);
+  Napi::Value Plan(const Napi::CallbackInfo& info);
 
   // Shared with in-flight runs, so release() while a run is in flight frees
   // the model only when that run finishes.

@@ -6,7 +6,7 @@
 #include <string>
 #include <vector>
 
-#include "cpu/kernel.h"
+#include "maas/op_types.h"
 #include "maas/status.h"
 #include "maas/tensor.h"
 

@@ -1,0 +1,12 @@
+// Fusion passes (rules in graph/fusions.cc); each returns how many nodes it
+// replaced. The target backend decides: a rule only makes nodes it can run.
+#pragma once
+#include "graph/graph.h"
+#include "graph/passes.h"
+
+namespace maas {
+
+int FuseMatMulBias(Graph* graph, const PassContext& context);
+int FuseActivations(Graph* graph, const PassContext& context);
+
+}  // namespace maas
