@@ -231,3 +231,12 @@ test('engine threads: shared among instances by default, --threads kept, the tot
   await explicit.close(0);
   await fs.rm(dir, { recursive: true, force: true });
 });
+
+test('statistics report the engine\'s own memory figures: the weights (and arenas) each instance holds', () => {
+  const [mlp] = manager.statistics('mlp');
+  const [usage] = mlp.memory_usage;
+  assert.equal(usage.type, 'CPU');
+  // 784x128 + 128x64 + 64x10 float weights and their biases: ~430 KB.
+  assert.ok(usage.byte_size >= 4 * (784 * 128 + 128 * 64 + 64 * 10), `${usage.byte_size} bytes`);
+  assert.ok(usage.byte_size < 16 * 1024 * 1024, `${usage.byte_size} bytes`);
+});

@@ -62,8 +62,15 @@ export class VersionRuntime {
       executeBatch({ session: this.sessions[instance], inputs: this.inputs, outputs: this.outputs, meters: this.meters }, batch));
   }
 
+  // Host memory the engine holds for this version: each instance's weights
+  // (with what the backend derived from them) and its reserved run arenas.
   get memoryBytes(): number {
-    return this.modelSizeBytes * this.sessions.length;
+    let bytes = 0;
+    for (const session of this.sessions) {
+      const m = session.memory();
+      bytes += m.weightsBytes + m.arenaReservedBytes;
+    }
+    return bytes;
   }
 
   // Validates and queues one request; resolves with its outputs.
