@@ -9,6 +9,9 @@
 // json-reader.ts (dataSpan) takes over from there with its own checks.
 import { COMMA, CR, DIGIT_0, DOT, LF, MINUS, SPACE, TAB, POW10 } from './json-scanner';
 
+const LOWER_E = 0x65;
+const UPPER_E = 0x45;
+
 // Where the last scanPlainDecimals call stopped: its count of values
 // (module-level, so a call returns two numbers without allocating).
 export let plainCount = 0;
@@ -21,50 +24,57 @@ export function scanPlainDecimals(
 ): number {
   let after = pos; // after the last value read
   let n = count;
+  let p = pos;
+  let c = p < end ? bytes[p] : -1; // always the byte at p (-1 past the end)
   while (n < capacity) {
-    let p = pos;
-    let negative = false;
-    if (p < end && bytes[p] === MINUS) { negative = true; p++; }
-    let c = p < end ? bytes[p] : -1;
+    const negative = c === MINUS;
+    if (negative) c = ++p < end ? bytes[p] : -1;
     let d = c - DIGIT_0;
     if (d < 0 || d > 9) break;
-    let mantissa = 0;
-    let digits = 0;
+    let mantissa = d;
+    let digits = d === 0 ? 0 : 1; // significant digits in the mantissa
     let exponent = 0;
-    if (d === 0) {
-      c = ++p < end ? bytes[p] : -1;
-      d = c - DIGIT_0;
+    c = ++p < end ? bytes[p] : -1;
+    d = c - DIGIT_0;
+    if (mantissa === 0) {
       if (d >= 0 && d <= 9) break; // a leading zero: the general path reports it
     } else {
-      do {
+      while (d >= 0 && d <= 9) {
         mantissa = mantissa * 10 + d;
         digits++;
         c = ++p < end ? bytes[p] : -1;
         d = c - DIGIT_0;
-      } while (d >= 0 && d <= 9);
+      }
     }
     if (c === DOT) {
       c = ++p < end ? bytes[p] : -1;
       d = c - DIGIT_0;
       if (d < 0 || d > 9) break;
+      const fractionStart = p;
       do {
-        if (mantissa !== 0 || d !== 0) digits++;
         mantissa = mantissa * 10 + d;
-        exponent--;
         c = ++p < end ? bytes[p] : -1;
         d = c - DIGIT_0;
       } while (d >= 0 && d <= 9);
+      exponent = fractionStart - p;
+      // Leading zeros of a value below 1 are not significant digits.
+      digits = mantissa === 0 ? 0 : digits + (p - fractionStart) - (digits === 0 ? leadingZeros(bytes, fractionStart, p) : 0);
     }
-    if (c === 0x65 || c === 0x45 || digits > 15 || exponent < -22) break; // 'e', 'E', or beyond the exact path
+    if (c === LOWER_E || c === UPPER_E || digits > 15 || exponent < -22) break; // beyond the exact path
     out[n++] = mantissa === 0 ? (negative ? -0 : 0) : negative ? -(mantissa / POW10[-exponent]) : mantissa / POW10[-exponent];
     after = p;
-    // Whitespace, then a comma followed (after whitespace) by another value.
-    while (p < end && ((c = bytes[p]) === SPACE || c === LF || c === CR || c === TAB)) p++;
-    if (p >= end || bytes[p] !== COMMA) break;
-    p++;
-    while (p < end && ((c = bytes[p]) === SPACE || c === LF || c === CR || c === TAB)) p++;
-    pos = p;
+    // A comma (whitespace around it allowed) and then the next value.
+    while (c === SPACE || c === LF || c === CR || c === TAB) c = ++p < end ? bytes[p] : -1;
+    if (c !== COMMA) break;
+    c = ++p < end ? bytes[p] : -1;
+    while (c === SPACE || c === LF || c === CR || c === TAB) c = ++p < end ? bytes[p] : -1;
   }
   plainCount = n;
   return after;
+}
+
+function leadingZeros(bytes: Uint8Array, from: number, to: number): number {
+  let i = from;
+  while (i < to && bytes[i] === DIGIT_0) i++;
+  return i - from;
 }
