@@ -462,3 +462,35 @@ test('the TypeScript tensor-type table matches the addon\'s own (C++) table', ()
   assert.deepEqual(fromAddon, fromTs);
   assert.equal(native.length, Object.keys(TENSOR_TYPES).length, 'one entry per type');
 });
+
+// A worker thread terminated while it loads the addon or has runs in flight:
+// every Node-API call in that environment fails from then on, and nothing
+// may turn that into a process abort (run threads finish, their answers are
+// dropped). The main thread then keeps using the engine.
+test('terminating worker threads mid-load and mid-run does not abort the process', () => {
+  const dist = path.join(__dirname, '..', '..');
+  const worker = `
+    const { loadModel } = require(${JSON.stringify(path.join(dist, 'native', 'index.js'))});
+    const { buildMlpModel } = require(${JSON.stringify(path.join(dist, 'models', 'demo.js'))});
+    (async () => {
+      const s = await loadModel(buildMlpModel());
+      const feeds = { input: { type: 'float32', dims: [32, 784], data: new Float32Array(32 * 784) } };
+      for (;;) await Promise.all([s.run(feeds), s.run(feeds), s.run(feeds)]);
+    })();`;
+  const child = runInChild(`
+    const { Worker } = require('node:worker_threads');
+    for (let round = 0; round < 6; round++) {
+      const w = new Worker(${JSON.stringify(worker)}, { eval: true });
+      await new Promise((r) => setTimeout(r, 40 + round * 40));
+      await w.terminate();
+    }
+    const s = await loadModel(encodeModel({
+      nodes: [{ opType: 'Relu', inputs: ['x'], outputs: ['y'] }],
+      inputs: [{ name: 'x', dataType: 'FLOAT', shape: [2] }], outputs: [{ name: 'y', dataType: 'FLOAT', shape: [2] }],
+    }));
+    const out = await s.run({ x: { type: 'float32', dims: [2], data: new Float32Array([-1, 2]) } });
+    console.log('SURVIVED', Array.from(out.y.data).join(','));`);
+  assert.equal(child.signal, null, `child died: ${child.signal}\n${child.output}`);
+  assert.equal(child.status, 0, child.output);
+  assert.match(child.output, /SURVIVED 0,2/);
+});

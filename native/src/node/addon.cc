@@ -168,5 +168,16 @@ Napi::Object InitAddon(Napi::Env env, Napi::Object exports) {
 }  // namespace maas
 
 // The macro pastes the function name into identifiers: it needs an unqualified one.
-static Napi::Object InitMaasAddon(Napi::Env env, Napi::Object exports) { return maas::node::InitAddon(env, exports); }
+// A failed init must not escape as a C++ exception: when a worker thread is
+// terminated while it loads the addon, every Node-API call fails and even
+// node-addon-api's own conversion to a JS exception throws again, which
+// would abort the whole process.
+static Napi::Object InitMaasAddon(Napi::Env env, Napi::Object exports) {
+  try {
+    return maas::node::InitAddon(env, exports);
+  } catch (const Napi::Error&) {
+    napi_throw_error(env, nullptr, "maas: the native engine could not initialise (is the environment shutting down?)");
+    return exports;
+  }
+}
 NODE_API_MODULE(maas_addon, InitMaasAddon)

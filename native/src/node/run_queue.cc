@@ -16,11 +16,22 @@ namespace {
 
 constexpr int kMaxRunThreadsCap = 64;
 
+// Never throws: while an environment is being torn down (a worker thread
+// terminated) every Node-API call fails, and building or reading an error
+// throws again; an escaping exception would abort the process.
 void RejectDeferred(napi_env env, napi_deferred deferred, const char* code, const std::string& message) {
   try {
     napi_reject_deferred(env, deferred, MakeJsError(Napi::Env(env), code, message).Value());
-  } catch (const Napi::Error&) {
-    // Creating the error failed (the environment is shutting down).
+  } catch (...) {
+    // Nothing can be reported any more.
+  }
+}
+
+void RejectDeferred(napi_env env, napi_deferred deferred, const Napi::Error& error) {
+  try {
+    napi_reject_deferred(env, deferred, error.Value());
+  } catch (...) {
+    // As above.
   }
 }
 
@@ -166,7 +177,7 @@ void RunQueue::Settle(napi_env raw_env, RunJob* job) {
     napi_resolve_deferred(raw_env, job->deferred, outputs);
   } catch (const Napi::Error& e) {
     // Napi::Error took the JS exception, so none is pending here.
-    napi_reject_deferred(raw_env, job->deferred, e.Value());
+    RejectDeferred(raw_env, job->deferred, e);
   } catch (const std::bad_alloc&) {
     RejectDeferred(raw_env, job->deferred, StatusCodeName(StatusCode::kOutOfMemory), "out of memory while handing the outputs to JS");
   } catch (const std::exception& e) {

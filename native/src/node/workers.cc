@@ -35,7 +35,11 @@ void LoadWorker::OnOK() {
     deferred_.Resolve(SessionWrap::NewInstance(env, std::shared_ptr<const Session>(session_.release()),
                                                options_.max_tensor_bytes));
   } catch (const Napi::Error& e) {
-    deferred_.Reject(e.Value());
+    try {
+      deferred_.Reject(e.Value());
+    } catch (...) {
+      // The environment is being torn down: nothing can be reported.
+    }
   } catch (const std::exception& e) {
     RejectWith(deferred_, StatusCodeName(StatusCode::kInternal), e.what());
   }
