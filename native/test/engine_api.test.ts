@@ -479,9 +479,9 @@ test('terminating worker threads mid-load and mid-run does not abort the process
     })();`;
   const child = runInChild(`
     const { Worker } = require('node:worker_threads');
-    for (let round = 0; round < 6; round++) {
+    for (let round = 0; round < 12; round++) {
       const w = new Worker(${JSON.stringify(worker)}, { eval: true });
-      await new Promise((r) => setTimeout(r, 40 + round * 40));
+      await new Promise((r) => setTimeout(r, 20 + (round % 6) * 40));
       await w.terminate();
     }
     const s = await loadModel(encodeModel({
