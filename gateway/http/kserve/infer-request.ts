@@ -214,9 +214,12 @@ function readRequestParameters(value: unknown): { custom: Parameters; priority: 
   return { custom, priority, timeoutUs, binaryDataOutput };
 }
 
-function readRequestedOutputs(value: unknown): { outputs?: RequestedOutput[]; binaryByName: Map<string, boolean> } {
+// Requests that name no outputs (most) share one empty map.
+const NO_OUTPUT_ENCODINGS: ReadonlyMap<string, boolean> = new Map();
+
+function readRequestedOutputs(value: unknown): { outputs?: RequestedOutput[]; binaryByName: ReadonlyMap<string, boolean> } {
+  if (value === undefined) return { binaryByName: NO_OUTPUT_ENCODINGS };
   const binaryByName = new Map<string, boolean>();
-  if (value === undefined) return { binaryByName };
   if (!Array.isArray(value)) throw invalid("'outputs' must be an array");
   const outputs = value.map((raw, index): RequestedOutput => {
     if (!isObject(raw)) throw invalid(`outputs[${index}] must be an object`);
@@ -295,7 +298,7 @@ function decodeRawBody(body: Buffer, options: DecodeOptions): DecodedInferReques
   };
   if (options.modelVersion !== undefined) request.modelVersion = options.modelVersion;
   if (options.cancel) request.cancel = options.cancel;
-  return { request, outputEncoding: { defaultBinary: true, binaryByName: new Map() } };
+  return { request, outputEncoding: { defaultBinary: true, binaryByName: NO_OUTPUT_ENCODINGS } };
 }
 
 // Bounded (json-reader.ts): input data comes back as JsonDataSpans that
