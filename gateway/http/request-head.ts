@@ -27,6 +27,9 @@ export interface RequestHead {
   contentEncoding: string;
   acceptEncoding: string;
   inferenceHeaderLength: string; // Inference-Header-Content-Length
+  authorization: string; // the raw header (the auth step reads it; never logged)
+  traceparent: string;
+  tracestate: string;
   framingError: FramingError | null;
 }
 
@@ -34,7 +37,7 @@ export interface RequestHead {
 // the next request can be parsed.
 const head: RequestHead = {
   requestId: '', contentLength: '', transferEncoding: '', contentEncoding: '', acceptEncoding: '',
-  inferenceHeaderLength: '', framingError: null,
+  inferenceHeaderLength: '', authorization: '', traceparent: '', tracestate: '', framingError: null,
 };
 let contentLengths = 0;
 let conflictingLengths = false;
@@ -53,6 +56,9 @@ function onHeader(key: string, value: string): void {
     case 'content-encoding': if (head.contentEncoding === '') head.contentEncoding = value; return;
     case 'accept-encoding': if (head.acceptEncoding === '') head.acceptEncoding = value; return;
     case 'inference-header-content-length': if (head.inferenceHeaderLength === '') head.inferenceHeaderLength = value; return;
+    case 'authorization': if (head.authorization === '') head.authorization = value; return;
+    case 'traceparent': if (head.traceparent === '') head.traceparent = value; return;
+    case 'tracestate': if (head.tracestate === '') head.tracestate = value; return;
     default:
   }
 }
@@ -69,7 +75,7 @@ function isContentLength(value: string): boolean {
 // The request's head, valid until the next call.
 export function readRequestHead(req: HttpRequest): RequestHead {
   head.requestId = head.contentLength = head.transferEncoding = head.contentEncoding = '';
-  head.acceptEncoding = head.inferenceHeaderLength = '';
+  head.acceptEncoding = head.inferenceHeaderLength = head.authorization = head.traceparent = head.tracestate = '';
   head.framingError = null;
   contentLengths = hosts = 0;
   conflictingLengths = false;
@@ -79,4 +85,12 @@ export function readRequestHead(req: HttpRequest): RequestHead {
   else if (head.transferEncoding !== '' && !/(^|,)\s*chunked\s*$/i.test(head.transferEncoding)) head.framingError = 'bad_transfer_encoding';
   else if (hosts > 1) head.framingError = 'duplicate_host';
   return head;
+}
+
+// The credentials of an `Authorization: Bearer <token>` header; null when
+// absent or another scheme (the auth step decides what that means).
+export function bearerToken(authorization: string): string | null {
+  if (authorization.length < 8 || authorization.slice(0, 7).toLowerCase() !== 'bearer ') return null;
+  const token = authorization.slice(7).trim();
+  return token === '' ? null : token;
 }

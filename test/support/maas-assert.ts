@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { inspect } from 'node:util';
 import { MaasError } from '../../common/errors';
-import type { NumericArray } from '../../gateway/tensors/datatypes';
+import type { NumericArray } from '../../gateway/inference/datatypes';
 
 // A typed array's elements as a plain array, for deepEqual.
 export function list(data: ArrayLike<number | bigint> | NumericArray): Array<number | bigint> {

@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import * as ort from 'onnxruntime-node';
 import { seededRandom } from '../../models/demo';
-import { elementCount, type NumericArray } from '../../gateway/tensors/datatypes';
+import { elementCount, type NumericArray } from '../../gateway/inference/datatypes';
 import { loadModel } from '../../native';
 import type { LoadOptions, Session, Tensor, TensorType } from '../../native/types';
 
@@ -69,7 +69,7 @@ export function typedArrayOf(type: TensorType, values: readonly number[]): Numer
   }
 }
 
-export { elementCount } from '../../gateway/tensors/datatypes';
+export { elementCount } from '../../gateway/inference/datatypes';
 
 export function randomTensor(type: TensorType, dims: readonly number[], rng: Rng,
   source: ElementSource = defaultSource(type)): Tensor {
