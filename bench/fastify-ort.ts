@@ -19,7 +19,7 @@ interface KServeInput { name: string; shape: number[]; datatype: string; data: n
 
 const requireHere = createRequire(__filename);
 const ort = requireHere('onnxruntime-node') as Ort;
-// eslint-disable-next-line @typescript-eslint/no-require-imports
+// eslint-disable-next-line @typescript-eslint/no-require-imports -- fastify is a bench-only devDependency, typed here by the few calls we make
 const fastify = require('fastify') as (options: object) => {
   post(path: string, handler: (req: { params: { model: string }; body: { inputs: KServeInput[] } }, reply: { code(n: number): { send(v: unknown): void } }) => Promise<unknown>): void;
   listen(options: { host: string; port: number }): Promise<string>;

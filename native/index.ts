@@ -197,7 +197,7 @@ class NativeSession implements Session {
         tensors[i] = tensor;
       }
     } catch (err) {
-      return Promise.reject(err);
+      return Promise.reject(toMaasError(err));
     }
     return handle.run(names, tensors);
   }

@@ -75,7 +75,7 @@ function initializer(name: string, op: Extract<Operand, { kind: 'init' }>, rng: 
   const values = op.values ?? Array.from({ length: elementCount(op.dims) }, (_, i) => source(rng, i));
   return {
     name, dataType: onnxType(op.type), dims: op.dims, encoding: op.encoding,
-    values: typedArrayOf(op.type, values) as OnnxTensorInit['values'],
+    values: typedArrayOf(op.type, values),
   };
 }
 
@@ -312,7 +312,7 @@ function graphCases(): ModelCase[] {
   const rng = rngFor('graph cases/initializers');
   const weight = (name: string, dims: number[], encoding: 'raw' | 'typed' = 'raw'): OnnxTensorInit => {
     const t = randomTensor(F, dims, rng, uniform(-1, 1));
-    return { name, dataType: 'FLOAT', dims, values: t.data as Float32Array, encoding };
+    return { name, dataType: 'FLOAT', dims, values: t.data, encoding };
   };
   const constantTensor = (name: string, dataType: OnnxDataTypeName, dims: number[], values: OnnxTensorInit['values'],
     encoding: 'raw' | 'typed'): OnnxTensorInit => ({ name, dataType, dims, values, encoding });

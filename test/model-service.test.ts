@@ -71,8 +71,8 @@ test('broken models are UNAVAILABLE with a reason; the others are READY', async 
   assert.equal(byName.get('broken/1')?.state, 'UNAVAILABLE');
   const unsupported = byName.get('unsupported/1');
   assert.equal(unsupported?.state, 'UNAVAILABLE');
-  assert.match(unsupported!.reason, /Erf/);
-  assert.match(unsupported!.reason, /Gelu/);
+  assert.match(unsupported.reason, /Erf/);
+  assert.match(unsupported.reason, /Gelu/);
   assert.match(byName.get('badjson/')!.reason, /not valid JSON/);
   assert.match(byName.get('fixedbatch/1')!.reason, /fixed at 2/);
   assert.match(byName.get('noversions/')!.reason, /no version/);

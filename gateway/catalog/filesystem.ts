@@ -36,7 +36,7 @@ export class FilesystemCatalog implements ModelCatalog {
       entries = await fs.readdir(this.directory, { withFileTypes: true });
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;
-      if (code === 'ENOENT' || code === 'ENOTDIR') throw new Error(`model repository '${this.directory}' is not a directory`);
+      if (code === 'ENOENT' || code === 'ENOTDIR') throw new Error(`model repository '${this.directory}' is not a directory`, { cause: err });
       throw err;
     }
     return entries.filter((e) => e.isDirectory() && isModelName(e.name)).map((e) => e.name).sort();
@@ -68,10 +68,11 @@ export class FilesystemCatalog implements ModelCatalog {
     };
   }
 
-  async close(): Promise<void> {
+  close(): Promise<void> {
     this.closed = true;
     this.listeners.clear();
     this.stopPolling();
+    return Promise.resolve();
   }
 
   // The first scan only records what is there; later ones report changes.

@@ -78,7 +78,7 @@ function parseDynamicBatching(modelName: string, raw: unknown, maxBatchSize: num
     default_queue_policy: {
       timeout_action: 'REJECT',
       default_timeout_microseconds: defaultTimeoutUs,
-      allow_timeout_override: (policy?.allow_timeout_override as boolean | undefined) ?? true,
+      allow_timeout_override: (policy?.allow_timeout_override) ?? true,
       max_queue_size: maxQueueSize,
     },
   };
@@ -143,7 +143,7 @@ export function parseModelConfig(modelName: string, raw: unknown): ModelConfig {
     fail(modelName, 'preferred_batch_size needs max_batch_size >= 1');
   }
   const config: ModelConfig = {
-    ...(raw as Record<string, unknown>),
+    ...(raw),
     name: modelName,
     platform: typeof raw.platform === 'string' && raw.platform ? raw.platform : 'onnxruntime_onnx',
     backend: typeof raw.backend === 'string' && raw.backend ? raw.backend : 'maas',

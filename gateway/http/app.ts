@@ -45,7 +45,7 @@ export function startHttpServer(deps: HttpDeps, host: string, port: number): Pro
         reject(new Error(`cannot listen for HTTP on ${host}:${port} (address in use or not available)`));
         return;
       }
-      const boundPort = uws.us_socket_local_port(listenSocket as never);
+      const boundPort = uws.us_socket_local_port(listenSocket);
       let closed: Promise<void> | undefined;
       resolve({
         port: boundPort,

@@ -131,6 +131,7 @@ export class Responder {
     this.sentFlag = true;
     this.status = status;
     const payload = typeof body === 'string' && body.length > MAX_DIRECT_STRING_CHARS ? Buffer.from(body) : body;
+    // eslint-disable-next-line @typescript-eslint/no-this-alias -- cork takes a callback; a module-level one reading these slots saves a closure per response
     writingResponder = this;
     writingStatus = status;
     writingHeaders = headers;

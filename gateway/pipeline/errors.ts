@@ -8,7 +8,7 @@ export function publicError(err: unknown): MaasError {
   if (err instanceof MaasError) return err;
   // Engine errors carry one of our codes; keep them (their messages are ours).
   const code = (err as { code?: unknown } | null)?.code;
-  if (isErrorCode(code) && code !== 'INTERNAL') return new MaasError(code as ErrorCode, (err as Error).message ?? String(err));
+  if (isErrorCode(code) && code !== 'INTERNAL') return new MaasError(code, (err as Error).message ?? String(err));
   return new MaasError('INTERNAL', ERRORS.INTERNAL.description);
 }
 

@@ -81,7 +81,7 @@ test('finish: the lease is released once with the inferences, usage recorded for
   const lease: Lease = { release: (_call, inferences) => released.push(inferences) };
   const { p, seen } = pipeline({ limiter: { acquire: () => lease } });
   const call = p.begin({ protocol: 'http', operation: 'infer', requestId: 'r1', model: 'mlp', version: '2' });
-  p.admit(call, null);
+  void p.admit(call, null);
   p.finish(call, { error: null, clientGone: false, inferences: 8 });
   assert.deepEqual(released, [8]);
   assert.equal(seen.usage.length, 1);
@@ -92,7 +92,7 @@ test('finish: the lease is released once with the inferences, usage recorded for
   assert.equal(seen.lines[0].requestId, 'r1');
   assert.equal(seen.lines[0].status, 200);
   const meta = p.begin({ protocol: 'http', operation: 'model_metadata', model: 'mlp' });
-  p.admit(meta, null);
+  void p.admit(meta, null);
   p.finish(meta, { error: null, clientGone: false, inferences: 0 });
   assert.equal(seen.usage.length, 1, 'only inference calls are metered');
 });

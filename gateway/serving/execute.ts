@@ -55,7 +55,7 @@ export async function executeBatch(target: BatchTarget, batch: QueuedWork[]): Pr
   const inferStartMs = performance.now();
   const results = await target.session.run(feeds);
   const outputStartMs = performance.now();
-  const outputs: InferOutput[] = new Array(target.outputs.length);
+  const outputs = new Array<InferOutput>(target.outputs.length);
   for (let i = 0; i < target.outputs.length; i++) {
     const meta = target.outputs[i];
     const t = results[meta.name];

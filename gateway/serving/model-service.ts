@@ -3,7 +3,7 @@
 // metadata, readiness and statistics questions, and exposes the model
 // lifecycle (lifecycle.ts) as Triton's repository extension. Front ends
 // reach it only through the ModelService and ModelRepository interfaces.
-import { MaasError } from '../../common/errors';
+import { MaasError, toMaasError } from '../../common/errors';
 import type { Logger } from '../../common/logger';
 import type { InferenceMetrics } from '../../common/metrics';
 import type { ModelConfig } from '../catalog/config-types';
@@ -66,7 +66,7 @@ export class ModelServing implements ModelService, ModelRepository {
     try {
       runtime = this.table.slot(request.modelName).route(request.modelVersion);
     } catch (err) {
-      return Promise.reject(err);
+      return Promise.reject(toMaasError(err));
     }
     return runtime.infer(request);
   }

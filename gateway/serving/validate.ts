@@ -40,7 +40,7 @@ export function validateRequest(
   }
   const batching = maxBatchSize >= 1;
   let batchSize = batching ? -1 : 1;
-  const keyParts: string[] = new Array(inputs.length);
+  const keyParts = new Array<string>(inputs.length);
   for (let i = 0; i < inputs.length; i++) {
     const input = inputs[i];
     const meta = findByName(modelInputs, input.name) as TensorMetadata;

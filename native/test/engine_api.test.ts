@@ -49,7 +49,7 @@ test('Add + Relu gives the hand-computed numbers', async () => {
   assert.deepEqual(out.y.dims, [2, 3]);
   assert.ok(out.y.data instanceof Float32Array);
   // relu([1+1, 1-2, 1+0.5, -3+1, 0-2, 2+0.5])
-  assert.deepEqual(Array.from(out.y.data as Float32Array), [2, 0, 1.5, 0, 0, 2.5]);
+  assert.deepEqual(Array.from(out.y.data), [2, 0, 1.5, 0, 0, 2.5]);
   session.release();
 });
 
@@ -106,11 +106,11 @@ test('int64 and bool outputs come back as BigInt64Array and Uint8Array', async (
     f: floats([1], [-1]), i: { type: 'int64', dims: [2], data: i }, b: { type: 'bool', dims: [3], data: b },
   });
   assert.ok(out.i.data instanceof BigInt64Array);
-  assert.deepEqual(Array.from(out.i.data as BigInt64Array), [5n, -7n]);
+  assert.deepEqual(Array.from(out.i.data), [5n, -7n]);
   assert.notEqual(out.i.data.buffer, i.buffer);
   assert.ok(out.b.data instanceof Uint8Array);
   assert.equal(out.b.type, 'bool');
-  assert.deepEqual(Array.from(out.b.data as Uint8Array), [1, 0, 1]);
+  assert.deepEqual(Array.from(out.b.data), [1, 0, 1]);
   assert.deepEqual(Array.from(out.g.data as Float32Array), [0]);
   session.release();
 });
@@ -444,6 +444,7 @@ test('devices() throws, saying how to build it, when the addon is missing (no si
     writeFileSync(path.join(root, 'package.json'), '{"name":"maas"}');
     const dist = path.join(__dirname, '..', '..');
     for (const dir of ['native', 'common']) cpSync(path.join(dist, dir), path.join(root, dir), { recursive: true });
+    // eslint-disable-next-line @typescript-eslint/no-require-imports, @typescript-eslint/consistent-type-imports -- a second copy of the module, loaded from a folder known only at run time
     const copy = require(path.join(root, 'native', 'index.js')) as typeof import('../index');
     assert.throws(() => copy.devices(), (err: Error & { code?: string }) => {
       assert.equal(err.code, 'ENGINE_INTERNAL');

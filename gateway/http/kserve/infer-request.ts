@@ -97,7 +97,7 @@ export function decodeInferRequest(body: Buffer, options: DecodeOptions): Decode
     priority,
     timeoutUs,
   };
-  if (root.id !== undefined) request.id = root.id as string;
+  if (root.id !== undefined) request.id = root.id;
   if (options.modelVersion !== undefined) request.modelVersion = options.modelVersion;
   if (outputs) request.outputs = outputs;
   if (options.cancel) request.cancel = options.cancel;
@@ -169,7 +169,7 @@ function readShape(value: unknown, name: string): number[] {
   if (!Array.isArray(value) || !value.every((d) => isUint(d))) {
     throw invalid(`input '${name}': shape must be an array of non-negative integers`);
   }
-  return value as number[];
+  return value;
 }
 
 function readDatatype(value: unknown, name: string): KServeDatatype {

@@ -1,7 +1,6 @@
 // Routes answered from the serving layer's synchronous state: server
 // metadata, model metadata, config, readiness and statistics.
 import { MaasError } from '../../../common/errors';
-import type { Operation } from '../../inference/call';
 import type { Exchange, HttpFrontEnd } from '../exchange';
 import type { RequestHead } from '../request-head';
 import type { RouteName } from '../router';
@@ -17,7 +16,7 @@ export function isModelRoute(route: RouteName): route is ModelRoute {
 }
 
 export function answerModelRoute(fe: HttpFrontEnd, ex: Exchange, head: RequestHead, route: ModelRoute, model?: string, version?: string): void {
-  const admitted = fe.begin(ex, head, route as Operation, model, version);
+  const admitted = fe.begin(ex, head, route, model, version);
   if (admitted) {
     admitted.then(() => answer(fe, ex, route, model, version), (err) => fe.sendError(ex, err));
     return;
