@@ -9,19 +9,38 @@ import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 
-interface OrtTensor { data: Float32Array; dims: readonly number[]; type: string }
-interface OrtSession { inputNames: readonly string[]; outputNames: readonly string[]; run(feeds: Record<string, unknown>): Promise<Record<string, OrtTensor>> }
+interface OrtTensor {
+  data: Float32Array;
+  dims: readonly number[];
+  type: string;
+}
+interface OrtSession {
+  inputNames: readonly string[];
+  outputNames: readonly string[];
+  run(feeds: Record<string, unknown>): Promise<Record<string, OrtTensor>>;
+}
 interface Ort {
   InferenceSession: { create(bytes: Uint8Array, options?: Record<string, unknown>): Promise<OrtSession> };
   Tensor: new (type: string, data: Float32Array, dims: number[]) => unknown;
 }
-interface KServeInput { name: string; shape: number[]; datatype: string; data: number[] }
+interface KServeInput {
+  name: string;
+  shape: number[];
+  datatype: string;
+  data: number[];
+}
 
 const requireHere = createRequire(__filename);
 const ort = requireHere('onnxruntime-node') as Ort;
 // eslint-disable-next-line @typescript-eslint/no-require-imports -- fastify is a bench-only devDependency, typed here by the few calls we make
 const fastify = require('fastify') as (options: object) => {
-  post(path: string, handler: (req: { params: { model: string }; body: { inputs: KServeInput[] } }, reply: { code(n: number): { send(v: unknown): void } }) => Promise<unknown>): void;
+  post(
+    path: string,
+    handler: (
+      req: { params: { model: string }; body: { inputs: KServeInput[] } },
+      reply: { code(n: number): { send(v: unknown): void } },
+    ) => Promise<unknown>,
+  ): void;
   listen(options: { host: string; port: number }): Promise<string>;
   close(): Promise<void>;
 };
@@ -43,20 +62,26 @@ async function main(): Promise<void> {
     const session = sessions.get(req.params.model);
     if (!session) return reply.code(404).send({ error: 'unknown model' });
     const feeds: Record<string, unknown> = {};
-    for (const input of req.body.inputs) feeds[input.name] = new ort.Tensor('float32', Float32Array.from(input.data), input.shape);
+    for (const input of req.body.inputs)
+      feeds[input.name] = new ort.Tensor('float32', Float32Array.from(input.data), input.shape);
     const results = await session.run(feeds);
     return {
       model_name: req.params.model,
       model_version: '1',
       outputs: session.outputNames.map((name) => ({
-        name, datatype: 'FP32', shape: results[name].dims, data: Array.from(results[name].data),
+        name,
+        datatype: 'FP32',
+        shape: results[name].dims,
+        data: Array.from(results[name].data),
       })),
     };
   });
   const address = await app.listen({ host: HOST, port });
   // Same ready line shape as `maas serve`, so one launcher serves all.
   process.stdout.write(`${JSON.stringify({ msg: `fastify-ort listening on ${address}` })}\n`);
-  const stop = () => { void app.close().then(() => process.exit(0)); };
+  const stop = () => {
+    void app.close().then(() => process.exit(0));
+  };
   process.on('SIGTERM', stop);
   process.on('SIGINT', stop);
 }

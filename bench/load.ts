@@ -21,7 +21,10 @@ interface AutocannonCounts {
 }
 type AutocannonResult = AutocannonCounts;
 interface AutocannonInstance extends PromiseLike<AutocannonResult> {
-  on(event: 'response', listener: (client: unknown, statusCode: number, resBytes: number, responseTimeMs: number) => void): this;
+  on(
+    event: 'response',
+    listener: (client: unknown, statusCode: number, resBytes: number, responseTimeMs: number) => void,
+  ): this;
 }
 // eslint-disable-next-line @typescript-eslint/no-require-imports -- autocannon ships no types; the shape it is used at is declared above
 const autocannon = require('autocannon') as (options: AutocannonOptions) => AutocannonInstance;

@@ -56,13 +56,19 @@ export function formatTable(results: ScenarioResult[]): string {
   return [line(rows[0]), rule, ...rows.slice(1).map(line)].join('\n');
 }
 
-interface Check { target: string; figure: string; met: boolean }
+interface Check {
+  target: string;
+  figure: string;
+  met: boolean;
+}
 
 // The serving-core issue's targets (docs/architecture.md "Hot path"),
 // judged on this run's figures.
 export function checkTargets(results: ScenarioResult[]): Check[] {
   const find = (model: string, batching: boolean) =>
-    results.find((r) => r.target === 'maas' && r.model === model && r.batching === batching && !r.scenario.includes('binary'));
+    results.find(
+      (r) => r.target === 'maas' && r.model === model && r.batching === batching && !r.scenario.includes('binary'),
+    );
   const fastify = (model: string) => results.find((r) => r.target === 'fastify' && r.model === model);
   const checks: Check[] = [];
   const idOn = find('identity', true);
@@ -70,19 +76,39 @@ export function checkTargets(results: ScenarioResult[]): Check[] {
   const mlpOn = find('mlp', true);
   const fId = fastify('identity');
   const fMlp = fastify('mlp');
-  if (idOn) checks.push({ target: 'identity, batching on: ≤ 25 µs/request', figure: `${idOn.cpuUsPerRequest.toFixed(1)} µs`, met: idOn.cpuUsPerRequest <= 25 });
+  if (idOn)
+    checks.push({
+      target: 'identity, batching on: ≤ 25 µs/request',
+      figure: `${idOn.cpuUsPerRequest.toFixed(1)} µs`,
+      met: idOn.cpuUsPerRequest <= 25,
+    });
   if (idOff && fId) {
     checks.push({
-      target: 'identity, batching off: ≤ the fastify peer\'s µs/request', figure: `${idOff.cpuUsPerRequest.toFixed(1)} vs ${fId.cpuUsPerRequest.toFixed(1)} µs`,
+      target: "identity, batching off: ≤ the fastify peer's µs/request",
+      figure: `${idOff.cpuUsPerRequest.toFixed(1)} vs ${fId.cpuUsPerRequest.toFixed(1)} µs`,
       met: idOff.cpuUsPerRequest <= fId.cpuUsPerRequest,
     });
   }
-  if (mlpOn) checks.push({ target: 'mlp, batching on: ≤ 60 µs/request', figure: `${mlpOn.cpuUsPerRequest.toFixed(1)} µs`, met: mlpOn.cpuUsPerRequest <= 60 });
+  if (mlpOn)
+    checks.push({
+      target: 'mlp, batching on: ≤ 60 µs/request',
+      figure: `${mlpOn.cpuUsPerRequest.toFixed(1)} µs`,
+      met: mlpOn.cpuUsPerRequest <= 60,
+    });
   if (mlpOn && fMlp) {
     const ratio = mlpOn.requestsPerS / fMlp.requestsPerS;
-    checks.push({ target: 'mlp, batching on: ≥ 2.5x the fastify peer\'s req/s', figure: `${ratio.toFixed(2)}x`, met: ratio >= 2.5 });
+    checks.push({
+      target: "mlp, batching on: ≥ 2.5x the fastify peer's req/s",
+      figure: `${ratio.toFixed(2)}x`,
+      met: ratio >= 2.5,
+    });
   }
-  if (mlpOn) checks.push({ target: 'mlp, batching on: p99 ≤ 8 ms', figure: `${mlpOn.p99Ms.toFixed(2)} ms`, met: mlpOn.p99Ms <= 8 });
+  if (mlpOn)
+    checks.push({
+      target: 'mlp, batching on: p99 ≤ 8 ms',
+      figure: `${mlpOn.p99Ms.toFixed(2)} ms`,
+      met: mlpOn.p99Ms <= 8,
+    });
   return checks;
 }
 

@@ -16,7 +16,15 @@ import { startChildServer, type ChildServer } from './child-server';
 import { processCpuUs } from './cpu';
 import { runLoad } from './load';
 import { busyWarning, describeMachine, machineLine, sampleCpuBusy } from './machine';
-import { checkTargets, formatTable, formatTargets, jsonSummary, writeReport, type BenchReport, type ScenarioResult } from './report';
+import {
+  checkTargets,
+  formatTable,
+  formatTargets,
+  jsonSummary,
+  writeReport,
+  type BenchReport,
+  type ScenarioResult,
+} from './report';
 import { writeBenchRepository } from './repository';
 import { buildScenarios, type Scenario, type Target } from './scenarios';
 
@@ -45,7 +53,10 @@ function envNumber(name: string, fallback: number, min: number): number {
 // with the server's own message, instead of producing a fast, meaningless number.
 async function preflight(server: ChildServer, scenario: Scenario): Promise<void> {
   const response = await fetch(server.url + scenario.path, {
-    method: 'POST', headers: scenario.headers, body: scenario.body, signal: AbortSignal.timeout(10_000),
+    method: 'POST',
+    headers: scenario.headers,
+    body: scenario.body,
+    signal: AbortSignal.timeout(10_000),
   });
   const body = Buffer.from(await response.arrayBuffer());
   try {
@@ -55,15 +66,26 @@ async function preflight(server: ChildServer, scenario: Scenario): Promise<void>
   }
 }
 
-async function measure(server: ChildServer, scenario: Scenario, connections: number, durationS: number, warmupS: number): Promise<ScenarioResult> {
+async function measure(
+  server: ChildServer,
+  scenario: Scenario,
+  connections: number,
+  durationS: number,
+  warmupS: number,
+): Promise<ScenarioResult> {
   const load = { url: server.url + scenario.path, headers: scenario.headers, body: scenario.body, connections };
   const warmup = warmupS > 0 ? await runLoad({ ...load, durationS: warmupS }) : undefined;
   const cpuBeforeUs = processCpuUs(server.pid);
   const measured = await runLoad({ ...load, durationS });
   const cpuUs = processCpuUs(server.pid) - cpuBeforeUs;
   return {
-    scenario: scenario.name, target: scenario.target, model: scenario.model, batching: scenario.batching, connections,
-    what: scenario.what, ...measured,
+    scenario: scenario.name,
+    target: scenario.target,
+    model: scenario.model,
+    batching: scenario.batching,
+    connections,
+    what: scenario.what,
+    ...measured,
     cpuUsPerRequest: measured.completed > 0 ? cpuUs / measured.completed : Number.NaN,
     warmupNon2xx: warmup?.non2xx ?? 0,
     warmupErrors: warmup?.errors ?? 0,
@@ -75,25 +97,42 @@ async function main(): Promise<void> {
   const durationS = envNumber('BENCH_DURATION_S', 10, 1);
   const warmupS = envNumber('BENCH_WARMUP_S', 2, 0);
   const connections = Math.round(envNumber('BENCH_CONNECTIONS', 64, 1));
-  const only = (process.env.BENCH_SCENARIOS ?? '').split(',').map((s) => s.trim().toLowerCase()).filter(Boolean);
+  const only = (process.env.BENCH_SCENARIOS ?? '')
+    .split(',')
+    .map((s) => s.trim().toLowerCase())
+    .filter(Boolean);
   const machine = { ...describeMachine(), cpuBusyBeforeRun: await sampleCpuBusy() };
   const report: BenchReport = {
-    startedAt: new Date().toISOString(), machine, settings: { durationS, warmupS, connections }, results: [],
+    startedAt: new Date().toISOString(),
+    machine,
+    settings: { durationS, warmupS, connections },
+    results: [],
   };
   console.log(`machine: ${machineLine(machine)}`);
   const warning = busyWarning(machine.cpuBusyBeforeRun);
   if (warning) console.warn(warning);
   console.log(`load: autocannon, ${connections} connections, ${warmupS} s warm-up + ${durationS} s per scenario\n`);
 
-  const scenarios = buildScenarios().filter((s) => only.length === 0 || only.some((o) => s.name.toLowerCase().includes(o)));
+  const scenarios = buildScenarios().filter(
+    (s) => only.length === 0 || only.some((o) => s.name.toLowerCase().includes(o)),
+  );
   const repository = await writeBenchRepository();
   const launchers: Record<Target, () => Promise<ChildServer>> = {
     uws: () => startChildServer('uws-hello', [join(__dirname, 'uws-hello.js'), '0']),
     fastify: () => startChildServer('fastify-ort', [join(__dirname, 'fastify-ort.js'), repository, 'identity', 'mlp']),
-    maas: () => startChildServer('maas serve', [
-      MAAS_CLI, 'serve',
-      '--model-repository', repository, '--http-port', '0', '--host', '127.0.0.1', '--log-level', 'info',
-    ]),
+    maas: () =>
+      startChildServer('maas serve', [
+        MAAS_CLI,
+        'serve',
+        '--model-repository',
+        repository,
+        '--http-port',
+        '0',
+        '--host',
+        '127.0.0.1',
+        '--log-level',
+        'info',
+      ]),
   };
   try {
     for (const target of TARGETS) {
@@ -106,8 +145,10 @@ async function main(): Promise<void> {
           await preflight(server, scenario);
           const result = await measure(server, scenario, connections, durationS, warmupS);
           report.results.push(result);
-          console.log(`  ${scenario.name}: ${Math.round(result.requestsPerS)} req/s, p50 ${result.p50Ms.toFixed(2)} ms, ` +
-            `p99 ${result.p99Ms.toFixed(2)} ms, ${result.cpuUsPerRequest.toFixed(1)} CPU µs/req, non-2xx ${result.non2xx}, errors ${result.errors}`);
+          console.log(
+            `  ${scenario.name}: ${Math.round(result.requestsPerS)} req/s, p50 ${result.p50Ms.toFixed(2)} ms, ` +
+              `p99 ${result.p99Ms.toFixed(2)} ms, ${result.cpuUsPerRequest.toFixed(1)} CPU µs/req, non-2xx ${result.non2xx}, errors ${result.errors}`,
+          );
         }
       } finally {
         await server.stop();
@@ -125,7 +166,9 @@ async function main(): Promise<void> {
   const failed = report.results.filter((r) => r.non2xx + r.warmupNon2xx > 0 || r.errors + r.warmupErrors > 0);
   if (failed.length > 0) {
     for (const r of failed) {
-      console.error(`FAIL ${r.scenario}: ${r.non2xx + r.warmupNon2xx} non-2xx responses, ${r.errors + r.warmupErrors} errors; status codes ${JSON.stringify(r.statusCodes)}`);
+      console.error(
+        `FAIL ${r.scenario}: ${r.non2xx + r.warmupNon2xx} non-2xx responses, ${r.errors + r.warmupErrors} errors; status codes ${JSON.stringify(r.statusCodes)}`,
+      );
     }
     process.exitCode = 1;
   }
@@ -133,6 +176,6 @@ async function main(): Promise<void> {
 }
 
 main().catch((err) => {
-  console.error(`bench: ${err instanceof Error ? err.stack ?? err.message : String(err)}`);
+  console.error(`bench: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
   process.exitCode = 1;
 });

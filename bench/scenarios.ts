@@ -35,18 +35,24 @@ function inputRow(width: number, seed: number): number[] {
 }
 
 function jsonInfer(inputName: string, row: number[]): Buffer {
-  return Buffer.from(JSON.stringify({
-    inputs: [{ name: inputName, shape: [1, row.length], datatype: 'FP32', data: row }],
-  }));
+  return Buffer.from(
+    JSON.stringify({
+      inputs: [{ name: inputName, shape: [1, row.length], datatype: 'FP32', data: row }],
+    }),
+  );
 }
 
 // KServe binary tensor extension: JSON header, then the raw little-endian blob.
 function binaryInfer(inputName: string, row: number[]): { body: Buffer; headerBytes: number } {
   const blob = Buffer.from(new Float32Array(row).buffer);
-  const header = Buffer.from(JSON.stringify({
-    inputs: [{ name: inputName, shape: [1, row.length], datatype: 'FP32', parameters: { binary_data_size: blob.length } }],
-    parameters: { binary_data_output: true },
-  }));
+  const header = Buffer.from(
+    JSON.stringify({
+      inputs: [
+        { name: inputName, shape: [1, row.length], datatype: 'FP32', parameters: { binary_data_size: blob.length } },
+      ],
+      parameters: { binary_data_output: true },
+    }),
+  );
   return { body: Buffer.concat([header, blob]), headerBytes: header.length };
 }
 
@@ -70,7 +76,9 @@ function checkBinaryOutput(blobBytes: number) {
     expectOk(status, body);
     const headerBytes = Number(headers.get('inference-header-content-length'));
     if (!Number.isInteger(headerBytes) || body.length - headerBytes !== blobBytes) {
-      throw new Error(`want a JSON header plus a ${blobBytes}-byte blob, got ${body.length} bytes, header length ${headers.get('inference-header-content-length')}`);
+      throw new Error(
+        `want a JSON header plus a ${blobBytes}-byte blob, got ${body.length} bytes, header length ${headers.get('inference-header-content-length')}`,
+      );
     }
   };
 }
@@ -79,8 +87,13 @@ const JSON_HEADERS = { 'content-type': 'application/json' };
 
 function mlpJson(model: string, batching: string): Scenario {
   return {
-    name: `mlp JSON batching ${batching}`, target: 'maas', model: MLP.name, batching: batching === 'on', path: `/v2/models/${model}/infer`,
-    headers: JSON_HEADERS, body: jsonInfer(MLP.input.name, inputRow(MLP_FEATURES, 2)),
+    name: `mlp JSON batching ${batching}`,
+    target: 'maas',
+    model: MLP.name,
+    batching: batching === 'on',
+    path: `/v2/models/${model}/infer`,
+    headers: JSON_HEADERS,
+    body: jsonInfer(MLP.input.name, inputRow(MLP_FEATURES, 2)),
     what: `mlp (784→128→64→10, softmax), 1 row as JSON in and out, dynamic batching ${batching}`,
     check: checkJsonOutput(MLP.output.name, MLP_CLASSES),
   };
@@ -89,7 +102,11 @@ function mlpJson(model: string, batching: string): Scenario {
 function mlpBinary(model: string, batching: string): Scenario {
   const { body, headerBytes } = binaryInfer(MLP.input.name, inputRow(MLP_FEATURES, 2));
   return {
-    name: `mlp binary batching ${batching}`, target: 'maas', model: MLP.name, batching: batching === 'on', path: `/v2/models/${model}/infer`,
+    name: `mlp binary batching ${batching}`,
+    target: 'maas',
+    model: MLP.name,
+    batching: batching === 'on',
+    path: `/v2/models/${model}/infer`,
     headers: { 'content-type': 'application/octet-stream', 'inference-header-content-length': String(headerBytes) },
     body,
     what: `mlp, 1 row as a raw float32 blob (binary tensor extension) in and out, dynamic batching ${batching}`,
@@ -103,32 +120,57 @@ export function buildScenarios(): Scenario[] {
   const identityCheck = checkJsonOutput(IDENTITY.output.name, IDENTITY_WIDTH);
   return [
     {
-      name: 'uWS hello (baseline)', target: 'uws', model: null, batching: null, path: '/v2/models/identity/infer',
-      headers: JSON_HEADERS, body: identityBody,
+      name: 'uWS hello (baseline)',
+      target: 'uws',
+      model: null,
+      batching: null,
+      path: '/v2/models/identity/infer',
+      headers: JSON_HEADERS,
+      body: identityBody,
       what: 'bare uWebSockets.js: read the POST body, answer a fixed small JSON; the floor of this HTTP stack',
       check: (status, _headers, body) => expectOk(status, body),
     },
     {
-      name: 'fastify+ort identity', target: 'fastify', model: IDENTITY.name, batching: false, path: `/v2/models/${IDENTITY.name}/infer`,
-      headers: JSON_HEADERS, body: identityBody,
+      name: 'fastify+ort identity',
+      target: 'fastify',
+      model: IDENTITY.name,
+      batching: false,
+      path: `/v2/models/${IDENTITY.name}/infer`,
+      headers: JSON_HEADERS,
+      body: identityBody,
       what: 'the peer: fastify + onnxruntime-node, same model file and body, one run per request',
       check: identityCheck,
     },
     {
-      name: 'fastify+ort mlp', target: 'fastify', model: MLP.name, batching: false, path: `/v2/models/${MLP.name}/infer`,
-      headers: JSON_HEADERS, body: mlpBody,
+      name: 'fastify+ort mlp',
+      target: 'fastify',
+      model: MLP.name,
+      batching: false,
+      path: `/v2/models/${MLP.name}/infer`,
+      headers: JSON_HEADERS,
+      body: mlpBody,
       what: 'the peer on mlp',
       check: checkJsonOutput(MLP.output.name, MLP_CLASSES),
     },
     {
-      name: 'identity JSON batching off', target: 'maas', model: IDENTITY.name, batching: false, path: `/v2/models/${IDENTITY.name}/infer`,
-      headers: JSON_HEADERS, body: identityBody,
-      what: 'identity [1,16] FP32 as JSON, no batching: the gateway\'s own per-request cost (parse, route, engine call, encode)',
+      name: 'identity JSON batching off',
+      target: 'maas',
+      model: IDENTITY.name,
+      batching: false,
+      path: `/v2/models/${IDENTITY.name}/infer`,
+      headers: JSON_HEADERS,
+      body: identityBody,
+      what: "identity [1,16] FP32 as JSON, no batching: the gateway's own per-request cost (parse, route, engine call, encode)",
       check: identityCheck,
     },
     {
-      name: 'identity JSON batching on', target: 'maas', model: IDENTITY.name, batching: true, path: `/v2/models/${IDENTITY_BATCHED_MODEL}/infer`,
-      headers: JSON_HEADERS, body: identityBody,
+      name: 'identity JSON batching on',
+      target: 'maas',
+      model: IDENTITY.name,
+      batching: true,
+      path: `/v2/models/${IDENTITY_BATCHED_MODEL}/infer`,
+      headers: JSON_HEADERS,
+      body: identityBody,
       what: 'the same, with dynamic batching at no delay: requests that arrive during one engine run form the next batch',
       check: identityCheck,
     },

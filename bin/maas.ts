@@ -8,7 +8,12 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { createLogger, type LogLevel } from '../common/logger';
 import { writeDemoRepository } from '../models/demo';
-import { DEFAULT_MAX_BODY_BYTES, DEFAULT_MAX_BUFFERED_BYTES, DEFAULT_REPOSITORY_POLL_SECS, startServer } from '../gateway/server';
+import {
+  DEFAULT_MAX_BODY_BYTES,
+  DEFAULT_MAX_BUFFERED_BYTES,
+  DEFAULT_REPOSITORY_POLL_SECS,
+  startServer,
+} from '../gateway/server';
 import type { ControlMode } from '../gateway/serving/types';
 
 const USAGE = `usage:
@@ -35,7 +40,8 @@ function fail(message: string): never {
 function intOption(name: string, value: string | undefined, fallback: number, min: number, max: number): number {
   if (value === undefined) return fallback;
   const n = Number(value);
-  if (!Number.isInteger(n) || n < min || n > max) fail(`--${name} must be an integer in [${min}, ${max}], got '${value}'`);
+  if (!Number.isInteger(n) || n < min || n > max)
+    fail(`--${name} must be an integer in [${min}, ${max}], got '${value}'`);
   return n;
 }
 
@@ -85,13 +91,24 @@ async function serve(argv: string[]): Promise<void> {
     host: values.host ?? env.MAAS_HOST ?? '0.0.0.0',
     logger,
     maxBodyBytes: intOption('max-body-bytes', values['max-body-bytes'], DEFAULT_MAX_BODY_BYTES, 1024, 2 ** 31 - 1),
-    maxBufferedBodyBytes: intOption('max-buffered-bytes', values['max-buffered-bytes'], DEFAULT_MAX_BUFFERED_BYTES, 1024, Number.MAX_SAFE_INTEGER),
+    maxBufferedBodyBytes: intOption(
+      'max-buffered-bytes',
+      values['max-buffered-bytes'],
+      DEFAULT_MAX_BUFFERED_BYTES,
+      1024,
+      Number.MAX_SAFE_INTEGER,
+    ),
     intraOpThreads: values.threads === undefined ? undefined : intOption('threads', values.threads, 1, 1, 1024),
     ...control,
     accessLogSampleEvery: intOption('access-log-sample', values['access-log-sample'], 100, 0, 1_000_000_000),
   });
   logger.info(
-    { address: `http://${server.host}:${server.httpPort}`, repository: repo, controlMode: control.controlMode, models: await server.models.index(false) },
+    {
+      address: `http://${server.host}:${server.httpPort}`,
+      repository: repo,
+      controlMode: control.controlMode,
+      models: await server.models.index(false),
+    },
     `maas listening on http://${server.host}:${server.httpPort}`,
   );
   let signals = 0;
@@ -102,10 +119,13 @@ async function serve(argv: string[]): Promise<void> {
       process.exit(1);
     }
     logger.info({ signal }, 'shutting down: finishing in-flight requests');
-    server.close().then(() => process.exit(0), (err) => {
-      logger.error({ err }, 'shutdown failed');
-      process.exit(1);
-    });
+    server.close().then(
+      () => process.exit(0),
+      (err) => {
+        logger.error({ err }, 'shutdown failed');
+        process.exit(1);
+      },
+    );
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
@@ -135,12 +155,18 @@ async function models(argv: string[]): Promise<void> {
 async function main(argv: string[]): Promise<void> {
   const [command, ...rest] = argv;
   switch (command) {
-    case 'serve': return serve(rest);
-    case 'models': return models(rest);
-    case undefined: case '-h': case '--help': case 'help':
+    case 'serve':
+      return serve(rest);
+    case 'models':
+      return models(rest);
+    case undefined:
+    case '-h':
+    case '--help':
+    case 'help':
       process.stdout.write(`${USAGE}\n`);
       return;
-    default: fail(`unknown command '${command}'`);
+    default:
+      fail(`unknown command '${command}'`);
   }
 }
 

@@ -15,13 +15,20 @@ export type FailureReason = 'REJECTED' | 'CANCELED' | 'BACKEND' | 'OTHER';
 const FAILURE_REASONS: readonly FailureReason[] = ['REJECTED', 'CANCELED', 'BACKEND', 'OTHER'];
 
 // Triton's duration stat: a count and a total in nanoseconds.
-export interface DurationTotal { count: number; ns: number }
+export interface DurationTotal {
+  count: number;
+  ns: number;
+}
 
 function duration(): DurationTotal {
   return { count: 0, ns: 0 };
 }
 
-export interface BatchTotals { input: DurationTotal; infer: DurationTotal; output: DurationTotal }
+export interface BatchTotals {
+  input: DurationTotal;
+  infer: DurationTotal;
+  output: DurationTotal;
+}
 
 // Everything counted for one model version. Owned by InferenceMetrics, one
 // per (model, version) for the server's life: runtimes that replace each
@@ -46,7 +53,10 @@ export class VersionMeters {
   readonly computeSeconds = new Buckets(LATENCY_BUCKETS_SECONDS);
   readonly batchSize = new Buckets(BATCH_SIZE_BUCKETS);
 
-  constructor(readonly model: string, readonly version: string) {}
+  constructor(
+    readonly model: string,
+    readonly version: string,
+  ) {}
 
   // One model execution of `batchSize` inferences.
   recordExecution(batchSize: number, inputUs: number, inferUs: number, outputUs: number): void {
@@ -91,7 +101,11 @@ function add(stat: DurationTotal, us: number): void {
 // What prom-client's Registry reads from a metric when it is scraped
 // (Registry.getMetricsAsString: name, help, type, and get() resolving to
 // {values: [{labels, value, metricName?}]}).
-interface FamilyValue { labels: Record<string, string | number>; value: number; metricName?: string }
+interface FamilyValue {
+  labels: Record<string, string | number>;
+  value: number;
+  metricName?: string;
+}
 
 class ScrapedFamily {
   readonly aggregator = 'sum';
@@ -103,7 +117,13 @@ class ScrapedFamily {
   ) {}
 
   get(): Promise<{ name: string; help: string; type: string; aggregator: string; values: FamilyValue[] }> {
-    return Promise.resolve({ name: this.name, help: this.help, type: this.type, aggregator: this.aggregator, values: this.read() });
+    return Promise.resolve({
+      name: this.name,
+      help: this.help,
+      type: this.type,
+      aggregator: this.aggregator,
+      values: this.read(),
+    });
   }
 
   reset(): void {
@@ -119,34 +139,97 @@ export class InferenceMetrics {
   readonly httpClosedConnections = new Counter({
     name: 'maas_http_closed_connections_total',
     help: 'HTTP connections closed because of what arrived on them (bad framing, pipelining uWS refuses, oversized or over-budget bodies)',
-    labelNames: ['reason'], registers: [this.registry],
+    labelNames: ['reason'],
+    registers: [this.registry],
   });
 
   constructor(options: { processMetrics?: boolean } = {}) {
     if (options.processMetrics) collectDefaultMetrics({ register: this.registry, prefix: 'maas_' });
-    this.perVersion('nv_inference_request_success', 'Number of successful inference requests, all batch sizes', 'counter', (m) => m.success.count);
-    this.family('nv_inference_request_failure', 'Number of failed inference requests, all batch sizes', 'counter', () => {
-      const values: FamilyValue[] = [];
-      for (const m of this.meters.values()) {
-        for (const reason of FAILURE_REASONS) {
-          const value = m.failures[reason];
-          if (value > 0) values.push({ labels: { model: m.model, version: m.version, reason }, value });
+    this.perVersion(
+      'nv_inference_request_success',
+      'Number of successful inference requests, all batch sizes',
+      'counter',
+      (m) => m.success.count,
+    );
+    this.family(
+      'nv_inference_request_failure',
+      'Number of failed inference requests, all batch sizes',
+      'counter',
+      () => {
+        const values: FamilyValue[] = [];
+        for (const m of this.meters.values()) {
+          for (const reason of FAILURE_REASONS) {
+            const value = m.failures[reason];
+            if (value > 0) values.push({ labels: { model: m.model, version: m.version, reason }, value });
+          }
         }
-      }
-      return values;
-    });
-    this.perVersion('nv_inference_count', 'Number of inferences performed (a batch of n counts n)', 'counter', (m) => m.inferenceCount);
-    this.perVersion('nv_inference_exec_count', 'Number of model executions performed (one per batch)', 'counter', (m) => m.executionCount);
-    this.perVersion('nv_inference_pending_request_count', 'Instantaneous number of requests waiting in the scheduler queue', 'gauge', (m) => m.pendingRequests);
-    this.perVersion('nv_inference_request_duration_us', 'Cumulative inference request duration in microseconds', 'counter', (m) => m.success.ns / 1000);
-    this.perVersion('nv_inference_queue_duration_us', 'Cumulative inference queuing duration in microseconds', 'counter', (m) => m.queue.ns / 1000);
-    this.perVersion('nv_inference_compute_input_duration_us', 'Cumulative compute input duration in microseconds', 'counter', (m) => m.computeInput.ns / 1000);
-    this.perVersion('nv_inference_compute_infer_duration_us', 'Cumulative compute inference duration in microseconds', 'counter', (m) => m.computeInfer.ns / 1000);
-    this.perVersion('nv_inference_compute_output_duration_us', 'Cumulative inference compute output duration in microseconds', 'counter', (m) => m.computeOutput.ns / 1000);
+        return values;
+      },
+    );
+    this.perVersion(
+      'nv_inference_count',
+      'Number of inferences performed (a batch of n counts n)',
+      'counter',
+      (m) => m.inferenceCount,
+    );
+    this.perVersion(
+      'nv_inference_exec_count',
+      'Number of model executions performed (one per batch)',
+      'counter',
+      (m) => m.executionCount,
+    );
+    this.perVersion(
+      'nv_inference_pending_request_count',
+      'Instantaneous number of requests waiting in the scheduler queue',
+      'gauge',
+      (m) => m.pendingRequests,
+    );
+    this.perVersion(
+      'nv_inference_request_duration_us',
+      'Cumulative inference request duration in microseconds',
+      'counter',
+      (m) => m.success.ns / 1000,
+    );
+    this.perVersion(
+      'nv_inference_queue_duration_us',
+      'Cumulative inference queuing duration in microseconds',
+      'counter',
+      (m) => m.queue.ns / 1000,
+    );
+    this.perVersion(
+      'nv_inference_compute_input_duration_us',
+      'Cumulative compute input duration in microseconds',
+      'counter',
+      (m) => m.computeInput.ns / 1000,
+    );
+    this.perVersion(
+      'nv_inference_compute_infer_duration_us',
+      'Cumulative compute inference duration in microseconds',
+      'counter',
+      (m) => m.computeInfer.ns / 1000,
+    );
+    this.perVersion(
+      'nv_inference_compute_output_duration_us',
+      'Cumulative inference compute output duration in microseconds',
+      'counter',
+      (m) => m.computeOutput.ns / 1000,
+    );
     this.perVersion('nv_model_load_duration_secs', 'Model load time in seconds', 'gauge', (m) => m.loadDurationSecs);
-    this.histogram('maas_inference_request_duration_seconds', 'End-to-end inference request duration', (m) => m.requestSeconds);
-    this.histogram('maas_inference_queue_duration_seconds', 'Time a request waited in the batcher queue', (m) => m.queueSeconds);
-    this.histogram('maas_inference_compute_duration_seconds', 'Time of one batch execution (input, infer, output)', (m) => m.computeSeconds);
+    this.histogram(
+      'maas_inference_request_duration_seconds',
+      'End-to-end inference request duration',
+      (m) => m.requestSeconds,
+    );
+    this.histogram(
+      'maas_inference_queue_duration_seconds',
+      'Time a request waited in the batcher queue',
+      (m) => m.queueSeconds,
+    );
+    this.histogram(
+      'maas_inference_compute_duration_seconds',
+      'Time of one batch execution (input, infer, output)',
+      (m) => m.computeSeconds,
+    );
     this.histogram('maas_inference_batch_size', 'Batch size of each model execution', (m) => m.batchSize);
   }
 
@@ -183,7 +266,8 @@ export class InferenceMetrics {
   private perVersion(name: string, help: string, type: 'counter' | 'gauge', field: Field): void {
     this.family(name, help, type, () => {
       const values: FamilyValue[] = [];
-      for (const m of this.meters.values()) values.push({ labels: { model: m.model, version: m.version }, value: field(m) });
+      for (const m of this.meters.values())
+        values.push({ labels: { model: m.model, version: m.version }, value: field(m) });
       return values;
     });
   }

@@ -8,13 +8,30 @@ import { isAbsolute, join } from 'node:path';
 import { MaasError, toMaasError } from '../common/errors';
 import { findPackageRoot } from '../common/package-root';
 import {
-  TENSOR_TYPES, type DeviceInfo, type DeviceName, type LoadOptions, type PlanMemory, type Session, type SessionMemory, type Tensor,
-  type TensorMetadata, type TensorType,
+  TENSOR_TYPES,
+  type DeviceInfo,
+  type DeviceName,
+  type LoadOptions,
+  type PlanMemory,
+  type Session,
+  type SessionMemory,
+  type Tensor,
+  type TensorMetadata,
+  type TensorType,
 } from './types';
 
 export { TENSOR_TYPES } from './types';
 export type {
-  DeviceInfo, DeviceName, LoadOptions, PlanMemory, Session, SessionMemory, Tensor, TensorMetadata, TensorType, TypedArray,
+  DeviceInfo,
+  DeviceName,
+  LoadOptions,
+  PlanMemory,
+  Session,
+  SessionMemory,
+  Tensor,
+  TensorMetadata,
+  TensorType,
+  TypedArray,
 } from './types';
 
 // ---- the addon's own surface -----------------------------------------------------
@@ -26,7 +43,11 @@ interface NativeTensor {
 }
 
 // Plans as the addon reports them: input dims in inputMetadata order.
-interface NativePlanMemory { inputDims: number[][]; arenaBytes: number; outputBytes: number }
+interface NativePlanMemory {
+  inputDims: number[][];
+  arenaBytes: number;
+  outputBytes: number;
+}
 
 interface NativeSessionHandle {
   readonly inputMetadata: TensorMetadata[];
@@ -41,7 +62,11 @@ interface NativeSessionHandle {
   release(): void;
 }
 
-interface NativeLoadOptions { intraOpThreads?: number; maxTensorBytes?: number; device?: string }
+interface NativeLoadOptions {
+  intraOpThreads?: number;
+  maxTensorBytes?: number;
+  device?: string;
+}
 
 interface NativeAddon {
   loadModel(bytes: Uint8Array, options: NativeLoadOptions): Promise<NativeSessionHandle>;
@@ -132,12 +157,14 @@ function checkLoadOptions(options: LoadOptions | undefined): NativeLoadOptions {
   const out: NativeLoadOptions = {};
   const threads = options.intraOpThreads;
   if (threads !== undefined) {
-    if (!(Number.isInteger(threads) && threads >= 1 && threads <= 1024)) throw invalid('intraOpThreads must be an integer from 1 to 1024');
+    if (!(Number.isInteger(threads) && threads >= 1 && threads <= 1024))
+      throw invalid('intraOpThreads must be an integer from 1 to 1024');
     out.intraOpThreads = threads;
   }
   const maxTensorBytes = options.maxTensorBytes;
   if (maxTensorBytes !== undefined) {
-    if (!(Number.isSafeInteger(maxTensorBytes) && maxTensorBytes >= 1)) throw invalid('maxTensorBytes must be a positive integer');
+    if (!(Number.isSafeInteger(maxTensorBytes) && maxTensorBytes >= 1))
+      throw invalid('maxTensorBytes must be a positive integer');
     // Nothing larger can reach JS: the addon caps it the same way.
     out.maxTensorBytes = Math.min(maxTensorBytes, bufferConstants.MAX_LENGTH);
   }
@@ -186,7 +213,8 @@ class NativeSession implements Session {
   run(feeds: Record<string, Tensor>): Promise<Record<string, Tensor>> {
     const handle = this.handle;
     if (!handle) return Promise.reject(new MaasError('ENGINE_RELEASED', 'the session was released'));
-    if (feeds === null || typeof feeds !== 'object') return Promise.reject(invalid('feeds must be an object of tensors'));
+    if (feeds === null || typeof feeds !== 'object')
+      return Promise.reject(invalid('feeds must be an object of tensors'));
     const names = Object.keys(feeds);
     const tensors = new Array<NativeTensor>(names.length);
     try {

@@ -22,7 +22,8 @@ test('every registered error code is documented in the README with its HTTP stat
 });
 
 test('the README documents no code the registry lacks', () => {
-  for (const code of readmeRows().keys()) assert.ok(code in ERRORS, `${code} is in the README but not in common/errors.ts`);
+  for (const code of readmeRows().keys())
+    assert.ok(code in ERRORS, `${code} is in the README but not in common/errors.ts`);
 });
 
 test('MaasError carries the registry statuses; toMaasError keeps known codes only', () => {
@@ -38,10 +39,11 @@ test('MaasError carries the registry statuses; toMaasError keeps known codes onl
 // The engine names its codes in C++ (StatusCodeName, js_errors.h); the addon
 // reports them (engineTables). Both directions: every code the engine can hand to
 // JS is registered (else it would reach clients as a bare INTERNAL), and every ENGINE_* code registered is one it can hand.
-test('the engine\'s status codes and the registry\'s ENGINE_* codes are the same set', () => {
+test("the engine's status codes and the registry's ENGINE_* codes are the same set", () => {
   const fromEngine = new Set(engineTables().statusCodes);
   for (const code of fromEngine) assert.ok(code in ERRORS, `${code} (the addon) is not in common/errors.ts`);
   const engineCodes = Object.keys(ERRORS).filter((code) => code.startsWith('ENGINE_'));
-  for (const code of engineCodes) assert.ok(fromEngine.has(code), `${code} is registered but the engine never returns it`);
+  for (const code of engineCodes)
+    assert.ok(fromEngine.has(code), `${code} is registered but the engine never returns it`);
   assert.ok(fromEngine.has('OUTPUT_TOO_LARGE'));
 });

@@ -29,8 +29,13 @@ before(async () => {
   await writeModel(repo, 'moving', { max_batch_size: 8, dynamic_batching: {} }, { 1: addModelBytes(1) });
   await writeModel(repo, 'swap', SLOW_BATCH, { 1: addModelBytes(1) });
   server = await startServer({
-    modelRepository: repo, httpPort: 0, host: '127.0.0.1', logLevel: 'silent',
-    controlMode: 'explicit', loadModels: ['stable', 'swap'], drainDeadlineMs: 5000,
+    modelRepository: repo,
+    httpPort: 0,
+    host: '127.0.0.1',
+    logLevel: 'silent',
+    controlMode: 'explicit',
+    loadModels: ['stable', 'swap'],
+    drainDeadlineMs: 5000,
   });
   base = `http://127.0.0.1:${server.httpPort}`;
 });
@@ -40,14 +45,19 @@ after(async () => {
   await fs.rm(repo, { recursive: true, force: true });
 });
 
-interface Answer { status: number; version?: string; y?: number[]; code?: string }
+interface Answer {
+  status: number;
+  version?: string;
+  y?: number[];
+  code?: string;
+}
 
 async function infer(model: string, x = [0, 1, 2, 3]): Promise<Answer> {
   const res = await fetch(`${base}/v2/models/${model}/infer`, {
     method: 'POST',
     body: JSON.stringify({ inputs: [{ name: 'x', shape: [1, 4], datatype: 'FP32', data: x }] }),
   });
-  const body = await res.json() as { model_version?: string; outputs?: Array<{ data: number[] }>; code?: string };
+  const body = (await res.json()) as { model_version?: string; outputs?: Array<{ data: number[] }>; code?: string };
   return { status: res.status, version: body.model_version, y: body.outputs?.[0].data, code: body.code };
 }
 
@@ -71,8 +81,15 @@ function traffic(model: string, clients: number): { stop(): Promise<Answer[]> } 
   };
 }
 
-async function indexOf(name: string): Promise<Array<{ name: string; version?: string; state: string; reason: string }>> {
-  const entries = await (await post('/v2/repository/index', {})).json() as Array<{ name: string; version?: string; state: string; reason: string }>;
+async function indexOf(
+  name: string,
+): Promise<Array<{ name: string; version?: string; state: string; reason: string }>> {
+  const entries = (await (await post('/v2/repository/index', {})).json()) as Array<{
+    name: string;
+    version?: string;
+    state: string;
+    reason: string;
+  }>;
   return entries.filter((e) => e.name === name);
 }
 
@@ -84,7 +101,7 @@ test('explicit mode: only --load-model models load; the index lists the others a
   assert.equal(notLoaded.code, 'MODEL_NOT_FOUND');
   const unknown = await post('/v2/repository/models/nosuch/load');
   assert.equal(unknown.status, 404);
-  assert.equal((await unknown.json() as { code: string }).code, 'MODEL_NOT_FOUND');
+  assert.equal(((await unknown.json()) as { code: string }).code, 'MODEL_NOT_FOUND');
 });
 
 test('load, reload to a new version and unload under concurrent traffic: zero failed requests', async () => {
@@ -108,7 +125,10 @@ test('load, reload to a new version and unload under concurrent traffic: zero fa
       assert.deepEqual(a.y, a.version === '1' ? [1, 2, 3, 4] : [2, 3, 4, 5]);
     }
     assert.ok(answers.some((a) => a.version === '2'));
-    assert.deepEqual((await indexOf('moving')).map((e) => [e.version, e.state]), [['2', 'READY']]);
+    assert.deepEqual(
+      (await indexOf('moving')).map((e) => [e.version, e.state]),
+      [['2', 'READY']],
+    );
     assert.equal((await post('/v2/repository/models/moving/unload')).status, 200);
     const gone = await infer('moving');
     assert.equal(gone.status, 400);
@@ -119,7 +139,11 @@ test('load, reload to a new version and unload under concurrent traffic: zero fa
   } finally {
     const answers = await background.stop();
     assert.ok(answers.length > 0);
-    assert.deepEqual(answers.filter((a) => a.status !== 200), [], 'the other model never failed');
+    assert.deepEqual(
+      answers.filter((a) => a.status !== 200),
+      [],
+      'the other model never failed',
+    );
   }
 });
 
@@ -148,7 +172,10 @@ test('hot swap while requests are queued: they finish on the old version, new on
   const waited = await waiting;
   assert.equal(waited.status, 200);
   assert.deepEqual(waited.y, [7, 7, 7, 7]);
-  const reconfigured = await (await fetch(`${base}/v2/models/swap/config`)).json() as { max_batch_size: number; dynamic_batching?: unknown };
+  const reconfigured = (await (await fetch(`${base}/v2/models/swap/config`)).json()) as {
+    max_batch_size: number;
+    dynamic_batching?: unknown;
+  };
   assert.equal(reconfigured.max_batch_size, 4);
   assert.equal(reconfigured.dynamic_batching, undefined);
 });
@@ -158,14 +185,16 @@ test('a reload that fails keeps the serving version; the load answers MODEL_LOAD
   await writeModel(repo, 'swap', undefined, { 3: addModelBytes(0, ['Erf']) });
   const failed = await post('/v2/repository/models/swap/load');
   assert.equal(failed.status, 400);
-  const body = await failed.json() as { code: string; error: string };
+  const body = (await failed.json()) as { code: string; error: string };
   assert.equal(body.code, 'MODEL_LOAD_FAILED');
   assert.match(body.error, /Erf/);
   const still = await infer('swap');
   assert.equal(still.status, 200);
   assert.equal(still.version, '2');
-  const badConfig = await post('/v2/repository/models/stable/load', { parameters: { config: '{"max_batch_size": -1}' } });
-  assert.equal((await badConfig.json() as { code: string }).code, 'MODEL_LOAD_FAILED');
+  const badConfig = await post('/v2/repository/models/stable/load', {
+    parameters: { config: '{"max_batch_size": -1}' },
+  });
+  assert.equal(((await badConfig.json()) as { code: string }).code, 'MODEL_LOAD_FAILED');
   assert.equal((await infer('stable')).status, 200);
 });
 
@@ -176,27 +205,41 @@ test('unload drains queued work before it frees the sessions', async () => {
     const session = await loadModel(bytes, options);
     live++;
     const release = session.release.bind(session);
-    session.release = () => { live--; release(); };
+    session.release = () => {
+      live--;
+      release();
+    };
     return session;
   };
   await writeModel(dir, 'm', SLOW_BATCH, { 1: addModelBytes(1) });
   const serving = new ModelServing({
-    catalog: new FilesystemCatalog(dir), loadModel: counting, metrics: new InferenceMetrics(),
-    logger: createLogger('silent'), controlMode: 'explicit', drainDeadlineMs: 5000,
+    catalog: new FilesystemCatalog(dir),
+    loadModel: counting,
+    metrics: new InferenceMetrics(),
+    logger: createLogger('silent'),
+    controlMode: 'explicit',
+    drainDeadlineMs: 5000,
   });
   try {
     await serving.load('m');
     assert.equal(live, 1);
-    const request = (v: number) => serving.infer({
-      modelName: 'm', parameters: {}, priority: 0, timeoutUs: 0,
-      inputs: [{ name: 'x', datatype: 'FP32', shape: [1, 4], data: new Float32Array([v, v, v, v]) }],
-    });
+    const request = (v: number) =>
+      serving.infer({
+        modelName: 'm',
+        parameters: {},
+        priority: 0,
+        timeoutUs: 0,
+        inputs: [{ name: 'x', datatype: 'FP32', shape: [1, 4], data: new Float32Array([v, v, v, v]) }],
+      });
     const queued = [request(1), request(2), request(3)];
     const unloading = serving.unload('m');
     await new Promise((r) => setImmediate(r)); // operations on one model run in turn: the unload starts next
     // Routing stopped as the unload began: a new request is refused while the queue drains.
     await assert.rejects(request(9), { code: 'MODEL_NOT_READY' });
-    assert.deepEqual((await Promise.all(queued)).map((r) => (r.outputs[0].data as Float32Array)[0]), [2, 3, 4]);
+    assert.deepEqual(
+      (await Promise.all(queued)).map((r) => (r.outputs[0].data as Float32Array)[0]),
+      [2, 3, 4],
+    );
     await unloading;
     assert.equal(live, 0, 'the sessions are freed once drained');
     assert.deepEqual(await serving.index(false), [{ name: 'm', state: 'UNAVAILABLE', reason: 'unloaded' }]);
@@ -213,7 +256,12 @@ test('poll mode follows the directory: a new model serves, a removed one unloads
   const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'maas-poll-'));
   await writeModel(dir, 'first', { max_batch_size: 4 }, { 1: addModelBytes(1) });
   const polled = await startServer({
-    modelRepository: dir, httpPort: 0, host: '127.0.0.1', logLevel: 'silent', controlMode: 'poll', repositoryPollSecs: 0.1,
+    modelRepository: dir,
+    httpPort: 0,
+    host: '127.0.0.1',
+    logLevel: 'silent',
+    controlMode: 'poll',
+    repositoryPollSecs: 0.1,
   });
   const url = `http://127.0.0.1:${polled.httpPort}`;
   const ready = async (name: string) => (await fetch(`${url}/v2/models/${name}/ready`)).status === 200;
@@ -229,7 +277,7 @@ test('poll mode follows the directory: a new model serves, a removed one unloads
     assert.equal(await waitFor(async () => !(await ready('first'))), true, 'a removed model is unloaded');
     const refused = await fetch(`${url}/v2/repository/models/second/unload`, { method: 'POST' });
     assert.equal(refused.status, 400);
-    assert.equal((await refused.json() as { code: string }).code, 'MODEL_CONTROL_DISABLED');
+    assert.equal(((await refused.json()) as { code: string }).code, 'MODEL_CONTROL_DISABLED');
   } finally {
     await polled.close();
     await fs.rm(dir, { recursive: true, force: true });

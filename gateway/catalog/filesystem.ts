@@ -28,7 +28,10 @@ export class FilesystemCatalog implements ModelCatalog {
   // Per model: what the last scan saw (config and versions), to tell changes.
   private signatures = new Map<string, string>();
 
-  constructor(readonly directory: string, private readonly options: FilesystemCatalogOptions = {}) {}
+  constructor(
+    readonly directory: string,
+    private readonly options: FilesystemCatalogOptions = {},
+  ) {}
 
   async listModels(): Promise<string[]> {
     let entries;
@@ -36,10 +39,14 @@ export class FilesystemCatalog implements ModelCatalog {
       entries = await fs.readdir(this.directory, { withFileTypes: true });
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;
-      if (code === 'ENOENT' || code === 'ENOTDIR') throw new Error(`model repository '${this.directory}' is not a directory`, { cause: err });
+      if (code === 'ENOENT' || code === 'ENOTDIR')
+        throw new Error(`model repository '${this.directory}' is not a directory`, { cause: err });
       throw err;
     }
-    return entries.filter((e) => e.isDirectory() && isModelName(e.name)).map((e) => e.name).sort();
+    return entries
+      .filter((e) => e.isDirectory() && isModelName(e.name))
+      .map((e) => e.name)
+      .sort();
   }
 
   async readModel(name: string): Promise<CatalogModel | null> {
@@ -52,7 +59,10 @@ export class FilesystemCatalog implements ModelCatalog {
       return null;
     }
     const { config, configError } = await readConfig(path.join(dir, CONFIG_FILE_NAME));
-    const { versions, problem } = await readVersions(dir, entries.filter((e) => e.isDirectory() && VERSION_DIR.test(e.name)).map((e) => e.name));
+    const { versions, problem } = await readVersions(
+      dir,
+      entries.filter((e) => e.isDirectory() && VERSION_DIR.test(e.name)).map((e) => e.name),
+    );
     const model: { -readonly [K in keyof CatalogModel]: CatalogModel[K] } = { name, config, versions };
     if (configError !== undefined) model.configError = configError;
     if (problem !== undefined) model.problem = problem;
@@ -83,10 +93,13 @@ export class FilesystemCatalog implements ModelCatalog {
 
   private armTimer(): void {
     if (this.closed || this.listeners.size === 0) return;
-    this.timer = setTimeout(() => {
-      this.timer = null;
-      void this.scan(true).finally(() => this.armTimer());
-    }, timerMs(this.options.pollIntervalMs ?? 0));
+    this.timer = setTimeout(
+      () => {
+        this.timer = null;
+        void this.scan(true).finally(() => this.armTimer());
+      },
+      timerMs(this.options.pollIntervalMs ?? 0),
+    );
     this.timer.unref();
   }
 
@@ -141,7 +154,10 @@ async function readConfig(file: string): Promise<{ config: unknown; configError?
   }
 }
 
-async function readVersions(dir: string, versionDirs: string[]): Promise<{ versions: CatalogVersion[]; problem?: string }> {
+async function readVersions(
+  dir: string,
+  versionDirs: string[],
+): Promise<{ versions: CatalogVersion[]; problem?: string }> {
   versionDirs.sort((a, b) => Number(a) - Number(b) || a.localeCompare(b));
   const versions: CatalogVersion[] = [];
   const dirOfVersion = new Map<string, string>();
@@ -173,5 +189,10 @@ async function readVersions(dir: string, versionDirs: string[]): Promise<{ versi
 }
 
 function signature(model: CatalogModel): string {
-  return JSON.stringify([model.config ?? null, model.configError ?? '', model.problem ?? '', model.versions.map((v) => [v.version, v.fingerprint])]);
+  return JSON.stringify([
+    model.config ?? null,
+    model.configError ?? '',
+    model.problem ?? '',
+    model.versions.map((v) => [v.version, v.fingerprint]),
+  ]);
 }

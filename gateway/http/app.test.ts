@@ -7,14 +7,27 @@ import pino from 'pino';
 import { MaasError } from '../../common/errors';
 import type { InferRequest, InferResult } from '../inference/types';
 import { Pipeline } from '../pipeline/pipeline';
-import type { ControlMode, LoadRequest, ModelConfig, ModelMetadata, ModelRepository, ModelService, ModelStatistics } from '../serving/types';
+import type {
+  ControlMode,
+  LoadRequest,
+  ModelConfig,
+  ModelMetadata,
+  ModelRepository,
+  ModelService,
+  ModelStatistics,
+} from '../serving/types';
 import { startHttpServer, type HttpDeps, type HttpServer } from './app';
 import { responderStats } from './responder';
 
 const ECHO: ModelMetadata = {
-  name: 'echo', versions: ['1'], platform: 'fake',
+  name: 'echo',
+  versions: ['1'],
+  platform: 'fake',
   inputs: [{ name: 'x', datatype: 'FP32', shape: [-1, -1] }],
-  outputs: [{ name: 'y', datatype: 'FP32', shape: [-1, -1] }, { name: 'sum', datatype: 'FP32', shape: [-1, 1] }],
+  outputs: [
+    { name: 'y', datatype: 'FP32', shape: [-1, -1] },
+    { name: 'sum', datatype: 'FP32', shape: [-1, 1] },
+  ],
 };
 
 class FakeModels implements ModelService, ModelRepository {
@@ -23,18 +36,34 @@ class FakeModels implements ModelService, ModelRepository {
   controlMode: ControlMode = 'explicit';
   loads: Array<[string, LoadRequest | undefined]> = [];
   unloads: string[] = [];
-  isReady(): boolean { return this.ready; }
+  isReady(): boolean {
+    return this.ready;
+  }
   metadata(name: string, version?: string): ModelMetadata {
-    if (!['echo', 'slow', 'boom', 'full', 'big'].includes(name)) throw new MaasError('MODEL_NOT_FOUND', `unknown model '${name}'`);
-    if (version !== undefined && version !== '1') throw new MaasError('MODEL_VERSION_NOT_FOUND', `model '${name}' has no version ${version}`);
+    if (!['echo', 'slow', 'boom', 'full', 'big'].includes(name))
+      throw new MaasError('MODEL_NOT_FOUND', `unknown model '${name}'`);
+    if (version !== undefined && version !== '1')
+      throw new MaasError('MODEL_VERSION_NOT_FOUND', `model '${name}' has no version ${version}`);
     return { ...ECHO, name };
   }
   config(name: string, version?: string): ModelConfig {
     this.metadata(name, version);
-    return { name, platform: 'fake', backend: '', max_batch_size: 8, input: [{ name: 'x', data_type: 'TYPE_FP32', dims: [-1] }], output: [], instance_group: [] };
+    return {
+      name,
+      platform: 'fake',
+      backend: '',
+      max_batch_size: 8,
+      input: [{ name: 'x', data_type: 'TYPE_FP32', dims: [-1] }],
+      output: [],
+      instance_group: [],
+    };
   }
-  isModelReady(name: string): boolean { return name === 'echo'; }
-  async index(readyOnly: boolean) { return [{ name: 'echo', version: '1', state: 'READY' as const, reason: readyOnly ? 'ready-only' : '' }]; }
+  isModelReady(name: string): boolean {
+    return name === 'echo';
+  }
+  async index(readyOnly: boolean) {
+    return [{ name: 'echo', version: '1', state: 'READY' as const, reason: readyOnly ? 'ready-only' : '' }];
+  }
   async load(name: string, request?: LoadRequest): Promise<void> {
     if (name !== 'echo') throw new MaasError('MODEL_NOT_FOUND', `no model '${name}'`);
     this.loads.push([name, request]);
@@ -54,7 +83,13 @@ class FakeModels implements ModelService, ModelRepository {
     if (request.modelName === 'slow') {
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, 3000);
-        request.cancel?.subscribe({ onCancel: () => { clearTimeout(timer); this.abortedRequests++; resolve(); } });
+        request.cancel?.subscribe({
+          onCancel: () => {
+            clearTimeout(timer);
+            this.abortedRequests++;
+            resolve();
+          },
+        });
       });
       throw new MaasError('CANCELLED', 'cancelled');
     }
@@ -62,7 +97,13 @@ class FakeModels implements ModelService, ModelRepository {
     if (request.modelName === 'big') {
       // y[i] = i, as many as the first input value says: a large answer from a small request.
       const y = new Float32Array(Number(x.data[0])).map((_, i) => i);
-      return { modelName: 'big', modelVersion: '1', outputs: [{ name: 'y', datatype: 'FP32', shape: [1, y.length], data: y }], batchSize: 1, timing };
+      return {
+        modelName: 'big',
+        modelVersion: '1',
+        outputs: [{ name: 'y', datatype: 'FP32', shape: [1, y.length], data: y }],
+        batchSize: 1,
+        timing,
+      };
     }
     const [rows, cols] = x.shape;
     const sums = new Float32Array(rows);
@@ -72,11 +113,13 @@ class FakeModels implements ModelService, ModelRepository {
       { name: 'sum', datatype: 'FP32' as const, shape: [rows, 1], data: sums },
     ];
     // As the real ModelService does: a requested output must exist.
-    const outputs = request.outputs ? request.outputs.map((o) => {
-      const found = all.find((a) => a.name === o.name);
-      if (!found) throw new MaasError('INVALID_REQUEST', `unexpected inference output '${o.name}'`);
-      return found;
-    }) : all;
+    const outputs = request.outputs
+      ? request.outputs.map((o) => {
+          const found = all.find((a) => a.name === o.name);
+          if (!found) throw new MaasError('INVALID_REQUEST', `unexpected inference output '${o.name}'`);
+          return found;
+        })
+      : all;
     return { id: request.id, modelName: request.modelName, modelVersion: '1', outputs, batchSize: rows, timing };
   }
 }
@@ -92,15 +135,26 @@ let server: HttpServer;
 let base: string;
 
 before(async () => {
-  const logger = pino({ level: 'info' }, { write: (line: string) => { logLines.push(JSON.parse(line)); } });
-  server = await startHttpServer({
-    ...servingDeps(logger),
-    metrics: { contentType: 'text/plain; version=0.0.4', text: async () => 'nv_inference_count 0\n' },
-    logger,
-    maxBodyBytes: 64 * 1024,
-    serverName: 'maas-test',
-    serverVersion: '9.9.9',
-  }, '127.0.0.1', 0);
+  const logger = pino(
+    { level: 'info' },
+    {
+      write: (line: string) => {
+        logLines.push(JSON.parse(line));
+      },
+    },
+  );
+  server = await startHttpServer(
+    {
+      ...servingDeps(logger),
+      metrics: { contentType: 'text/plain; version=0.0.4', text: async () => 'nv_inference_count 0\n' },
+      logger,
+      maxBodyBytes: 64 * 1024,
+      serverName: 'maas-test',
+      serverVersion: '9.9.9',
+    },
+    '127.0.0.1',
+    0,
+  );
   base = `http://127.0.0.1:${server.port}`;
 });
 
@@ -114,7 +168,7 @@ async function json(res: Response): Promise<any> {
 }
 
 async function errorOf(res: Response): Promise<{ error: string; code: string }> {
-  const body = await json(res) as { error: string; code: string };
+  const body = (await json(res)) as { error: string; code: string };
   assert.equal(typeof body.error, 'string');
   assert.equal(typeof body.code, 'string');
   return body;
@@ -184,7 +238,20 @@ test('JSON inference with Server-Timing and one log line', async () => {
   const res = await fetch(`${base}/v2/models/echo/infer`, {
     method: 'POST',
     headers: { 'x-request-id': 'infer-1' },
-    body: JSON.stringify({ id: 'a', inputs: [{ name: 'x', shape: [2, 2], datatype: 'FP32', data: [[1, 2], [3, 4]] }] }),
+    body: JSON.stringify({
+      id: 'a',
+      inputs: [
+        {
+          name: 'x',
+          shape: [2, 2],
+          datatype: 'FP32',
+          data: [
+            [1, 2],
+            [3, 4],
+          ],
+        },
+      ],
+    }),
   });
   assert.equal(res.status, 200);
   assert.equal(res.headers.get('content-type'), 'application/json');
@@ -202,10 +269,12 @@ test('JSON inference with Server-Timing and one log line', async () => {
 });
 
 test('binary inference and gzip request body', async () => {
-  const header = Buffer.from(JSON.stringify({
-    inputs: [{ name: 'x', shape: [1, 3], datatype: 'FP32', parameters: { binary_data_size: 12 } }],
-    outputs: [{ name: 'y', parameters: { binary_data: true } }],
-  }));
+  const header = Buffer.from(
+    JSON.stringify({
+      inputs: [{ name: 'x', shape: [1, 3], datatype: 'FP32', parameters: { binary_data_size: 12 } }],
+      outputs: [{ name: 'y', parameters: { binary_data: true } }],
+    }),
+  );
   const body = Buffer.concat([header, Buffer.from(new Float32Array([1.5, 2.5, -3]).buffer)]);
   const res = await fetch(`${base}/v2/models/echo/infer`, {
     method: 'POST',
@@ -217,7 +286,9 @@ test('binary inference and gzip request body', async () => {
   const headerBytes = Number(res.headers.get('inference-header-content-length'));
   const bytes = Buffer.from(await res.arrayBuffer());
   const json = JSON.parse(bytes.subarray(0, headerBytes).toString());
-  assert.deepEqual(json.outputs, [{ name: 'y', datatype: 'FP32', shape: [1, 3], parameters: { binary_data_size: 12 } }]);
+  assert.deepEqual(json.outputs, [
+    { name: 'y', datatype: 'FP32', shape: [1, 3], parameters: { binary_data_size: 12 } },
+  ]);
   assert.deepEqual(Array.from(new Float32Array(new Uint8Array(bytes.subarray(headerBytes)).buffer)), [1.5, 2.5, -3]);
 });
 
@@ -237,10 +308,12 @@ test('raw-body inference', async () => {
 
 test('a large response streams out whole', async () => {
   const rows = 12 * 1024; // 48 KiB in, 96 KiB out: past the streaming threshold
-  const header = Buffer.from(JSON.stringify({
-    inputs: [{ name: 'x', shape: [rows, 1], datatype: 'FP32', parameters: { binary_data_size: rows * 4 } }],
-    parameters: { binary_data_output: true },
-  }));
+  const header = Buffer.from(
+    JSON.stringify({
+      inputs: [{ name: 'x', shape: [rows, 1], datatype: 'FP32', parameters: { binary_data_size: rows * 4 } }],
+      parameters: { binary_data_output: true },
+    }),
+  );
   const values = new Float32Array(rows).map((_, i) => i);
   const res = await fetch(`${base}/v2/models/echo/infer`, {
     method: 'POST',
@@ -274,7 +347,11 @@ test('oversized bodies get 413, by Content-Length, chunked, or after gunzip', as
   assert.equal(declared.status, 413);
   assert.equal((await errorOf(declared)).code, 'BODY_TOO_LARGE');
   const bomb = gzipSync(Buffer.alloc(1024 * 1024, 0x20));
-  const gz = await fetch(`${base}/v2/models/echo/infer`, { method: 'POST', headers: { 'Content-Encoding': 'gzip' }, body: bomb });
+  const gz = await fetch(`${base}/v2/models/echo/infer`, {
+    method: 'POST',
+    headers: { 'Content-Encoding': 'gzip' },
+    body: bomb,
+  });
   assert.equal(gz.status, 413);
   await gz.arrayBuffer();
   // Still serving.
@@ -285,12 +362,32 @@ test('decoding and model errors map to {error, code}', async () => {
   const post = (path: string, body: string) => fetch(`${base}${path}`, { method: 'POST', body });
   const cases: Array<[string, string, number, string]> = [
     ['/v2/models/echo/infer', '{"inputs":', 400, 'INVALID_JSON'],
-    ['/v2/models/echo/infer', '{"inputs":[{"name":"x","shape":[1],"datatype":"FP99","data":[1]}]}', 400, 'INVALID_DATATYPE'],
-    ['/v2/models/echo/infer', '{"inputs":[{"name":"x","shape":[1,2],"datatype":"FP32","data":[1]}]}', 400, 'INVALID_SHAPE'],
-    ['/v2/models/echo/infer', '{"inputs":[{"name":"x","shape":[1,1],"datatype":"FP32","data":[1]}],"outputs":[{"name":"zz"}]}', 400, 'INVALID_REQUEST'],
+    [
+      '/v2/models/echo/infer',
+      '{"inputs":[{"name":"x","shape":[1],"datatype":"FP99","data":[1]}]}',
+      400,
+      'INVALID_DATATYPE',
+    ],
+    [
+      '/v2/models/echo/infer',
+      '{"inputs":[{"name":"x","shape":[1,2],"datatype":"FP32","data":[1]}]}',
+      400,
+      'INVALID_SHAPE',
+    ],
+    [
+      '/v2/models/echo/infer',
+      '{"inputs":[{"name":"x","shape":[1,1],"datatype":"FP32","data":[1]}],"outputs":[{"name":"zz"}]}',
+      400,
+      'INVALID_REQUEST',
+    ],
     ['/v2/models/nope/infer', '{}', 404, 'MODEL_NOT_FOUND'],
     ['/v2/models/echo/versions/3/infer', '{}', 404, 'MODEL_VERSION_NOT_FOUND'],
-    ['/v2/models/full/infer', '{"inputs":[{"name":"x","shape":[1,1],"datatype":"FP32","data":[1]}]}', 503, 'QUEUE_FULL'],
+    [
+      '/v2/models/full/infer',
+      '{"inputs":[{"name":"x","shape":[1,1],"datatype":"FP32","data":[1]}]}',
+      503,
+      'QUEUE_FULL',
+    ],
   ];
   for (const [path, body, status, code] of cases) {
     const res = await post(path, body);
@@ -299,14 +396,17 @@ test('decoding and model errors map to {error, code}', async () => {
     assert.match(res.headers.get('server-timing') ?? '', /total;dur=/);
   }
   const truncated = await fetch(`${base}/v2/models/echo/infer`, {
-    method: 'POST', headers: { 'Inference-Header-Content-Length': '500' }, body: '{"inputs":[]}',
+    method: 'POST',
+    headers: { 'Inference-Header-Content-Length': '500' },
+    body: '{"inputs":[]}',
   });
   assert.equal((await errorOf(truncated)).code, 'INVALID_BINARY');
 });
 
 test('unexpected errors are a bare 500 without internals', async () => {
   const res = await fetch(`${base}/v2/models/boom/infer`, {
-    method: 'POST', body: '{"inputs":[{"name":"x","shape":[1,1],"datatype":"FP32","data":[1]}]}',
+    method: 'POST',
+    body: '{"inputs":[{"name":"x","shape":[1,1],"datatype":"FP32","data":[1]}]}',
   });
   assert.equal(res.status, 500);
   const body = await errorOf(res);
@@ -318,7 +418,8 @@ test('a client abort aborts the request signal', async () => {
   const before = models.abortedRequests;
   const controller = new AbortController();
   const pending = fetch(`${base}/v2/models/slow/infer`, {
-    method: 'POST', signal: controller.signal,
+    method: 'POST',
+    signal: controller.signal,
     body: '{"inputs":[{"name":"x","shape":[1,1],"datatype":"FP32","data":[1]}]}',
   });
   setTimeout(() => controller.abort(), 100);
@@ -329,34 +430,50 @@ test('a client abort aborts the request signal', async () => {
 });
 
 test('close() waits for in-flight work up to its deadline, then answers it 503 SHUTTING_DOWN with Connection: close', async () => {
-  const own = await startHttpServer({
-    ...servingDeps(pino({ level: 'silent' })),
-    metrics: { contentType: 'text/plain', text: async () => '' },
-    logger: pino({ level: 'silent' }),
-    closeDeadlineMs: 200,
-    closeLingerMs: 0,
-  }, '127.0.0.1', 0);
+  const own = await startHttpServer(
+    {
+      ...servingDeps(pino({ level: 'silent' })),
+      metrics: { contentType: 'text/plain', text: async () => '' },
+      logger: pino({ level: 'silent' }),
+      closeDeadlineMs: 200,
+      closeLingerMs: 0,
+    },
+    '127.0.0.1',
+    0,
+  );
   const pending = fetch(`http://127.0.0.1:${own.port}/v2/models/slow/infer`, {
-    method: 'POST', body: '{"inputs":[{"name":"x","shape":[1,1],"datatype":"FP32","data":[1]}]}',
-  }).then(async (res) => ({ status: res.status, connection: res.headers.get('connection'), body: await res.json() }), () => 'dropped');
+    method: 'POST',
+    body: '{"inputs":[{"name":"x","shape":[1,1],"datatype":"FP32","data":[1]}]}',
+  }).then(
+    async (res) => ({ status: res.status, connection: res.headers.get('connection'), body: await res.json() }),
+    () => 'dropped',
+  );
   await new Promise((r) => setTimeout(r, 50));
   const startedMs = Date.now();
   await own.close();
   const tookMs = Date.now() - startedMs;
   assert.ok(tookMs >= 150 && tookMs < 2000, `close took ${tookMs} ms`);
   assert.deepEqual(await pending, {
-    status: 503, connection: 'close',
-    body: { code: 'SHUTTING_DOWN', error: 'the server is shutting down: the close deadline passed before the answer was ready' },
+    status: 503,
+    connection: 'close',
+    body: {
+      code: 'SHUTTING_DOWN',
+      error: 'the server is shutting down: the close deadline passed before the answer was ready',
+    },
   });
   await assert.rejects(fetch(`http://127.0.0.1:${own.port}/v2/health/live`));
 });
 
 test('repository load and unload: parameters reach the model side, refusals map to {error, code}', async () => {
-  const post = (path: string, body?: unknown) => fetch(`${base}${path}`, { method: 'POST', body: body === undefined ? undefined : JSON.stringify(body) });
+  const post = (path: string, body?: unknown) =>
+    fetch(`${base}${path}`, { method: 'POST', body: body === undefined ? undefined : JSON.stringify(body) });
   assert.equal((await post('/v2/repository/models/echo/load')).status, 200);
   const config = JSON.stringify({ max_batch_size: 4 });
   assert.equal((await post('/v2/repository/models/echo/load', { parameters: { config } })).status, 200);
-  assert.deepEqual(models.loads.slice(-2), [['echo', {}], ['echo', { configJson: config }]]);
+  assert.deepEqual(models.loads.slice(-2), [
+    ['echo', {}],
+    ['echo', { configJson: config }],
+  ]);
   const notString = await post('/v2/repository/models/echo/load', { parameters: { config: { max_batch_size: 4 } } });
   assert.equal(notString.status, 400);
   assert.equal((await errorOf(notString)).code, 'INVALID_PARAMETER');
@@ -380,18 +497,26 @@ test('repository load and unload: parameters reach the model side, refusals map 
 // still arrive whole and in order once the client reads again.
 test('a paused reader gets a large answer whole once it reads again, through the backpressure path', async () => {
   const floats = 6 * 1024 * 1024; // 24 MB: more than the kernel buffers on both ends hold
-  const body = JSON.stringify({ inputs: [{ name: 'x', shape: [1, 1], datatype: 'FP32', data: [floats] }], parameters: { binary_data_output: true } });
+  const body = JSON.stringify({
+    inputs: [{ name: 'x', shape: [1, 1], datatype: 'FP32', data: [floats] }],
+    parameters: { binary_data_output: true },
+  });
   const waitsBefore = responderStats.writableWaits;
   const socket = net.connect(server.port, '127.0.0.1');
   await new Promise<void>((resolve) => socket.once('connect', resolve));
   socket.pause();
-  socket.write(`POST /v2/models/big/infer HTTP/1.1\r\nHost: test\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+  socket.write(
+    `POST /v2/models/big/infer HTTP/1.1\r\nHost: test\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+  );
   await new Promise((r) => setTimeout(r, 300));
   assert.equal(responderStats.writableWaits, waitsBefore, 'nothing more is written while the client does not read');
   const chunks: Buffer[] = [];
   socket.on('data', (chunk: Buffer) => chunks.push(chunk));
   socket.resume();
-  await new Promise<void>((resolve, reject) => { socket.once('end', resolve); socket.once('error', reject); });
+  await new Promise<void>((resolve, reject) => {
+    socket.once('end', resolve);
+    socket.once('error', reject);
+  });
   assert.ok(responderStats.writableWaits > waitsBefore, 'the answer went out through onWritable');
   const raw = Buffer.concat(chunks);
   const headEnd = raw.indexOf('\r\n\r\n');

@@ -24,7 +24,11 @@ export interface HttpServer {
 export function startHttpServer(deps: HttpDeps, host: string, port: number): Promise<HttpServer> {
   const uws = loadUws();
   const app = uws.App();
-  const fe = new HttpFrontEnd(deps, deps.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES, deps.maxBufferedBodyBytes ?? DEFAULT_MAX_BUFFERED_BYTES);
+  const fe = new HttpFrontEnd(
+    deps,
+    deps.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES,
+    deps.maxBufferedBodyBytes ?? DEFAULT_MAX_BUFFERED_BYTES,
+  );
   const state: ShutdownState = { closing: false, lastArrivalMs: 0, inFlight: new Set<Exchange>() };
   const handler = new HttpHandler(fe, state);
 

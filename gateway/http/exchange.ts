@@ -62,7 +62,11 @@ export class HttpFrontEnd {
   readonly maxBodyBytes: number;
   readonly budget: BodyBudget;
 
-  constructor(readonly deps: HttpDeps, maxBodyBytes: number, maxBufferedBytes: number) {
+  constructor(
+    readonly deps: HttpDeps,
+    maxBodyBytes: number,
+    maxBufferedBytes: number,
+  ) {
     this.maxBodyBytes = maxBodyBytes;
     this.budget = new BodyBudget(Math.max(maxBodyBytes, maxBufferedBytes));
   }
@@ -71,8 +75,14 @@ export class HttpFrontEnd {
   // (auth, limits): undefined when admitted synchronously.
   begin(ex: Exchange, head: RequestHead, operation: Operation, model?: string, version?: string): void | Promise<void> {
     const call = this.deps.pipeline.begin({
-      protocol: 'http', operation, requestId: head.requestId, traceparent: head.traceparent, tracestate: head.tracestate,
-      model, version, startedMs: ex.startedMs,
+      protocol: 'http',
+      operation,
+      requestId: head.requestId,
+      traceparent: head.traceparent,
+      tracestate: head.tracestate,
+      model,
+      version,
+      startedMs: ex.startedMs,
     });
     ex.call = call;
     ex.requestId = call.requestId;
@@ -81,7 +91,12 @@ export class HttpFrontEnd {
   }
 
   bodyOptions(head: RequestHead, limitBytes: number): BodyOptions {
-    return { maxBodyBytes: limitBytes, contentLength: head.contentLength, contentEncoding: head.contentEncoding, budget: this.budget };
+    return {
+      maxBodyBytes: limitBytes,
+      contentLength: head.contentLength,
+      contentEncoding: head.contentEncoding,
+      budget: this.budget,
+    };
   }
 
   // The headers every answer of a pipeline call carries.
@@ -122,7 +137,11 @@ export class HttpFrontEnd {
     const call = ex.call;
     if (call) {
       ex.call = null;
-      this.deps.pipeline.finish(call, { error, clientGone: responder.aborted && responder.status === 0, inferences: 0 }, err);
+      this.deps.pipeline.finish(
+        call,
+        { error, clientGone: responder.aborted && responder.status === 0, inferences: 0 },
+        err,
+      );
     } else if (error.code === 'INTERNAL' && !(err instanceof MaasError)) {
       this.deps.logger.error({ err, requestId: ex.requestId }, 'unexpected error in the HTTP front end');
     }

@@ -15,7 +15,10 @@ import type { ShutdownState } from './shutdown';
 import type { HttpRequest } from './uws';
 
 export class HttpHandler {
-  constructor(private readonly fe: HttpFrontEnd, private readonly state: ShutdownState) {}
+  constructor(
+    private readonly fe: HttpFrontEnd,
+    private readonly state: ShutdownState,
+  ) {}
 
   // Once the answer is written or the connection is gone (Responder's onComplete).
   readonly finish = (ex: Exchange): void => {
@@ -24,8 +27,12 @@ export class HttpHandler {
     if (ex.responder.closedBy === 'parser' && !ex.refused) {
       // uWS parsed another request on this connection before this one was
       // answered, and closed it (no asynchronous pipelining in uWS v20).
-      this.fe.closedConnection(ex, 'async_pipelining', 'a request was pipelined behind one still being answered; ' +
-        'uWS closed the connection without answering either (see docs/http.md)');
+      this.fe.closedConnection(
+        ex,
+        'async_pipelining',
+        'a request was pipelined behind one still being answered; ' +
+          'uWS closed the connection without answering either (see docs/http.md)',
+      );
     }
   };
 
@@ -99,7 +106,11 @@ export class HttpHandler {
 
   private readonly answerRefusal = (ex: Exchange, reason: FramingError): void => {
     if (ex.responder.aborted) {
-      this.fe.closedConnection(ex, reason, `${FRAMING_MESSAGES[reason]}; uWS closed the connection before the 400 could be sent`);
+      this.fe.closedConnection(
+        ex,
+        reason,
+        `${FRAMING_MESSAGES[reason]}; uWS closed the connection before the 400 could be sent`,
+      );
       return;
     }
     this.fe.sendError(ex, new MaasError('MALFORMED_HTTP', FRAMING_MESSAGES[reason]));

@@ -32,9 +32,18 @@ export const responderStats = { writableWaits: 0 };
 const STREAM_THRESHOLD_BYTES = 64 * 1024;
 
 const STATUS_TEXT: Record<number, string> = {
-  200: 'OK', 400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found',
-  405: 'Method Not Allowed', 413: 'Payload Too Large', 429: 'Too Many Requests',
-  500: 'Internal Server Error', 501: 'Not Implemented', 503: 'Service Unavailable', 505: 'HTTP Version Not Supported',
+  200: 'OK',
+  400: 'Bad Request',
+  401: 'Unauthorized',
+  403: 'Forbidden',
+  404: 'Not Found',
+  405: 'Method Not Allowed',
+  413: 'Payload Too Large',
+  429: 'Too Many Requests',
+  500: 'Internal Server Error',
+  501: 'Not Implemented',
+  503: 'Service Unavailable',
+  505: 'HTTP Version Not Supported',
 };
 
 const STATUS_LINES = new Map<number, string>();
@@ -84,7 +93,10 @@ export class Responder {
 
   // onComplete runs once, when the response is fully written or the client
   // went away (the owner's bookkeeping; a plain callback, no Promise per request).
-  constructor(private readonly res: HttpResponse, private readonly onComplete: (() => void) | null = null) {
+  constructor(
+    private readonly res: HttpResponse,
+    private readonly onComplete: (() => void) | null = null,
+  ) {
     res.onAborted(() => {
       this.abortedFlag = true;
       this.closedBy = this.receivedTurn === loopTurn && turnArmed ? 'parser' : 'client';
@@ -106,18 +118,28 @@ export class Responder {
   // (made on first use: only shutdown waits on it).
   get finished(): Promise<void> {
     if (this.completeFlag) return Promise.resolve();
-    this.finishedPromise ??= new Promise((resolve) => { this.resolveFinished = resolve; });
+    this.finishedPromise ??= new Promise((resolve) => {
+      this.resolveFinished = resolve;
+    });
     return this.finishedPromise;
   }
 
   // True when the client went away; nothing more may be written.
-  get aborted(): boolean { return this.abortedFlag; }
+  get aborted(): boolean {
+    return this.abortedFlag;
+  }
   // True once the response is fully written or the client went away.
-  get isComplete(): boolean { return this.completeFlag; }
+  get isComplete(): boolean {
+    return this.completeFlag;
+  }
   // Cancelled when the client goes away, so queued work can be dropped.
-  get signal(): CancelSignal { return this.cancellation; }
+  get signal(): CancelSignal {
+    return this.cancellation;
+  }
   // True once an answer was started (or can no longer be given).
-  get done(): boolean { return this.sentFlag || this.abortedFlag; }
+  get done(): boolean {
+    return this.sentFlag || this.abortedFlag;
+  }
 
   // Registers the body reader. Kept here so no one else holds `res`.
   onData(handler: (chunk: ArrayBuffer, isLast: boolean) => void): void {
@@ -171,7 +193,10 @@ export class Responder {
     const totalBytes = body.byteLength;
     const startOffset = this.res.getWriteOffset();
     const [, finished] = this.res.tryEnd(body, totalBytes);
-    if (finished) { this.complete(); return; }
+    if (finished) {
+      this.complete();
+      return;
+    }
     this.res.onWritable((offset) => {
       responderStats.writableWaits++;
       if (this.abortedFlag) return true;

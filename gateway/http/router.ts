@@ -4,9 +4,18 @@
 // the wrong method is 405.
 
 export type RouteName =
-  | 'health_live' | 'health_ready' | 'server_metadata'
-  | 'model_metadata' | 'model_ready' | 'model_config' | 'model_stats' | 'infer'
-  | 'repository_index' | 'repository_load' | 'repository_unload' | 'metrics';
+  | 'health_live'
+  | 'health_ready'
+  | 'server_metadata'
+  | 'model_metadata'
+  | 'model_ready'
+  | 'model_config'
+  | 'model_stats'
+  | 'infer'
+  | 'repository_index'
+  | 'repository_load'
+  | 'repository_unload'
+  | 'metrics';
 
 export type RouteMatch =
   | { kind: 'route'; route: RouteName; model?: string; version?: string }
@@ -29,7 +38,12 @@ const MODEL_ACTIONS: Record<string, RouteName> = {
   infer: 'infer',
 };
 
-const POST_ROUTES: ReadonlySet<RouteName> = new Set<RouteName>(['infer', 'repository_index', 'repository_load', 'repository_unload']);
+const POST_ROUTES: ReadonlySet<RouteName> = new Set<RouteName>([
+  'infer',
+  'repository_index',
+  'repository_load',
+  'repository_unload',
+]);
 const DIGITS = /^[0-9]+$/;
 const MODELS_PREFIX = '/v2/models/';
 const REPOSITORY_MODELS_PREFIX = '/v2/repository/models/';

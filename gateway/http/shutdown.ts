@@ -40,7 +40,13 @@ export async function closeHttpServer({ uws, app, listenSocket, state, fe, deps 
   await withDeadline(Promise.all([...state.inFlight].map((ex) => ex.responder.finished)), deadlineMs);
   for (const ex of [...state.inFlight]) {
     if (!ex.responder.done) {
-      fe.sendError(ex, new MaasError('SHUTTING_DOWN', 'the server is shutting down: the close deadline passed before the answer was ready'));
+      fe.sendError(
+        ex,
+        new MaasError(
+          'SHUTTING_DOWN',
+          'the server is shutting down: the close deadline passed before the answer was ready',
+        ),
+      );
     }
   }
   for (;;) {

@@ -7,10 +7,17 @@ export type Protocol = 'http' | 'grpc' | 'ws';
 
 // What a call asks for; the auth and limits steps decide by it.
 export type Operation =
-  | 'health' | 'metrics' // open: no auth, no limits, no access line
-  | 'server_metadata' | 'model_metadata' | 'model_config' | 'model_ready' | 'model_stats'
+  | 'health'
+  | 'metrics' // open: no auth, no limits, no access line
+  | 'server_metadata'
+  | 'model_metadata'
+  | 'model_config'
+  | 'model_ready'
+  | 'model_stats'
   | 'infer'
-  | 'repository_index' | 'repository_load' | 'repository_unload';
+  | 'repository_index'
+  | 'repository_load'
+  | 'repository_unload';
 
 // Who is calling, as the auth step found out. Without auth every caller is
 // ANONYMOUS; the registry's auth adapter fills tenant and roles.

@@ -8,9 +8,20 @@ import { TENSOR_TYPES, type TensorType, type TypedArray } from '../../native/typ
 export type EngineTensorType = TensorType;
 
 export type KServeDatatype =
-  | 'BOOL' | 'UINT8' | 'UINT16' | 'UINT32' | 'UINT64'
-  | 'INT8' | 'INT16' | 'INT32' | 'INT64'
-  | 'FP16' | 'FP32' | 'FP64' | 'BYTES' | 'BF16';
+  | 'BOOL'
+  | 'UINT8'
+  | 'UINT16'
+  | 'UINT32'
+  | 'UINT64'
+  | 'INT8'
+  | 'INT16'
+  | 'INT32'
+  | 'INT64'
+  | 'FP16'
+  | 'FP32'
+  | 'FP64'
+  | 'BYTES'
+  | 'BF16';
 
 // Tensor data in the gateway: the engine's typed arrays (BOOL as Uint8Array).
 export type NumericArray = TypedArray;

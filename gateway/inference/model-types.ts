@@ -27,7 +27,10 @@ export interface RepositoryIndexEntry {
 }
 
 // Triton statistics extension; durations in ns.
-export interface DurationStat { count: number; ns: number }
+export interface DurationStat {
+  count: number;
+  ns: number;
+}
 export interface ModelStatistics {
   name: string;
   version: string;
@@ -35,11 +38,21 @@ export interface ModelStatistics {
   inference_count: number;
   execution_count: number;
   inference_stats: {
-    success: DurationStat; fail: DurationStat; queue: DurationStat;
-    compute_input: DurationStat; compute_infer: DurationStat; compute_output: DurationStat;
-    cache_hit: DurationStat; cache_miss: DurationStat;
+    success: DurationStat;
+    fail: DurationStat;
+    queue: DurationStat;
+    compute_input: DurationStat;
+    compute_infer: DurationStat;
+    compute_output: DurationStat;
+    cache_hit: DurationStat;
+    cache_miss: DurationStat;
   };
   response_stats: Record<string, never>;
-  batch_stats: Array<{ batch_size: number; compute_input: DurationStat; compute_infer: DurationStat; compute_output: DurationStat }>;
+  batch_stats: Array<{
+    batch_size: number;
+    compute_input: DurationStat;
+    compute_infer: DurationStat;
+    compute_output: DurationStat;
+  }>;
   memory_usage: Array<{ type: string; id: number; byte_size: number }>;
 }

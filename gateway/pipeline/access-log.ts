@@ -11,7 +11,10 @@ import type { CallOutcome } from './outcome';
 export class AccessLog {
   private successes = 0;
 
-  constructor(private readonly logger: Logger, private readonly sampleEvery: number) {}
+  constructor(
+    private readonly logger: Logger,
+    private readonly sampleEvery: number,
+  ) {}
 
   write(call: CallContext, outcome: CallOutcome, nowMs: number, cause?: unknown): void {
     const { error } = outcome;

@@ -11,11 +11,21 @@ import { Pipeline, type PipelineOptions } from './pipeline';
 import { parseTraceparent } from './tracing';
 import type { UsageRecord, UsageSink } from './usage';
 
-interface Recorded { lines: Array<Record<string, unknown>>; usage: UsageRecord[] }
+interface Recorded {
+  lines: Array<Record<string, unknown>>;
+  usage: UsageRecord[];
+}
 
 function pipeline(options: Partial<PipelineOptions> = {}): { p: Pipeline; seen: Recorded } {
   const seen: Recorded = { lines: [], usage: [] };
-  const logger = pino({ level: 'info' }, { write: (line: string) => { seen.lines.push(JSON.parse(line)); } });
+  const logger = pino(
+    { level: 'info' },
+    {
+      write: (line: string) => {
+        seen.lines.push(JSON.parse(line));
+      },
+    },
+  );
   const usage: UsageSink = { record: (u) => seen.usage.push(u) };
   return { p: new Pipeline({ logger, usage, accessLogSampleEvery: 1, ...options }), seen };
 }
@@ -28,15 +38,32 @@ test('begin: a sane request id is echoed, anything else replaced; the trace cont
   for (const bad of ['', 'has space', 'x'.repeat(201), 'ünï']) {
     assert.match(p.begin({ protocol: 'grpc', operation: 'infer', requestId: bad }).requestId, /^[0-9a-f-]{36}$/, bad);
   }
-  const call = p.begin({ protocol: 'http', operation: 'infer', traceparent: '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01', tracestate: 'k=v' });
-  assert.deepEqual(call.trace, { traceId: '4bf92f3577b34da6a3ce929d0e0e4736', parentId: '00f067aa0ba902b7', sampled: true, state: 'k=v' });
+  const call = p.begin({
+    protocol: 'http',
+    operation: 'infer',
+    traceparent: '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01',
+    tracestate: 'k=v',
+  });
+  assert.deepEqual(call.trace, {
+    traceId: '4bf92f3577b34da6a3ce929d0e0e4736',
+    parentId: '00f067aa0ba902b7',
+    sampled: true,
+    state: 'k=v',
+  });
   assert.equal(call.principal, ANONYMOUS);
 });
 
 test('traceparent: malformed, all-zero or version ff values are ignored', () => {
-  for (const bad of ['', 'junk', '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7', 'ff-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01',
-    '00-00000000000000000000000000000000-00f067aa0ba902b7-01', '00-4bf92f3577b34da6a3ce929d0e0e4736-0000000000000000-01',
-    '00-4BF92F3577B34DA6A3CE929D0E0E4736-00f067aa0ba902b7-01', '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01-extra']) {
+  for (const bad of [
+    '',
+    'junk',
+    '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7',
+    'ff-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01',
+    '00-00000000000000000000000000000000-00f067aa0ba902b7-01',
+    '00-4bf92f3577b34da6a3ce929d0e0e4736-0000000000000000-01',
+    '00-4BF92F3577B34DA6A3CE929D0E0E4736-00f067aa0ba902b7-01',
+    '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01-extra',
+  ]) {
     assert.equal(parseTraceparent(bad), null, bad);
   }
   assert.equal(parseTraceparent('01-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-00-future')?.sampled, false);
@@ -44,8 +71,18 @@ test('traceparent: malformed, all-zero or version ff values are ignored', () => 
 
 test('admit: synchronous adapters answer without a Promise; auth runs before limits and sees the credentials', async () => {
   const order: string[] = [];
-  const authenticator: Authenticator = { authenticate: (credentials, call) => { order.push(`auth:${credentials}:${call.operation}`); return ALICE; } };
-  const limiter: Limiter = { acquire: (call) => { order.push(`limits:${call.principal.subject}`); return { release: () => undefined }; } };
+  const authenticator: Authenticator = {
+    authenticate: (credentials, call) => {
+      order.push(`auth:${credentials}:${call.operation}`);
+      return ALICE;
+    },
+  };
+  const limiter: Limiter = {
+    acquire: (call) => {
+      order.push(`limits:${call.principal.subject}`);
+      return { release: () => undefined };
+    },
+  };
   const { p } = pipeline({ authenticator, limiter });
   const call = p.begin({ protocol: 'http', operation: 'model_metadata', model: 'm' });
   assert.equal(p.admit(call, 'secret'), undefined);
@@ -54,7 +91,12 @@ test('admit: synchronous adapters answer without a Promise; auth runs before lim
 
   // Asynchronous adapters (a database, Redis): a Promise, same order.
   const slow: Authenticator = { authenticate: async () => ALICE };
-  const slowLimits: Limiter = { acquire: async (c) => { order.push(`async-limits:${c.principal.subject}`); return { release: () => undefined }; } };
+  const slowLimits: Limiter = {
+    acquire: async (c) => {
+      order.push(`async-limits:${c.principal.subject}`);
+      return { release: () => undefined };
+    },
+  };
   const { p: p2 } = pipeline({ authenticator: slow, limiter: slowLimits });
   const call2 = p2.begin({ protocol: 'grpc', operation: 'infer' });
   const admitted = p2.admit(call2, null);
@@ -64,15 +106,30 @@ test('admit: synchronous adapters answer without a Promise; auth runs before lim
   assert.equal(order.at(-1), 'async-limits:key-alice');
 });
 
-test('admit refuses with the adapter\'s error; the limits step is not reached after a refused auth', async () => {
+test("admit refuses with the adapter's error; the limits step is not reached after a refused auth", async () => {
   let acquired = 0;
-  const limiter: Limiter = { acquire: () => { acquired++; return { release: () => undefined }; } };
-  const refusing: Authenticator = { authenticate: () => { throw new MaasError('MODEL_NOT_FOUND', 'no such model for you'); } };
+  const limiter: Limiter = {
+    acquire: () => {
+      acquired++;
+      return { release: () => undefined };
+    },
+  };
+  const refusing: Authenticator = {
+    authenticate: () => {
+      throw new MaasError('MODEL_NOT_FOUND', 'no such model for you');
+    },
+  };
   const { p } = pipeline({ authenticator: refusing, limiter });
   assert.throws(() => p.admit(p.begin({ protocol: 'http', operation: 'infer' }), 'k'), { code: 'MODEL_NOT_FOUND' });
-  const rejecting: Authenticator = { authenticate: async () => { throw new MaasError('QUEUE_FULL', 'busy'); } };
+  const rejecting: Authenticator = {
+    authenticate: async () => {
+      throw new MaasError('QUEUE_FULL', 'busy');
+    },
+  };
   const { p: p2 } = pipeline({ authenticator: rejecting, limiter });
-  await assert.rejects(async () => p2.admit(p2.begin({ protocol: 'http', operation: 'infer' }), null), { code: 'QUEUE_FULL' });
+  await assert.rejects(async () => p2.admit(p2.begin({ protocol: 'http', operation: 'infer' }), null), {
+    code: 'QUEUE_FULL',
+  });
   assert.equal(acquired, 0);
 });
 
@@ -85,9 +142,19 @@ test('finish: the lease is released once with the inferences, usage recorded for
   p.finish(call, { error: null, clientGone: false, inferences: 8 });
   assert.deepEqual(released, [8]);
   assert.equal(seen.usage.length, 1);
-  assert.deepEqual({ ...seen.usage[0], durationUs: 0 }, {
-    requestId: 'r1', protocol: 'http', principal: ANONYMOUS, model: 'mlp', version: '2', inferences: 8, code: 'OK', durationUs: 0,
-  });
+  assert.deepEqual(
+    { ...seen.usage[0], durationUs: 0 },
+    {
+      requestId: 'r1',
+      protocol: 'http',
+      principal: ANONYMOUS,
+      model: 'mlp',
+      version: '2',
+      inferences: 8,
+      code: 'OK',
+      durationUs: 0,
+    },
+  );
   assert.equal(seen.lines.length, 1);
   assert.equal(seen.lines[0].requestId, 'r1');
   assert.equal(seen.lines[0].status, 200);
@@ -103,7 +170,10 @@ test('access log: one success in N, every failure; 5xx at error level with the o
     const call = p.begin({ protocol: 'http', operation: 'infer', requestId: `ok-${i}` });
     p.finish(call, { error: null, clientGone: false, inferences: 1 });
   }
-  assert.deepEqual(seen.lines.map((l) => l.requestId), ['ok-2', 'ok-5', 'ok-8']);
+  assert.deepEqual(
+    seen.lines.map((l) => l.requestId),
+    ['ok-2', 'ok-5', 'ok-8'],
+  );
   seen.lines.length = 0;
   const bad = p.begin({ protocol: 'http', operation: 'infer', requestId: 'bad' });
   p.finish(bad, { error: p.fail(new MaasError('INVALID_SHAPE', 'wrong')), clientGone: false, inferences: 0 });
@@ -115,18 +185,31 @@ test('access log: one success in N, every failure; 5xx at error level with the o
   p.finish(boom, { error: mapped, clientGone: false, inferences: 0 }, cause);
   const gone = p.begin({ protocol: 'http', operation: 'infer', requestId: 'gone' });
   p.finish(gone, { error: null, clientGone: true, inferences: 1 });
-  assert.deepEqual(seen.lines.map((l) => [l.requestId, l.status, l.code, l.level]),
-    [['bad', 400, 'INVALID_SHAPE', 30], ['boom', 500, 'INTERNAL', 50], ['gone', 499, undefined, 30]]);
+  assert.deepEqual(
+    seen.lines.map((l) => [l.requestId, l.status, l.code, l.level]),
+    [
+      ['bad', 400, 'INVALID_SHAPE', 30],
+      ['boom', 500, 'INTERNAL', 50],
+      ['gone', 499, undefined, 30],
+    ],
+  );
   assert.match(JSON.stringify(seen.lines[1].err), /secret detail/, 'the log keeps what the client does not see');
   const { p: silent, seen: none } = pipeline({ accessLogSampleEvery: 0 });
-  silent.finish(silent.begin({ protocol: 'http', operation: 'infer' }), { error: null, clientGone: false, inferences: 1 });
+  silent.finish(silent.begin({ protocol: 'http', operation: 'infer' }), {
+    error: null,
+    clientGone: false,
+    inferences: 1,
+  });
   assert.equal(none.lines.length, 0);
 });
 
 test('errors map to HTTP and gRPC statuses from the one registry; engine codes are kept', () => {
   const { p } = pipeline();
   const engine = p.fail(Object.assign(new Error('bad feed'), { code: 'ENGINE_INVALID_ARGUMENT' }));
-  assert.deepEqual([engine.code, engine.httpStatus, engine.grpcStatus, engine.message], ['ENGINE_INVALID_ARGUMENT', 400, 3, 'bad feed']);
+  assert.deepEqual(
+    [engine.code, engine.httpStatus, engine.grpcStatus, engine.message],
+    ['ENGINE_INVALID_ARGUMENT', 400, 3, 'bad feed'],
+  );
   const full = p.fail(new MaasError('QUEUE_FULL', 'full'));
   assert.deepEqual([full.httpStatus, full.grpcStatus], [503, 14]);
   assert.equal(p.fail(Object.assign(new Error('x'), { code: 'INTERNAL' })).message, 'an unexpected failure');

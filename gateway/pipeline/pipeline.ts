@@ -100,7 +100,10 @@ export class Pipeline {
   private afterAuth(call: PipelineCall, principal: CallContext['principal']): void | Promise<void> {
     call.principal = principal;
     const lease = this.limiter.acquire(call);
-    if (lease instanceof Promise) return lease.then((l) => { call.lease = l; });
+    if (lease instanceof Promise)
+      return lease.then((l) => {
+        call.lease = l;
+      });
     call.lease = lease;
   }
 
@@ -117,8 +120,13 @@ export class Pipeline {
     lease?.release(call, outcome.inferences);
     if (this.usage !== discardUsage && call.operation === 'infer' && call.model !== undefined) {
       this.usage.record({
-        requestId: call.requestId, protocol: call.protocol, principal: call.principal, model: call.model,
-        version: call.version, inferences: outcome.inferences, code: outcome.error?.code ?? 'OK',
+        requestId: call.requestId,
+        protocol: call.protocol,
+        principal: call.principal,
+        model: call.model,
+        version: call.version,
+        inferences: outcome.inferences,
+        code: outcome.error?.code ?? 'OK',
         durationUs: (nowMs - call.startedMs) * 1000,
       });
     }

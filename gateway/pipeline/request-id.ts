@@ -6,7 +6,8 @@ import { randomUUID } from 'node:crypto';
 export const MAX_REQUEST_ID_CHARS = 200;
 
 export function pickRequestId(given: string | undefined): string {
-  if (given !== undefined && given !== '' && given.length <= MAX_REQUEST_ID_CHARS && isVisibleAscii(given)) return given;
+  if (given !== undefined && given !== '' && given.length <= MAX_REQUEST_ID_CHARS && isVisibleAscii(given))
+    return given;
   return randomUUID();
 }
 

@@ -16,7 +16,11 @@ export function configTypeFromDatatype(datatype: KServeDatatype): string {
   return datatype === 'BYTES' ? 'TYPE_STRING' : `TYPE_${datatype}`;
 }
 
-function toTensorConfigs(modelName: string, tensors: EngineTensorMetadata[], batching: boolean): { config: TensorConfig[]; metadata: TensorMetadata[] } {
+function toTensorConfigs(
+  modelName: string,
+  tensors: EngineTensorMetadata[],
+  batching: boolean,
+): { config: TensorConfig[]; metadata: TensorMetadata[] } {
   const config: TensorConfig[] = [];
   const metadata: TensorMetadata[] = [];
   for (const t of tensors) {
@@ -24,7 +28,8 @@ function toTensorConfigs(modelName: string, tensors: EngineTensorMetadata[], bat
     let dims = t.dims.slice();
     if (batching) {
       if (dims.length === 0) fail(modelName, `max_batch_size >= 1 but '${t.name}' has no batch dimension`);
-      if (dims[0] !== -1) fail(modelName, `max_batch_size >= 1 but the first dimension of '${t.name}' is fixed at ${dims[0]}`);
+      if (dims[0] !== -1)
+        fail(modelName, `max_batch_size >= 1 but the first dimension of '${t.name}' is fixed at ${dims[0]}`);
       dims = dims.slice(1);
     }
     config.push({ name: t.name, data_type: configTypeFromDatatype(datatype), dims });
@@ -35,8 +40,14 @@ function toTensorConfigs(modelName: string, tensors: EngineTensorMetadata[], bat
 
 // Fills config.input/output from the engine's metadata and returns the
 // protocol metadata (with the leading -1 batch dimension when batching).
-export function completeConfig(config: ModelConfig, inputs: EngineTensorMetadata[], outputs: EngineTensorMetadata[]): {
-  config: ModelConfig; inputs: TensorMetadata[]; outputs: TensorMetadata[];
+export function completeConfig(
+  config: ModelConfig,
+  inputs: EngineTensorMetadata[],
+  outputs: EngineTensorMetadata[],
+): {
+  config: ModelConfig;
+  inputs: TensorMetadata[];
+  outputs: TensorMetadata[];
 } {
   const batching = config.max_batch_size >= 1;
   const i = toTensorConfigs(config.name, inputs, batching);

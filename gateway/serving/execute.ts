@@ -46,7 +46,10 @@ export async function executeBatch(target: BatchTarget, batch: QueuedWork[]): Pr
       feeds[input.name] = engineTensor(input.name, input.datatype, input.shape, input.data);
     }
   } else {
-    const merged = concatInputs(batch.map((w) => w.inputs), target.inputs.map((t) => t.name));
+    const merged = concatInputs(
+      batch.map((w) => w.inputs),
+      target.inputs.map((t) => t.name),
+    );
     for (const meta of target.inputs) {
       const m = merged.get(meta.name)!;
       feeds[meta.name] = engineTensor(meta.name, meta.datatype, m.shape, m.data);
@@ -62,7 +65,13 @@ export async function executeBatch(target: BatchTarget, batch: QueuedWork[]): Pr
     if (!t) throw new MaasError('ENGINE_INTERNAL', `the engine returned no output '${meta.name}'`);
     outputs[i] = { name: meta.name, datatype: kserveFromEngineType(t.type), shape: t.dims, data: t.data };
   }
-  const perRequest = batch.length === 1 ? [outputs] : splitOutputs(outputs, batch.map((w) => w.batchSize));
+  const perRequest =
+    batch.length === 1
+      ? [outputs]
+      : splitOutputs(
+          outputs,
+          batch.map((w) => w.batchSize),
+        );
   const endMs = performance.now();
   const computeInputUs = (inferStartMs - inputStartMs) * 1000;
   const computeInferUs = (outputStartMs - inferStartMs) * 1000;
@@ -75,8 +84,14 @@ export async function executeBatch(target: BatchTarget, batch: QueuedWork[]): Pr
   return out;
 }
 
-function engineTensor(name: string, datatype: InferInput['datatype'], shape: number[], data: InferInput['data']): Tensor {
+function engineTensor(
+  name: string,
+  datatype: InferInput['datatype'],
+  shape: number[],
+  data: InferInput['data'],
+): Tensor {
   const type = DATATYPES[datatype].engineType;
-  if (!type) throw new MaasError('INVALID_DATATYPE', `input '${name}': datatype ${datatype} is not supported by the engine`);
+  if (!type)
+    throw new MaasError('INVALID_DATATYPE', `input '${name}': datatype ${datatype} is not supported by the engine`);
   return { type, dims: shape, data };
 }

@@ -139,7 +139,12 @@ export class ModelLifecycle {
     const failures: string[] = [];
     for (const source of selected) {
       const current = slot.versions.get(source.version);
-      if (current && isRuntime(current) && current.state === 'READY' && current.fingerprint === `${source.fingerprint}|${configText}`) {
+      if (
+        current &&
+        isRuntime(current) &&
+        current.state === 'READY' &&
+        current.fingerprint === `${source.fingerprint}|${configText}`
+      ) {
         next.set(source.version, current);
         continue;
       }
@@ -161,11 +166,15 @@ export class ModelLifecycle {
     if (failures.length > 0 && serving) {
       // Atomic: what served keeps serving; nothing half-swapped.
       await Promise.all(fresh.map((rt) => this.retire(rt, 0, 'load failed')));
-      throw new MaasError('MODEL_LOAD_FAILED', `model '${name}' not reloaded (the loaded versions keep serving): ${failures.join('; ')}`);
+      throw new MaasError(
+        'MODEL_LOAD_FAILED',
+        `model '${name}' not reloaded (the loaded versions keep serving): ${failures.join('; ')}`,
+      );
     }
     const replaced = slot.runtimes().filter((rt) => next.get(rt.version) !== rt);
     slot.install(next, '', model.defaultVersion);
-    for (const rt of fresh) logger.info({ model: name, version: rt.version }, serving ? 'model version swapped in' : 'model version ready');
+    for (const rt of fresh)
+      logger.info({ model: name, version: rt.version }, serving ? 'model version swapped in' : 'model version ready');
     for (const rt of replaced) void this.retire(rt, this.options.drainDeadlineMs, 'replaced by a reload');
     if (failures.length > 0) throw new MaasError('MODEL_LOAD_FAILED', `model '${name}': ${failures.join('; ')}`);
   }
@@ -173,7 +182,8 @@ export class ModelLifecycle {
   // The checked config and the versions to serve; throws what makes the
   // model as a whole unservable.
   private plan(model: CatalogModel, options: ReconcileOptions): { config: ModelConfig; selected: CatalogVersion[] } {
-    if (options.configOverride === undefined && model.configError) throw new MaasError('INVALID_REQUEST', model.configError);
+    if (options.configOverride === undefined && model.configError)
+      throw new MaasError('INVALID_REQUEST', model.configError);
     const config = parseModelConfig(model.name, options.configOverride ?? model.config);
     if (model.problem) throw new MaasError('INVALID_REQUEST', model.problem);
     const selected = selectVersions(model.versions, config.version_policy, model.defaultVersion);

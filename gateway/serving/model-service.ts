@@ -107,7 +107,10 @@ export class ModelServing implements ModelService, ModelRepository {
       }
     }
     if (name !== undefined && wanted !== undefined && out.length === 0) {
-      throw new MaasError('MODEL_VERSION_NOT_FOUND', `Request for unknown model: '${name}' version ${version} is not found`);
+      throw new MaasError(
+        'MODEL_VERSION_NOT_FOUND',
+        `Request for unknown model: '${name}' version ${version} is not found`,
+      );
     }
     return out;
   }
@@ -141,7 +144,7 @@ export class ModelServing implements ModelService, ModelRepository {
       try {
         configOverride = JSON.parse(request.configJson);
       } catch (err) {
-        throw (new MaasError('INVALID_PARAMETER', `the 'config' parameter is not valid JSON: ${(err as Error).message}`));
+        throw new MaasError('INVALID_PARAMETER', `the 'config' parameter is not valid JSON: ${(err as Error).message}`);
       }
     }
     await this.lifecycle.load(name, { configOverride });
@@ -168,7 +171,10 @@ export class ModelServing implements ModelService, ModelRepository {
 
   private checkExplicit(what: string): void {
     if (this.controlMode !== 'explicit') {
-      throw new MaasError('MODEL_CONTROL_DISABLED', `explicit model ${what} is not allowed in model control mode '${this.controlMode}' (start with --model-control-mode explicit)`);
+      throw new MaasError(
+        'MODEL_CONTROL_DISABLED',
+        `explicit model ${what} is not allowed in model control mode '${this.controlMode}' (start with --model-control-mode explicit)`,
+      );
     }
   }
 }

@@ -66,13 +66,23 @@ export class ModelSlot {
     if (version === undefined || version === '') {
       const rt = this.defaultRuntime;
       if (rt && rt.state === 'READY') return rt;
-      throw new MaasError('MODEL_NOT_READY', `model '${this.name}' has no ready version${this.reason ? `: ${this.reason}` : ''}`);
+      throw new MaasError(
+        'MODEL_NOT_READY',
+        `model '${this.name}' has no ready version${this.reason ? `: ${this.reason}` : ''}`,
+      );
     }
     const entry = this.versions.get(canonicalVersion(version));
-    if (!entry) throw new MaasError('MODEL_VERSION_NOT_FOUND', `Request for unknown model: '${this.name}' version ${version} is not found`);
+    if (!entry)
+      throw new MaasError(
+        'MODEL_VERSION_NOT_FOUND',
+        `Request for unknown model: '${this.name}' version ${version} is not found`,
+      );
     if (!isRuntime(entry) || entry.state !== 'READY' || this.defaultRuntime === null) {
       const why = isRuntime(entry) && entry.state === 'READY' ? this.reason : entry.reason;
-      throw new MaasError('MODEL_NOT_READY', `model '${this.name}' version ${version} is not ready${why ? `: ${why}` : ''}`);
+      throw new MaasError(
+        'MODEL_NOT_READY',
+        `model '${this.name}' version ${version} is not ready${why ? `: ${why}` : ''}`,
+      );
     }
     return entry;
   }
@@ -80,7 +90,8 @@ export class ModelSlot {
   readyVersions(): string[] {
     if (this.defaultRuntime === null) return [];
     const out: string[] = [];
-    for (const entry of this.versions.values()) if (isRuntime(entry) && entry.state === 'READY') out.push(entry.version);
+    for (const entry of this.versions.values())
+      if (isRuntime(entry) && entry.state === 'READY') out.push(entry.version);
     return out;
   }
 

@@ -32,8 +32,11 @@ export class ThreadBudget {
   take(instanceCount: number, threadsEach: number): number {
     const threads = instanceCount * threadsEach;
     if (this.used + threads > this.limit) {
-      throw new MaasError('INVALID_REQUEST', `${instanceCount} instance(s) x ${threadsEach} engine thread(s) = ${threads} threads; ` +
-        `with the ${this.used} already started that passes the server's limit of ${this.limit} (lower instance_group.count or --threads)`);
+      throw new MaasError(
+        'INVALID_REQUEST',
+        `${instanceCount} instance(s) x ${threadsEach} engine thread(s) = ${threads} threads; ` +
+          `with the ${this.used} already started that passes the server's limit of ${this.limit} (lower instance_group.count or --threads)`,
+      );
     }
     this.used += threads;
     return threads;
@@ -59,11 +62,19 @@ export interface LoaderDeps {
   intraOpThreads?: number; // --threads; default: the cores shared among a model's instances
 }
 
-export async function loadRuntime(deps: LoaderDeps, config: ModelConfig, source: CatalogVersion, configText: string): Promise<VersionRuntime> {
+export async function loadRuntime(
+  deps: LoaderDeps,
+  config: ModelConfig,
+  source: CatalogVersion,
+  configText: string,
+): Promise<VersionRuntime> {
   const startMs = performance.now();
   const groups = config.instance_group;
   if (groups.some((g) => g.kind === 'KIND_GPU')) {
-    throw new MaasError('ENGINE_UNSUPPORTED', 'KIND_GPU instance groups need the CUDA execution backend, which this build does not run yet');
+    throw new MaasError(
+      'ENGINE_UNSUPPORTED',
+      'KIND_GPU instance groups need the CUDA execution backend, which this build does not run yet',
+    );
   }
   const instanceCount = groups.reduce((n, g) => n + (g.count ?? 1), 0);
   const intraOpThreads = deps.intraOpThreads ?? defaultIntraOpThreads(instanceCount);

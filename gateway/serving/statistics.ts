@@ -18,14 +18,24 @@ export function statisticsSnapshot(m: VersionMeters, memoryBytes: number): Model
     inference_count: m.inferenceCount,
     execution_count: m.executionCount,
     inference_stats: {
-      success: copy(m.success), fail: copy(m.fail), queue: copy(m.queue),
-      compute_input: copy(m.computeInput), compute_infer: copy(m.computeInfer), compute_output: copy(m.computeOutput),
-      cache_hit: copy(ZERO), cache_miss: copy(ZERO),
+      success: copy(m.success),
+      fail: copy(m.fail),
+      queue: copy(m.queue),
+      compute_input: copy(m.computeInput),
+      compute_infer: copy(m.computeInfer),
+      compute_output: copy(m.computeOutput),
+      cache_hit: copy(ZERO),
+      cache_miss: copy(ZERO),
     },
     response_stats: {},
-    batch_stats: [...m.batches.entries()].sort((a, b) => a[0] - b[0]).map(([size, b]) => ({
-      batch_size: size, compute_input: copy(b.input), compute_infer: copy(b.infer), compute_output: copy(b.output),
-    })),
+    batch_stats: [...m.batches.entries()]
+      .sort((a, b) => a[0] - b[0])
+      .map(([size, b]) => ({
+        batch_size: size,
+        compute_input: copy(b.input),
+        compute_infer: copy(b.infer),
+        compute_output: copy(b.output),
+      })),
     memory_usage: [{ type: 'CPU', id: 0, byte_size: memoryBytes }],
   };
 }

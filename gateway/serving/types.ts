@@ -8,7 +8,13 @@ import type { ModelMetadata, ModelStatistics, RepositoryIndexEntry } from '../in
 import type { InferRequest, InferResult } from '../inference/types';
 
 export type { ModelConfig } from '../catalog/config-types';
-export type { ModelMetadata, ModelStatistics, RepositoryIndexEntry, ModelState, TensorMetadata } from '../inference/model-types';
+export type {
+  ModelMetadata,
+  ModelStatistics,
+  RepositoryIndexEntry,
+  ModelState,
+  TensorMetadata,
+} from '../inference/model-types';
 
 export interface ModelService {
   // true when every model the server knows is ready (strict readiness).

@@ -36,7 +36,10 @@ export function validateRequest(
   }
   if (inputs.length !== modelInputs.length) {
     const missing = modelInputs.filter((t) => !inputs.some((input) => input.name === t.name)).map((t) => t.name);
-    throw new MaasError('INVALID_REQUEST', `model '${request.modelName}' expects ${modelInputs.length} inputs but got ${inputs.length}; missing: ${missing.join(', ')}`);
+    throw new MaasError(
+      'INVALID_REQUEST',
+      `model '${request.modelName}' expects ${modelInputs.length} inputs but got ${inputs.length}; missing: ${missing.join(', ')}`,
+    );
   }
   const batching = maxBatchSize >= 1;
   let batchSize = batching ? -1 : 1;
@@ -48,7 +51,10 @@ export function validateRequest(
     if (batching) {
       const n = input.shape[0];
       if (n < 1 || n > maxBatchSize) {
-        throw new MaasError('INVALID_SHAPE', `input '${input.name}': batch size ${n} is outside [1, max_batch_size=${maxBatchSize}]`);
+        throw new MaasError(
+          'INVALID_SHAPE',
+          `input '${input.name}': batch size ${n} is outside [1, max_batch_size=${maxBatchSize}]`,
+        );
       }
       if (batchSize !== -1 && n !== batchSize) {
         throw new MaasError('INVALID_SHAPE', `inputs disagree on the batch size (${batchSize} and ${n})`);
@@ -56,7 +62,10 @@ export function validateRequest(
       batchSize = n;
     }
     if (input.data.length !== elementCount(input.shape)) {
-      throw new MaasError('INVALID_SHAPE', `input '${input.name}': ${input.data.length} elements do not fill shape ${shapeText(input.shape)}`);
+      throw new MaasError(
+        'INVALID_SHAPE',
+        `input '${input.name}': ${input.data.length} elements do not fill shape ${shapeText(input.shape)}`,
+      );
     }
     keyParts[i] = shapeKeyPart(input.name, input.shape, batching ? 1 : 0);
   }
@@ -64,7 +73,10 @@ export function validateRequest(
   if (outputs) {
     for (const o of outputs) {
       if (findByName(modelOutputs, o.name) === undefined) {
-        throw new MaasError('INVALID_REQUEST', `unexpected inference output '${o.name}' for model '${request.modelName}'`);
+        throw new MaasError(
+          'INVALID_REQUEST',
+          `unexpected inference output '${o.name}' for model '${request.modelName}'`,
+        );
       }
     }
   }
@@ -79,13 +91,20 @@ function findByName(tensors: readonly TensorMetadata[], name: string): TensorMet
 // Datatype, rank and fixed dimensions against the model.
 function checkInput(input: InferRequest['inputs'][number], meta: TensorMetadata, batching: boolean): void {
   if (input.datatype !== meta.datatype) {
-    throw new MaasError('INVALID_DATATYPE', `input '${input.name}': datatype ${input.datatype} does not match the model's ${meta.datatype}`);
+    throw new MaasError(
+      'INVALID_DATATYPE',
+      `input '${input.name}': datatype ${input.datatype} does not match the model's ${meta.datatype}`,
+    );
   }
   const shape = input.shape;
   let fits = shape.length === meta.shape.length;
-  for (let d = batching ? 1 : 0; fits && d < shape.length; d++) fits = meta.shape[d] === -1 || meta.shape[d] === shape[d];
+  for (let d = batching ? 1 : 0; fits && d < shape.length; d++)
+    fits = meta.shape[d] === -1 || meta.shape[d] === shape[d];
   if (!fits) {
-    throw new MaasError('INVALID_SHAPE', `input '${input.name}': shape ${shapeText(shape)} does not match the model's ${shapeText(meta.shape)}`);
+    throw new MaasError(
+      'INVALID_SHAPE',
+      `input '${input.name}': shape ${shapeText(shape)} does not match the model's ${shapeText(meta.shape)}`,
+    );
   }
 }
 

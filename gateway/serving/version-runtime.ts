@@ -59,7 +59,11 @@ export class VersionRuntime {
     this.fingerprint = parts.fingerprint;
     this.sessions = parts.sessions;
     this.batcher = createBatcher(parts.config, parts.sessions.length, (batch, instance) =>
-      executeBatch({ session: this.sessions[instance], inputs: this.inputs, outputs: this.outputs, meters: this.meters }, batch));
+      executeBatch(
+        { session: this.sessions[instance], inputs: this.inputs, outputs: this.outputs, meters: this.meters },
+        batch,
+      ),
+    );
   }
 
   // Host memory the engine holds for this version: each instance's weights
@@ -80,9 +84,16 @@ export class VersionRuntime {
     const batcher = this.batcher;
     try {
       const { batchSize, shapeKey } = validateRequest(request, this.inputs, this.outputs, this.config.max_batch_size);
-      const pending = batcher.submit({ inputs: request.inputs, batchSize }, {
-        batchSize, shapeKey, priority: request.priority, timeoutUs: request.timeoutUs, cancel: request.cancel,
-      });
+      const pending = batcher.submit(
+        { inputs: request.inputs, batchSize },
+        {
+          batchSize,
+          shapeKey,
+          priority: request.priority,
+          timeoutUs: request.timeoutUs,
+          cancel: request.cancel,
+        },
+      );
       m.pendingRequests = batcher.pendingCount;
       const { result, queueUs } = await pending;
       const totalUs = (performance.now() - startMs) * 1000;
@@ -94,8 +105,11 @@ export class VersionRuntime {
         outputs: request.outputs ? pickOutputs(result.outputs, request.outputs) : result.outputs,
         batchSize,
         timing: {
-          queueUs, computeInputUs: result.computeInputUs, computeInferUs: result.computeInferUs,
-          computeOutputUs: result.computeOutputUs, totalUs,
+          queueUs,
+          computeInputUs: result.computeInputUs,
+          computeInferUs: result.computeInferUs,
+          computeOutputUs: result.computeOutputUs,
+          totalUs,
         },
       };
     } catch (err) {

@@ -20,7 +20,12 @@ export let plainCount = 0;
 // out[i] for i from `count` below `capacity`. Returns the position after the
 // last value read (or `pos` when none), with plainCount = the new count.
 export function scanPlainDecimals(
-  bytes: Uint8Array, pos: number, end: number, out: Float32Array | Float64Array, count: number, capacity: number,
+  bytes: Uint8Array,
+  pos: number,
+  end: number,
+  out: Float32Array | Float64Array,
+  count: number,
+  capacity: number,
 ): number {
   let after = pos; // after the last value read
   let n = count;
@@ -58,10 +63,12 @@ export function scanPlainDecimals(
       } while (d >= 0 && d <= 9);
       exponent = fractionStart - p;
       // Leading zeros of a value below 1 are not significant digits.
-      digits = mantissa === 0 ? 0 : digits + (p - fractionStart) - (digits === 0 ? leadingZeros(bytes, fractionStart, p) : 0);
+      digits =
+        mantissa === 0 ? 0 : digits + (p - fractionStart) - (digits === 0 ? leadingZeros(bytes, fractionStart, p) : 0);
     }
     if (c === LOWER_E || c === UPPER_E || digits > 15 || exponent < -22) break; // beyond the exact path
-    out[n++] = mantissa === 0 ? (negative ? -0 : 0) : negative ? -(mantissa / POW10[-exponent]) : mantissa / POW10[-exponent];
+    out[n++] =
+      mantissa === 0 ? (negative ? -0 : 0) : negative ? -(mantissa / POW10[-exponent]) : mantissa / POW10[-exponent];
     after = p;
     // A comma (whitespace around it allowed) and then the next value.
     while (c === SPACE || c === LF || c === CR || c === TAB) c = ++p < end ? bytes[p] : -1;

@@ -12,7 +12,13 @@ import { encodeInferResponse } from '../kserve/infer-response';
 import type { RequestHead } from '../request-head';
 
 // Sync part: must attach the body reader before the handler returns.
-export function startInfer(fe: HttpFrontEnd, ex: Exchange, head: RequestHead, model: string, version: string | undefined): void {
+export function startInfer(
+  fe: HttpFrontEnd,
+  ex: Exchange,
+  head: RequestHead,
+  model: string,
+  version: string | undefined,
+): void {
   const admitted = fe.begin(ex, head, 'infer', model, version);
   const encoding = head.acceptEncoding === '' ? null : pickEncoding(head.acceptEncoding);
   const body = readBody(ex.responder, fe.bodyOptions(head, fe.maxBodyBytes));
@@ -20,8 +26,14 @@ export function startInfer(fe: HttpFrontEnd, ex: Exchange, head: RequestHead, mo
 }
 
 async function infer(
-  fe: HttpFrontEnd, ex: Exchange, admitted: void | Promise<void>, bodyPromise: Promise<Buffer>,
-  headerLength: string, encoding: ResponseEncoding, model: string, version: string | undefined,
+  fe: HttpFrontEnd,
+  ex: Exchange,
+  admitted: void | Promise<void>,
+  bodyPromise: Promise<Buffer>,
+  headerLength: string,
+  encoding: ResponseEncoding,
+  model: string,
+  version: string | undefined,
 ): Promise<void> {
   const { serving } = fe.deps;
   let result: InferResult | undefined;

@@ -12,7 +12,13 @@ const MAX_LOAD_BODY_BYTES = 4 * 1024 * 1024; // {"parameters": {"config": "..."}
 
 export type RepositoryRoute = 'repository_index' | 'repository_load' | 'repository_unload';
 
-export function startRepositoryRoute(fe: HttpFrontEnd, ex: Exchange, head: RequestHead, route: RepositoryRoute, model?: string): void {
+export function startRepositoryRoute(
+  fe: HttpFrontEnd,
+  ex: Exchange,
+  head: RequestHead,
+  route: RepositoryRoute,
+  model?: string,
+): void {
   const admitted = fe.begin(ex, head, route, model);
   const limit = Math.min(fe.maxBodyBytes, route === 'repository_load' ? MAX_LOAD_BODY_BYTES : MAX_INDEX_BODY_BYTES);
   const body = readBody(ex.responder, fe.bodyOptions(head, limit));
@@ -20,7 +26,12 @@ export function startRepositoryRoute(fe: HttpFrontEnd, ex: Exchange, head: Reque
 }
 
 async function answer(
-  fe: HttpFrontEnd, ex: Exchange, route: RepositoryRoute, admitted: void | Promise<void>, bodyPromise: Promise<Buffer>, model?: string,
+  fe: HttpFrontEnd,
+  ex: Exchange,
+  route: RepositoryRoute,
+  admitted: void | Promise<void>,
+  bodyPromise: Promise<Buffer>,
+  model?: string,
 ): Promise<void> {
   const { repository } = fe.deps;
   try {
@@ -28,7 +39,8 @@ async function answer(
     const body = readObject(await bodyPromise);
     if (route === 'repository_index') {
       const ready = body.ready;
-      if (ready !== undefined && typeof ready !== 'boolean') throw new MaasError('INVALID_REQUEST', "'ready' must be a boolean");
+      if (ready !== undefined && typeof ready !== 'boolean')
+        throw new MaasError('INVALID_REQUEST', "'ready' must be a boolean");
       fe.sendJson(ex, 200, await repository.index(ready === true));
       return;
     }
@@ -62,10 +74,17 @@ function loadRequest(body: Record<string, unknown>): LoadRequest {
   const request: LoadRequest = {};
   for (const [key, value] of Object.entries(parameters)) {
     if (key === 'config') {
-      if (typeof value !== 'string') throw new MaasError('INVALID_PARAMETER', "the 'config' parameter must be a string holding the model configuration as JSON");
+      if (typeof value !== 'string')
+        throw new MaasError(
+          'INVALID_PARAMETER',
+          "the 'config' parameter must be a string holding the model configuration as JSON",
+        );
       request.configJson = value;
     } else if (key.startsWith('file:')) {
-      throw new MaasError('INVALID_PARAMETER', `'${key}': loading model files through the repository API is not supported; put them in the model repository`);
+      throw new MaasError(
+        'INVALID_PARAMETER',
+        `'${key}': loading model files through the repository API is not supported; put them in the model repository`,
+      );
     } else {
       throw new MaasError('INVALID_PARAMETER', `unknown load parameter '${key}'`);
     }

@@ -16,7 +16,7 @@ enum AddonString : uint32_t {
   kTypeKey = 0,
   kDimsKey,
   kDataKey,
-  kDTypeNameBase,    // + DType value: DTypeName(dtype)
+  kDTypeNameBase,  // + DType value: DTypeName(dtype)
   kDTypeNameEnd = kDTypeNameBase + 16,
 };
 

@@ -165,7 +165,8 @@ void RunQueue::SettleAll(napi_env env) {
 // rejects; never throws into Node.
 void RunQueue::Settle(napi_env raw_env, RunJob* job) {
   Napi::Env env(raw_env);
-  if (!job->status.ok()) return RejectDeferred(raw_env, job->deferred, StatusCodeName(job->status.code()), job->status.message());
+  if (!job->status.ok())
+    return RejectDeferred(raw_env, job->deferred, StatusCodeName(job->status.code()), job->status.message());
   try {
     AddonData* addon = env.GetInstanceData<AddonData>();
     Napi::Array strings = addon->strings.Value().As<Napi::Array>();
@@ -179,7 +180,8 @@ void RunQueue::Settle(napi_env raw_env, RunJob* job) {
     // Napi::Error took the JS exception, so none is pending here.
     RejectDeferred(raw_env, job->deferred, e);
   } catch (const std::bad_alloc&) {
-    RejectDeferred(raw_env, job->deferred, StatusCodeName(StatusCode::kOutOfMemory), "out of memory while handing the outputs to JS");
+    RejectDeferred(raw_env, job->deferred, StatusCodeName(StatusCode::kOutOfMemory),
+                   "out of memory while handing the outputs to JS");
   } catch (const std::exception& e) {
     RejectDeferred(raw_env, job->deferred, StatusCodeName(StatusCode::kInternal), e.what());
   }

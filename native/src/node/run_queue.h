@@ -90,7 +90,7 @@ class RunQueue {
   std::mutex done_mutex_;
   std::vector<RunJob*> done_;  // finished, waiting for the JS thread
 
-  int in_flight_ = 0;  // JS thread only: submitted and not yet settled
+  int in_flight_ = 0;        // JS thread only: submitted and not yet settled
   bool referenced_ = false;  // JS thread only: whether the tsfn keeps the loop alive
 };
 

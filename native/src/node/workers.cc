@@ -32,8 +32,8 @@ void LoadWorker::OnOK() {
     return;
   }
   try {
-    deferred_.Resolve(SessionWrap::NewInstance(env, std::shared_ptr<const Session>(session_.release()),
-                                               options_.max_tensor_bytes));
+    deferred_.Resolve(
+        SessionWrap::NewInstance(env, std::shared_ptr<const Session>(session_.release()), options_.max_tensor_bytes));
   } catch (const Napi::Error& e) {
     try {
       deferred_.Reject(e.Value());

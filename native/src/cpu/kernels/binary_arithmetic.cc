@@ -54,7 +54,8 @@ struct MulOp {
   }
 };
 struct DivOp {
-  template <typename T> static T Apply(T a, T b) {
+  template <typename T>
+  static T Apply(T a, T b) {
     if constexpr (std::is_integral_v<T>) {
       // Truncating like ORT; x/0 gives 0 and MIN/-1 wraps, instead of SIGFPE.
       if (b == 0) return 0;
