@@ -109,7 +109,7 @@ Napi::Value EngineTables(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   Napi::Array dtypes = Napi::Array::New(env);
   uint32_t n = 0;
-  for (int value = 1; value < kDTypeNameEnd - kDTypeNameBase; ++value) {
+  for (int value = 1; value < static_cast<int>(kDTypeNameEnd - kDTypeNameBase); ++value) {
     DType dtype = static_cast<DType>(value);
     const char* array = JsArrayName(dtype);
     if (array == nullptr) continue;  // not a type JS can hold (string, undefined)

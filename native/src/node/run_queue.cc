@@ -55,14 +55,14 @@ napi_value OutputKeys::Get(napi_env env) const {
 
 // ---- the queue ---------------------------------------------------------------------
 
-RunQueue::RunQueue(napi_env env, int max_threads) : env_(env), max_threads_(max_threads) {}
+RunQueue::RunQueue(int max_threads) : max_threads_(max_threads) {}
 
 std::unique_ptr<RunQueue> RunQueue::Create(napi_env env, int max_threads) {
   if (max_threads <= 0) {
     int cores = static_cast<int>(std::thread::hardware_concurrency());
     max_threads = std::min(kMaxRunThreadsCap, std::max(4, 2 * cores));
   }
-  std::unique_ptr<RunQueue> queue(new RunQueue(env, max_threads));
+  std::unique_ptr<RunQueue> queue(new RunQueue(max_threads));
   napi_value name = nullptr;
   napi_create_string_utf8(env, "maas.run", NAPI_AUTO_LENGTH, &name);
   // No JS function: the callback settles Promises itself. Never released by

@@ -69,14 +69,13 @@ class RunQueue {
   int thread_count() const;
 
  private:
-  RunQueue(napi_env env, int max_threads);
+  explicit RunQueue(int max_threads);
   void WorkerLoop();
   void Finished(RunJob* job);  // run thread
   static void DrainOnJsThread(napi_env env, napi_value js_callback, void* context, void* data);
   void SettleAll(napi_env env);
   static void Settle(napi_env env, RunJob* job);
 
-  napi_env env_;
   const int max_threads_;
   napi_threadsafe_function tsfn_ = nullptr;
 

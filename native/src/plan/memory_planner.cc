@@ -84,9 +84,18 @@ uint64_t AssignOffsets(std::vector<MemoryBlock>* blocks) {
     if (a.size_bytes != b.size_bytes) return a.size_bytes > b.size_bytes;
     return x < y;
   });
+  // Ties on the last step keep the start order, so the layout is deterministic.
+  // (std::sort with the rank rather than std::stable_sort: libstdc++ 12's
+  // stable_sort uses get_temporary_buffer, deprecated and fatal under clang's
+  // strict warnings.)
+  std::vector<size_t> start_rank(blocks->size());
+  for (size_t i = 0; i < by_start.size(); ++i) start_rank[by_start[i]] = i;
   std::vector<size_t> by_end = by_start;
-  std::stable_sort(by_end.begin(), by_end.end(),
-                   [&](size_t x, size_t y) { return (*blocks)[x].last_step < (*blocks)[y].last_step; });
+  std::sort(by_end.begin(), by_end.end(), [&](size_t x, size_t y) {
+    const int x_end = (*blocks)[x].last_step;
+    const int y_end = (*blocks)[y].last_step;
+    return x_end != y_end ? x_end < y_end : start_rank[x] < start_rank[y];
+  });
   FreeList free_list;
   size_t next_start = 0, next_end = 0;
   for (int step = first; step <= last; ++step) {
