@@ -6,6 +6,7 @@ import { packageVersion } from '../common/package-root';
 import { InferenceMetrics } from '../common/metrics';
 import { loadModel } from '../native';
 import { FilesystemCatalog } from './catalog/filesystem';
+import { startGrpcServer, type RunningGrpcServer } from './grpc/server';
 import { startHttpServer } from './http/app';
 import { DEFAULT_MAX_BODY_BYTES, DEFAULT_MAX_BUFFERED_BYTES } from './http/body';
 import { Pipeline } from './pipeline/pipeline';
@@ -15,6 +16,7 @@ import type { ControlMode } from './serving/types';
 export interface ServerOptions {
   modelRepository: string;
   httpPort?: number; // default 8000; 0 = ephemeral
+  grpcPort?: number; // gRPC front end (docs/grpc.md); 0 = ephemeral; undefined = none (`maas serve` passes 8001)
   host?: string; // default 0.0.0.0
   logLevel?: LogLevel;
   logger?: Logger;
@@ -32,6 +34,7 @@ export interface ServerOptions {
 
 export interface RunningServer {
   httpPort: number;
+  grpcPort: number | null; // null: no gRPC front end
   host: string;
   models: ModelServing;
   metrics: InferenceMetrics;
@@ -69,16 +72,23 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   const host = options.host ?? '0.0.0.0';
   const deadlineMs = options.shutdownDeadlineMs ?? 10_000;
   const httpLogger = logger.child({ component: 'http' });
+  // One pipeline for every front end: a rule added to it holds on all of them.
+  const pipeline = new Pipeline({
+    logger: logger.child({ component: 'pipeline' }),
+    accessLogSampleEvery: options.accessLogSampleEvery,
+  });
+  const maxBodyBytes = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
   let http;
+  let grpc: RunningGrpcServer | null = null;
   try {
     http = await startHttpServer(
       {
         serving: models,
         repository: models,
-        pipeline: new Pipeline({ logger: httpLogger, accessLogSampleEvery: options.accessLogSampleEvery }),
+        pipeline,
         metrics,
         logger: httpLogger,
-        maxBodyBytes: options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES,
+        maxBodyBytes,
         maxBufferedBodyBytes: options.maxBufferedBodyBytes,
         serverName: 'maas',
         serverVersion: packageVersion(),
@@ -88,6 +98,26 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       host,
       options.httpPort ?? 8000,
     );
+    if (options.grpcPort !== undefined) {
+      try {
+        grpc = await startGrpcServer(
+          {
+            serving: models,
+            repository: models,
+            pipeline,
+            logger: logger.child({ component: 'grpc' }),
+            serverName: 'maas',
+            serverVersion: packageVersion(),
+          },
+          host,
+          options.grpcPort,
+          { maxMessageBytes: maxBodyBytes },
+        );
+      } catch (err) {
+        await http.close();
+        throw err;
+      }
+    }
   } catch (err) {
     await models.close(0);
     throw err;
@@ -95,6 +125,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   let closing: Promise<void> | undefined;
   return {
     httpPort: http.port,
+    grpcPort: grpc ? grpc.port : null,
     host,
     models,
     metrics,
@@ -106,7 +137,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     close() {
       closing ??= (async () => {
         const startedMs = Date.now();
-        const drained = http.close();
+        const drained = Promise.all([http.close(), grpc?.close(deadlineMs)]);
         models.drain();
         await drained;
         await models.close(Math.max(0, deadlineMs - (Date.now() - startedMs)));
