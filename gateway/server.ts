@@ -30,6 +30,8 @@ export interface ServerOptions {
   repositoryPollSecs?: number; // poll mode: rescan interval; default 15
   drainDeadlineMs?: number; // a replaced or unloaded model version's time to finish; default 30 s
   accessLogSampleEvery?: number; // one successful call in N gets an access line; default 100, 0 = none
+  wsMaxInFlight?: number; // WebSocket requests in flight per socket; default 4096
+  wsMaxBufferedBytes?: number; // unread WebSocket answers per socket before it is closed (1008); default 64 MiB
 }
 
 export interface RunningServer {
@@ -94,6 +96,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
         serverVersion: packageVersion(),
         closeDeadlineMs: deadlineMs,
         closeLingerMs: options.shutdownLingerMs,
+        webSocket: { maxInFlight: options.wsMaxInFlight, maxBufferedBytes: options.wsMaxBufferedBytes },
       },
       host,
       options.httpPort ?? 8000,
