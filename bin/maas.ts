@@ -15,13 +15,14 @@ import {
   startServer,
 } from '../gateway/server';
 import { DEFAULT_GRPC_PORT } from '../gateway/grpc/server';
+import { DEFAULT_WS_MAX_IN_FLIGHT } from '../gateway/ws/front-end';
 import type { ControlMode } from '../gateway/serving/types';
 
 const USAGE = `usage:
   maas serve [--model-repository DIR] [--http-port PORT] [--grpc-port PORT] [--host ADDR]
              [--log-level LEVEL] [--max-body-bytes N] [--max-buffered-bytes N] [--threads N]
              [--model-control-mode none|explicit|poll] [--load-model NAME]... [--repository-poll-secs N]
-             [--access-log-sample N]
+             [--access-log-sample N] [--ws-max-in-flight N]
   maas models demo DIR
 
 Environment (flags win): MAAS_MODEL_REPOSITORY, MAAS_HTTP_PORT, MAAS_GRPC_PORT, MAAS_HOST, MAAS_LOG_LEVEL
@@ -69,6 +70,7 @@ async function serve(argv: string[]): Promise<void> {
     'load-model': { type: 'string', multiple: true },
     'repository-poll-secs': { type: 'string' },
     'access-log-sample': { type: 'string' },
+    'ws-max-in-flight': { type: 'string' },
   } as const;
   let values: ReturnType<typeof parseArgs<{ options: typeof options }>>['values'];
   try {
@@ -105,6 +107,7 @@ async function serve(argv: string[]): Promise<void> {
     intraOpThreads: values.threads === undefined ? undefined : intOption('threads', values.threads, 1, 1, 1024),
     ...control,
     accessLogSampleEvery: intOption('access-log-sample', values['access-log-sample'], 100, 0, 1_000_000_000),
+    wsMaxInFlight: intOption('ws-max-in-flight', values['ws-max-in-flight'], DEFAULT_WS_MAX_IN_FLIGHT, 1, 1_000_000),
   });
   logger.info(
     {
