@@ -114,8 +114,9 @@ export default tseslint.config(
   },
   {
     files: ['gateway/**/*.ts'],
-    // server.ts is the composition root: it wires the front ends to the rest.
-    ignores: ['gateway/http/**', 'gateway/server.ts', '**/*.test.ts'],
+    // server.ts is the composition root: it wires the front ends to the rest;
+    // the WebSocket front end shares HTTP's port (uWS) and JSON tensor codec.
+    ignores: ['gateway/http/**', 'gateway/grpc/**', 'gateway/ws/**', 'gateway/server.ts', '**/*.test.ts'],
     rules: {
       'no-restricted-imports': [
         'error',

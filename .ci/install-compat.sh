@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Installs the Python client used by the wire-compatibility test
-# (test/compat/tritonclient_http.py): tritonclient[http] and numpy, into a
+# Installs the Python clients used by the wire-compatibility tests
+# (test/compat/tritonclient_http.py, tritonclient_grpc.py): tritonclient[http,grpc] and numpy, into a
 # project-local folder so nothing touches the system or user site-packages.
 # Idempotent: when the packages already import from that folder it exits at once.
 #   usage: .ci/install-compat.sh            (folder: .pyenv-compat/site)
@@ -20,22 +20,22 @@ fi
 
 probe() {
   PYTHONPATH="$TARGET" PYTHONNOUSERSITE=1 "$PYTHON" -c \
-    "import tritonclient, tritonclient.http, numpy, sys; from importlib.metadata import version; sys.exit(0 if version('tritonclient') == '$TRITONCLIENT_VERSION' else 1)" \
+    "import tritonclient, tritonclient.http, tritonclient.grpc, numpy, sys; from importlib.metadata import version; sys.exit(0 if version('tritonclient') == '$TRITONCLIENT_VERSION' else 1)" \
     >/dev/null 2>&1
 }
 
 if probe; then
-  echo "install-compat: tritonclient[http]==$TRITONCLIENT_VERSION and numpy already in $TARGET"
+  echo "install-compat: tritonclient[http,grpc]==$TRITONCLIENT_VERSION and numpy already in $TARGET"
   exit 0
 fi
 
-echo "install-compat: installing tritonclient[http]==$TRITONCLIENT_VERSION and numpy into $TARGET"
+echo "install-compat: installing tritonclient[http,grpc]==$TRITONCLIENT_VERSION and numpy into $TARGET"
 mkdir -p "$TARGET"
 "$PYTHON" -m pip install --quiet --disable-pip-version-check --no-input --upgrade \
-  --target "$TARGET" "tritonclient[http]==$TRITONCLIENT_VERSION" numpy
+  --target "$TARGET" "tritonclient[http,grpc]==$TRITONCLIENT_VERSION" numpy
 
 if ! probe; then
-  echo "install-compat: installed, but 'import tritonclient.http, numpy' still fails with PYTHONPATH=$TARGET" >&2
+  echo "install-compat: installed, but 'import tritonclient.http, tritonclient.grpc, numpy' still fails with PYTHONPATH=$TARGET" >&2
   exit 1
 fi
 echo "install-compat: done (use PYTHONPATH=$TARGET)"

@@ -117,6 +117,8 @@ async function main(): Promise<void> {
     (s) => only.length === 0 || only.some((o) => s.name.toLowerCase().includes(o)),
   );
   const repository = await writeBenchRepository();
+  // The served gRPC port: any free one (builds without gRPC ignore this).
+  process.env.MAAS_GRPC_PORT ??= '0';
   const launchers: Record<Target, () => Promise<ChildServer>> = {
     uws: () => startChildServer('uws-hello', [join(__dirname, 'uws-hello.js'), '0']),
     fastify: () => startChildServer('fastify-ort', [join(__dirname, 'fastify-ort.js'), repository, 'identity', 'mlp']),

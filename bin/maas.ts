@@ -14,18 +14,20 @@ import {
   DEFAULT_REPOSITORY_POLL_SECS,
   startServer,
 } from '../gateway/server';
+import { DEFAULT_GRPC_PORT } from '../gateway/grpc/server';
+import { DEFAULT_WS_MAX_IN_FLIGHT } from '../gateway/ws/front-end';
 import type { ControlMode } from '../gateway/serving/types';
 
 const USAGE = `usage:
-  maas serve [--model-repository DIR] [--http-port PORT] [--host ADDR]
+  maas serve [--model-repository DIR] [--http-port PORT] [--grpc-port PORT] [--host ADDR]
              [--log-level LEVEL] [--max-body-bytes N] [--max-buffered-bytes N] [--threads N]
              [--model-control-mode none|explicit|poll] [--load-model NAME]... [--repository-poll-secs N]
-             [--access-log-sample N]
+             [--access-log-sample N] [--ws-max-in-flight N]
   maas models demo DIR
 
-Environment (flags win): MAAS_MODEL_REPOSITORY, MAAS_HTTP_PORT, MAAS_HOST, MAAS_LOG_LEVEL
+Environment (flags win): MAAS_MODEL_REPOSITORY, MAAS_HTTP_PORT, MAAS_GRPC_PORT, MAAS_HOST, MAAS_LOG_LEVEL
 Defaults: repository ./.maas/models (demo models are written there when it is
-empty), port 8000, host 0.0.0.0, log level info, body limit 64 MiB, request
+empty), HTTP and WebSocket port 8000, gRPC port 8001 (-1: no gRPC; 0: any free port), host 0.0.0.0, log level info, body limit 64 MiB, request
 bodies held at once 1 GiB, model control mode none (every model loads at
 start), one successful request in 100 logged.`;
 
@@ -58,6 +60,7 @@ async function serve(argv: string[]): Promise<void> {
   const options = {
     'model-repository': { type: 'string' },
     'http-port': { type: 'string' },
+    'grpc-port': { type: 'string' },
     host: { type: 'string' },
     'log-level': { type: 'string' },
     'max-body-bytes': { type: 'string' },
@@ -67,6 +70,7 @@ async function serve(argv: string[]): Promise<void> {
     'load-model': { type: 'string', multiple: true },
     'repository-poll-secs': { type: 'string' },
     'access-log-sample': { type: 'string' },
+    'ws-max-in-flight': { type: 'string' },
   } as const;
   let values: ReturnType<typeof parseArgs<{ options: typeof options }>>['values'];
   try {
@@ -85,9 +89,11 @@ async function serve(argv: string[]): Promise<void> {
     await writeDemoRepository(repo);
     logger.info({ repository: repo }, 'wrote the demo model repository');
   }
+  const grpcPort = intOption('grpc-port', values['grpc-port'] ?? env.MAAS_GRPC_PORT, DEFAULT_GRPC_PORT, -1, 65535);
   const server = await startServer({
     modelRepository: repo,
     httpPort: intOption('http-port', values['http-port'] ?? env.MAAS_HTTP_PORT, 8000, 0, 65535),
+    grpcPort: grpcPort === -1 ? undefined : grpcPort,
     host: values.host ?? env.MAAS_HOST ?? '0.0.0.0',
     logger,
     maxBodyBytes: intOption('max-body-bytes', values['max-body-bytes'], DEFAULT_MAX_BODY_BYTES, 1024, 2 ** 31 - 1),
@@ -101,10 +107,12 @@ async function serve(argv: string[]): Promise<void> {
     intraOpThreads: values.threads === undefined ? undefined : intOption('threads', values.threads, 1, 1, 1024),
     ...control,
     accessLogSampleEvery: intOption('access-log-sample', values['access-log-sample'], 100, 0, 1_000_000_000),
+    wsMaxInFlight: intOption('ws-max-in-flight', values['ws-max-in-flight'], DEFAULT_WS_MAX_IN_FLIGHT, 1, 1_000_000),
   });
   logger.info(
     {
       address: `http://${server.host}:${server.httpPort}`,
+      grpcAddress: server.grpcPort === null ? null : `${server.host}:${server.grpcPort}`,
       repository: repo,
       controlMode: control.controlMode,
       models: await server.models.index(false),

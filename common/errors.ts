@@ -46,6 +46,22 @@ export const ERRORS = {
     grpcStatus: 8,
     description: 'an output exceeds the per-tensor limit, or is too large for JSON (ask for binary output)',
   },
+  // WebSocket streaming protocol (gateway/ws; docs/websocket.md)
+  MALFORMED_MESSAGE: {
+    httpStatus: 400,
+    grpcStatus: 3,
+    description: 'a WebSocket frame is not MessagePack (binary) or JSON (text)',
+  },
+  UNKNOWN_REQUEST_ID: {
+    httpStatus: 400,
+    grpcStatus: 5,
+    description: 'a cancel names no request in flight on this socket',
+  },
+  TOO_MANY_IN_FLIGHT: {
+    httpStatus: 429,
+    grpcStatus: 8,
+    description: 'the socket already has its maximum of requests in flight',
+  },
   MALFORMED_HTTP: {
     httpStatus: 400,
     grpcStatus: 3,

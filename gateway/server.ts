@@ -6,6 +6,7 @@ import { packageVersion } from '../common/package-root';
 import { InferenceMetrics } from '../common/metrics';
 import { loadModel } from '../native';
 import { FilesystemCatalog } from './catalog/filesystem';
+import { startGrpcServer, type RunningGrpcServer } from './grpc/server';
 import { startHttpServer } from './http/app';
 import { DEFAULT_MAX_BODY_BYTES, DEFAULT_MAX_BUFFERED_BYTES } from './http/body';
 import { Pipeline } from './pipeline/pipeline';
@@ -15,6 +16,7 @@ import type { ControlMode } from './serving/types';
 export interface ServerOptions {
   modelRepository: string;
   httpPort?: number; // default 8000; 0 = ephemeral
+  grpcPort?: number; // gRPC front end (docs/grpc.md); 0 = ephemeral; undefined = none (`maas serve` passes 8001)
   host?: string; // default 0.0.0.0
   logLevel?: LogLevel;
   logger?: Logger;
@@ -28,10 +30,13 @@ export interface ServerOptions {
   repositoryPollSecs?: number; // poll mode: rescan interval; default 15
   drainDeadlineMs?: number; // a replaced or unloaded model version's time to finish; default 30 s
   accessLogSampleEvery?: number; // one successful call in N gets an access line; default 100, 0 = none
+  wsMaxInFlight?: number; // WebSocket requests in flight per socket; default 4096
+  wsMaxBufferedBytes?: number; // unread WebSocket answers per socket before it is closed (1008); default 64 MiB
 }
 
 export interface RunningServer {
   httpPort: number;
+  grpcPort: number | null; // null: no gRPC front end
   host: string;
   models: ModelServing;
   metrics: InferenceMetrics;
@@ -69,25 +74,53 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   const host = options.host ?? '0.0.0.0';
   const deadlineMs = options.shutdownDeadlineMs ?? 10_000;
   const httpLogger = logger.child({ component: 'http' });
+  // One pipeline for every front end: a rule added to it holds on all of them.
+  const pipeline = new Pipeline({
+    logger: logger.child({ component: 'pipeline' }),
+    accessLogSampleEvery: options.accessLogSampleEvery,
+  });
+  const maxBodyBytes = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
   let http;
+  let grpc: RunningGrpcServer | null = null;
   try {
     http = await startHttpServer(
       {
         serving: models,
         repository: models,
-        pipeline: new Pipeline({ logger: httpLogger, accessLogSampleEvery: options.accessLogSampleEvery }),
+        pipeline,
         metrics,
         logger: httpLogger,
-        maxBodyBytes: options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES,
+        maxBodyBytes,
         maxBufferedBodyBytes: options.maxBufferedBodyBytes,
         serverName: 'maas',
         serverVersion: packageVersion(),
         closeDeadlineMs: deadlineMs,
         closeLingerMs: options.shutdownLingerMs,
+        webSocket: { maxInFlight: options.wsMaxInFlight, maxBufferedBytes: options.wsMaxBufferedBytes },
       },
       host,
       options.httpPort ?? 8000,
     );
+    if (options.grpcPort !== undefined) {
+      try {
+        grpc = await startGrpcServer(
+          {
+            serving: models,
+            repository: models,
+            pipeline,
+            logger: logger.child({ component: 'grpc' }),
+            serverName: 'maas',
+            serverVersion: packageVersion(),
+          },
+          host,
+          options.grpcPort,
+          { maxMessageBytes: maxBodyBytes },
+        );
+      } catch (err) {
+        await http.close();
+        throw err;
+      }
+    }
   } catch (err) {
     await models.close(0);
     throw err;
@@ -95,6 +128,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   let closing: Promise<void> | undefined;
   return {
     httpPort: http.port,
+    grpcPort: grpc ? grpc.port : null,
     host,
     models,
     metrics,
@@ -106,7 +140,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     close() {
       closing ??= (async () => {
         const startedMs = Date.now();
-        const drained = http.close();
+        const drained = Promise.all([http.close(), grpc?.close(deadlineMs)]);
         models.drain();
         await drained;
         await models.close(Math.max(0, deadlineMs - (Date.now() - startedMs)));

@@ -35,7 +35,7 @@ test('bad arguments exit 2 with usage', () => {
 
 test('maas serve with no repository writes the demo models, logs its address, serves, and exits on SIGTERM', async () => {
   const cwd = await tempDir();
-  const child = spawn(process.execPath, [CLI, 'serve', '--http-port', '0', '--host', '127.0.0.1'], {
+  const child = spawn(process.execPath, [CLI, 'serve', '--http-port', '0', '--grpc-port', '0', '--host', '127.0.0.1'], {
     cwd,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -102,7 +102,18 @@ test('maas serve with no repository writes the demo models, logs its address, se
 test('maas serve with a missing repository exits 1 with a one-line reason', () => {
   const run = spawnSync(
     process.execPath,
-    [CLI, 'serve', '--model-repository', '/nonexistent/maas-repo', '--http-port', '0', '--host', '127.0.0.1'],
+    [
+      CLI,
+      'serve',
+      '--model-repository',
+      '/nonexistent/maas-repo',
+      '--http-port',
+      '0',
+      '--grpc-port',
+      '0',
+      '--host',
+      '127.0.0.1',
+    ],
     { encoding: 'utf8', timeout: 30_000 },
   );
   assert.equal(run.status, 1, run.stderr);

@@ -21,6 +21,40 @@ test('every registered error code is documented in the README with its HTTP stat
   }
 });
 
+// gRPC status names by number (the gRPC core's codes 0..16).
+const GRPC_STATUS_NAMES = [
+  'OK',
+  'CANCELLED',
+  'UNKNOWN',
+  'INVALID_ARGUMENT',
+  'DEADLINE_EXCEEDED',
+  'NOT_FOUND',
+  'ALREADY_EXISTS',
+  'PERMISSION_DENIED',
+  'RESOURCE_EXHAUSTED',
+  'FAILED_PRECONDITION',
+  'ABORTED',
+  'OUT_OF_RANGE',
+  'UNIMPLEMENTED',
+  'INTERNAL',
+  'UNAVAILABLE',
+  'DATA_LOSS',
+  'UNAUTHENTICATED',
+];
+
+test('every registered error code is documented in the README with its gRPC status', () => {
+  const readme = readFileSync(path.join(__dirname, '..', '..', 'README.md'), 'utf8');
+  const grpc = new Map<string, string>();
+  for (const m of readme.matchAll(/^\| `([A-Z_]+)` \| \d{3} \| ([A-Z_]+) \|/gm)) grpc.set(m[1], m[2]);
+  for (const [code, spec] of Object.entries(ERRORS)) {
+    assert.ok(
+      spec.grpcStatus > 0 && spec.grpcStatus < GRPC_STATUS_NAMES.length,
+      `${code}: gRPC status ${spec.grpcStatus}`,
+    );
+    assert.equal(grpc.get(code), GRPC_STATUS_NAMES[spec.grpcStatus], `README gRPC column for ${code}`);
+  }
+});
+
 test('the README documents no code the registry lacks', () => {
   for (const code of readmeRows().keys())
     assert.ok(code in ERRORS, `${code} is in the README but not in common/errors.ts`);

@@ -12,6 +12,7 @@ import { Exchange, HttpFrontEnd, type HttpDeps } from './exchange';
 import { HttpHandler } from './handler';
 import { closeHttpServer, type ShutdownState } from './shutdown';
 import { loadUws, type us_listen_socket } from './uws';
+import { attachWebSocket, type WsFrontEnd } from '../ws/front-end';
 
 export type { ClosedBy, HttpDeps } from './exchange';
 export { EXTENSIONS } from './routes/models';
@@ -31,6 +32,16 @@ export function startHttpServer(deps: HttpDeps, host: string, port: number): Pro
   );
   const state: ShutdownState = { closing: false, lastArrivalMs: 0, inFlight: new Set<Exchange>() };
   const handler = new HttpHandler(fe, state);
+  // The WebSocket route first: uWS matches the static /v2/stream before '/*'.
+  const ws: WsFrontEnd | null = deps.webSocket
+    ? attachWebSocket(app, {
+        serving: deps.serving,
+        pipeline: deps.pipeline,
+        logger: deps.logger.child({ component: 'ws' }),
+        maxMessageBytes: fe.maxBodyBytes,
+        ...deps.webSocket,
+      })
+    : null;
 
   app.any('/*', (res, req) => {
     const ex = new Exchange(res, handler.finish);
@@ -53,7 +64,16 @@ export function startHttpServer(deps: HttpDeps, host: string, port: number): Pro
       let closed: Promise<void> | undefined;
       resolve({
         port: boundPort,
-        close: () => (closed ??= closeHttpServer({ uws, app, listenSocket, state, fe, deps })),
+        close: () =>
+          (closed ??= closeHttpServer({
+            uws,
+            app,
+            listenSocket,
+            state,
+            fe,
+            deps,
+            webSocket: ws,
+          })),
       });
     });
   });

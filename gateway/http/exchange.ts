@@ -34,6 +34,9 @@ export interface HttpDeps {
   // open connections once requests stop arriving (clients racing the close
   // get an answer, not a reset).
   closeLingerMs?: number;
+  // The WebSocket streaming route /v2/stream on the same port (gateway/ws);
+  // absent: no WebSocket route.
+  webSocket?: { maxInFlight?: number; maxBufferedBytes?: number };
 }
 
 // Why the server (or uWS, on its behalf) closed a connection: the label of

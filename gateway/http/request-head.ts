@@ -117,8 +117,4 @@ export function readRequestHead(req: HttpRequest): RequestHead {
 
 // The credentials of an `Authorization: Bearer <token>` header; null when
 // absent or another scheme (the auth step decides what that means).
-export function bearerToken(authorization: string): string | null {
-  if (authorization.length < 8 || authorization.slice(0, 7).toLowerCase() !== 'bearer ') return null;
-  const token = authorization.slice(7).trim();
-  return token === '' ? null : token;
-}
+export { bearerToken } from '../pipeline/auth';

@@ -8,6 +8,7 @@ import { MaasError } from '../../common/errors';
 import { sleep, withDeadline } from '../../common/timers';
 import type { Exchange, HttpDeps, HttpFrontEnd } from './exchange';
 import type { TemplatedApp, UwsModule, us_listen_socket } from './uws';
+import type { WsFrontEnd } from '../ws/front-end';
 
 const DEFAULT_CLOSE_DEADLINE_MS = 10_000;
 const DEFAULT_CLOSE_LINGER_MS = 500;
@@ -27,14 +28,25 @@ export interface ClosingServer {
   state: ShutdownState;
   fe: HttpFrontEnd;
   deps: HttpDeps;
+  webSocket: WsFrontEnd | null;
 }
 
-export async function closeHttpServer({ uws, app, listenSocket, state, fe, deps }: ClosingServer): Promise<void> {
+export async function closeHttpServer({
+  uws,
+  app,
+  listenSocket,
+  state,
+  fe,
+  deps,
+  webSocket,
+}: ClosingServer): Promise<void> {
   state.closing = true;
   uws.us_listen_socket_close(listenSocket);
   const startedMs = performance.now();
   state.lastArrivalMs = startedMs;
   const deadlineMs = deps.closeDeadlineMs ?? DEFAULT_CLOSE_DEADLINE_MS;
+  // WebSocket requests in flight finish (within the deadline), then their sockets close with 1001.
+  const socketsClosed = webSocket?.close(deadlineMs);
   const lingerMs = Math.min(deps.closeLingerMs ?? DEFAULT_CLOSE_LINGER_MS, deadlineMs);
   for (const ex of state.inFlight) ex.responder.closeConnection = true;
   await withDeadline(Promise.all([...state.inFlight].map((ex) => ex.responder.finished)), deadlineMs);
@@ -55,6 +67,7 @@ export async function closeHttpServer({ uws, app, listenSocket, state, fe, deps 
     if (quietForMs >= lingerMs || leftMs <= 0) break;
     await sleep(Math.min(lingerMs - quietForMs, leftMs));
   }
+  await socketsClosed;
   // Not in the package's typings, but present in the v20.30 binary:
   // closes keep-alive connections so the process can exit.
   const closeAll = (app as unknown as { close?: () => void }).close;

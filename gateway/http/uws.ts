@@ -4,7 +4,13 @@
 import type * as UWS from '@trufflesuite/uws-js-unofficial';
 
 export type UwsModule = typeof UWS;
-export type { HttpRequest, HttpResponse, TemplatedApp, us_listen_socket } from '@trufflesuite/uws-js-unofficial';
+export type {
+  HttpRequest,
+  HttpResponse,
+  TemplatedApp,
+  WebSocket,
+  us_listen_socket,
+} from '@trufflesuite/uws-js-unofficial';
 
 let cached: UwsModule | undefined;
 

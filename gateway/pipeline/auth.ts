@@ -23,3 +23,11 @@ export interface Authenticator {
 export const allowAnonymous: Authenticator = {
   authenticate: () => ANONYMOUS,
 };
+
+// The token of an `Authorization: Bearer <token>` value (HTTP header, gRPC
+// metadata, WebSocket upgrade); null when absent or of another scheme.
+export function bearerToken(authorization: string): string | null {
+  if (authorization.length < 8 || authorization.slice(0, 7).toLowerCase() !== 'bearer ') return null;
+  const token = authorization.slice(7).trim();
+  return token === '' ? null : token;
+}

@@ -1,5 +1,6 @@
-// Wire compatibility with a client we did not write: NVIDIA's `tritonclient.http`
-// (Python) runs test/compat/tritonclient_http.py against the real server.
+// Wire compatibility with clients we did not write: NVIDIA's `tritonclient.http`
+// and `tritonclient.grpc` (Python) run test/compat/tritonclient_http.py and
+// tritonclient_grpc.py against the real server.
 // The Python packages live in a project-local folder (.ci/install-compat.sh);
 // a missing client is a test failure, not a skip, so CI cannot silently lose it.
 import { test } from 'node:test';
@@ -23,11 +24,15 @@ function packageRoot(start: string): string {
 
 const REPO_ROOT = packageRoot(__dirname);
 const SCRIPT = join(REPO_ROOT, 'test', 'compat', 'tritonclient_http.py');
+const GRPC_SCRIPT = join(REPO_ROOT, 'test', 'compat', 'tritonclient_grpc.py');
+// Small enough that the oversized-message check sends little; the limit
+// the gRPC front end enforces is the HTTP body limit.
+const GRPC_TEST_MAX_BODY_BYTES = 4 * 1024 * 1024;
 const PYTHON = process.env.PYTHON ?? 'python3';
 const PYTHONPATH = process.env.MAAS_COMPAT_PYTHONPATH ?? join(REPO_ROOT, '.pyenv-compat', 'site');
 const INSTALL_HINT =
   `the Python Triton client is not installed for the compatibility test; run .ci/install-compat.sh ` +
-  `(installs tritonclient[http] and numpy into ${PYTHONPATH})`;
+  `(installs tritonclient[http,grpc] and numpy into ${PYTHONPATH})`;
 const SCRIPT_TIMEOUT_MS = 120_000;
 
 interface PythonRun {
@@ -61,7 +66,7 @@ test(
   'tritonclient.http (Python) works unmodified against the gateway',
   { timeout: SCRIPT_TIMEOUT_MS + 60_000 },
   async (t) => {
-    const probe = await runPython(['-c', 'import tritonclient.http, numpy'], 30_000);
+    const probe = await runPython(['-c', 'import tritonclient.http, tritonclient.grpc, numpy'], 30_000);
     assert.equal(probe.code, 0, `${INSTALL_HINT}\n${probe.output.trim()}`);
 
     const repoDir = await mkdtemp(join(tmpdir(), 'maas-compat-'));
@@ -74,5 +79,41 @@ test(
     const verdict = run.signal ? `killed by ${run.signal} (timeout ${SCRIPT_TIMEOUT_MS} ms?)` : `exit code ${run.code}`;
     assert.equal(run.code, 0, `tritonclient_http.py failed (${verdict}):\n${run.output}`);
     assert.match(run.output, /\b\d+ passed, 0 failed\b/, `unexpected output:\n${run.output}`);
+  },
+);
+
+test(
+  'tritonclient.grpc (Python) works unmodified against the gateway: infer, streaming, metadata, errors',
+  { timeout: SCRIPT_TIMEOUT_MS + 60_000 },
+  async (t) => {
+    const probe = await runPython(['-c', 'import tritonclient.grpc, tritonclient.http, numpy'], 30_000);
+    assert.equal(probe.code, 0, `${INSTALL_HINT}\n${probe.output.trim()}`);
+
+    const repoDir = await mkdtemp(join(tmpdir(), 'maas-compat-grpc-'));
+    t.after(() => rm(repoDir, { recursive: true, force: true }));
+    await writeDemoRepository(repoDir);
+    const server = await startServer({
+      modelRepository: repoDir,
+      httpPort: 0,
+      grpcPort: 0,
+      host: '127.0.0.1',
+      logLevel: 'silent',
+      maxBodyBytes: GRPC_TEST_MAX_BODY_BYTES,
+    });
+    t.after(() => server.close());
+    assert.ok(server.grpcPort, 'the gRPC front end did not start');
+
+    const run = await runPython(
+      [
+        GRPC_SCRIPT,
+        `127.0.0.1:${server.grpcPort}`,
+        `http://127.0.0.1:${server.httpPort}`,
+        String(GRPC_TEST_MAX_BODY_BYTES),
+      ],
+      SCRIPT_TIMEOUT_MS,
+    );
+    const verdict = run.signal ? `killed by ${run.signal} (timeout ${SCRIPT_TIMEOUT_MS} ms?)` : `exit code ${run.code}`;
+    assert.equal(run.code, 0, `tritonclient_grpc.py failed (${verdict}):\n${run.output}`);
+    assert.match(run.output, /\b13 passed, 0 failed\b/, `unexpected output:\n${run.output}`);
   },
 );

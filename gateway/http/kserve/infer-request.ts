@@ -15,6 +15,14 @@ import {
   type KServeDatatype,
 } from '../../inference/datatypes';
 import { viewBlob } from '../../inference/tensor-bytes';
+import {
+  SHARED_MEMORY_PARAMETERS,
+  assertUnique,
+  badParameter,
+  isUint,
+  readParameters,
+  readRequestParameters,
+} from '../../inference/request-parameters';
 import { readJsonData, tensorSinkFor } from './json-codec';
 import { readInferenceJson } from './json-reader';
 
@@ -42,19 +50,6 @@ export interface DecodeOptions {
   cancel?: CancelSignal;
   describeModel: () => RawModelInfo; // called only in raw-body mode
 }
-
-// Request-level names the protocol reserves; those we act on are parsed,
-// the others (sequences, header forwarding) are refused.
-const RESERVED_REQUEST_PARAMETERS = new Set([
-  'sequence_id',
-  'sequence_start',
-  'sequence_end',
-  'priority',
-  'timeout',
-  'headers',
-  'binary_data_output',
-]);
-const SHARED_MEMORY_PARAMETERS = new Set(['shared_memory_region', 'shared_memory_offset', 'shared_memory_byte_size']);
 
 type Json = Record<string, unknown>;
 
@@ -206,50 +201,6 @@ function readDatatype(value: unknown, name: string): KServeDatatype {
   return value;
 }
 
-function readRequestParameters(value: unknown): {
-  custom: Parameters;
-  priority: number;
-  timeoutUs: number;
-  binaryDataOutput: boolean;
-} {
-  const parameters = readParameters(value, 'request');
-  const custom: Parameters = {};
-  let priority = 0;
-  let timeoutUs = 0;
-  let binaryDataOutput = false;
-  for (const [key, v] of Object.entries(parameters)) {
-    if (!RESERVED_REQUEST_PARAMETERS.has(key)) {
-      custom[key] = v;
-      continue;
-    }
-    switch (key) {
-      case 'priority':
-        if (!isUint(v)) throw badParameter('priority must be a non-negative integer');
-        priority = v;
-        break;
-      case 'timeout':
-        if (!isUint(v)) throw badParameter('timeout must be a non-negative integer (microseconds)');
-        timeoutUs = v;
-        break;
-      case 'binary_data_output':
-        if (typeof v !== 'boolean') throw badParameter('binary_data_output must be a boolean');
-        binaryDataOutput = v;
-        break;
-      case 'sequence_id':
-        // 0 or "" means "not part of a sequence", which is all we serve.
-        if (v !== 0 && v !== '') throw badParameter('sequence batching is not supported (sequence_id)');
-        break;
-      case 'sequence_start':
-      case 'sequence_end':
-        if (v !== false) throw badParameter(`sequence batching is not supported (${key})`);
-        break;
-      default:
-        throw badParameter(`'${key}' is a reserved parameter name`);
-    }
-  }
-  return { custom, priority, timeoutUs, binaryDataOutput };
-}
-
 // Requests that name no outputs (most) share one empty map.
 const NO_OUTPUT_ENCODINGS: ReadonlyMap<string, boolean> = new Map();
 
@@ -287,20 +238,6 @@ function readRequestedOutputs(value: unknown): {
     'output',
   );
   return { outputs, binaryByName };
-}
-
-// Parameters are string/number/bool values; user keys must not start with
-// 'triton_' at any level.
-function readParameters(value: unknown, where: string): Parameters {
-  if (value === undefined) return {};
-  if (!isObject(value)) throw badParameter(`${where}: parameters must be an object`);
-  for (const [key, v] of Object.entries(value)) {
-    if (key.startsWith('triton_')) throw badParameter(`${where}: '${key}' is reserved (names starting with 'triton_')`);
-    if (typeof v !== 'string' && typeof v !== 'number' && typeof v !== 'boolean') {
-      throw badParameter(`${where}: parameter '${key}' must be a string, number or boolean`);
-    }
-  }
-  return value as Parameters;
 }
 
 // Raw-body mode (docs/protocol.md "Binary tensor data"): the body is the only input's tensor,
@@ -367,28 +304,12 @@ function parseJson(body: Buffer, jsonBytes: number): unknown {
   return readInferenceJson(body, jsonBytes, tensorSinkFor);
 }
 
-function assertUnique(names: string[], what: string): void {
-  const seen = new Set<string>();
-  for (const name of names) {
-    if (seen.has(name)) throw invalid(`${what} '${name}' appears more than once`);
-    seen.add(name);
-  }
-}
-
 function isObject(value: unknown): value is Json {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
-function isUint(value: unknown): value is number {
-  return typeof value === 'number' && Number.isSafeInteger(value) && value >= 0;
-}
-
 function invalid(message: string): MaasError {
   return new MaasError('INVALID_REQUEST', message);
-}
-
-function badParameter(message: string): MaasError {
-  return new MaasError('INVALID_PARAMETER', message);
 }
 
 function countMismatch(name: string, elementCount: number): MaasError {

@@ -1,20 +1,12 @@
 // Routes answered from the serving layer's synchronous state: server
 // metadata, model metadata, config, readiness and statistics.
 import { MaasError } from '../../../common/errors';
+import { SERVER_EXTENSIONS } from '../../inference/extensions';
 import type { Exchange, HttpFrontEnd } from '../exchange';
 import type { RequestHead } from '../request-head';
 import type { RouteName } from '../router';
 
-// Only what this front end really implements (docs/protocol.md "Server
-// metadata", Triton's order).
-export const EXTENSIONS = [
-  'model_repository',
-  'schedule_policy',
-  'model_configuration',
-  'binary_tensor_data',
-  'parameters',
-  'statistics',
-];
+export { SERVER_EXTENSIONS as EXTENSIONS } from '../../inference/extensions';
 
 export type ModelRoute = 'server_metadata' | 'model_metadata' | 'model_config' | 'model_ready' | 'model_stats';
 
@@ -52,7 +44,11 @@ function answer(fe: HttpFrontEnd, ex: Exchange, route: ModelRoute, model?: strin
   try {
     switch (route) {
       case 'server_metadata':
-        fe.sendJson(ex, 200, { name: serverName ?? 'maas', version: serverVersion ?? '0.0.0', extensions: EXTENSIONS });
+        fe.sendJson(ex, 200, {
+          name: serverName ?? 'maas',
+          version: serverVersion ?? '0.0.0',
+          extensions: SERVER_EXTENSIONS,
+        });
         return;
       case 'model_ready':
         if (!serving.isModelReady(model as string, version))

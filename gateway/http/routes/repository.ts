@@ -1,7 +1,7 @@
 // Triton's model repository extension (docs/protocol.md "Model
 // repository"): POST /v2/repository/index, .../models/{m}/load, .../unload.
 import { MaasError } from '../../../common/errors';
-import type { LoadRequest } from '../../serving/types';
+import { readLoadParameters } from '../../serving/load-request';
 import { readBody } from '../body';
 import type { Exchange, HttpFrontEnd } from '../exchange';
 import { readJson } from '../kserve/json-reader';
@@ -44,7 +44,7 @@ async function answer(
       fe.sendJson(ex, 200, await repository.index(ready === true));
       return;
     }
-    if (route === 'repository_load') await repository.load(model as string, loadRequest(body));
+    if (route === 'repository_load') await repository.load(model as string, readLoadParameters(body.parameters));
     else await repository.unload(model as string);
     ex.responder.send(200, fe.baseHeaders(ex));
     fe.succeed(ex);
@@ -61,33 +61,4 @@ function readObject(body: Buffer): Record<string, unknown> {
     throw new MaasError('INVALID_REQUEST', 'the request body must be a JSON object');
   }
   return parsed as Record<string, unknown>;
-}
-
-// {"parameters": {"config": "<ModelConfig JSON>"}}; file overrides are
-// refused (models come from the catalog).
-function loadRequest(body: Record<string, unknown>): LoadRequest {
-  const parameters = body.parameters;
-  if (parameters === undefined) return {};
-  if (typeof parameters !== 'object' || parameters === null || Array.isArray(parameters)) {
-    throw new MaasError('INVALID_PARAMETER', "'parameters' must be an object");
-  }
-  const request: LoadRequest = {};
-  for (const [key, value] of Object.entries(parameters)) {
-    if (key === 'config') {
-      if (typeof value !== 'string')
-        throw new MaasError(
-          'INVALID_PARAMETER',
-          "the 'config' parameter must be a string holding the model configuration as JSON",
-        );
-      request.configJson = value;
-    } else if (key.startsWith('file:')) {
-      throw new MaasError(
-        'INVALID_PARAMETER',
-        `'${key}': loading model files through the repository API is not supported; put them in the model repository`,
-      );
-    } else {
-      throw new MaasError('INVALID_PARAMETER', `unknown load parameter '${key}'`);
-    }
-  }
-  return request;
 }
