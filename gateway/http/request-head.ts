@@ -28,6 +28,7 @@ export interface RequestHead {
   acceptEncoding: string;
   inferenceHeaderLength: string; // Inference-Header-Content-Length
   authorization: string; // the raw header (the auth step reads it; never logged)
+  apiKey: string; // x-api-key, '' when absent (an API key without the Bearer scheme; never logged)
   traceparent: string;
   tracestate: string;
   framingError: FramingError | null;
@@ -43,6 +44,7 @@ const head: RequestHead = {
   acceptEncoding: '',
   inferenceHeaderLength: '',
   authorization: '',
+  apiKey: '',
   traceparent: '',
   tracestate: '',
   framingError: null,
@@ -79,6 +81,9 @@ function onHeader(key: string, value: string): void {
     case 'authorization':
       if (head.authorization === '') head.authorization = value;
       return;
+    case 'x-api-key':
+      if (head.apiKey === '') head.apiKey = value;
+      return;
     case 'traceparent':
       if (head.traceparent === '') head.traceparent = value;
       return;
@@ -101,7 +106,8 @@ function isContentLength(value: string): boolean {
 // The request's head, valid until the next call.
 export function readRequestHead(req: HttpRequest): RequestHead {
   head.requestId = head.contentLength = head.transferEncoding = head.contentEncoding = '';
-  head.acceptEncoding = head.inferenceHeaderLength = head.authorization = head.traceparent = head.tracestate = '';
+  head.acceptEncoding = head.inferenceHeaderLength = head.authorization = head.apiKey = '';
+  head.traceparent = head.tracestate = '';
   head.framingError = null;
   contentLengths = hosts = 0;
   conflictingLengths = false;
@@ -117,6 +123,11 @@ export function readRequestHead(req: HttpRequest): RequestHead {
 
 // The credentials of an `Authorization: Bearer <token>` header; null when
 // absent or another scheme (the auth step decides what that means).
+// credentials() also takes an `x-api-key` header when there is no bearer token.
+export function credentials(h: RequestHead): string | null {
+  return bearerToken(h.authorization) ?? (h.apiKey === '' ? null : h.apiKey.trim() || null);
+}
+
 export function bearerToken(authorization: string): string | null {
   if (authorization.length < 8 || authorization.slice(0, 7).toLowerCase() !== 'bearer ') return null;
   const token = authorization.slice(7).trim();
