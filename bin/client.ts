@@ -27,10 +27,12 @@ async function call(conn: Conn, method: string, path: string, body?: unknown, ra
       headers: { ...headers, ...(raw?.headers as Record<string, string> | undefined) },
       body: body === undefined ? raw?.body : JSON.stringify(body),
       ...(raw?.body ? { duplex: 'half' } : {}),
-    } as RequestInit);
+    });
   } catch (err) {
     const cause = (err as { cause?: { code?: string; message?: string } }).cause;
-    throw new Error(`cannot reach ${conn.url}: ${cause?.code ?? cause?.message ?? (err as Error).message}`);
+    throw new Error(`cannot reach ${conn.url}: ${cause?.code ?? cause?.message ?? (err as Error).message}`, {
+      cause: err,
+    });
   }
   const text = await response.text();
   let parsed: unknown = text;

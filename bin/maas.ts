@@ -165,8 +165,9 @@ function registryOptions(values: Record<string, string | string[] | boolean | un
   const env = process.env;
   const str = (name: string, envName?: string): string | undefined =>
     (values[name] as string | undefined) ?? (envName ? env[envName] : undefined);
-  const auth = str('auth', 'MAAS_AUTH') ?? 'on';
-  if (auth !== 'on' && auth !== 'none') fail("--auth must be 'on' or 'none'");
+  const authFlag = str('auth', 'MAAS_AUTH') ?? 'on';
+  if (authFlag !== 'on' && authFlag !== 'none') fail("--auth must be 'on' or 'none'");
+  const auth: 'on' | 'none' = authFlag;
   const jwtSecret = str('jwt-secret', 'MAAS_JWT_SECRET');
   const jwksUrl = str('jwt-jwks-url', 'MAAS_JWT_JWKS_URL');
   const oidcIssuer = str('oidc-issuer', 'MAAS_OIDC_ISSUER');
@@ -197,10 +198,16 @@ function registryOptions(values: Record<string, string | string[] | boolean | un
   return {
     dataDir,
     databaseUrl: str('database-url', 'DATABASE_URL'),
-    auth: auth as 'on' | 'none',
+    auth,
     jwt,
     s3,
-    maxModelBytes: intOption('max-model-bytes', str('max-model-bytes'), DEFAULT_MAX_MODEL_BYTES, 1024, Number.MAX_SAFE_INTEGER),
+    maxModelBytes: intOption(
+      'max-model-bytes',
+      str('max-model-bytes'),
+      DEFAULT_MAX_MODEL_BYTES,
+      1024,
+      Number.MAX_SAFE_INTEGER,
+    ),
   };
 }
 

@@ -42,7 +42,7 @@ export class RegistryApi implements AdminApi {
   constructor(private readonly o: RegistryApiOptions) {
     this.maxUploadBytes = o.maxModelBytes;
     const seg = '([^/]+)';
-    this.route('GET', '/openapi.json', async () => ({ status: 200, body: OPENAPI }));
+    this.route('GET', '/openapi.json', () => Promise.resolve({ status: 200, body: OPENAPI }));
     this.route('POST', '/tenants', (r) => this.createTenant(r));
     this.route('GET', '/tenants', (r) => this.listTenants(r));
     this.route('POST', `/tenants/${seg}/keys`, (r, p) => this.createKey(r, p[0]));
@@ -112,8 +112,8 @@ export class RegistryApi implements AdminApi {
     const name = body.name === undefined ? '' : names.keyName(body.name);
     let expiresAt: Date | null = null;
     if (body.expiresAt !== undefined && body.expiresAt !== null) {
-      expiresAt = new Date(String(body.expiresAt));
-      if (typeof body.expiresAt !== 'string' || Number.isNaN(expiresAt.getTime()))
+      expiresAt = typeof body.expiresAt === 'string' ? new Date(body.expiresAt) : null;
+      if (expiresAt === null || Number.isNaN(expiresAt.getTime()))
         throw new MaasError('INVALID_PARAMETER', "'expiresAt' must be an ISO 8601 date-time");
     }
     const secret = makeKey();
@@ -133,7 +133,8 @@ export class RegistryApi implements AdminApi {
     const scope = req.principal.roles.includes('admin')
       ? null
       : (await this.scopedTenant(req.principal, req.principal.tenant ?? '')).id;
-    if (!(await this.o.store.revokeKey(actor(req), id, scope))) throw new MaasError('KEY_NOT_FOUND', `no API key '${id}'`);
+    if (!(await this.o.store.revokeKey(actor(req), id, scope)))
+      throw new MaasError('KEY_NOT_FOUND', `no API key '${id}'`);
     return { status: 204 };
   }
 
@@ -175,7 +176,10 @@ export class RegistryApi implements AdminApi {
     const visibility = body.visibility ?? 'private';
     if (visibility !== 'private' && visibility !== 'public')
       throw new MaasError('INVALID_PARAMETER', "'visibility' must be 'private' or 'public'");
-    if (body.config !== undefined && (typeof body.config !== 'object' || body.config === null || Array.isArray(body.config)))
+    if (
+      body.config !== undefined &&
+      (typeof body.config !== 'object' || body.config === null || Array.isArray(body.config))
+    )
       throw new MaasError('INVALID_PARAMETER', "'config' must be an object (Triton's model configuration fields)");
     const row = await this.o.store.createModel(actor(req), tenant, names.modelName(body.name), visibility, body.config);
     await this.o.catalog.onNotice({ kind: 'model', tenant: tenant.name, name: row.name });
@@ -203,7 +207,9 @@ export class RegistryApi implements AdminApi {
     const objects = await this.o.store.deleteModel(actor(req), tenantId, model);
     await this.o.catalog.onNotice({ kind: 'model', tenant: model.tenant, name: model.name });
     for (const key of objects) {
-      await this.o.artifacts.delete(key).catch((err: unknown) => this.o.logger.warn({ err, key }, 'artifact not deleted'));
+      await this.o.artifacts
+        .delete(key)
+        .catch((err: unknown) => this.o.logger.warn({ err, key }, 'artifact not deleted'));
     }
     return { status: 204 };
   }
@@ -239,7 +245,12 @@ export class RegistryApi implements AdminApi {
   // validate them in the engine, store them, then mark the version ready.
   // What does not finish leaves no row and no object; a model the engine
   // refuses leaves a `failed` row with the reason and no object.
-  async upload(req: AdminRequest, name: string, versionText: string, body: Promise<SpooledFile>): Promise<AdminResponse> {
+  async upload(
+    req: AdminRequest,
+    name: string,
+    versionText: string,
+    body: Promise<SpooledFile>,
+  ): Promise<AdminResponse> {
     let file: SpooledFile | null = null;
     body.then(
       (f) => {
@@ -273,13 +284,14 @@ export class RegistryApi implements AdminApi {
         await this.o.catalog.onNotice({ kind: 'model', tenant: model.tenant, name: model.name });
         return { status: 201, body: { model: model.name, ...publicVersion(row) } };
       } catch (err) {
-        if (!(err instanceof MaasError && err.code === 'MODEL_REJECTED')) await this.o.store.dropVersion(model, version);
+        if (!(err instanceof MaasError && err.code === 'MODEL_REJECTED'))
+          await this.o.store.dropVersion(model, version);
         throw err;
       }
     } finally {
       // Wait for the spool to settle so the temporary file is always removed.
       await body.catch(() => undefined);
-      const spooled = file as SpooledFile | null;
+      const spooled = file;
       if (spooled) await fs.rm(spooled.path, { force: true });
     }
   }

@@ -62,7 +62,9 @@ export class RegistryAuthenticator implements Authenticator {
       if (cached && performance.now() - cached.fetchedMs < KEY_CACHE_TTL_MS) {
         return this.authorize(this.keyPrincipal(cached, key.secretSha256), call);
       }
-      return this.fetchKey(key.prefix).then((entry) => this.authorize(this.keyPrincipal(entry, key.secretSha256), call));
+      return this.fetchKey(key.prefix).then((entry) =>
+        this.authorize(this.keyPrincipal(entry, key.secretSha256), call),
+      );
     }
     const { jwt } = this.options;
     if (jwt?.enabled && credentials.split('.').length === 3) {
@@ -104,12 +106,19 @@ export class RegistryAuthenticator implements Authenticator {
   private keyPrincipal(entry: CachedKey, secretSha256: Buffer): Principal {
     const k = entry.lookup;
     // The same answer for unknown, wrong, revoked and expired: nothing to probe.
-    if (!k || !sameSecret(k.secretSha256, secretSha256) || k.revoked || (k.expiresAt && k.expiresAt.getTime() <= Date.now()))
+    if (
+      !k ||
+      !sameSecret(k.secretSha256, secretSha256) ||
+      k.revoked ||
+      (k.expiresAt && k.expiresAt.getTime() <= Date.now())
+    )
       throw unauthenticated('the API key is unknown, revoked or expired');
     const nowMs = performance.now();
     if (nowMs - entry.lastTouchedMs > LAST_USED_EVERY_MS) {
       entry.lastTouchedMs = nowMs;
-      this.options.store.touchKey(k.id).catch((err: unknown) => this.options.logger.warn({ err }, 'last-used update failed'));
+      this.options.store
+        .touchKey(k.id)
+        .catch((err: unknown) => this.options.logger.warn({ err }, 'last-used update failed'));
     }
     return { subject: `key:${k.id}`, tenant: k.tenant, roles: [k.role] };
   }

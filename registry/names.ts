@@ -25,7 +25,8 @@ export const aliasName = (v: unknown): string =>
   check('an alias', v, ALIAS_NAME, "1-63 of A-Z, a-z, 0-9, '_', '-', starting with a letter");
 export const versionNumber = (v: unknown): number =>
   Number(check('a version', typeof v === 'number' ? String(v) : v, VERSION, 'a positive integer'));
-export const keyName = (v: unknown): string => check('a key name', v, KEY_NAME, 'at most 100 printable ASCII characters');
+export const keyName = (v: unknown): string =>
+  check('a key name', v, KEY_NAME, 'at most 100 printable ASCII characters');
 
 export function isModelName(v: string): boolean {
   return MODEL_NAME.test(v);

@@ -34,7 +34,11 @@ export const OPENAPI = {
         requestBody: json({ type: 'object', required: ['name'], properties: { name: { type: 'string' } } }),
         responses: { '201': { description: '{"id","name","createdAt"}' }, '409': error, ...errors },
       },
-      get: { summary: 'list tenants (admin)', parameters: page, responses: { '200': { description: 'a page' }, ...errors } },
+      get: {
+        summary: 'list tenants (admin)',
+        parameters: page,
+        responses: { '200': { description: 'a page' }, ...errors },
+      },
     },
     '/api/v1/tenants/{tenant}/keys': {
       post: {
@@ -58,7 +62,11 @@ export const OPENAPI = {
       },
     },
     '/api/v1/keys/{id}': {
-      delete: { summary: 'revoke a key', parameters: [param('id')], responses: { '204': { description: 'revoked' }, ...errors } },
+      delete: {
+        summary: 'revoke a key',
+        parameters: [param('id')],
+        responses: { '204': { description: 'revoked' }, ...errors },
+      },
     },
     '/api/v1/models': {
       post: {
@@ -94,14 +102,24 @@ export const OPENAPI = {
       },
     },
     '/api/v1/models/{model}/versions': {
-      get: { summary: 'versions', parameters: [param('model')], responses: { '200': { description: 'versions' }, ...errors } },
+      get: {
+        summary: 'versions',
+        parameters: [param('model')],
+        responses: { '200': { description: 'versions' }, ...errors },
+      },
     },
     '/api/v1/models/{model}/versions/{version}': {
       put: {
         summary: 'upload a version (the ONNX file as the raw body)',
         parameters: [param('model'), param('version')],
         requestBody: { content: { 'application/octet-stream': { schema: { type: 'string', format: 'binary' } } } },
-        responses: { '201': { description: 'validated and ready' }, '409': error, '413': error, '422': error, ...errors },
+        responses: {
+          '201': { description: 'validated and ready' },
+          '409': error,
+          '413': error,
+          '422': error,
+          ...errors,
+        },
       },
     },
     '/api/v1/models/{model}/aliases/{alias}': {

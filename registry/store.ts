@@ -9,6 +9,8 @@ import type { NewKey } from './keys';
 import { NOTIFY_CHANNEL, type RegistryNotice } from './notify';
 import type { Role } from './roles';
 
+type Row = Record<string, unknown>;
+
 export interface Actor {
   subject: string; // a key id or a JWT subject
   source: string; // the caller's address, '' when unknown
@@ -69,7 +71,7 @@ export interface VersionRow {
 const KEY_COLUMNS = `k.id, t.name AS tenant, k.role, k.name, k.prefix, k.created_at, k.expires_at, k.last_used_at, k.revoked_at`;
 const MODEL_COLUMNS = `m.id, t.name AS tenant, m.name, m.visibility, m.config, m.created_at`;
 
-const iso = (v: unknown): string | null => (v instanceof Date ? v.toISOString() : v === null ? null : String(v));
+const iso = (v: unknown): string | null => (v instanceof Date ? v.toISOString() : typeof v === 'string' ? v : null);
 
 function keyRow(r: Record<string, unknown>): KeyRow {
   return {
@@ -127,17 +129,17 @@ export class RegistryStore {
   ): Promise<T> {
     const db = await this.pool.connect();
     try {
-      await db.query('BEGIN');
+      await db.query<Row>('BEGIN');
       const { result, detail, notices = [] } = await work(db);
-      await db.query(
+      await db.query<Row>(
         'INSERT INTO audit_log (actor, tenant_id, action, target, detail, source) VALUES ($1, $2, $3, $4, $5, $6)',
         [actor.subject, tenantId, action, target, detail === undefined ? null : JSON.stringify(detail), actor.source],
       );
-      for (const n of notices) await db.query('SELECT pg_notify($1, $2)', [NOTIFY_CHANNEL, JSON.stringify(n)]);
-      await db.query('COMMIT');
+      for (const n of notices) await db.query<Row>('SELECT pg_notify($1, $2)', [NOTIFY_CHANNEL, JSON.stringify(n)]);
+      await db.query<Row>('COMMIT');
       return result;
     } catch (err) {
-      await db.query('ROLLBACK').catch(() => undefined);
+      await db.query<Row>('ROLLBACK').catch(() => undefined);
       throw err;
     } finally {
       db.release();
@@ -149,7 +151,9 @@ export class RegistryStore {
   async createTenant(actor: Actor, name: string): Promise<TenantRow> {
     try {
       return await this.change(actor, null, 'tenant.create', name, async (db) => {
-        const { rows } = await db.query('INSERT INTO tenants (name) VALUES ($1) RETURNING id, name, created_at', [name]);
+        const { rows } = await db.query<Row>('INSERT INTO tenants (name) VALUES ($1) RETURNING id, name, created_at', [
+          name,
+        ]);
         const row = { id: rows[0].id as string, name, createdAt: iso(rows[0].created_at) as string };
         return { result: row, detail: { id: row.id } };
       });
@@ -160,15 +164,15 @@ export class RegistryStore {
   }
 
   async listTenants(page: Page): Promise<TenantRow[]> {
-    const { rows } = await this.pool.query(
+    const { rows } = await this.pool.query<Row>(
       'SELECT id, name, created_at FROM tenants ORDER BY name LIMIT $1 OFFSET $2',
       [page.limit, page.offset],
     );
-    return rows.map((r) => ({ id: r.id, name: r.name, createdAt: iso(r.created_at) as string }));
+    return rows.map((r) => ({ id: r.id as string, name: r.name as string, createdAt: iso(r.created_at) as string }));
   }
 
   async tenantId(name: string): Promise<string | null> {
-    const { rows } = await this.pool.query('SELECT id FROM tenants WHERE name = $1', [name]);
+    const { rows } = await this.pool.query<Row>('SELECT id FROM tenants WHERE name = $1', [name]);
     return rows.length > 0 ? (rows[0].id as string) : null;
   }
 
@@ -183,7 +187,7 @@ export class RegistryStore {
     secret: NewKey,
   ): Promise<KeyRow> {
     return this.change(actor, tenant?.id ?? null, 'key.create', secret.prefix, async (db) => {
-      const { rows } = await db.query(
+      const { rows } = await db.query<Row>(
         `INSERT INTO api_keys (tenant_id, role, name, prefix, secret_sha256, expires_at, created_by)
          VALUES ($1, $2, $3, $4, $5, $6, $7)
          RETURNING id, role, name, prefix, created_at, expires_at, last_used_at, revoked_at`,
@@ -195,7 +199,7 @@ export class RegistryStore {
   }
 
   async listKeys(tenantId: string | null, page: Page): Promise<KeyRow[]> {
-    const { rows } = await this.pool.query(
+    const { rows } = await this.pool.query<Row>(
       `SELECT ${KEY_COLUMNS} FROM api_keys k LEFT JOIN tenants t ON t.id = k.tenant_id
        WHERE k.tenant_id IS NOT DISTINCT FROM $1 ORDER BY k.created_at, k.id LIMIT $2 OFFSET $3`,
       [tenantId, page.limit, page.offset],
@@ -207,7 +211,7 @@ export class RegistryStore {
   async revokeKey(actor: Actor, id: string, scopeTenantId: string | null): Promise<boolean> {
     if (!/^[0-9a-f-]{36}$/.test(id)) return false;
     return this.change(actor, scopeTenantId, 'key.revoke', id, async (db) => {
-      const { rows } = await db.query(
+      const { rows } = await db.query<Row>(
         `UPDATE api_keys SET revoked_at = coalesce(revoked_at, now())
          WHERE id = $1 AND ($2::uuid IS NULL OR tenant_id = $2) RETURNING prefix`,
         [id, scopeTenantId],
@@ -221,7 +225,7 @@ export class RegistryStore {
   }
 
   async keyByPrefix(prefix: string): Promise<KeyLookup | null> {
-    const { rows } = await this.pool.query(
+    const { rows } = await this.pool.query<Row>(
       `SELECT k.id, t.name AS tenant, k.role, k.secret_sha256, k.expires_at, k.revoked_at
        FROM api_keys k LEFT JOIN tenants t ON t.id = k.tenant_id WHERE k.prefix = $1`,
       [prefix],
@@ -229,21 +233,21 @@ export class RegistryStore {
     if (rows.length === 0) return null;
     const r = rows[0];
     return {
-      id: r.id,
-      tenant: r.tenant,
-      role: r.role,
-      secretSha256: r.secret_sha256,
-      expiresAt: r.expires_at,
+      id: r.id as string,
+      tenant: r.tenant as string | null,
+      role: r.role as Role,
+      secretSha256: r.secret_sha256 as Buffer,
+      expiresAt: r.expires_at as Date | null,
       revoked: r.revoked_at !== null,
     };
   }
 
   async touchKey(id: string): Promise<void> {
-    await this.pool.query('UPDATE api_keys SET last_used_at = now() WHERE id = $1', [id]);
+    await this.pool.query<Row>('UPDATE api_keys SET last_used_at = now() WHERE id = $1', [id]);
   }
 
   async hasAdminKey(): Promise<boolean> {
-    const { rows } = await this.pool.query("SELECT 1 FROM api_keys WHERE role = 'admin' LIMIT 1");
+    const { rows } = await this.pool.query<Row>("SELECT 1 FROM api_keys WHERE role = 'admin' LIMIT 1");
     return rows.length > 0;
   }
 
@@ -251,7 +255,7 @@ export class RegistryStore {
 
   // Models `tenant` owns, then public ones (tenant null: every model).
   async listModels(tenant: string | null, page: Page): Promise<ModelRow[]> {
-    const { rows } = await this.pool.query(
+    const { rows } = await this.pool.query<Row>(
       `SELECT ${MODEL_COLUMNS} FROM models m JOIN tenants t ON t.id = m.tenant_id
        WHERE $1::text IS NULL OR t.name = $1 OR m.visibility = 'public'
        ORDER BY t.name, m.name LIMIT $2 OFFSET $3`,
@@ -261,7 +265,7 @@ export class RegistryStore {
   }
 
   async model(tenant: string, name: string): Promise<ModelRow | null> {
-    const { rows } = await this.pool.query(
+    const { rows } = await this.pool.query<Row>(
       `SELECT ${MODEL_COLUMNS} FROM models m JOIN tenants t ON t.id = m.tenant_id WHERE t.name = $1 AND m.name = $2`,
       [tenant, name],
     );
@@ -269,7 +273,7 @@ export class RegistryStore {
   }
 
   async publicModel(name: string): Promise<ModelRow | null> {
-    const { rows } = await this.pool.query(
+    const { rows } = await this.pool.query<Row>(
       `SELECT ${MODEL_COLUMNS} FROM models m JOIN tenants t ON t.id = m.tenant_id
        WHERE m.name = $1 AND m.visibility = 'public'`,
       [name],
@@ -279,7 +283,7 @@ export class RegistryStore {
 
   // Every model, for the catalog's name index.
   async allModels(): Promise<Array<{ tenant: string; name: string; visibility: string }>> {
-    const { rows } = await this.pool.query(
+    const { rows } = await this.pool.query<Row>(
       'SELECT t.name AS tenant, m.name, m.visibility FROM models m JOIN tenants t ON t.id = m.tenant_id',
     );
     return rows as Array<{ tenant: string; name: string; visibility: string }>;
@@ -294,7 +298,7 @@ export class RegistryStore {
   ): Promise<ModelRow> {
     try {
       return await this.change(actor, tenant.id, 'model.create', `${tenant.name}/${name}`, async (db) => {
-        const { rows } = await db.query(
+        const { rows } = await db.query<Row>(
           `INSERT INTO models (tenant_id, name, visibility, config) VALUES ($1, $2, $3, $4)
            RETURNING id, name, visibility, config, created_at`,
           [tenant.id, name, visibility, config === undefined ? null : JSON.stringify(config)],
@@ -316,8 +320,8 @@ export class RegistryStore {
   // Deletes the model and its rows; returns the object keys to remove.
   async deleteModel(actor: Actor, tenantId: string, model: ModelRow): Promise<string[]> {
     return this.change(actor, tenantId, 'model.delete', `${model.tenant}/${model.name}`, async (db) => {
-      const { rows } = await db.query('SELECT object_key FROM model_versions WHERE model_id = $1', [model.id]);
-      await db.query('DELETE FROM models WHERE id = $1', [model.id]);
+      const { rows } = await db.query<Row>('SELECT object_key FROM model_versions WHERE model_id = $1', [model.id]);
+      await db.query<Row>('DELETE FROM models WHERE id = $1', [model.id]);
       return {
         result: rows.map((r) => r.object_key as string | null).filter((k): k is string => k !== null),
         notices: [{ kind: 'model', tenant: model.tenant, name: model.name }],
@@ -328,14 +332,16 @@ export class RegistryStore {
   // ---- versions and aliases ----
 
   async versions(modelId: string): Promise<VersionRow[]> {
-    const { rows } = await this.pool.query('SELECT * FROM model_versions WHERE model_id = $1 ORDER BY version', [
+    const { rows } = await this.pool.query<Row>('SELECT * FROM model_versions WHERE model_id = $1 ORDER BY version', [
       modelId,
     ]);
     return rows.map(versionRow);
   }
 
   async aliases(modelId: string): Promise<Record<string, number>> {
-    const { rows } = await this.pool.query('SELECT alias, version FROM model_aliases WHERE model_id = $1', [modelId]);
+    const { rows } = await this.pool.query<Row>('SELECT alias, version FROM model_aliases WHERE model_id = $1', [
+      modelId,
+    ]);
     return Object.fromEntries(rows.map((r) => [r.alias as string, Number(r.version)]));
   }
 
@@ -345,18 +351,18 @@ export class RegistryStore {
   async claimVersion(model: ModelRow, version: number): Promise<void> {
     const db = await this.pool.connect();
     try {
-      await db.query('BEGIN');
-      await db.query("DELETE FROM model_versions WHERE model_id = $1 AND version = $2 AND status = 'failed'", [
+      await db.query<Row>('BEGIN');
+      await db.query<Row>("DELETE FROM model_versions WHERE model_id = $1 AND version = $2 AND status = 'failed'", [
         model.id,
         version,
       ]);
-      await db.query("INSERT INTO model_versions (model_id, version, status) VALUES ($1, $2, 'uploading')", [
+      await db.query<Row>("INSERT INTO model_versions (model_id, version, status) VALUES ($1, $2, 'uploading')", [
         model.id,
         version,
       ]);
-      await db.query('COMMIT');
+      await db.query<Row>('COMMIT');
     } catch (err) {
-      await db.query('ROLLBACK').catch(() => undefined);
+      await db.query<Row>('ROLLBACK').catch(() => undefined);
       if (isUniqueViolation(err))
         throw new MaasError('ALREADY_EXISTS', `version ${version} of '${model.name}' already exists`);
       throw err;
@@ -366,7 +372,7 @@ export class RegistryStore {
   }
 
   async setValidating(model: ModelRow, version: number, sha256: string, sizeBytes: number): Promise<void> {
-    await this.pool.query(
+    await this.pool.query<Row>(
       "UPDATE model_versions SET status = 'validating', sha256 = $3, size_bytes = $4 WHERE model_id = $1 AND version = $2",
       [model.id, version, sha256, sizeBytes],
     );
@@ -374,7 +380,7 @@ export class RegistryStore {
 
   // An upload that never completed leaves nothing.
   async dropVersion(model: ModelRow, version: number): Promise<void> {
-    await this.pool.query(
+    await this.pool.query<Row>(
       "DELETE FROM model_versions WHERE model_id = $1 AND version = $2 AND status IN ('uploading', 'validating')",
       [model.id, version],
     );
@@ -388,43 +394,53 @@ export class RegistryStore {
     outcome: { objectKey: string } | { reason: string },
   ): Promise<VersionRow> {
     const ok = 'objectKey' in outcome;
-    return this.change(actor, tenantId, ok ? 'version.ready' : 'version.failed', `${model.tenant}/${model.name}/${version}`, async (db) => {
-      const { rows } = await db.query(
-        ok
-          ? "UPDATE model_versions SET status = 'ready', object_key = $3, ready_at = now() WHERE model_id = $1 AND version = $2 RETURNING *"
-          : "UPDATE model_versions SET status = 'failed', reason = $3 WHERE model_id = $1 AND version = $2 RETURNING *",
-        [model.id, version, ok ? outcome.objectKey : outcome.reason],
-      );
-      const row = versionRow(rows[0]);
-      return {
-        result: row,
-        detail: { sha256: row.sha256, sizeBytes: row.sizeBytes, ...(ok ? {} : { reason: outcome.reason }) },
-        notices: ok ? [{ kind: 'model', tenant: model.tenant, name: model.name }] : [],
-      };
-    });
+    return this.change(
+      actor,
+      tenantId,
+      ok ? 'version.ready' : 'version.failed',
+      `${model.tenant}/${model.name}/${version}`,
+      async (db) => {
+        const { rows } = await db.query<Row>(
+          ok
+            ? "UPDATE model_versions SET status = 'ready', object_key = $3, ready_at = now() WHERE model_id = $1 AND version = $2 RETURNING *"
+            : "UPDATE model_versions SET status = 'failed', reason = $3 WHERE model_id = $1 AND version = $2 RETURNING *",
+          [model.id, version, ok ? outcome.objectKey : outcome.reason],
+        );
+        const row = versionRow(rows[0]);
+        return {
+          result: row,
+          detail: { sha256: row.sha256, sizeBytes: row.sizeBytes, ...(ok ? {} : { reason: outcome.reason }) },
+          notices: ok ? [{ kind: 'model', tenant: model.tenant, name: model.name }] : [],
+        };
+      },
+    );
   }
 
   async setAlias(actor: Actor, tenantId: string, model: ModelRow, alias: string, version: number): Promise<void> {
     await this.change(actor, tenantId, 'alias.set', `${model.tenant}/${model.name}@${alias}`, async (db) => {
-      const { rows } = await db.query(
+      const { rows } = await db.query<Row>(
         "SELECT 1 FROM model_versions WHERE model_id = $1 AND version = $2 AND status = 'ready'",
         [model.id, version],
       );
       if (rows.length === 0)
         throw new MaasError('MODEL_VERSION_NOT_FOUND', `'${model.name}' has no ready version ${version}`);
-      await db.query(
+      await db.query<Row>(
         `INSERT INTO model_aliases (model_id, alias, version) VALUES ($1, $2, $3)
          ON CONFLICT (model_id, alias) DO UPDATE SET version = EXCLUDED.version, updated_at = now()`,
         [model.id, alias, version],
       );
-      return { result: undefined, detail: { version }, notices: [{ kind: 'model', tenant: model.tenant, name: model.name }] };
+      return {
+        result: undefined,
+        detail: { version },
+        notices: [{ kind: 'model', tenant: model.tenant, name: model.name }],
+      };
     });
   }
 
   // ---- audit ----
 
   async audit(tenantId: string | null, page: Page): Promise<unknown[]> {
-    const { rows } = await this.pool.query(
+    const { rows } = await this.pool.query<Row>(
       `SELECT a.id, a.at, a.actor, t.name AS tenant, a.action, a.target, a.detail, a.source
        FROM audit_log a LEFT JOIN tenants t ON t.id = a.tenant_id
        WHERE $1::uuid IS NULL OR a.tenant_id = $1 ORDER BY a.id DESC LIMIT $2 OFFSET $3`,

@@ -125,7 +125,9 @@ async function cliClientWalkthrough(address: string, adminKey: string, cwd: stri
   const file = path.join(cwd, '.maas', 'models', 'identity', '1', 'model.onnx');
   const uploaded = run(['models', 'upload', file, '--name', 'ident'], owner);
   assert.deepEqual([uploaded.version, uploaded.status], [1, 'ready']);
-  const body = JSON.stringify({ inputs: [{ name: 'input', datatype: 'FP32', shape: [1, 16], data: new Array(16).fill(2) }] });
+  const body = JSON.stringify({
+    inputs: [{ name: 'input', datatype: 'FP32', shape: [1, 16], data: new Array(16).fill(2) }],
+  });
   for (let i = 0; ; i++) {
     const r = await fetch(`${address}/v2/models/ident/infer`, {
       method: 'POST',

@@ -6,7 +6,15 @@ import http from 'node:http';
 import { after, before, test } from 'node:test';
 import { SignJWT, exportJWK, generateKeyPair, type KeyLike } from 'jose';
 import { createDatabase, testServices } from './support/services';
-import { addModelBytes, api, firstOutput, inferAdd, startRegistryServer, waitFor, type Harness } from './registry-support';
+import {
+  addModelBytes,
+  api,
+  firstOutput,
+  inferAdd,
+  startRegistryServer,
+  waitFor,
+  type Harness,
+} from './registry-support';
 
 const services = testServices();
 const SECRET = 'a-test-secret-of-at-least-32-bytes!!';
@@ -18,7 +26,10 @@ let issuerUrl = '';
 let rsa: { privateKey: KeyLike; publicKey: KeyLike };
 let ec: { privateKey: KeyLike; publicKey: KeyLike };
 
-function hsToken(claims: Record<string, unknown>, opts: { secret?: string; iss?: string; aud?: string; exp?: number } = {}) {
+function hsToken(
+  claims: Record<string, unknown>,
+  opts: { secret?: string; iss?: string; aud?: string; exp?: number } = {},
+) {
   return new SignJWT(claims)
     .setProtectedHeader({ alg: 'HS256' })
     .setSubject('user-1')
@@ -88,7 +99,9 @@ test('HS256: wrong signature, issuer, audience, expiry, alg none, missing role a
   ];
   // alg none: an unsigned token with valid claims.
   const enc = (v: unknown) => Buffer.from(JSON.stringify(v)).toString('base64url');
-  bad.push(`${enc({ alg: 'none', typ: 'JWT' })}.${enc({ tenant: 'jt', role: 'admin', iss: ISSUER, aud: 'maas', exp: now + 300 })}.`);
+  bad.push(
+    `${enc({ alg: 'none', typ: 'JWT' })}.${enc({ tenant: 'jt', role: 'admin', iss: ISSUER, aud: 'maas', exp: now + 300 })}.`,
+  );
   // An RS256 token where HS256 is configured.
   bad.push(
     await new SignJWT({ tenant: 'jt', role: 'owner' })
@@ -132,5 +145,8 @@ test('RS256 and ES256 through OIDC discovery; a key not in the JWKS is 401', asy
     .sign(stranger.privateKey);
   assert.equal((await api(oidc.url, 'GET', '/v2/models/fsmodel', forged)).status, 401);
   // HS256 is not accepted where keys come from a JWKS.
-  assert.equal((await api(oidc.url, 'GET', '/v2/models/fsmodel', await hsToken({ tenant: 'jt', role: 'owner' }))).status, 401);
+  assert.equal(
+    (await api(oidc.url, 'GET', '/v2/models/fsmodel', await hsToken({ tenant: 'jt', role: 'owner' }))).status,
+    401,
+  );
 });

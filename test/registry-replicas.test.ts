@@ -6,7 +6,15 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import { createDatabase, s3ClientConfig, testServices, uniqueName } from './support/services';
-import { addModelBytes, api, firstOutput, inferAdd, startRegistryServer, waitFor, type Harness } from './registry-support';
+import {
+  addModelBytes,
+  api,
+  firstOutput,
+  inferAdd,
+  startRegistryServer,
+  waitFor,
+  type Harness,
+} from './registry-support';
 
 const services = testServices();
 let a: Harness;
@@ -91,8 +99,14 @@ test('a rejected upload and a deleted model leave no object in S3', async () => 
   assert.equal((await api(a.url, 'POST', '/api/v1/models', owner, { name: 'bad' })).status, 201);
   const r = await api(a.url, 'PUT', '/api/v1/models/bad/versions/1', owner, new Uint8Array(500).fill(7));
   assert.equal(r.status, 422);
-  assert.deepEqual((await objects()).filter((k) => k.startsWith(`${prefix}rep/bad/`)), []);
+  assert.deepEqual(
+    (await objects()).filter((k) => k.startsWith(`${prefix}rep/bad/`)),
+    [],
+  );
   assert.equal((await api(b.url, 'DELETE', '/api/v1/models/m', owner)).status, 204);
-  assert.deepEqual((await objects()).filter((k) => k.startsWith(`${prefix}rep/m/`)), []);
+  assert.deepEqual(
+    (await objects()).filter((k) => k.startsWith(`${prefix}rep/m/`)),
+    [],
+  );
   await waitFor('unloaded on a', async () => ((await inferAdd(a.url, 'm', owner)).status === 404 ? true : undefined));
 });

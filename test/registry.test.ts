@@ -140,7 +140,10 @@ test('aliases: production is the default version, and moves live', async () => {
     [1, 10],
     [2, 20],
   ])
-    assert.equal((await api(h.url, 'PUT', `/api/v1/models/aliased/versions/${v}`, ownerA, addModelBytes(addend))).status, 201);
+    assert.equal(
+      (await api(h.url, 'PUT', `/api/v1/models/aliased/versions/${v}`, ownerA, addModelBytes(addend))).status,
+      201,
+    );
   // Newest ready without an alias.
   await waitFor('v2 default', async () => {
     const r = await inferAdd(h.url, 'aliased', ownerA);
@@ -299,11 +302,18 @@ test('public models are served to every tenant by their bare name, read-only', a
 test('a deleted model drains and unloads', async () => {
   assert.equal((await api(h.url, 'POST', '/api/v1/models', ownerA, { name: 'doomed' })).status, 201);
   assert.equal((await api(h.url, 'PUT', '/api/v1/models/doomed/versions/1', ownerA, addModelBytes(1))).status, 201);
-  await waitFor('doomed served', async () => ((await inferAdd(h.url, 'doomed', ownerA)).status === 200 ? true : undefined));
+  await waitFor('doomed served', async () =>
+    (await inferAdd(h.url, 'doomed', ownerA)).status === 200 ? true : undefined,
+  );
   assert.equal((await api(h.url, 'DELETE', '/api/v1/models/doomed', ownerA)).status, 204);
-  await waitFor('doomed gone', async () => ((await inferAdd(h.url, 'doomed', ownerA)).status === 404 ? true : undefined));
+  await waitFor('doomed gone', async () =>
+    (await inferAdd(h.url, 'doomed', ownerA)).status === 404 ? true : undefined,
+  );
   const stored = await fs.readdir(path.join(h.dataDir, 'artifacts', 'alpha'));
-  assert.ok(!stored.includes('doomed') || (await fs.readdir(path.join(h.dataDir, 'artifacts', 'alpha', 'doomed', '1'))).length === 0);
+  assert.ok(
+    !stored.includes('doomed') ||
+      (await fs.readdir(path.join(h.dataDir, 'artifacts', 'alpha', 'doomed', '1'))).length === 0,
+  );
 });
 
 test('the OpenAPI document describes the routes', async () => {

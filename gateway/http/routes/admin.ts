@@ -80,19 +80,25 @@ export function startAdminRoute(
     body = readBody(ex.responder, fe.bodyOptions(head, Math.min(fe.maxBodyBytes, MAX_JSON_BODY_BYTES)));
   }
   body.catch(() => undefined); // awaited below; an early refusal must not leave it unhandled
-  void answer(fe, ex, admitted, async (principal) => {
-    if (!api) throw new MaasError('NOT_FOUND', 'the management API needs the registry (start with `maas serve`)');
-    const request: AdminRequest = {
-      method: upper,
-      path,
-      query: new URLSearchParams(query),
-      principal,
-      source,
-      body: await body,
-    };
-    if (upload && spooled) return api.upload(request, upload[1], upload[2], spooled);
-    return api.handle(request);
-  }, upload !== null);
+  void answer(
+    fe,
+    ex,
+    admitted,
+    async (principal) => {
+      if (!api) throw new MaasError('NOT_FOUND', 'the management API needs the registry (start with `maas serve`)');
+      const request: AdminRequest = {
+        method: upper,
+        path,
+        query: new URLSearchParams(query),
+        principal,
+        source,
+        body: await body,
+      };
+      if (upload && spooled) return api.upload(request, upload[1], upload[2], spooled);
+      return api.handle(request);
+    },
+    upload !== null,
+  );
 }
 
 async function answer(
@@ -133,7 +139,8 @@ const received = new WeakSet<Exchange>();
 function spoolBody(ex: Exchange, head: RequestHead, api: AdminApi): Promise<SpooledFile> {
   const { responder } = ex;
   const maxBytes = api.maxUploadBytes;
-  const tooLarge = () => new MaasError('BODY_TOO_LARGE', `the model file exceeds the upload limit of ${maxBytes} bytes`);
+  const tooLarge = () =>
+    new MaasError('BODY_TOO_LARGE', `the model file exceeds the upload limit of ${maxBytes} bytes`);
   if (head.contentLength !== '' && Number(head.contentLength) > maxBytes) {
     responder.markReceived();
     return Promise.reject(tooLarge());
