@@ -11,6 +11,10 @@ import type { Role } from './roles';
 
 type Row = Record<string, unknown>;
 
+// An upload claim this old belongs to a process that died (registry/api.ts
+// settles every claim it makes, even on failure).
+export const STALE_CLAIM_HOURS = 6;
+
 export interface Actor {
   subject: string; // a key id or a JWT subject
   source: string; // the caller's address, '' when unknown
@@ -347,15 +351,18 @@ export class RegistryStore {
 
   // Claims a version for an upload: a row in `uploading`. A failed version
   // may be uploaded again; any other existing one is ALREADY_EXISTS (also
-  // when another upload of it is in progress).
+  // when another upload of it is in progress). A claim older than
+  // STALE_CLAIM_HOURS was left by a process that died mid-upload (an upload
+  // that ends, well or not, settles its row): it is taken over.
   async claimVersion(model: ModelRow, version: number): Promise<void> {
     const db = await this.pool.connect();
     try {
       await db.query<Row>('BEGIN');
-      await db.query<Row>("DELETE FROM model_versions WHERE model_id = $1 AND version = $2 AND status = 'failed'", [
-        model.id,
-        version,
-      ]);
+      await db.query<Row>(
+        `DELETE FROM model_versions WHERE model_id = $1 AND version = $2 AND (status = 'failed'
+           OR (status IN ('uploading', 'validating') AND created_at < now() - make_interval(hours => $3)))`,
+        [model.id, version, STALE_CLAIM_HOURS],
+      );
       await db.query<Row>("INSERT INTO model_versions (model_id, version, status) VALUES ($1, $2, 'uploading')", [
         model.id,
         version,

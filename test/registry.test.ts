@@ -7,6 +7,7 @@ import net from 'node:net';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { migrate } from '../registry/database';
+import { STALE_CLAIM_HOURS } from '../registry/store';
 import { createDatabase, testServices } from './support/services';
 import {
   addModelBytes,
@@ -360,4 +361,18 @@ test('data survives a restart: models, keys, no second admin key', async () => {
     await first.server.close();
     await second?.server.close();
   }
+});
+
+test('a claim left by a process that died mid-upload is taken over once stale', async () => {
+  assert.equal((await api(h.url, 'POST', '/api/v1/models', ownerA, { name: 'orphan' })).status, 201);
+  const { store } = h.server.registry!;
+  const model = (await store.model('alpha', 'orphan'))!;
+  await store.claimVersion(model, 1); // as if a replica died right after claiming
+  const fresh = await api(h.url, 'PUT', '/api/v1/models/orphan/versions/1', ownerA, addModelBytes(1));
+  assert.equal(fresh.status, 409);
+  await store.pool.query(
+    `UPDATE model_versions SET created_at = now() - make_interval(hours => $2 + 1) WHERE model_id = $1`,
+    [model.id, STALE_CLAIM_HOURS],
+  );
+  assert.equal((await api(h.url, 'PUT', '/api/v1/models/orphan/versions/1', ownerA, addModelBytes(1))).status, 201);
 });
