@@ -17,17 +17,29 @@ import {
 import { DEFAULT_GRPC_PORT } from '../gateway/grpc/server';
 import { DEFAULT_WS_MAX_IN_FLIGHT } from '../gateway/ws/front-end';
 import type { ControlMode } from '../gateway/serving/types';
+import { DEFAULT_MAX_MODEL_BYTES } from '../registry';
+import { CLIENT_USAGE, runClient } from './client';
 
 const USAGE = `usage:
   maas serve [--model-repository DIR] [--http-port PORT] [--grpc-port PORT] [--host ADDR]
              [--log-level LEVEL] [--max-body-bytes N] [--max-buffered-bytes N] [--threads N]
              [--model-control-mode none|explicit|poll] [--load-model NAME]... [--repository-poll-secs N]
              [--access-log-sample N] [--ws-max-in-flight N]
+             [--data-dir DIR] [--database-url URL] [--auth on|none] [--max-model-bytes N]
+             [--jwt-secret S | --jwt-jwks-url URL | --oidc-issuer URL] [--jwt-issuer I] [--jwt-audience A]
+             [--jwt-tenant-claim C] [--jwt-role-claim C]
+             [--s3-bucket B] [--s3-endpoint URL] [--s3-region R] [--s3-prefix P]
   maas models demo DIR
+${CLIENT_USAGE}
 
-Environment (flags win): MAAS_MODEL_REPOSITORY, MAAS_HTTP_PORT, MAAS_GRPC_PORT, MAAS_HOST, MAAS_LOG_LEVEL
-Defaults: repository ./.maas/models (demo models are written there when it is
-empty), HTTP and WebSocket port 8000, gRPC port 8001 (-1: no gRPC; 0: any free port), host 0.0.0.0, log level info, body limit 64 MiB, request
+Environment (flags win): MAAS_MODEL_REPOSITORY, MAAS_HTTP_PORT, MAAS_GRPC_PORT, MAAS_HOST, MAAS_LOG_LEVEL,
+MAAS_DATA_DIR, DATABASE_URL, MAAS_AUTH, MAAS_JWT_SECRET, MAAS_JWT_JWKS_URL, MAAS_OIDC_ISSUER,
+MAAS_JWT_ISSUER, MAAS_JWT_AUDIENCE, MAAS_S3_BUCKET, MAAS_S3_ENDPOINT, MAAS_S3_REGION, MAAS_S3_PREFIX,
+MAAS_S3_ACCESS_KEY_ID, MAAS_S3_SECRET_ACCESS_KEY; clients: MAAS_URL, MAAS_KEY
+Defaults: data dir ./.maas (embedded PostgreSQL, uploaded models, admin.key),
+repository <data-dir>/models (demo models are written there when it is
+empty), uploads up to 2 GiB, HTTP and WebSocket port 8000, gRPC port 8001 (-1: no gRPC; 0: any free port),
+host 0.0.0.0, log level info, body limit 64 MiB, request
 bodies held at once 1 GiB, model control mode none (every model loads at
 start), one successful request in 100 logged.`;
 
@@ -71,6 +83,21 @@ async function serve(argv: string[]): Promise<void> {
     'repository-poll-secs': { type: 'string' },
     'access-log-sample': { type: 'string' },
     'ws-max-in-flight': { type: 'string' },
+    'data-dir': { type: 'string' },
+    'database-url': { type: 'string' },
+    auth: { type: 'string' },
+    'max-model-bytes': { type: 'string' },
+    'jwt-secret': { type: 'string' },
+    'jwt-jwks-url': { type: 'string' },
+    'oidc-issuer': { type: 'string' },
+    'jwt-issuer': { type: 'string' },
+    'jwt-audience': { type: 'string' },
+    'jwt-tenant-claim': { type: 'string' },
+    'jwt-role-claim': { type: 'string' },
+    's3-endpoint': { type: 'string' },
+    's3-region': { type: 'string' },
+    's3-bucket': { type: 'string' },
+    's3-prefix': { type: 'string' },
   } as const;
   let values: ReturnType<typeof parseArgs<{ options: typeof options }>>['values'];
   try {
@@ -80,7 +107,8 @@ async function serve(argv: string[]): Promise<void> {
   }
   const env = process.env;
   const explicitRepo = values['model-repository'] ?? env.MAAS_MODEL_REPOSITORY;
-  const repo = path.resolve(explicitRepo ?? path.join('.maas', 'models'));
+  const dataDir = path.resolve(values['data-dir'] ?? env.MAAS_DATA_DIR ?? '.maas');
+  const repo = path.resolve(explicitRepo ?? path.join(dataDir, 'models'));
   const logLevel = (values['log-level'] ?? env.MAAS_LOG_LEVEL ?? 'info') as LogLevel;
   if (!LOG_LEVELS.includes(logLevel)) fail(`--log-level must be one of ${LOG_LEVELS.join(', ')}`);
   const control = controlOptions(values['model-control-mode'], values['load-model'], values['repository-poll-secs']);
@@ -108,6 +136,7 @@ async function serve(argv: string[]): Promise<void> {
     ...control,
     accessLogSampleEvery: intOption('access-log-sample', values['access-log-sample'], 100, 0, 1_000_000_000),
     wsMaxInFlight: intOption('ws-max-in-flight', values['ws-max-in-flight'], DEFAULT_WS_MAX_IN_FLIGHT, 1, 1_000_000),
+    registry: registryOptions(values, dataDir),
   });
   logger.info(
     {
@@ -139,6 +168,58 @@ async function serve(argv: string[]): Promise<void> {
   process.on('SIGTERM', onSignal);
 }
 
+// The registry's flags (docs/registry.md "Configuration"); secrets may come
+// from the environment instead of the command line.
+function registryOptions(values: Record<string, string | string[] | boolean | undefined>, dataDir: string) {
+  const env = process.env;
+  const str = (name: string, envName?: string): string | undefined =>
+    (values[name] as string | undefined) ?? (envName ? env[envName] : undefined);
+  const authFlag = str('auth', 'MAAS_AUTH') ?? 'on';
+  if (authFlag !== 'on' && authFlag !== 'none') fail("--auth must be 'on' or 'none'");
+  const auth: 'on' | 'none' = authFlag;
+  const jwtSecret = str('jwt-secret', 'MAAS_JWT_SECRET');
+  const jwksUrl = str('jwt-jwks-url', 'MAAS_JWT_JWKS_URL');
+  const oidcIssuer = str('oidc-issuer', 'MAAS_OIDC_ISSUER');
+  const jwt =
+    jwtSecret || jwksUrl || oidcIssuer
+      ? {
+          secret: jwtSecret,
+          jwksUrl,
+          oidcIssuer,
+          issuer: str('jwt-issuer', 'MAAS_JWT_ISSUER'),
+          audience: str('jwt-audience', 'MAAS_JWT_AUDIENCE'),
+          tenantClaim: str('jwt-tenant-claim'),
+          roleClaim: str('jwt-role-claim'),
+        }
+      : undefined;
+  const bucket = str('s3-bucket', 'MAAS_S3_BUCKET');
+  const s3 = bucket
+    ? {
+        bucket,
+        endpoint: str('s3-endpoint', 'MAAS_S3_ENDPOINT'),
+        region: str('s3-region', 'MAAS_S3_REGION') ?? 'us-east-1',
+        prefix: str('s3-prefix', 'MAAS_S3_PREFIX'),
+        forcePathStyle: true,
+        accessKeyId: env.MAAS_S3_ACCESS_KEY_ID,
+        secretAccessKey: env.MAAS_S3_SECRET_ACCESS_KEY,
+      }
+    : undefined;
+  return {
+    dataDir,
+    databaseUrl: str('database-url', 'DATABASE_URL'),
+    auth,
+    jwt,
+    s3,
+    maxModelBytes: intOption(
+      'max-model-bytes',
+      str('max-model-bytes'),
+      DEFAULT_MAX_MODEL_BYTES,
+      1024,
+      Number.MAX_SAFE_INTEGER,
+    ),
+  };
+}
+
 // Triton's model control flags: --load-model only with explicit, the poll
 // interval only with poll.
 function controlOptions(mode: string | undefined, loadModels: string[] | undefined, pollSecs: string | undefined) {
@@ -155,7 +236,8 @@ function controlOptions(mode: string | undefined, loadModels: string[] | undefin
 
 async function models(argv: string[]): Promise<void> {
   const [sub, dir, ...rest] = argv;
-  if (sub !== 'demo' || !dir || rest.length > 0) fail('expected: maas models demo DIR');
+  if (sub !== 'demo') return runClient(['models', ...argv], fail);
+  if (!dir || rest.length > 0) fail('expected: maas models demo DIR');
   await writeDemoRepository(path.resolve(dir));
   process.stdout.write(`wrote demo models (mlp, identity) to ${path.resolve(dir)}\n`);
 }
@@ -167,6 +249,9 @@ async function main(argv: string[]): Promise<void> {
       return serve(rest);
     case 'models':
       return models(rest);
+    case 'tenants':
+    case 'keys':
+      return runClient(argv, fail);
     case undefined:
     case '-h':
     case '--help':

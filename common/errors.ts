@@ -112,6 +112,30 @@ export const ERRORS = {
   ENGINE_INTERNAL: { httpStatus: 500, grpcStatus: 13, description: 'an unexpected failure inside the engine' },
   ENGINE_CANCELLED: { httpStatus: 400, grpcStatus: 1, description: 'the engine work was cancelled' },
   ENGINE_RELEASED: { httpStatus: 400, grpcStatus: 9, description: 'the session was released' },
+  // registry and security (registry/, docs/security.md)
+  UNAUTHENTICATED: {
+    httpStatus: 401,
+    grpcStatus: 16,
+    description: 'no credentials, or an unknown, expired or revoked key or an invalid token',
+  },
+  FORBIDDEN: { httpStatus: 403, grpcStatus: 7, description: 'the caller is known but its role may not do this' },
+  INVALID_NAME: {
+    httpStatus: 400,
+    grpcStatus: 3,
+    description: 'a tenant, model, alias, version or key name breaks the naming rules',
+  },
+  TENANT_NOT_FOUND: { httpStatus: 404, grpcStatus: 5, description: 'no tenant of that name visible to the caller' },
+  KEY_NOT_FOUND: { httpStatus: 404, grpcStatus: 5, description: 'no API key of that id visible to the caller' },
+  ALREADY_EXISTS: {
+    httpStatus: 409,
+    grpcStatus: 6,
+    description: 'a tenant, model or version of that name already exists',
+  },
+  MODEL_REJECTED: {
+    httpStatus: 422,
+    grpcStatus: 3,
+    description: 'the uploaded model failed validation; the version is failed and nothing is served',
+  },
   // catch-all
   INTERNAL: { httpStatus: 500, grpcStatus: 13, description: 'an unexpected failure' },
 } as const satisfies Record<string, ErrorSpec>;

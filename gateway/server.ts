@@ -5,7 +5,10 @@ import { createLogger, type LogLevel, type Logger } from '../common/logger';
 import { packageVersion } from '../common/package-root';
 import { InferenceMetrics } from '../common/metrics';
 import { loadModel } from '../native';
+import { startRegistry, type Registry, type RegistryOptions } from '../registry';
+import { CompositeCatalog } from './catalog/composite';
 import { FilesystemCatalog } from './catalog/filesystem';
+import type { ModelCatalog } from './catalog/port';
 import { startGrpcServer, type RunningGrpcServer } from './grpc/server';
 import { startHttpServer } from './http/app';
 import { DEFAULT_MAX_BODY_BYTES, DEFAULT_MAX_BUFFERED_BYTES } from './http/body';
@@ -32,6 +35,9 @@ export interface ServerOptions {
   accessLogSampleEvery?: number; // one successful call in N gets an access line; default 100, 0 = none
   wsMaxInFlight?: number; // WebSocket requests in flight per socket; default 4096
   wsMaxBufferedBytes?: number; // unread WebSocket answers per socket before it is closed (1008); default 64 MiB
+  // The registry (tenants, keys, uploaded models, /api/v1, auth). Absent: the
+  // repository alone, every caller anonymous (embedding and tests).
+  registry?: Omit<RegistryOptions, 'logger'>;
 }
 
 export interface RunningServer {
@@ -40,8 +46,11 @@ export interface RunningServer {
   host: string;
   models: ModelServing;
   metrics: InferenceMetrics;
+  registry: Registry | null;
   close(): Promise<void>;
 }
+
+const LOOPBACK = new Set(['127.0.0.1', '::1', 'localhost']);
 
 export { DEFAULT_MAX_BODY_BYTES, DEFAULT_MAX_BUFFERED_BYTES };
 
@@ -51,10 +60,17 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   const logger = options.logger ?? createLogger(options.logLevel ?? 'info');
   const metrics = new InferenceMetrics({ processMetrics: true });
   const controlMode = options.controlMode ?? 'none';
-  const catalog = new FilesystemCatalog(options.modelRepository, {
+  const host = options.host ?? '0.0.0.0';
+  if (options.registry?.auth === 'none' && !LOOPBACK.has(host))
+    throw new Error(`--auth none serves without authentication: only on loopback (127.0.0.1 or ::1), not ${host}`);
+  const repository = new FilesystemCatalog(options.modelRepository, {
     pollIntervalMs: controlMode === 'poll' ? (options.repositoryPollSecs ?? DEFAULT_REPOSITORY_POLL_SECS) * 1000 : 0,
   });
-  await catalog.listModels(); // a missing repository stops the start-up with its reason
+  await repository.listModels(); // a missing repository stops the start-up with its reason
+  const registry = options.registry
+    ? await startRegistry({ ...options.registry, logger: logger.child({ component: 'registry' }) })
+    : null;
+  const catalog: ModelCatalog = registry ? new CompositeCatalog(repository, registry.catalog) : repository;
   const models = new ModelServing({
     catalog,
     loadModel,
@@ -69,15 +85,17 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     await models.start();
   } catch (err) {
     await models.close(0); // free the sessions of the models loaded before the failure
+    await registry?.close();
     throw err;
   }
-  const host = options.host ?? '0.0.0.0';
   const deadlineMs = options.shutdownDeadlineMs ?? 10_000;
   const httpLogger = logger.child({ component: 'http' });
-  // One pipeline for every front end: a rule added to it holds on all of them.
+  // One pipeline for every front end: a rule added to it (the registry's
+  // authenticator among them) holds on all of them.
   const pipeline = new Pipeline({
     logger: logger.child({ component: 'pipeline' }),
     accessLogSampleEvery: options.accessLogSampleEvery,
+    authenticator: registry?.authenticator,
   });
   const maxBodyBytes = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
   let http;
@@ -88,6 +106,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
         serving: models,
         repository: models,
         pipeline,
+        admin: registry?.api,
         metrics,
         logger: httpLogger,
         maxBodyBytes,
@@ -123,6 +142,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     }
   } catch (err) {
     await models.close(0);
+    await registry?.close();
     throw err;
   }
   let closing: Promise<void> | undefined;
@@ -132,6 +152,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     host,
     models,
     metrics,
+    registry,
     // Stop accepting, let in-flight requests finish, then free the engine.
     // Batchers stop waiting for more requests at once, but stay open until
     // HTTP has drained: a request it accepted before close (even one still
@@ -145,6 +166,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
         await drained;
         await models.close(Math.max(0, deadlineMs - (Date.now() - startedMs)));
         await catalog.close();
+        await registry?.close();
       })();
       return closing;
     },

@@ -35,6 +35,8 @@ test('bad arguments exit 2 with usage', () => {
 
 test('maas serve with no repository writes the demo models, logs its address, serves, and exits on SIGTERM', async () => {
   const cwd = await tempDir();
+  // As root, the embedded PostgreSQL runs as `postgres`, which must reach the data dir.
+  await fs.chmod(cwd, 0o755);
   const child = spawn(process.execPath, [CLI, 'serve', '--http-port', '0', '--grpc-port', '0', '--host', '127.0.0.1'], {
     cwd,
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -58,15 +60,29 @@ test('maas serve with no repository writes the demo models, logs its address, se
     });
     // Every log line is JSON (pino).
     for (const line of stdout.trim().split('\n')) JSON.parse(line);
-    const meta = (await (await fetch(`${address}/v2/models/mlp`)).json()) as { inputs: Array<{ shape: number[] }> };
+    // The first start made the admin key, readable by its owner only.
+    const keyFile = path.join(cwd, '.maas', 'admin.key');
+    assert.equal((await fs.stat(keyFile)).mode & 0o777, 0o600);
+    assert.match(stdout, /created the admin API key/);
+    const adminKey = (await fs.readFile(keyFile, 'utf8')).trim();
+    const auth = { authorization: `Bearer ${adminKey}` };
+    assert.equal((await fetch(`${address}/v2/models/mlp`)).status, 401);
+    const meta = (await (await fetch(`${address}/v2/models/mlp`, { headers: auth })).json()) as {
+      inputs: Array<{ shape: number[] }>;
+    };
     assert.deepEqual(meta.inputs[0].shape, [-1, 784]);
     const infer = await fetch(`${address}/v2/models/identity/infer`, {
       method: 'POST',
+      headers: auth,
       body: JSON.stringify({
         inputs: [{ name: 'input', datatype: 'FP32', shape: [1, 16], data: Array.from({ length: 16 }, (_, i) => i) }],
       }),
     });
     assert.equal(infer.status, 200);
+    // (After the POST above: the walk-through blocks this process in spawnSync,
+    // long enough for the server to close an idle pooled connection, which
+    // fetch does not retry for a POST.)
+    await cliClientWalkthrough(address, adminKey, cwd);
     assert.ok((await fs.stat(path.join(cwd, '.maas', 'models', 'mlp', '1', 'model.onnx'))).isFile());
     // A keep-alive connection that sends a request right after SIGTERM gets
     // an answer (503, Connection: close), not a reset.
@@ -97,6 +113,66 @@ test('maas serve with no repository writes the demo models, logs its address, se
     if (child.exitCode === null) child.kill('SIGKILL');
     await fs.rm(cwd, { recursive: true, force: true });
   }
+});
+
+// The README's walk-through with the CLI: a tenant, an owner key, an upload,
+// an inference with that key.
+async function cliClientWalkthrough(address: string, adminKey: string, cwd: string): Promise<void> {
+  const run = (args: string[], key: string) => {
+    const r = spawnSync(process.execPath, [CLI, ...args, '--url', address, '--key', key], { encoding: 'utf8' });
+    assert.equal(r.status, 0, `${args.join(' ')}: ${r.stderr}`);
+    return JSON.parse(r.stdout) as Record<string, unknown>;
+  };
+  assert.equal(run(['tenants', 'create', 'cli'], adminKey).name, 'cli');
+  const owner = run(['keys', 'create', 'cli', '--role', 'owner', '--name', 'me'], adminKey).key as string;
+  const file = path.join(cwd, '.maas', 'models', 'identity', '1', 'model.onnx');
+  const uploaded = run(['models', 'upload', file, '--name', 'ident'], owner);
+  assert.deepEqual([uploaded.version, uploaded.status], [1, 'ready']);
+  const body = JSON.stringify({
+    inputs: [{ name: 'input', datatype: 'FP32', shape: [1, 16], data: new Array(16).fill(2) }],
+  });
+  for (let i = 0; ; i++) {
+    const r = await fetch(`${address}/v2/models/ident/infer`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${owner}` },
+      body,
+    });
+    if (r.status === 200) break;
+    assert.ok(i < 100, `not served: ${r.status}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  const denied = spawnSync(process.execPath, [CLI, 'tenants', 'list', '--url', address, '--key', owner], {
+    encoding: 'utf8',
+  });
+  assert.equal(denied.status, 1);
+  assert.match(denied.stderr, /403 FORBIDDEN/);
+  const badKey = spawnSync(process.execPath, [CLI, 'models', 'list', '--url', address, '--key', 'nope'], {
+    encoding: 'utf8',
+  });
+  assert.match(badKey.stderr, /401 UNAUTHENTICATED.*admin\.key/);
+}
+
+test('client commands say clearly when the server cannot be reached', async () => {
+  // A port that was free a moment ago: nothing listens there.
+  const port = await new Promise<number>((resolve) => {
+    const probe = net.createServer().listen(0, '127.0.0.1', () => {
+      const { port: p } = probe.address() as net.AddressInfo;
+      probe.close(() => resolve(p));
+    });
+  });
+  const url = `http://127.0.0.1:${port}`;
+  const r = spawnSync(process.execPath, [CLI, 'tenants', 'list', '--url', url, '--key', 'k'], { encoding: 'utf8' });
+  assert.equal(r.status, 1);
+  assert.match(r.stderr, new RegExp(`^maas: cannot reach ${url.replace(/\./g, '\\.')}: ECONNREFUSED`));
+});
+
+test('maas serve --auth none refuses to listen beyond loopback', () => {
+  const run = spawnSync(process.execPath, [CLI, 'serve', '--auth', 'none', '--host', '0.0.0.0', '--http-port', '0'], {
+    encoding: 'utf8',
+    timeout: 30_000,
+  });
+  assert.equal(run.status, 1);
+  assert.match(run.stderr, /--auth none .* only on loopback/);
 });
 
 test('maas serve with a missing repository exits 1 with a one-line reason', () => {

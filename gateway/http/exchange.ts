@@ -8,9 +8,10 @@ import type { Logger } from '../../common/logger';
 import type { Operation } from '../inference/call';
 import type { Pipeline, PipelineCall } from '../pipeline/pipeline';
 import type { ModelRepository, ModelService } from '../serving/types';
+import type { AdminApi } from './routes/admin';
 import { BodyBudget, type BodyOptions } from './body';
 import type { FramingError, RequestHead } from './request-head';
-import { bearerToken } from './request-head';
+import { credentials } from './request-head';
 import { Responder, type HeaderList } from './responder';
 import type { HttpResponse } from './uws';
 
@@ -25,6 +26,8 @@ export interface HttpDeps {
     closedConnection?(reason: ClosedBy): void;
   };
   logger: Logger;
+  // The registry's management API under /api/v1 (routes/admin.ts); absent: those routes are 404.
+  admin?: AdminApi;
   maxBodyBytes?: number;
   maxBufferedBodyBytes?: number; // request bodies held at once, all connections (body.ts)
   serverName?: string;
@@ -58,6 +61,14 @@ export class Exchange {
 
   constructor(res: HttpResponse, onComplete: (ex: Exchange) => void) {
     this.responder = new Responder(res, () => onComplete(this));
+    this.res = res;
+  }
+
+  private readonly res: HttpResponse;
+
+  // The caller's address; only valid synchronously inside uWS's handler.
+  remoteAddress(): string {
+    return Buffer.from(this.res.getRemoteAddressAsText()).toString();
   }
 }
 
@@ -90,7 +101,7 @@ export class HttpFrontEnd {
     ex.call = call;
     ex.requestId = call.requestId;
     ex.model = model;
-    return this.deps.pipeline.admit(call, bearerToken(head.authorization));
+    return this.deps.pipeline.admit(call, credentials(head));
   }
 
   bodyOptions(head: RequestHead, limitBytes: number): BodyOptions {

@@ -11,6 +11,7 @@ import { matchRoute } from './router';
 import { startInfer } from './routes/infer';
 import { answerModelRoute, isModelRoute } from './routes/models';
 import { startRepositoryRoute } from './routes/repository';
+import { isAdminPath, startAdminRoute } from './routes/admin';
 import type { ShutdownState } from './shutdown';
 import type { HttpRequest } from './uws';
 
@@ -57,6 +58,10 @@ export class HttpHandler {
       } else {
         fe.sendError(ex, new MaasError('SHUTTING_DOWN', 'the server is shutting down'));
       }
+      return;
+    }
+    if (match.kind === 'not_found' && isAdminPath(req.getUrl())) {
+      startAdminRoute(fe, ex, head, req.getMethod(), req.getUrl(), req.getQuery() ?? '');
       return;
     }
     if (match.kind !== 'route') {

@@ -2,6 +2,7 @@
 // of them (uWS's forEach: getHeader would only ever see the first of a
 // repeated header), and checks the framing uWS leaves to us. What uWS itself
 // refuses or cannot parse never reaches this (docs/http.md).
+import { bearerToken } from '../pipeline/auth';
 import type { HttpRequest } from './uws';
 
 // Why a request must be refused and its connection closed (MALFORMED_HTTP):
@@ -28,6 +29,7 @@ export interface RequestHead {
   acceptEncoding: string;
   inferenceHeaderLength: string; // Inference-Header-Content-Length
   authorization: string; // the raw header (the auth step reads it; never logged)
+  apiKey: string; // x-api-key, '' when absent (an API key without the Bearer scheme; never logged)
   traceparent: string;
   tracestate: string;
   framingError: FramingError | null;
@@ -43,6 +45,7 @@ const head: RequestHead = {
   acceptEncoding: '',
   inferenceHeaderLength: '',
   authorization: '',
+  apiKey: '',
   traceparent: '',
   tracestate: '',
   framingError: null,
@@ -79,6 +82,9 @@ function onHeader(key: string, value: string): void {
     case 'authorization':
       if (head.authorization === '') head.authorization = value;
       return;
+    case 'x-api-key':
+      if (head.apiKey === '') head.apiKey = value;
+      return;
     case 'traceparent':
       if (head.traceparent === '') head.traceparent = value;
       return;
@@ -101,7 +107,8 @@ function isContentLength(value: string): boolean {
 // The request's head, valid until the next call.
 export function readRequestHead(req: HttpRequest): RequestHead {
   head.requestId = head.contentLength = head.transferEncoding = head.contentEncoding = '';
-  head.acceptEncoding = head.inferenceHeaderLength = head.authorization = head.traceparent = head.tracestate = '';
+  head.acceptEncoding = head.inferenceHeaderLength = head.authorization = head.apiKey = '';
+  head.traceparent = head.tracestate = '';
   head.framingError = null;
   contentLengths = hosts = 0;
   conflictingLengths = false;
@@ -115,6 +122,9 @@ export function readRequestHead(req: HttpRequest): RequestHead {
   return head;
 }
 
-// The credentials of an `Authorization: Bearer <token>` header; null when
-// absent or another scheme (the auth step decides what that means).
-export { bearerToken } from '../pipeline/auth';
+// The credentials of a request: the token of an `Authorization: Bearer <token>`
+// header, else an `x-api-key` header; null when neither (the auth step decides
+// what that means).
+export function credentials(h: RequestHead): string | null {
+  return bearerToken(h.authorization) ?? (h.apiKey === '' ? null : h.apiKey.trim() || null);
+}

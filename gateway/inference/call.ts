@@ -17,7 +17,8 @@ export type Operation =
   | 'infer'
   | 'repository_index'
   | 'repository_load'
-  | 'repository_unload';
+  | 'repository_unload'
+  | 'admin'; // the registry's management API (/api/v1); its routes check roles themselves
 
 // Who is calling, as the auth step found out. Without auth every caller is
 // ANONYMOUS; the registry's auth adapter fills tenant and roles.

@@ -46,7 +46,7 @@ export class ModelLifecycle {
 
   constructor(private readonly options: LifecycleOptions) {}
 
-  // Loads what the control mode says, then (poll mode) follows the catalog.
+  // Loads what the control mode says, then follows the catalog's events (not in explicit mode).
   async start(): Promise<void> {
     const { catalog, controlMode, startupModels = [] } = this.options;
     let names: readonly string[];
@@ -58,7 +58,9 @@ export class ModelLifecycle {
     for (const name of names) {
       await this.serialize(name, () => this.reconcile(name, {}).catch((err) => this.logFailure(name, err)));
     }
-    if (controlMode === 'poll') this.unsubscribe = catalog.subscribe((event) => this.onCatalogEvent(event));
+    // Poll mode follows the repository's scans; in `none` mode only catalogs
+    // that report changes by themselves (the registry) send any.
+    if (controlMode !== 'explicit') this.unsubscribe = catalog.subscribe((event) => this.onCatalogEvent(event));
   }
 
   load(name: string, options: ReconcileOptions): Promise<void> {

@@ -32,13 +32,16 @@ async function infer(
   bodyPromise: Promise<Buffer>,
   headerLength: string,
   encoding: ResponseEncoding,
-  model: string,
+  named: string,
   version: string | undefined,
 ): Promise<void> {
   const { serving } = fe.deps;
+  let model = named;
   let result: InferResult | undefined;
   try {
     if (admitted) await admitted;
+    // The name as the auth step resolved it for the caller (a registry key).
+    model = ex.call?.model ?? named;
     const body = await bodyPromise;
     // An unknown model is a 404 whatever the body (config() throws as metadata() would).
     const config = serving.config(model, version);

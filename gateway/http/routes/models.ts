@@ -39,8 +39,10 @@ export function answerModelRoute(
   answer(fe, ex, route, model, version);
 }
 
-function answer(fe: HttpFrontEnd, ex: Exchange, route: ModelRoute, model?: string, version?: string): void {
+function answer(fe: HttpFrontEnd, ex: Exchange, route: ModelRoute, named?: string, version?: string): void {
   const { serving, serverName, serverVersion } = fe.deps;
+  // The name as the auth step resolved it for the caller (a registry key).
+  const model = ex.call?.model ?? named;
   try {
     switch (route) {
       case 'server_metadata':
