@@ -8,12 +8,11 @@ import assert from 'node:assert/strict';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import * as grpc from '@grpc/grpc-js';
-import { loadSync } from '@grpc/proto-loader';
+import type * as grpc from '@grpc/grpc-js';
 import { ERRORS, type ErrorCode } from '../common/errors';
-import { findPackageRoot } from '../common/package-root';
 import { writeDemoRepository } from '../models/demo';
 import { startServer } from '../gateway/server';
+import { grpcClient, type GrpcClient } from './support/grpc-client';
 import { WsClient, WsRequestError } from './support/ws-client';
 
 const MAX_BODY_BYTES = 256 * 1024;
@@ -48,19 +47,6 @@ const CASES: Case[] = [
     code: 'INVALID_SHAPE',
   },
 ];
-
-interface GrpcClient extends grpc.Client {
-  ModelInfer(request: unknown, callback: (err: grpc.ServiceError | null) => void): grpc.ClientUnaryCall;
-}
-
-function grpcClient(port: number): GrpcClient {
-  const root = findPackageRoot(__dirname) as string;
-  const pkg = loadSync(join(root, 'gateway', 'grpc', 'inference.proto'), { keepCase: true });
-  const service = grpc.loadPackageDefinition(pkg).inference as unknown as Record<string, grpc.ServiceClientConstructor>;
-  return new service.GRPCInferenceService(`127.0.0.1:${port}`, grpc.credentials.createInsecure(), {
-    'grpc.max_send_message_length': -1,
-  }) as unknown as GrpcClient;
-}
 
 function grpcInfer(client: GrpcClient, c: Case): Promise<grpc.ServiceError> {
   const request = {

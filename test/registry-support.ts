@@ -4,7 +4,7 @@ import { promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { createLogger } from '../common/logger';
-import { startServer, type RunningServer } from '../gateway/server';
+import { startServer, type RunningServer, type ServerOptions } from '../gateway/server';
 import type { RegistryOptions } from '../registry';
 import { addModelBytes, writeModel } from './support/models';
 
@@ -24,6 +24,7 @@ export async function startRegistryServer(
   databaseUrl: string,
   registry: Partial<Omit<RegistryOptions, 'logger'>> = {},
   dataDir?: string,
+  serverOptions: Partial<ServerOptions> = {},
 ): Promise<Harness> {
   const dir = dataDir ?? (await tempDir());
   const repo = path.join(dir, 'repo');
@@ -35,6 +36,7 @@ export async function startRegistryServer(
     logger: createLogger('silent'),
     shutdownLingerMs: 0,
     registry: { dataDir: dir, databaseUrl, ...registry },
+    ...serverOptions,
   });
   let adminKey = '';
   try {

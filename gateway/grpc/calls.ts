@@ -54,7 +54,17 @@ export function openCall(
   });
   const deadlineMs = typeof deadline === 'number' ? deadline : deadline.getTime();
   if (Number.isFinite(deadlineMs)) call.deadlineMs = performance.now() + (deadlineMs - Date.now());
-  const admitted = deps.pipeline.admit(call, bearerToken(first(metadata, 'authorization') ?? ''));
+  // As on HTTP: a bearer token, else an x-api-key.
+  const credentials =
+    bearerToken(first(metadata, 'authorization') ?? '') ?? (first(metadata, 'x-api-key')?.trim() || null);
+  // A refusal thrown synchronously (no or bad credentials) becomes a rejection,
+  // answered with its status like any later failure; the caller awaits it at once.
+  let admitted: void | Promise<void>;
+  try {
+    admitted = deps.pipeline.admit(call, credentials);
+  } catch (err) {
+    admitted = Promise.reject(err instanceof Error ? err : new Error(String(err)));
+  }
   return { call, admitted };
 }
 

@@ -17,7 +17,9 @@ interface NameVersion {
   version?: string;
 }
 
-type Work<Req> = (request: Req, cancel: Cancellation) => unknown;
+// resolved: the model the auth step resolved the request's name to for the
+// caller (a tenant's registry model), as HTTP's routes use it.
+type Work<Req> = (request: Req, cancel: Cancellation, resolved: NameVersion) => unknown;
 
 // An inference answer: the message and the batch size it served (usage, limits).
 class Inferred {
@@ -51,7 +53,7 @@ function unary<Req>(
     const run = async (): Promise<void> => {
       try {
         if (admitted) await admitted;
-        let answer = await work(checkWellFormed(raw), cancel);
+        let answer = await work(checkWellFormed(raw), cancel, { name: call.model ?? nv.name, version: nv.version });
         if (answer instanceof Inferred) {
           inferences = answer.inferences;
           answer = answer.message;
@@ -78,7 +80,7 @@ export function inferenceService(deps: GrpcDeps): UntypedServiceImplementation {
     ServerLive: (_call: unknown, callback: sendUnaryData<unknown>) => callback(null, { live: true }),
     ServerReady: (_call: unknown, callback: sendUnaryData<unknown>) =>
       callback(null, { ready: !deps.isClosing() && serving.isReady() }),
-    ModelReady: unary<NameVersion>(deps, 'model_ready', byName, (r) => {
+    ModelReady: unary<NameVersion>(deps, 'model_ready', byName, (_r, _cancel, r) => {
       const name = r.name ?? '';
       const version = r.version || undefined;
       if (serving.isModelReady(name, version)) return { ready: true };
@@ -96,13 +98,13 @@ export function inferenceService(deps: GrpcDeps): UntypedServiceImplementation {
       () => ({}),
       () => ({ name: deps.serverName, version: deps.serverVersion, extensions: SERVER_EXTENSIONS }),
     ),
-    ModelMetadata: unary<NameVersion>(deps, 'model_metadata', byName, (r) =>
+    ModelMetadata: unary<NameVersion>(deps, 'model_metadata', byName, (_r, _cancel, r) =>
       serving.metadata(r.name ?? '', r.version || undefined),
     ),
-    ModelConfig: unary<NameVersion>(deps, 'model_config', byName, (r) => ({
+    ModelConfig: unary<NameVersion>(deps, 'model_config', byName, (_r, _cancel, r) => ({
       config: configMessage(serving.config(r.name ?? '', r.version || undefined)),
     })),
-    ModelStatistics: unary<NameVersion>(deps, 'model_stats', byName, (r) => ({
+    ModelStatistics: unary<NameVersion>(deps, 'model_stats', byName, (_r, _cancel, r) => ({
       model_stats: serving.statistics(r.name || undefined, r.version || undefined),
     })),
     RepositoryIndex: unary<{ ready?: boolean }>(
@@ -123,8 +125,9 @@ export function inferenceService(deps: GrpcDeps): UntypedServiceImplementation {
       deps,
       'infer',
       (r) => ({ name: r.model_name, version: r.model_version }),
-      async (r, cancel) => {
+      async (r, cancel, resolved) => {
         const { request } = decodeGrpcInferRequest(r, cancel);
+        if (resolved.name !== undefined) request.modelName = resolved.name;
         const result = await serving.infer(request);
         return new Inferred(encodeGrpcInferResponse(result, request.id), result.batchSize);
       },

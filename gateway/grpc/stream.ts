@@ -70,6 +70,8 @@ async function answerOne(
   try {
     if (admitted) await admitted;
     const { request } = decodeGrpcInferRequest(checkWellFormed(message), cancel);
+    // The name as the auth step resolved it for the caller (a registry model).
+    if (call.model !== undefined) request.modelName = call.model;
     const result = await deps.serving.infer(request);
     const response: WireInferResponse = encodeGrpcInferResponse(result, request.id);
     response.parameters = FINAL;

@@ -123,6 +123,8 @@ export function attachWebSocket(app: TemplatedApp, deps: WsDeps): WsFrontEnd {
       const admitted = deps.pipeline.admit(call, state.token);
       if (admitted) await admitted;
       const request = decodeWsInferRequest(body, binary, cancel);
+      // The name as the auth step resolved it for the caller (a registry model).
+      if (call.model !== undefined) request.modelName = call.model;
       request.call = call;
       const result = await deps.serving.infer(request);
       state.inFlight.delete(id);
@@ -200,7 +202,12 @@ export function attachWebSocket(app: TemplatedApp, deps: WsDeps): WsFrontEnd {
     sendPingsAutomatically: true,
     upgrade: (res, req, context) => {
       const query = new URLSearchParams(req.getQuery() ?? '');
-      const token = bearerToken(req.getHeader('authorization')) ?? (query.get('token') || null);
+      // As on HTTP: a bearer token, else x-api-key; here also ?token= (browsers
+      // cannot set upgrade headers).
+      const token =
+        bearerToken(req.getHeader('authorization')) ??
+        (req.getHeader('x-api-key').trim() || null) ??
+        (query.get('token') || null);
       const state: SocketState = {
         token,
         traceparent: req.getHeader('traceparent'),

@@ -75,8 +75,12 @@ export class WsClient {
   }
 
   // url: ws://host:port/v2/stream[?token=…]
-  static connect(url: string, options: { encoding?: WsEncoding; token?: string } = {}): Promise<WsClient> {
-    const headers: Record<string, string> = {};
+  // headers: extra upgrade headers (x-api-key, for instance).
+  static connect(
+    url: string,
+    options: { encoding?: WsEncoding; token?: string; headers?: Record<string, string> } = {},
+  ): Promise<WsClient> {
+    const headers: Record<string, string> = { ...options.headers };
     if (options.token) headers.authorization = `Bearer ${options.token}`;
     const socket = new WebSocket(url, { headers, maxPayload: 1 << 30 });
     return new Promise((resolve, reject) => {
