@@ -131,9 +131,17 @@ async function bootstrapAdminKey(
   await client.connect();
   try {
     await client.query('SELECT pg_advisory_lock($1)', [BOOTSTRAP_LOCK_KEY]);
-    if (await store.hasAdminKey()) return null;
-    const secret = makeKey();
     const file = path.join(dataDir, 'admin.key');
+    if (await store.hasAdminKey()) {
+      // Later starts say where the key is too (when this data dir holds it).
+      const kept = await fs.stat(file).then(
+        () => true,
+        () => false,
+      );
+      if (kept) logger.info({ file }, `the admin API key is in ${file}`);
+      return null;
+    }
+    const secret = makeKey();
     // The file first: a key nobody can read would lock everyone out.
     await fs.writeFile(file, `${secret.key}\n`, { mode: 0o600 });
     await fs.chmod(file, 0o600);
