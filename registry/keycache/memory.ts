@@ -48,7 +48,8 @@ export class MemoryKeyCache implements KeyCache {
     this.entries.clear();
   }
 
-  async close(): Promise<void> {
+  close(): Promise<void> {
     this.entries.clear();
+    return Promise.resolve();
   }
 }

@@ -89,6 +89,7 @@ export class RedisKeyCache implements KeyCache {
   async get(prefix: string): Promise<KeyLookup | undefined> {
     try {
       const raw = await this.client.get(redisKeyName(prefix));
+      this.available();
       return raw === null || raw === TOMBSTONE ? undefined : decode(raw);
     } catch (err) {
       this.unavailable(err as Error);
@@ -100,6 +101,7 @@ export class RedisKeyCache implements KeyCache {
     const ttlSecs = lookup.revoked ? FORGET_TTL_SECS : ENTRY_TTL_SECS;
     try {
       await this.client.set(redisKeyName(prefix), encode(lookup), 'EX', ttlSecs, 'NX');
+      this.available();
     } catch (err) {
       this.unavailable(err as Error);
     }
@@ -115,22 +117,20 @@ export class RedisKeyCache implements KeyCache {
       const failed = results?.find(([err]) => err !== null);
       if (!results || failed) throw failed?.[0] ?? new Error('transaction discarded');
       this.pending.delete(prefix);
+      this.available();
     } catch (err) {
       if (this.pending.size < PENDING_LIMIT) this.pending.add(prefix);
       this.unavailable(err as Error);
     }
   }
 
-  async close(): Promise<void> {
+  // A cache needs no goodbye: QUIT would wait for a server that is down (the
+  // subscription queues its commands until it connects).
+  close(): Promise<void> {
     this.closed = true;
-    await Promise.all(
-      [this.client, this.subscriber].map((r) =>
-        r.quit().then(
-          () => undefined,
-          () => r.disconnect(),
-        ),
-      ),
-    );
+    this.client.disconnect();
+    this.subscriber.disconnect();
+    return Promise.resolve();
   }
 
   private unavailable(err: Error): void {
@@ -142,6 +142,8 @@ export class RedisKeyCache implements KeyCache {
     );
   }
 
+  // A connection became ready, or a command succeeded after a failure (a slow
+  // server answers again without reconnecting).
   private available(): void {
     if (!this.down) return;
     this.down = false;
