@@ -25,7 +25,7 @@ const USAGE = `usage:
              [--log-level LEVEL] [--max-body-bytes N] [--max-buffered-bytes N] [--threads N]
              [--model-control-mode none|explicit|poll] [--load-model NAME]... [--repository-poll-secs N]
              [--access-log-sample N] [--ws-max-in-flight N]
-             [--data-dir DIR] [--database-url URL] [--auth on|none] [--max-model-bytes N]
+             [--data-dir DIR] [--database-url URL] [--redis-url URL] [--auth on|none] [--max-model-bytes N]
              [--jwt-secret S | --jwt-jwks-url URL | --oidc-issuer URL] [--jwt-issuer I] [--jwt-audience A]
              [--jwt-tenant-claim C] [--jwt-role-claim C]
              [--s3-bucket B] [--s3-endpoint URL] [--s3-region R] [--s3-prefix P]
@@ -33,7 +33,7 @@ const USAGE = `usage:
 ${CLIENT_USAGE}
 
 Environment (flags win): MAAS_MODEL_REPOSITORY, MAAS_HTTP_PORT, MAAS_GRPC_PORT, MAAS_HOST, MAAS_LOG_LEVEL,
-MAAS_DATA_DIR, DATABASE_URL, MAAS_AUTH, MAAS_JWT_SECRET, MAAS_JWT_JWKS_URL, MAAS_OIDC_ISSUER,
+MAAS_DATA_DIR, DATABASE_URL, REDIS_URL, MAAS_AUTH, MAAS_JWT_SECRET, MAAS_JWT_JWKS_URL, MAAS_OIDC_ISSUER,
 MAAS_JWT_ISSUER, MAAS_JWT_AUDIENCE, MAAS_S3_BUCKET, MAAS_S3_ENDPOINT, MAAS_S3_REGION, MAAS_S3_PREFIX,
 MAAS_S3_ACCESS_KEY_ID, MAAS_S3_SECRET_ACCESS_KEY; clients: MAAS_URL, MAAS_KEY
 Defaults: data dir ./.maas (embedded PostgreSQL, uploaded models, admin.key),
@@ -85,6 +85,7 @@ async function serve(argv: string[]): Promise<void> {
     'ws-max-in-flight': { type: 'string' },
     'data-dir': { type: 'string' },
     'database-url': { type: 'string' },
+    'redis-url': { type: 'string' },
     auth: { type: 'string' },
     'max-model-bytes': { type: 'string' },
     'jwt-secret': { type: 'string' },
@@ -207,6 +208,7 @@ function registryOptions(values: Record<string, string | string[] | boolean | un
   return {
     dataDir,
     databaseUrl: str('database-url', 'DATABASE_URL'),
+    redisUrl: str('redis-url', 'REDIS_URL'),
     auth,
     jwt,
     s3,

@@ -4,10 +4,12 @@
 // them (RegistryCatalog.resolve: their tenant's, else a public one).
 // docs/security.md.
 //
-// Keys found in the database are cached in process, so a known key costs no
-// await on the hot path. A cached key is forgotten when a revocation notice
-// arrives (notify.ts: every replica, within milliseconds of the commit) and
-// re-read after KEY_CACHE_TTL_MS in any case; expiry is checked on every use.
+// Keys found are cached in process (keycache/memory.ts), so a known key costs
+// no await on the hot path; on a miss the shared cache is asked when there is
+// one (keycache/redis.ts, `--redis-url`), then PostgreSQL. A cached key is
+// forgotten when a revocation notice arrives (notify.ts: every replica, within
+// milliseconds of the commit; with Redis also its pub/sub) and re-read after
+// KEY_CACHE_TTL_MS in any case; expiry is checked on every use.
 import { MaasError } from '../common/errors';
 import type { Logger } from '../common/logger';
 import type { CallContext, Principal } from '../gateway/inference/call';
@@ -15,6 +17,8 @@ import type { Authenticator } from '../gateway/pipeline/auth';
 import type { RegistryCatalog } from './catalog';
 import type { JwtVerifier } from './jwt';
 import { parseKey, sameSecret } from './keys';
+import { MemoryKeyCache } from './keycache/memory';
+import type { KeyCache } from './keycache/port';
 import { isRole, mayDo, type Action } from './roles';
 import type { KeyLookup, RegistryStore } from './store';
 
@@ -29,16 +33,18 @@ export const LOCAL_ADMIN: Principal = Object.freeze({
   roles: Object.freeze(['admin']),
 });
 
-interface CachedKey {
-  lookup: KeyLookup | null; // null: no such prefix
-  fetchedMs: number;
-  lastTouchedMs: number;
+// Where key look-ups were answered (tests and diagnostics).
+export interface KeyLookupCounts {
+  memory: number;
+  shared: number;
+  database: number;
 }
 
 export interface RegistryAuthOptions {
   store: RegistryStore;
   catalog: RegistryCatalog;
   jwt: JwtVerifier | null;
+  shared?: KeyCache | null; // the replicas' cache (Redis), consulted before PostgreSQL
   enabled: boolean; // false: `--auth none`
   logger: Logger;
 }
@@ -48,7 +54,9 @@ function unauthenticated(message: string): MaasError {
 }
 
 export class RegistryAuthenticator implements Authenticator {
-  private readonly keys = new Map<string, CachedKey>();
+  private readonly memory = new MemoryKeyCache(KEY_CACHE_TTL_MS, KEY_CACHE_LIMIT);
+  private readonly lastTouchedMs = new Map<string, number>(); // by key id
+  readonly lookups: KeyLookupCounts = { memory: 0, shared: 0, database: 0 };
 
   constructor(private readonly options: RegistryAuthOptions) {}
 
@@ -58,12 +66,13 @@ export class RegistryAuthenticator implements Authenticator {
       throw unauthenticated('credentials are required: send Authorization: Bearer <API key or JWT>');
     const key = parseKey(credentials);
     if (key) {
-      const cached = this.keys.get(key.prefix);
-      if (cached && performance.now() - cached.fetchedMs < KEY_CACHE_TTL_MS) {
+      const cached = this.memory.get(key.prefix);
+      if (cached) {
+        this.lookups.memory++;
         return this.authorize(this.keyPrincipal(cached, key.secretSha256), call);
       }
-      return this.fetchKey(key.prefix).then((entry) =>
-        this.authorize(this.keyPrincipal(entry, key.secretSha256), call),
+      return this.fetchKey(key.prefix).then((lookup) =>
+        this.authorize(this.keyPrincipal(lookup, key.secretSha256), call),
       );
     }
     const { jwt } = this.options;
@@ -89,22 +98,43 @@ export class RegistryAuthenticator implements Authenticator {
     throw unauthenticated('unknown credentials');
   }
 
-  // A revoked (or changed) key: forget it now.
+  // A revoked (or changed) key, from a PostgreSQL notice: forget it here and
+  // in the shared cache (which tells the other replicas too).
   forgetKey(prefix: string): void {
-    this.keys.delete(prefix);
+    this.memory.forget(prefix);
+    void this.options.shared?.forget(prefix);
   }
 
-  private async fetchKey(prefix: string): Promise<CachedKey> {
-    const lookup = await this.options.store.keyByPrefix(prefix);
-    if (this.keys.size >= KEY_CACHE_LIMIT) this.keys.clear();
-    const entry: CachedKey = { lookup, fetchedMs: performance.now(), lastTouchedMs: 0 };
-    // Unknown prefixes are not cached: guessing must not fill memory.
-    if (lookup) this.keys.set(prefix, entry);
-    return entry;
+  // Another replica forgot it (Redis pub/sub): the in-process copy only.
+  forgetLocalKey(prefix: string): void {
+    this.memory.forget(prefix);
   }
 
-  private keyPrincipal(entry: CachedKey, secretSha256: Buffer): Principal {
-    const k = entry.lookup;
+  // Notices may have been missed (the listener reconnected).
+  forgetAllKeys(): void {
+    this.memory.forgetAll();
+  }
+
+  private async fetchKey(prefix: string): Promise<KeyLookup | null> {
+    // A revocation arriving while we read must win over what we read.
+    const generation = this.memory.generation;
+    const { shared } = this.options;
+    let lookup = await shared?.get(prefix);
+    if (lookup) this.lookups.shared++;
+    else {
+      this.lookups.database++;
+      // Unknown prefixes are cached nowhere: guessing must not fill memory,
+      // and a key created a moment later must work at once.
+      const found = await this.options.store.keyByPrefix(prefix);
+      if (!found) return null;
+      lookup = found;
+      if (shared && this.memory.generation === generation) await shared.put(prefix, lookup);
+    }
+    if (this.memory.generation === generation) this.memory.put(prefix, lookup);
+    return lookup;
+  }
+
+  private keyPrincipal(k: KeyLookup | null, secretSha256: Buffer): Principal {
     // The same answer for unknown, wrong, revoked and expired: nothing to probe.
     if (
       !k ||
@@ -114,8 +144,9 @@ export class RegistryAuthenticator implements Authenticator {
     )
       throw unauthenticated('the API key is unknown, revoked or expired');
     const nowMs = performance.now();
-    if (nowMs - entry.lastTouchedMs > LAST_USED_EVERY_MS) {
-      entry.lastTouchedMs = nowMs;
+    if (nowMs - (this.lastTouchedMs.get(k.id) ?? -Infinity) > LAST_USED_EVERY_MS) {
+      if (this.lastTouchedMs.size >= KEY_CACHE_LIMIT) this.lastTouchedMs.clear();
+      this.lastTouchedMs.set(k.id, nowMs);
       this.options.store
         .touchKey(k.id)
         .catch((err: unknown) => this.options.logger.warn({ err }, 'last-used update failed'));

@@ -4,7 +4,8 @@
 // docs/registry.md.
 //
 // Owner: the returned Registry owns the pool, the listener connection, the
-// embedded PostgreSQL (if any) and the artifact store; close() ends them all.
+// embedded PostgreSQL (if any), the artifact store and the Redis key cache (if
+// any); close() ends them all.
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { Client } from 'pg';
@@ -18,6 +19,7 @@ import { RegistryCatalog } from './catalog';
 import { createPool, migrate } from './database';
 import { startEmbeddedPostgres, type EmbeddedDatabase } from './embedded';
 import { JwtVerifier, type JwtOptions } from './jwt';
+import { RedisKeyCache } from './keycache/redis';
 import { makeKey } from './keys';
 import { RegistryListener } from './notify';
 import { RegistryStore } from './store';
@@ -29,6 +31,7 @@ export interface RegistryOptions {
   dataDir: string; // default ./.maas: embedded PostgreSQL, artifacts, upload spool, admin.key
   databaseUrl?: string; // external PostgreSQL; else the embedded one
   s3?: S3StoreOptions; // else artifacts under <dataDir>/artifacts
+  redisUrl?: string; // a key cache shared by the replicas; else in process only
   auth?: 'on' | 'none'; // default 'on'
   jwt?: JwtOptions;
   maxModelBytes?: number; // default 2 GiB
@@ -73,10 +76,22 @@ export async function startRegistry(options: RegistryOptions): Promise<Registry>
     const catalog = new RegistryCatalog(store, artifacts, logger.child({ component: 'registry' }));
     await catalog.refreshIndex();
     const jwt = options.jwt ? new JwtVerifier(options.jwt) : null;
-    const authenticator = new RegistryAuthenticator({
+    let shared: RedisKeyCache | null = null;
+    if (options.redisUrl) {
+      const redis = new RedisKeyCache({
+        url: options.redisUrl,
+        logger: logger.child({ component: 'key-cache' }),
+        onForgotten: (prefix) => authenticator.forgetLocalKey(prefix),
+      });
+      cleanup.push(() => redis.close());
+      await redis.ready();
+      shared = redis;
+    }
+    const authenticator: RegistryAuthenticator = new RegistryAuthenticator({
       store,
       catalog,
       jwt,
+      shared,
       enabled: options.auth !== 'none',
       logger,
     });
@@ -84,7 +99,10 @@ export async function startRegistry(options: RegistryOptions): Promise<Registry>
       databaseUrl,
       (notice) => {
         if (notice.kind === 'key') authenticator.forgetKey(notice.prefix);
-        else void catalog.onNotice(notice);
+        else {
+          if (notice.kind === 'resync') authenticator.forgetAllKeys();
+          void catalog.onNotice(notice);
+        }
       },
       logger.child({ component: 'registry-listener' }),
     );
