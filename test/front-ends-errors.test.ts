@@ -8,12 +8,11 @@ import assert from 'node:assert/strict';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import * as grpc from '@grpc/grpc-js';
-import { loadSync } from '@grpc/proto-loader';
+import type * as grpc from '@grpc/grpc-js';
 import { ERRORS, type ErrorCode } from '../common/errors';
-import { findPackageRoot } from '../common/package-root';
 import { writeDemoRepository } from '../models/demo';
 import { startServer } from '../gateway/server';
+import { inferenceClient, type InferenceClient } from './support/grpc-client';
 import { WsClient, WsRequestError } from './support/ws-client';
 
 const MAX_BODY_BYTES = 256 * 1024;
@@ -49,20 +48,7 @@ const CASES: Case[] = [
   },
 ];
 
-interface GrpcClient extends grpc.Client {
-  ModelInfer(request: unknown, callback: (err: grpc.ServiceError | null) => void): grpc.ClientUnaryCall;
-}
-
-function grpcClient(port: number): GrpcClient {
-  const root = findPackageRoot(__dirname) as string;
-  const pkg = loadSync(join(root, 'gateway', 'grpc', 'inference.proto'), { keepCase: true });
-  const service = grpc.loadPackageDefinition(pkg).inference as unknown as Record<string, grpc.ServiceClientConstructor>;
-  return new service.GRPCInferenceService(`127.0.0.1:${port}`, grpc.credentials.createInsecure(), {
-    'grpc.max_send_message_length': -1,
-  }) as unknown as GrpcClient;
-}
-
-function grpcInfer(client: GrpcClient, c: Case): Promise<grpc.ServiceError> {
+function grpcInfer(client: InferenceClient, c: Case): Promise<grpc.ServiceError> {
   const request = {
     model_name: c.model,
     inputs: [{ name: 'input', datatype: c.datatype, shape: c.shape }],
@@ -97,7 +83,7 @@ test('HTTP, gRPC and WebSocket answer the same bad inputs with the same error co
     maxBodyBytes: MAX_BODY_BYTES,
   });
   t.after(() => server.close());
-  const rpc = grpcClient(server.grpcPort as number);
+  const rpc = inferenceClient(server.grpcPort as number);
   t.after(() => rpc.close());
   const ws = await WsClient.connect(`ws://127.0.0.1:${server.httpPort}/v2/stream`);
   t.after(() => ws.socket.terminate());

@@ -7,6 +7,7 @@ import { Cancellation } from '../inference/cancel';
 import type { Operation } from '../inference/call';
 import { SERVER_EXTENSIONS } from '../inference/extensions';
 import type { ModelConfig } from '../serving/types';
+import type { PipelineCall } from '../pipeline/pipeline';
 import { readLoadParameters } from '../serving/load-request';
 import { answerMetadata, checkWellFormed, openCall, serviceError, type GrpcDeps } from './calls';
 import { decodeGrpcInferRequest, encodeGrpcInferResponse, type WireInferRequest } from './infer-codec';
@@ -17,7 +18,7 @@ interface NameVersion {
   version?: string;
 }
 
-type Work<Req> = (request: Req, cancel: Cancellation) => unknown;
+type Work<Req> = (request: Req, cancel: Cancellation, call: PipelineCall) => unknown;
 
 // An inference answer: the message and the batch size it served (usage, limits).
 class Inferred {
@@ -51,7 +52,7 @@ function unary<Req>(
     const run = async (): Promise<void> => {
       try {
         if (admitted) await admitted;
-        let answer = await work(checkWellFormed(raw), cancel);
+        let answer = await work(checkWellFormed(raw), cancel, call);
         if (answer instanceof Inferred) {
           inferences = answer.inferences;
           answer = answer.message;
@@ -123,8 +124,9 @@ export function inferenceService(deps: GrpcDeps): UntypedServiceImplementation {
       deps,
       'infer',
       (r) => ({ name: r.model_name, version: r.model_version }),
-      async (r, cancel) => {
+      async (r, cancel, call) => {
         const { request } = decodeGrpcInferRequest(r, cancel);
+        request.call = call;
         const result = await serving.infer(request);
         return new Inferred(encodeGrpcInferResponse(result, request.id), result.batchSize);
       },
