@@ -311,7 +311,8 @@ export class InferenceMetrics {
   private histogram(name: string, help: string, pick: (m: VersionMeters) => Buckets): void {
     this.family(name, help, 'histogram', () => {
       const values: FamilyValue[] = [];
-      for (const m of this.meters.values()) pushHistogram(values, name, pick(m), { model: m.model, version: m.version });
+      for (const m of this.meters.values())
+        pushHistogram(values, name, pick(m), { model: m.model, version: m.version });
       return values;
     });
   }

@@ -18,7 +18,10 @@ import {
   buildCounterModel,
   buildIdentityModel,
   buildMlpModel,
-  DEMO_CONFIGS, DEMO_MODELS, writeDemoRepository } from '../models/demo';
+  DEMO_CONFIGS,
+  DEMO_MODELS,
+  writeDemoRepository,
+} from '../models/demo';
 import type { TensorType } from '../native/types';
 import {
   assertTensorClose,

@@ -90,7 +90,14 @@ for (const encoding of ['msgpack', 'json'] as const) {
     const one: WsResult[] = [];
     const single = await ws.infer(
       'identity',
-      [{ name: 'input', datatype: 'FP32', shape: [1, 16], data: encoding === 'msgpack' ? new Uint8Array(64) : new Array<number>(16).fill(0) }],
+      [
+        {
+          name: 'input',
+          datatype: 'FP32',
+          shape: [1, 16],
+          data: encoding === 'msgpack' ? new Uint8Array(64) : new Array<number>(16).fill(0),
+        },
+      ],
       { onPartial: (r) => one.push(r) },
     );
     assert.equal(single.final, true);
@@ -149,7 +156,12 @@ test('gRPC ModelStreamInfer: counter answers 1..n, triton_final_response only on
   t.after(() => client.close());
   const answers = await streamAll(client, [grpcCounter(4, 'a')]);
   assert.deepEqual(
-    answers.map((a) => [a.error_message, a.infer_response.id, a.infer_response.raw_output_contents[0].readInt32LE(0), isFinal(a)]),
+    answers.map((a) => [
+      a.error_message,
+      a.infer_response.id,
+      a.infer_response.raw_output_contents[0].readInt32LE(0),
+      isFinal(a),
+    ]),
     [
       ['', 'a', 1, false],
       ['', 'a', 2, false],
@@ -202,14 +214,20 @@ test('the inference histograms carry a protocol label: one request on each front
   const row = Buffer.alloc(64);
   const http = await fetch(`${base}/v2/models/identity/infer`, {
     method: 'POST',
-    body: JSON.stringify({ inputs: [{ name: 'input', datatype: 'FP32', shape: [1, 16], data: new Array(16).fill(0) }] }),
+    body: JSON.stringify({
+      inputs: [{ name: 'input', datatype: 'FP32', shape: [1, 16], data: new Array(16).fill(0) }],
+    }),
   });
   assert.equal(http.status, 200);
   const client = inferenceClient(server.grpcPort as number);
   t.after(() => client.close());
   await new Promise<void>((resolve, reject) =>
     client.ModelInfer(
-      { model_name: 'identity', inputs: [{ name: 'input', datatype: 'FP32', shape: [1, 16] }], raw_input_contents: [row] },
+      {
+        model_name: 'identity',
+        inputs: [{ name: 'input', datatype: 'FP32', shape: [1, 16] }],
+        raw_input_contents: [row],
+      },
       (e) => (e ? reject(e) : resolve()),
     ),
   );

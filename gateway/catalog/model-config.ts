@@ -5,12 +5,7 @@
 // (gateway/serving/complete-config.ts).
 import { MaasError } from '../../common/errors';
 import { MAX_TIMER_MS } from '../../common/timers';
-import type {
-  DynamicBatchingConfig,
-  InstanceGroupConfig,
-  ModelConfig,
-  TransactionPolicyConfig,
-} from './config-types';
+import type { DynamicBatchingConfig, InstanceGroupConfig, ModelConfig, TransactionPolicyConfig } from './config-types';
 
 // What config.json may say; everything optional.
 export type RawModelConfig = Partial<ModelConfig> & Record<string, unknown>;

@@ -99,7 +99,14 @@ export class VersionRuntime {
       m.pendingRequests = batcher.pendingCount;
       const { result, queueUs } = await pending;
       const totalUs = (performance.now() - startMs) * 1000;
-      m.recordSuccess(m.forProtocol(request.call?.protocol), totalUs, queueUs, result.computeInputUs, result.computeInferUs, result.computeOutputUs);
+      m.recordSuccess(
+        m.forProtocol(request.call?.protocol),
+        totalUs,
+        queueUs,
+        result.computeInputUs,
+        result.computeInferUs,
+        result.computeOutputUs,
+      );
       return {
         id: request.id,
         modelName: this.name,
