@@ -6,7 +6,10 @@
 // over the window ÷ answers), the figure that moves least on a shared
 // 2-core machine. Model: `identity` [1,16] FP32, so the front end's own
 // cost dominates.
-//   node dist/bench/front-ends.js [--seconds N]
+//   node dist/bench/front-ends.js [--seconds N] [--if-selected]
+// `npm run bench` runs it first with --if-selected: then it honours
+// BENCH_SCENARIOS (runs when unset, or when one of its substrings occurs in
+// FRONT_ENDS_KEYWORDS) and takes BENCH_DURATION_S as its seconds.
 import { once } from 'node:events';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
@@ -96,8 +99,24 @@ function grpcRequest(id = ''): unknown {
   };
 }
 
+const FRONT_ENDS_KEYWORDS = 'front-ends grpc websocket';
+
+function selected(): boolean {
+  if (!process.argv.includes('--if-selected')) return true;
+  const only = (process.env.BENCH_SCENARIOS ?? '')
+    .split(',')
+    .map((s) => s.trim().toLowerCase())
+    .filter(Boolean);
+  return only.length === 0 || only.some((o) => FRONT_ENDS_KEYWORDS.includes(o));
+}
+
 async function main(): Promise<void> {
-  const seconds = Number(process.argv[process.argv.indexOf('--seconds') + 1]) || 5;
+  if (!selected()) {
+    console.log('front ends: not in BENCH_SCENARIOS, skipped');
+    return;
+  }
+  const at = process.argv.indexOf('--seconds');
+  const seconds = (at >= 0 ? Number(process.argv[at + 1]) : Number(process.env.BENCH_DURATION_S)) || 5;
   const repo = await mkdtemp(join(tmpdir(), 'maas-bench-fe-'));
   await writeDemoRepository(repo);
   const grpcPort = await freePort();

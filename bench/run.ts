@@ -1,4 +1,5 @@
-// `npm run bench [-- --json]`: the bare uWS baseline, the fastify +
+// `npm run bench [-- --json]` runs bench/front-ends.ts (HTTP vs gRPC and
+// WebSocket on one server), then this: the bare uWS baseline, the fastify +
 // onnxruntime-node peer and the real server (`maas serve`), each in its own
 // child process, loaded by autocannon from this process, with the server's
 // CPU time per request read from /proc around each measured window.
@@ -6,6 +7,7 @@
 //   BENCH_WARMUP_S   (default 2)   unmeasured seconds per scenario before that
 //   BENCH_CONNECTIONS (default 64) concurrent keep-alive connections
 //   BENCH_SCENARIOS  (optional)    comma-separated substrings: run only matching scenarios
+//                                  ('front-ends', 'grpc' or 'websocket' selects bench/front-ends.ts)
 //   BENCH_MAAS_CLI   (optional)    another build's dist/bin/maas.js, to compare builds on one machine
 // --json prints the summary as one JSON object on the last stdout line.
 // Exits non-zero if any response was not 2xx or any request failed.
@@ -116,6 +118,10 @@ async function main(): Promise<void> {
   const scenarios = buildScenarios().filter(
     (s) => only.length === 0 || only.some((o) => s.name.toLowerCase().includes(o)),
   );
+  if (scenarios.length === 0) {
+    console.log('no HTTP scenario matches BENCH_SCENARIOS'); // e.g. only the front ends were asked for
+    return;
+  }
   const repository = await writeBenchRepository();
   // The served gRPC port: any free one (builds without gRPC ignore this).
   process.env.MAAS_GRPC_PORT ??= '0';

@@ -7,7 +7,7 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { createLogger, type LogLevel } from '../common/logger';
-import { writeDemoRepository } from '../models/demo';
+import { DEMO_MODELS, writeDemoRepository } from '../models/demo';
 import {
   DEFAULT_MAX_BODY_BYTES,
   DEFAULT_MAX_BUFFERED_BYTES,
@@ -241,7 +241,7 @@ async function models(argv: string[]): Promise<void> {
   if (sub !== 'demo') return runClient(['models', ...argv], fail);
   if (!dir || rest.length > 0) fail('expected: maas models demo DIR');
   await writeDemoRepository(path.resolve(dir));
-  process.stdout.write(`wrote demo models (mlp, identity) to ${path.resolve(dir)}\n`);
+  process.stdout.write(`wrote demo models (${Object.keys(DEMO_MODELS).join(', ')}) to ${path.resolve(dir)}\n`);
 }
 
 async function main(argv: string[]): Promise<void> {

@@ -73,6 +73,13 @@ export const ERRORS = {
   MODEL_NOT_FOUND: { httpStatus: 404, grpcStatus: 5, description: 'no model of that name in the repository' },
   MODEL_VERSION_NOT_FOUND: { httpStatus: 404, grpcStatus: 5, description: 'the model has no such version' },
   MODEL_NOT_READY: { httpStatus: 400, grpcStatus: 14, description: 'the model failed to load or is not loaded' },
+  // Triton answers UNSUPPORTED (HTTP 400, gRPC UNIMPLEMENTED) for a decoupled
+  // model on /infer or unary ModelInfer (docs/protocol.md "Decoupled models").
+  DECOUPLED_NOT_SUPPORTED: {
+    httpStatus: 400,
+    grpcStatus: 12,
+    description: 'a decoupled (streaming) model answers only on gRPC ModelStreamInfer and WebSocket',
+  },
   // model lifecycle (repository extension; gateway/serving)
   MODEL_CONTROL_DISABLED: {
     httpStatus: 400,

@@ -30,6 +30,20 @@ export interface BatchTotals {
   output: DurationTotal;
 }
 
+// The front end a request came through, as the `protocol` label says it;
+// 'internal' for in-process callers without a front end.
+export type ProtocolLabel = 'http' | 'grpc' | 'websocket' | 'internal';
+const PROTOCOL_LABELS: readonly ProtocolLabel[] = ['http', 'grpc', 'websocket', 'internal'];
+
+// The per-request histograms of one model version and one protocol. Made
+// once per version for every protocol, so the hot path picks one by a
+// switch and never builds a label set.
+export class ProtocolMeters {
+  readonly requestSeconds = new Buckets(LATENCY_BUCKETS_SECONDS);
+  readonly queueSeconds = new Buckets(LATENCY_BUCKETS_SECONDS);
+  constructor(readonly protocol: ProtocolLabel) {}
+}
+
 // Everything counted for one model version. Owned by InferenceMetrics, one
 // per (model, version) for the server's life: runtimes that replace each
 // other (a reload, a hot swap) share it, so counters never go backwards and
@@ -48,8 +62,9 @@ export class VersionMeters {
   readonly computeOutput = duration();
   readonly failures: Record<FailureReason, number> = { REJECTED: 0, CANCELED: 0, BACKEND: 0, OTHER: 0 };
   readonly batches = new Map<number, BatchTotals>();
-  readonly requestSeconds = new Buckets(LATENCY_BUCKETS_SECONDS);
-  readonly queueSeconds = new Buckets(LATENCY_BUCKETS_SECONDS);
+  // Per-request figures by front end; per-execution ones (compute, batch
+  // size) have no protocol: one batch mixes requests from several.
+  readonly protocols: readonly ProtocolMeters[] = PROTOCOL_LABELS.map((p) => new ProtocolMeters(p));
   readonly computeSeconds = new Buckets(LATENCY_BUCKETS_SECONDS);
   readonly batchSize = new Buckets(BATCH_SIZE_BUCKETS);
 
@@ -77,14 +92,35 @@ export class VersionMeters {
 
   // A request's own view of the batch it ran in (Triton counts compute
   // timers once per request).
-  recordSuccess(totalUs: number, queueUs: number, inputUs: number, inferUs: number, outputUs: number): void {
+  recordSuccess(
+    protocol: ProtocolMeters,
+    totalUs: number,
+    queueUs: number,
+    inputUs: number,
+    inferUs: number,
+    outputUs: number,
+  ): void {
     add(this.success, totalUs);
     add(this.queue, queueUs);
     add(this.computeInput, inputUs);
     add(this.computeInfer, inferUs);
     add(this.computeOutput, outputUs);
-    this.requestSeconds.observe(totalUs / 1e6);
-    this.queueSeconds.observe(queueUs / 1e6);
+    protocol.requestSeconds.observe(totalUs / 1e6);
+    protocol.queueSeconds.observe(queueUs / 1e6);
+  }
+
+  // The gateway's protocol names (gateway/inference/call.ts Protocol).
+  forProtocol(protocol: string | undefined): ProtocolMeters {
+    switch (protocol) {
+      case 'http':
+        return this.protocols[0];
+      case 'grpc':
+        return this.protocols[1];
+      case 'ws':
+        return this.protocols[2];
+      default:
+        return this.protocols[3];
+    }
   }
 
   recordFailure(totalUs: number, reason: FailureReason): void {
@@ -215,15 +251,15 @@ export class InferenceMetrics {
       (m) => m.computeOutput.ns / 1000,
     );
     this.perVersion('nv_model_load_duration_secs', 'Model load time in seconds', 'gauge', (m) => m.loadDurationSecs);
-    this.histogram(
+    this.protocolHistogram(
       'maas_inference_request_duration_seconds',
-      'End-to-end inference request duration',
-      (m) => m.requestSeconds,
+      'End-to-end inference request duration, by front end',
+      (p) => p.requestSeconds,
     );
-    this.histogram(
+    this.protocolHistogram(
       'maas_inference_queue_duration_seconds',
-      'Time a request waited in the batcher queue',
-      (m) => m.queueSeconds,
+      'Time a request waited in the batcher queue, by front end',
+      (p) => p.queueSeconds,
     );
     this.histogram(
       'maas_inference_compute_duration_seconds',
@@ -275,17 +311,31 @@ export class InferenceMetrics {
   private histogram(name: string, help: string, pick: (m: VersionMeters) => Buckets): void {
     this.family(name, help, 'histogram', () => {
       const values: FamilyValue[] = [];
+      for (const m of this.meters.values())
+        pushHistogram(values, name, pick(m), { model: m.model, version: m.version });
+      return values;
+    });
+  }
+
+  private protocolHistogram(name: string, help: string, pick: (p: ProtocolMeters) => Buckets): void {
+    this.family(name, help, 'histogram', () => {
+      const values: FamilyValue[] = [];
       for (const m of this.meters.values()) {
-        const h = pick(m);
-        if (h.count === 0) continue;
-        const labels = { model: m.model, version: m.version };
-        h.forEachCumulative((le, count) => {
-          values.push({ labels: { le, ...labels }, value: count, metricName: `${name}_bucket` });
-        });
-        values.push({ labels, value: h.sum, metricName: `${name}_sum` });
-        values.push({ labels, value: h.count, metricName: `${name}_count` });
+        for (const p of m.protocols) {
+          pushHistogram(values, name, pick(p), { model: m.model, version: m.version, protocol: p.protocol });
+        }
       }
       return values;
     });
   }
+}
+
+// One histogram series (its buckets, sum and count); none while it is empty.
+function pushHistogram(values: FamilyValue[], name: string, h: Buckets, labels: Record<string, string>): void {
+  if (h.count === 0) return;
+  h.forEachCumulative((le, count) => {
+    values.push({ labels: { le, ...labels }, value: count, metricName: `${name}_bucket` });
+  });
+  values.push({ labels, value: h.sum, metricName: `${name}_sum` });
+  values.push({ labels, value: h.count, metricName: `${name}_count` });
 }

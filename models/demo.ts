@@ -1,6 +1,7 @@
 // The demo models shipped with the platform: a small MNIST-shaped MLP (for
-// end-to-end and batching work) and an Identity model (for measuring the
-// platform's own overhead). Weights are generated, not trained: a seeded PRNG
+// end-to-end and batching work), an Identity model (for measuring the
+// platform's own overhead) and `counter`, a decoupled model with several
+// answers per request (for the streaming front ends). Weights are generated, not trained: a seeded PRNG
 // keeps every build byte-identical, so tests and benchmarks are reproducible.
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -33,6 +34,14 @@ export const DEMO_MODELS = {
     input: { name: 'input', type: 'float32', dims: [-1, 16] },
     output: { name: 'output', type: 'float32', dims: [-1, 16] },
     maxBatchSize: 64,
+  },
+  // Decoupled: one request with n answers 1, 2, …, n (docs/protocol.md
+  // "Decoupled models"); the graph itself is an Identity on one INT32.
+  counter: {
+    name: 'counter',
+    input: { name: 'n', type: 'int32', dims: [1] },
+    output: { name: 'count', type: 'int32', dims: [1] },
+    maxBatchSize: 0,
   },
 } as const;
 
@@ -132,6 +141,19 @@ export function buildIdentityModel(): Uint8Array {
   });
 }
 
+// The gateway runs a decoupled model once per answer, feeding k = 1..n
+// (gateway/serving/decoupled.ts): an Identity answers the count itself.
+export function buildCounterModel(): Uint8Array {
+  const { input, output } = DEMO_MODELS.counter;
+  return encodeModel({
+    opset: 13,
+    graphName: 'counter',
+    nodes: [{ opType: 'Identity', name: 'count', inputs: [input.name], outputs: [output.name] }],
+    inputs: [{ name: input.name, dataType: 'INT32', shape: [...input.dims] }],
+    outputs: [{ name: output.name, dataType: 'INT32', shape: [...output.dims] }],
+  });
+}
+
 // config.json in Triton's field names. Tensor metadata is deliberately absent:
 // the platform reads it from the ONNX graph.
 export const DEMO_CONFIGS: Record<DemoModelName, Record<string, unknown>> = {
@@ -149,11 +171,19 @@ export const DEMO_CONFIGS: Record<DemoModelName, Record<string, unknown>> = {
     max_batch_size: DEMO_MODELS.identity.maxBatchSize,
     instance_group: [{ kind: 'KIND_CPU', count: 1 }],
   },
+  counter: {
+    name: 'counter',
+    backend: 'maas',
+    max_batch_size: 0,
+    model_transaction_policy: { decoupled: true },
+    instance_group: [{ kind: 'KIND_CPU', count: 1 }],
+  },
 };
 
 const DEMO_BUILDERS: Record<DemoModelName, () => Uint8Array> = {
   mlp: buildMlpModel,
   identity: buildIdentityModel,
+  counter: buildCounterModel,
 };
 
 // Writes <dir>/<model>/config.json and <dir>/<model>/1/model.onnx per demo model.

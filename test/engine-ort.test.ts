@@ -14,7 +14,14 @@ import {
   type OnnxNodeInit,
   type OnnxTensorInit,
 } from '../models/onnx-writer';
-import { buildIdentityModel, buildMlpModel, DEMO_CONFIGS, DEMO_MODELS, writeDemoRepository } from '../models/demo';
+import {
+  buildCounterModel,
+  buildIdentityModel,
+  buildMlpModel,
+  DEMO_CONFIGS,
+  DEMO_MODELS,
+  writeDemoRepository,
+} from '../models/demo';
 import type { TensorType } from '../native/types';
 import {
   assertTensorClose,
@@ -722,8 +729,8 @@ describe('demo models', () => {
     const dir = await mkdtemp(join(tmpdir(), 'maas-demo-'));
     try {
       await writeDemoRepository(dir);
-      const builders = { mlp: buildMlpModel, identity: buildIdentityModel };
-      for (const name of ['mlp', 'identity'] as const) {
+      const builders = { mlp: buildMlpModel, identity: buildIdentityModel, counter: buildCounterModel };
+      for (const name of ['mlp', 'identity', 'counter'] as const) {
         const config = JSON.parse(await readFile(join(dir, name, 'config.json'), 'utf8'));
         assert.deepEqual(config, DEMO_CONFIGS[name]);
         assert.equal(config.name, name);

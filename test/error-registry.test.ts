@@ -64,6 +64,9 @@ test('MaasError carries the registry statuses; toMaasError keeps known codes onl
   const e = new MaasError('QUEUE_FULL', 'full');
   assert.equal(e.httpStatus, 503);
   assert.equal(e.grpcStatus, 14);
+  // Triton's UNSUPPORTED: 400 on HTTP, UNIMPLEMENTED on gRPC.
+  const decoupled = new MaasError('DECOUPLED_NOT_SUPPORTED', 'stream it');
+  assert.deepEqual([decoupled.httpStatus, decoupled.grpcStatus], [400, 12]);
   const engine = Object.assign(new Error('bad model'), { code: 'ENGINE_INVALID_MODEL' });
   assert.equal(toMaasError(engine).code, 'ENGINE_INVALID_MODEL');
   assert.equal(toMaasError(Object.assign(new Error('x'), { code: 'EPIPE' })).code, 'INTERNAL');

@@ -41,6 +41,12 @@ export interface VersionPolicyConfig {
   specific?: { versions: number[] };
 }
 
+// Triton's ModelTransactionPolicy: a decoupled model may send several
+// answers per request (docs/protocol.md "Decoupled models").
+export interface TransactionPolicyConfig {
+  decoupled?: boolean;
+}
+
 export interface ModelConfig {
   name: string;
   platform: string;
@@ -51,4 +57,5 @@ export interface ModelConfig {
   dynamic_batching?: DynamicBatchingConfig;
   instance_group: InstanceGroupConfig[];
   version_policy?: VersionPolicyConfig;
+  model_transaction_policy?: TransactionPolicyConfig;
 }

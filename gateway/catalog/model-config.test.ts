@@ -145,3 +145,18 @@ test('durations, priority levels and instance counts are bounded with clear erro
   });
   assert.equal(ok.instance_group[0].count, 64);
 });
+
+test('parseModelConfig reads model_transaction_policy.decoupled and refuses a non-boolean', () => {
+  assert.equal(parseModelConfig('m', {}).model_transaction_policy, undefined);
+  assert.deepEqual(parseModelConfig('m', { model_transaction_policy: { decoupled: true } }).model_transaction_policy, {
+    decoupled: true,
+  });
+  assert.deepEqual(parseModelConfig('m', { model_transaction_policy: {} }).model_transaction_policy, {
+    decoupled: false,
+  });
+  assert.throws(
+    () => parseModelConfig('m', { model_transaction_policy: { decoupled: 'yes' } }),
+    /model_transaction_policy.decoupled must be a boolean/,
+  );
+  assert.throws(() => parseModelConfig('m', { model_transaction_policy: 1 }), /must be an object/);
+});

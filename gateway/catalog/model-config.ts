@@ -5,7 +5,7 @@
 // (gateway/serving/complete-config.ts).
 import { MaasError } from '../../common/errors';
 import { MAX_TIMER_MS } from '../../common/timers';
-import type { DynamicBatchingConfig, InstanceGroupConfig, ModelConfig } from './config-types';
+import type { DynamicBatchingConfig, InstanceGroupConfig, ModelConfig, TransactionPolicyConfig } from './config-types';
 
 // What config.json may say; everything optional.
 export type RawModelConfig = Partial<ModelConfig> & Record<string, unknown>;
@@ -173,6 +173,14 @@ function parseVersionPolicy(modelName: string, raw: unknown): NonNullable<ModelC
   return { all: {} };
 }
 
+function parseTransactionPolicy(modelName: string, raw: unknown): TransactionPolicyConfig {
+  if (!isObject(raw)) fail(modelName, 'model_transaction_policy must be an object');
+  if (raw.decoupled !== undefined && typeof raw.decoupled !== 'boolean') {
+    fail(modelName, 'model_transaction_policy.decoupled must be a boolean');
+  }
+  return { decoupled: raw.decoupled === true };
+}
+
 // Validates the parts of config.json we act on; unknown fields are kept.
 export function parseModelConfig(modelName: string, raw: unknown): ModelConfig {
   if (raw === undefined) raw = {};
@@ -198,5 +206,8 @@ export function parseModelConfig(modelName: string, raw: unknown): ModelConfig {
   if (raw.version_policy !== undefined) config.version_policy = parseVersionPolicy(modelName, raw.version_policy);
   if (dynamicBatching) config.dynamic_batching = dynamicBatching;
   else delete config.dynamic_batching;
+  if (raw.model_transaction_policy !== undefined) {
+    config.model_transaction_policy = parseTransactionPolicy(modelName, raw.model_transaction_policy);
+  }
   return config;
 }

@@ -7,6 +7,7 @@ import { Cancellation } from '../inference/cancel';
 import type { Operation } from '../inference/call';
 import { SERVER_EXTENSIONS } from '../inference/extensions';
 import type { ModelConfig } from '../serving/types';
+import type { PipelineCall } from '../pipeline/pipeline';
 import { readLoadParameters } from '../serving/load-request';
 import { answerMetadata, checkWellFormed, openCall, serviceError, type GrpcDeps } from './calls';
 import { decodeGrpcInferRequest, encodeGrpcInferResponse, type WireInferRequest } from './infer-codec';
@@ -18,8 +19,9 @@ interface NameVersion {
 }
 
 // resolved: the model the auth step resolved the request's name to for the
-// caller (a tenant's registry model), as HTTP's routes use it.
-type Work<Req> = (request: Req, cancel: Cancellation, resolved: NameVersion) => unknown;
+// caller (a tenant's registry model), as HTTP's routes use it; call: the
+// pipeline's call, which serving reads (its protocol, for the metrics).
+type Work<Req> = (request: Req, cancel: Cancellation, resolved: NameVersion, call: PipelineCall) => unknown;
 
 // An inference answer: the message and the batch size it served (usage, limits).
 class Inferred {
@@ -53,7 +55,12 @@ function unary<Req>(
     const run = async (): Promise<void> => {
       try {
         if (admitted) await admitted;
-        let answer = await work(checkWellFormed(raw), cancel, { name: call.model ?? nv.name, version: nv.version });
+        let answer = await work(
+          checkWellFormed(raw),
+          cancel,
+          { name: call.model ?? nv.name, version: nv.version },
+          call,
+        );
         if (answer instanceof Inferred) {
           inferences = answer.inferences;
           answer = answer.message;
@@ -125,9 +132,10 @@ export function inferenceService(deps: GrpcDeps): UntypedServiceImplementation {
       deps,
       'infer',
       (r) => ({ name: r.model_name, version: r.model_version }),
-      async (r, cancel, resolved) => {
+      async (r, cancel, resolved, call) => {
         const { request } = decodeGrpcInferRequest(r, cancel);
         if (resolved.name !== undefined) request.modelName = resolved.name;
+        request.call = call;
         const result = await serving.infer(request);
         return new Inferred(encodeGrpcInferResponse(result, request.id), result.batchSize);
       },

@@ -2,9 +2,10 @@
 // ModelInferRequest → ModelStreamInferResponse. Every request is its own
 // pipeline call and runs concurrently with the others; answers go out as
 // they finish (match them by `id`). A failed request answers
-// `error_message` and the stream stays open. Every answer carries
-// `triton_final_response: true` (the models served give one answer per
-// request). The stream ends once the client has half-closed and every
+// `error_message` and the stream stays open. An ordinary model answers
+// once; a decoupled one (serving/decoupled.ts) answers several times, in
+// order, `triton_final_response` false on all but the last (an error is
+// final too). The stream ends once the client has half-closed and every
 // request has answered; a cancelled stream cancels what is still queued.
 // Owner of the stream: this handler (the only writer).
 import type { ServerDuplexStream } from '@grpc/grpc-js';
@@ -21,6 +22,7 @@ import { MalformedMessage } from './proto';
 type Stream = ServerDuplexStream<WireInferRequest | MalformedMessage, unknown>;
 
 const FINAL = { triton_final_response: { bool_param: true } };
+const NOT_FINAL = { triton_final_response: { bool_param: false } };
 
 export function modelStreamInfer(deps: GrpcDeps): (stream: Stream) => void {
   return (stream) => {
@@ -72,11 +74,15 @@ async function answerOne(
     const { request } = decodeGrpcInferRequest(checkWellFormed(message), cancel);
     // The name as the auth step resolved it for the caller (a registry model).
     if (call.model !== undefined) request.modelName = call.model;
-    const result = await deps.serving.infer(request);
-    const response: WireInferResponse = encodeGrpcInferResponse(result, request.id);
-    response.parameters = FINAL;
-    if (!cancel.cancelled) stream.write({ error_message: '', infer_response: response });
-    deps.pipeline.finish(call, { error: null, clientGone: cancel.cancelled, inferences: result.batchSize });
+    request.call = call;
+    let inferences = 0;
+    await deps.serving.inferStream(request, (result, final) => {
+      inferences += result.batchSize;
+      const response: WireInferResponse = encodeGrpcInferResponse(result, request.id);
+      response.parameters = final ? FINAL : NOT_FINAL;
+      if (!cancel.cancelled) stream.write({ error_message: '', infer_response: response });
+    });
+    deps.pipeline.finish(call, { error: null, clientGone: cancel.cancelled, inferences });
   } catch (err) {
     const error = deps.pipeline.fail(err);
     if (!cancel.cancelled) {

@@ -76,6 +76,10 @@ class FakeModels implements ModelService, ModelRepository {
     if (name !== undefined) this.metadata(name);
     return [];
   }
+  async inferStream(request: InferRequest, onAnswer: (result: InferResult, final: boolean) => void): Promise<void> {
+    onAnswer(await this.infer(request), true);
+  }
+
   async infer(request: InferRequest): Promise<InferResult> {
     const timing = { queueUs: 1500, computeInputUs: 0, computeInferUs: 2500, computeOutputUs: 0, totalUs: 4000 };
     if (request.modelName === 'boom') throw new Error('secret internal detail');

@@ -10,6 +10,7 @@ import type { ModelConfig } from '../catalog/config-types';
 import type { ModelCatalog } from '../catalog/port';
 import type { ModelMetadata, ModelStatistics, RepositoryIndexEntry } from '../inference/model-types';
 import type { InferRequest, InferResult } from '../inference/types';
+import { runDecoupled, type AnswerSink } from './decoupled';
 import { ModelLifecycle } from './lifecycle';
 import { ModelTable, canonicalVersion } from './model-table';
 import { ThreadBudget, type LoadModelFn } from './runtime-loader';
@@ -65,10 +66,17 @@ export class ModelServing implements ModelService, ModelRepository {
     let runtime;
     try {
       runtime = this.table.slot(request.modelName).route(request.modelVersion);
+      if (runtime.decoupled) throw decoupledRefused(request);
     } catch (err) {
       return Promise.reject(toMaasError(err));
     }
     return runtime.infer(request);
+  }
+
+  async inferStream(request: InferRequest, onAnswer: AnswerSink): Promise<void> {
+    const runtime = this.table.slot(request.modelName).route(request.modelVersion);
+    if (runtime.decoupled) return runDecoupled(request, (step) => runtime.infer(step), onAnswer);
+    onAnswer(await runtime.infer(request), true);
   }
 
   isReady(): boolean {
@@ -177,4 +185,13 @@ export class ModelServing implements ModelService, ModelRepository {
       );
     }
   }
+}
+
+// Triton's words for the same refusal, so its clients see what they know.
+function decoupledRefused(request: InferRequest): MaasError {
+  const where = request.call?.protocol === 'grpc' ? 'ModelInfer RPC' : 'HTTP end point';
+  return new MaasError(
+    'DECOUPLED_NOT_SUPPORTED',
+    `${where} doesn't support models with decoupled transaction policy; use gRPC ModelStreamInfer or the WebSocket /v2/stream`,
+  );
 }

@@ -6,6 +6,7 @@
 import type { ModelConfig } from '../catalog/config-types';
 import type { ModelMetadata, ModelStatistics, RepositoryIndexEntry } from '../inference/model-types';
 import type { InferRequest, InferResult } from '../inference/types';
+import type { AnswerSink } from './decoupled';
 
 export type { ModelConfig } from '../catalog/config-types';
 export type {
@@ -28,7 +29,14 @@ export interface ModelService {
   statistics(name?: string, version?: string): ModelStatistics[];
   // Validates inputs against the model (names, datatypes, shapes, batch size)
   // and runs them through the model's batcher. Rejects with MaasError.
+  // A decoupled model rejects with DECOUPLED_NOT_SUPPORTED.
   infer(request: InferRequest): Promise<InferResult>;
+  // For the streaming front ends (gRPC ModelStreamInfer, WebSocket): every
+  // answer of the request in order through onAnswer, `final` on the last;
+  // an ordinary model answers once, a decoupled one n times
+  // (decoupled.ts). Resolves after the final answer; rejects (MaasError)
+  // when the request fails or is cancelled before it.
+  inferStream(request: InferRequest, onAnswer: AnswerSink): Promise<void>;
 }
 
 // Triton's --model-control-mode (docs/protocol.md "Model repository").

@@ -41,6 +41,7 @@ export class VersionRuntime {
   readonly modelSizeBytes: number;
   readonly engineThreads: number;
   readonly fingerprint: string;
+  readonly decoupled: boolean; // several answers per request (decoupled.ts)
   state: RuntimeState = 'READY';
   reason = '';
   private sessions: Session[];
@@ -57,6 +58,7 @@ export class VersionRuntime {
     this.modelSizeBytes = parts.modelSizeBytes;
     this.engineThreads = parts.engineThreads;
     this.fingerprint = parts.fingerprint;
+    this.decoupled = parts.config.model_transaction_policy?.decoupled === true;
     this.sessions = parts.sessions;
     this.batcher = createBatcher(parts.config, parts.sessions.length, (batch, instance) =>
       executeBatch(
@@ -97,7 +99,14 @@ export class VersionRuntime {
       m.pendingRequests = batcher.pendingCount;
       const { result, queueUs } = await pending;
       const totalUs = (performance.now() - startMs) * 1000;
-      m.recordSuccess(totalUs, queueUs, result.computeInputUs, result.computeInferUs, result.computeOutputUs);
+      m.recordSuccess(
+        m.forProtocol(request.call?.protocol),
+        totalUs,
+        queueUs,
+        result.computeInputUs,
+        result.computeInferUs,
+        result.computeOutputUs,
+      );
       return {
         id: request.id,
         modelName: this.name,

@@ -2,7 +2,8 @@
 // upgraded (docs/websocket.md). One socket carries many requests at once;
 // each request is its own pipeline call (begin → admit → serving → finish),
 // fed to the same serving layer and batchers as HTTP and gRPC. Answers go
-// out as they finish, matched by `id`.
+// out as they finish, matched by `id`; a decoupled model's several answers
+// go out in order, the last with final:true.
 // Owner of every upgraded socket and its outgoing queue: this module. A
 // socket's answers wait in its queue while the socket's buffered amount is
 // above the high-water mark and flow again on drain; a client whose unread
@@ -126,10 +127,14 @@ export function attachWebSocket(app: TemplatedApp, deps: WsDeps): WsFrontEnd {
       // The name as the auth step resolved it for the caller (a registry model).
       if (call.model !== undefined) request.modelName = call.model;
       request.call = call;
-      const result = await deps.serving.infer(request);
-      state.inFlight.delete(id);
-      send(ws, state, encodeResult(id, result, binary), binary);
-      deps.pipeline.finish(call, { error: null, clientGone: state.closed, inferences: result.batchSize });
+      // A decoupled model answers several times, final:false … final:true.
+      let inferences = 0;
+      await deps.serving.inferStream(request, (result, final) => {
+        inferences += result.batchSize;
+        if (final) state.inFlight.delete(id);
+        send(ws, state, encodeResult(id, result, binary, final), binary);
+      });
+      deps.pipeline.finish(call, { error: null, clientGone: state.closed, inferences });
     } catch (err) {
       state.inFlight.delete(id);
       const error = deps.pipeline.fail(err);

@@ -174,8 +174,9 @@ function readOutputs(value: unknown): RequestedOutput[] {
   return outputs;
 }
 
-// A result message, in the encoding of the request.
-export function encodeResult(id: RequestId, result: InferResult, binary: boolean): Buffer | string {
+// A result message, in the encoding of the request; `final` is false on all
+// but the last answer of a decoupled model.
+export function encodeResult(id: RequestId, result: InferResult, binary: boolean, final = true): Buffer | string {
   if (binary) {
     return packr.pack({
       type: 'result',
@@ -188,14 +189,14 @@ export function encodeResult(id: RequestId, result: InferResult, binary: boolean
         shape: o.shape,
         data: blobBytes(o.data),
       })),
-      final: true,
+      final,
     });
   }
   const outputs = result.outputs.map(
     (o) =>
       `{"name":${JSON.stringify(o.name)},"datatype":"${o.datatype}","shape":[${o.shape.join(',')}],"data":${writeJsonData(o.data, o.datatype)}}`,
   );
-  return `{"type":"result","id":${JSON.stringify(id)},"model":${JSON.stringify(result.modelName)},"version":${JSON.stringify(result.modelVersion)},"outputs":[${outputs.join(',')}],"final":true}`;
+  return `{"type":"result","id":${JSON.stringify(id)},"model":${JSON.stringify(result.modelName)},"version":${JSON.stringify(result.modelVersion)},"outputs":[${outputs.join(',')}],"final":${final}}`;
 }
 
 // An error message: the project's code and the HTTP status it has on HTTP.

@@ -114,6 +114,6 @@ test(
     );
     const verdict = run.signal ? `killed by ${run.signal} (timeout ${SCRIPT_TIMEOUT_MS} ms?)` : `exit code ${run.code}`;
     assert.equal(run.code, 0, `tritonclient_grpc.py failed (${verdict}):\n${run.output}`);
-    assert.match(run.output, /\b13 passed, 0 failed\b/, `unexpected output:\n${run.output}`);
+    assert.match(run.output, /\b14 passed, 0 failed\b/, `unexpected output:\n${run.output}`);
   },
 );

@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Wire-compatibility check: the stock Triton Python gRPC client (and the
 service stubs NVIDIA ships compiled inside it) against a running MaaS server
-that serves the demo repository (models `mlp`, `identity`).
+that serves the demo repository (models `mlp`, `identity`, and the
+decoupled `counter`).
 
     PYTHONPATH=.pyenv-compat/site python3 test/compat/tritonclient_grpc.py \
         127.0.0.1:8001 http://127.0.0.1:8000 MAX_MESSAGE_BYTES
@@ -256,6 +257,32 @@ def check_stream_disconnect(ctx):
     expect(probs.shape == (2, MLP_CLASSES), "not serving after a client left mid-stream")
 
 
+def check_decoupled_stream(ctx):
+    # The decoupled demo model answers 1..n on the stream, the final flag on the last only;
+    # unary infer refuses it as Triton does.
+    n = 4
+    answers = queue.Queue()
+    client = grpcclient.InferenceServerClient(ctx.grpc_url)
+    client.start_stream(callback=lambda result, error: answers.put((result, error)))
+    try:
+        count = infer_input("n", np.array([n], dtype=np.int32), "INT32")
+        client.async_stream_infer("counter", [count], request_id="count")
+        got = []
+        for _ in range(n):
+            result, error = answers.get(timeout=TIMEOUT_S)
+            expect(error is None, f"stream error {error}")
+            response = result.get_response()
+            expect(response.id == "count", f"id {response.id}")
+            got.append((int(result.as_numpy("count")[0]), response.parameters["triton_final_response"].bool_param))
+        expect(got == [(k, k == n) for k in range(1, n + 1)], f"answers {got}")
+        expect(answers.empty(), "an answer after the final one")
+    finally:
+        client.stop_stream()
+        client.close()
+    count = infer_input("n", np.array([2], dtype=np.int32), "INT32")
+    expect_status(lambda: ctx.client.infer("counter", [count]), "UNIMPLEMENTED", "decoupled")
+
+
 def check_statistics_and_index(ctx):
     stats = ctx.client.get_inference_statistics("mlp")
     (entry,) = [s for s in stats.model_stats if s.name == "mlp"]
@@ -279,6 +306,7 @@ CHECKS = [
     (f"async_infer x{ASYNC_REQUESTS}", check_async_infer),
     (f"stream x{STREAM_REQUESTS} with an error inside", check_stream),
     ("client leaves mid-stream", check_stream_disconnect),
+    ("decoupled counter: n stream answers, unary refused", check_decoupled_stream),
     ("statistics, repository index, load refused", check_statistics_and_index),
 ]
 

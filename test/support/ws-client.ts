@@ -44,6 +44,14 @@ export interface WsInferOptions {
   version?: string;
   outputs?: Array<{ name: string }>;
   parameters?: Record<string, string | number | boolean>;
+  // Each answer before the final one (a decoupled model's final:false answers).
+  onPartial?: (result: WsResult) => void;
+}
+
+interface Waiter {
+  resolve: (r: WsResult) => void;
+  reject: (e: Error) => void;
+  onPartial?: (result: WsResult) => void;
 }
 
 const packr = new Packr({ useRecords: false });
@@ -51,7 +59,7 @@ const unpackr = new Unpackr({ useRecords: false, mapsAsObjects: true });
 
 export class WsClient {
   private nextId = 1;
-  private readonly pending = new Map<string | number, { resolve: (r: WsResult) => void; reject: (e: Error) => void }>();
+  private readonly pending = new Map<string | number, Waiter>();
   private readonly pongs: Array<() => void> = [];
   // Errors the server sent without an id (a frame it could not read).
   readonly orphanErrors: WsErrorMessage[] = [];
@@ -97,7 +105,9 @@ export class WsClient {
     if (options.version !== undefined) message.version = options.version;
     if (options.outputs) message.outputs = options.outputs;
     if (options.parameters) message.parameters = options.parameters;
-    const answer = new Promise<WsResult>((resolve, reject) => this.pending.set(id, { resolve, reject }));
+    const answer = new Promise<WsResult>((resolve, reject) =>
+      this.pending.set(id, { resolve, reject, onPartial: options.onPartial }),
+    );
     this.send(message);
     return answer;
   }
@@ -139,7 +149,10 @@ export class WsClient {
       if (message.type === 'error') this.orphanErrors.push(message);
       return;
     }
-    if (message.type === 'result' && !message.final) return; // partial answers: not used by these models
+    if (message.type === 'result' && !message.final) {
+      waiter.onPartial?.(message);
+      return;
+    }
     this.pending.delete(message.id as string | number);
     if (message.type === 'result') waiter.resolve(message);
     else waiter.reject(new WsRequestError(message));
