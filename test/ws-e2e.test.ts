@@ -234,30 +234,35 @@ test('WebSocket: an oversized frame closes that socket with 1009; others keep se
   assert.equal(ok.outputs.length, 1);
 });
 
-test('WebSocket: a client that never reads is closed with 1008 instead of growing memory', async (t) => {
-  const server = await serve(t, { wsMaxBufferedBytes: 512 * 1024 });
-  const client = await connect(t, server);
-  client.socket.pause(); // stops reading the socket
-  // identity answers a [64,16] batch at once (its preferred size): 4 KiB per
-  // answer, 10000 answers = 40 MiB, far more than the kernel's socket buffers
-  // plus the 512 KiB the server may hold for this client.
-  const batch = rows(64, WIDTH, 4);
-  const answers: Array<Promise<unknown>> = [];
-  for (let round = 0; round < 10; round++) {
-    for (let i = 0; i < 1000; i++) {
-      answers.push(client.infer('identity', input(batch, [64, WIDTH], 'msgpack')).catch(() => undefined));
+// Bounded: a regression here must fail the test, not hang the suite.
+test(
+  'WebSocket: a client that never reads is closed with 1008 instead of growing memory',
+  { timeout: 120_000 },
+  async (t) => {
+    const server = await serve(t, { wsMaxBufferedBytes: 512 * 1024 });
+    const client = await connect(t, server);
+    client.socket.pause(); // stops reading the socket
+    // identity answers a [64,16] batch at once (its preferred size): 4 KiB per
+    // answer, 10000 answers = 40 MiB, far more than the kernel's socket buffers
+    // plus the 512 KiB the server may hold for this client.
+    const batch = rows(64, WIDTH, 4);
+    const answers: Array<Promise<unknown>> = [];
+    for (let round = 0; round < 10; round++) {
+      for (let i = 0; i < 1000; i++) {
+        answers.push(client.infer('identity', input(batch, [64, WIDTH], 'msgpack')).catch(() => undefined));
+      }
+      await new Promise((resolve) => setTimeout(resolve, 100));
     }
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  client.socket.resume();
-  assert.equal((await client.closed).code, 1008);
-  await Promise.all(answers);
-  const other = await connect(t, server);
-  assert.equal(
-    (await other.infer('mlp', input(rows(1, MLP_FEATURES, 1), [1, MLP_FEATURES], 'msgpack'))).outputs.length,
-    1,
-  );
-});
+    client.socket.resume();
+    assert.equal((await client.closed).code, 1008);
+    await Promise.all(answers);
+    const other = await connect(t, server);
+    assert.equal(
+      (await other.infer('mlp', input(rows(1, MLP_FEATURES, 1), [1, MLP_FEATURES], 'msgpack'))).outputs.length,
+      1,
+    );
+  },
+);
 
 test('WebSocket: shutdown lets in-flight requests answer, then closes with 1001', async (t) => {
   const server = await serve(t, { shutdownDeadlineMs: 5000 });

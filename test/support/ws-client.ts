@@ -100,6 +100,8 @@ export class WsClient {
 
   // Sends one infer message; resolves with its result, rejects with WsRequestError.
   infer(model: string, inputs: WsTensor[], options: WsInferOptions = {}): Promise<WsResult> {
+    // After the close event nothing would ever settle a new request.
+    if (this.closeCode !== null) return Promise.reject(new Error(`the socket closed (${this.closeCode})`));
     const id = options.id ?? this.nextId++;
     const message: Record<string, unknown> = { type: 'infer', id, model, inputs };
     if (options.version !== undefined) message.version = options.version;
