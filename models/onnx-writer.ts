@@ -5,7 +5,7 @@
 
 export const OnnxDataType = {
   FLOAT: 1, UINT8: 2, INT8: 3, UINT16: 4, INT16: 5, INT32: 6, INT64: 7,
-  STRING: 8, BOOL: 9, FLOAT16: 10, DOUBLE: 11, UINT32: 12, UINT64: 13,
+  STRING: 8, BOOL: 9, FLOAT16: 10, DOUBLE: 11, UINT32: 12, UINT64: 13, BFLOAT16: 16,
 } as const;
 export type OnnxDataTypeName = keyof typeof OnnxDataType;
 
@@ -17,7 +17,7 @@ export interface OnnxTensorInit {
   name: string;
   dataType: OnnxDataTypeName;
   dims: number[];
-  values: OnnxTensorValues; // little-endian element bytes; BOOL as Uint8Array
+  values: OnnxTensorValues; // little-endian element bytes; BOOL as Uint8Array, FLOAT16/BFLOAT16 bits as Uint16Array
   // 'raw' (default) writes raw_data; 'typed' writes float_data/int32_data/...
   encoding?: 'raw' | 'typed';
 }
@@ -151,7 +151,7 @@ function writeTensor(w: ProtoWriter, t: OnnxTensorInit): void {
     case 'DOUBLE': w.packedFixed(10, valueBytes(t.values)); break;
     case 'INT64': w.packedVarints(7, t.values as BigInt64Array); break;
     case 'UINT64': case 'UINT32': w.packedVarints(11, Array.from(t.values as ArrayLike<number | bigint>, (v) => BigInt(v))); break;
-    case 'INT32': case 'INT16': case 'INT8': case 'UINT16': case 'UINT8': case 'BOOL': case 'FLOAT16':
+    case 'INT32': case 'INT16': case 'INT8': case 'UINT16': case 'UINT8': case 'BOOL': case 'FLOAT16': case 'BFLOAT16':
       w.packedVarints(5, Array.from(t.values as ArrayLike<number>));
       break;
     default: throw new Error(`no typed encoding for ${t.dataType}`);

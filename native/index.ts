@@ -82,9 +82,10 @@ type TypedArrayConstructor =
   | Int16ArrayConstructor | Uint16ArrayConstructor | Int32ArrayConstructor | Uint32ArrayConstructor
   | BigInt64ArrayConstructor | BigUint64ArrayConstructor;
 
-// The TypedArray each tensor type travels in (float16 as its bits, bool as bytes).
+// The TypedArray each tensor type travels in (float16 and bfloat16 as their
+// bits, bool as bytes).
 const ARRAY_OF_TYPE: Record<TensorType, TypedArrayConstructor> = {
-  float32: Float32Array, float64: Float64Array, float16: Uint16Array,
+  float32: Float32Array, float64: Float64Array, float16: Uint16Array, bfloat16: Uint16Array,
   int8: Int8Array, uint8: Uint8Array, int16: Int16Array, uint16: Uint16Array,
   int32: Int32Array, uint32: Uint32Array, int64: BigInt64Array, uint64: BigUint64Array,
   bool: Uint8Array,

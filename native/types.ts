@@ -5,7 +5,7 @@ export type TensorType = EngineTensorType;
 
 // A dense row-major tensor. `data` is the TypedArray of `type`:
 // Float32Array, Float64Array, Int8Array, Uint8Array (uint8 and bool),
-// Int16Array, Uint16Array (uint16 and float16 bits), Int32Array, Uint32Array,
+// Int16Array, Uint16Array (uint16, and float16 and bfloat16 as their bits), Int32Array, Uint32Array,
 // BigInt64Array (int64), BigUint64Array (uint64).
 export interface Tensor {
   type: TensorType;

@@ -2,7 +2,7 @@
 // engine's tensor type and a JS TypedArray. One table; everything else derives.
 
 export type EngineTensorType =
-  | 'float32' | 'float64' | 'float16'
+  | 'float32' | 'float64' | 'float16' | 'bfloat16'
   | 'int8' | 'uint8' | 'int16' | 'uint16' | 'int32' | 'uint32' | 'int64' | 'uint64'
   | 'bool';
 
@@ -38,7 +38,7 @@ export const DATATYPES: Record<KServeDatatype, DatatypeInfo> = {
   FP32: { sizeBytes: 4, engineType: 'float32', view: (b, o, n) => new Float32Array(b, o, n), jsonKind: 'number' },
   FP64: { sizeBytes: 8, engineType: 'float64', view: (b, o, n) => new Float64Array(b, o, n), jsonKind: 'number' },
   BYTES: { sizeBytes: 0, engineType: null, view: null, jsonKind: 'string' },
-  BF16: { sizeBytes: 2, engineType: null, view: (b, o, n) => new Uint16Array(b, o, n), jsonKind: 'none' },
+  BF16: { sizeBytes: 2, engineType: 'bfloat16', view: (b, o, n) => new Uint16Array(b, o, n), jsonKind: 'none' },
 };
 
 export function isKServeDatatype(value: unknown): value is KServeDatatype {

@@ -11,12 +11,13 @@ namespace node {
 namespace {
 
 // Which TypedArray carries each dtype (fixed at compile time, as in the JS
-// façade): float16 travels as its bits in a Uint16Array, bool as a Uint8Array.
+// façade): float16 and bfloat16 travel as their bits in a Uint16Array, bool as a Uint8Array.
 bool JsArrayTypeOf(DType dtype, napi_typedarray_type* type) {
   switch (dtype) {
     case DType::kFloat32: *type = napi_float32_array; return true;
     case DType::kFloat64: *type = napi_float64_array; return true;
     case DType::kFloat16: *type = napi_uint16_array; return true;
+    case DType::kBFloat16: *type = napi_uint16_array; return true;
     case DType::kInt8: *type = napi_int8_array; return true;
     case DType::kUint8: *type = napi_uint8_array; return true;
     case DType::kBool: *type = napi_uint8_array; return true;
