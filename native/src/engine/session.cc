@@ -92,21 +92,24 @@ Status PlaceConstants(Session::Impl* impl) {
   std::unique_ptr<Stream> stream;
   MAAS_RETURN_IF_ERROR(impl->backend->CreateStream(&stream));
   std::unordered_set<const Buffer*> counted;
-  for (const Node& node : graph.nodes) {
-    for (int v : node.inputs) {
-      if (v == kNoValue || !graph.values[v].is_constant || impl->constants[v].dtype != DType::kUndefined) continue;
-      const Tensor& host = graph.values[v].constant;
-      if (host.buffer && counted.insert(host.buffer.get()).second) impl->weights_bytes += host.buffer->size_bytes();
-      if (impl->backend->device().is_host()) {
-        impl->constants[v] = host;
-        continue;
-      }
-      Tensor device = host;
-      device.byte_offset = 0;
-      MAAS_RETURN_IF_ERROR(impl->backend->Allocate(host.size_bytes(), &device.buffer));
-      MAAS_RETURN_IF_ERROR(impl->backend->CopyFromHost(host, device, stream.get()));
-      impl->constants[v] = std::move(device);
+  // What steps read, and graph outputs folded into constants (Shape of a
+  // fixed-shape input, ConstantOfShape...), which runs hand out as copies.
+  std::vector<int> read;
+  for (const Node& node : graph.nodes) read.insert(read.end(), node.inputs.begin(), node.inputs.end());
+  read.insert(read.end(), graph.output_ids.begin(), graph.output_ids.end());
+  for (int v : read) {
+    if (v == kNoValue || !graph.values[v].is_constant || impl->constants[v].dtype != DType::kUndefined) continue;
+    const Tensor& host = graph.values[v].constant;
+    if (host.buffer && counted.insert(host.buffer.get()).second) impl->weights_bytes += host.buffer->size_bytes();
+    if (impl->backend->device().is_host()) {
+      impl->constants[v] = host;
+      continue;
     }
+    Tensor device = host;
+    device.byte_offset = 0;
+    MAAS_RETURN_IF_ERROR(impl->backend->Allocate(host.size_bytes(), &device.buffer));
+    MAAS_RETURN_IF_ERROR(impl->backend->CopyFromHost(host, device, stream.get()));
+    impl->constants[v] = std::move(device);
   }
   for (const auto& executable : impl->executables) impl->weights_bytes += executable->state_bytes();
   return stream->Synchronize();
