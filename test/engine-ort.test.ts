@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { OnnxDataType, type OnnxDataTypeName, type OnnxTensorInit } from '../models/onnx-writer';
 import {
-  buildIdentityModel, buildMlpModel, DEMO_CONFIGS, DEMO_MODELS, writeDemoRepository,
+  buildIdentityModel, buildMlpModel, DEMO_BUILDERS, DEMO_CONFIGS, DEMO_MODELS, type DemoModelName, writeDemoRepository,
 } from '../models/demo';
 import type { TensorType } from '../native/types';
 import {
@@ -421,14 +421,13 @@ describe('demo models', () => {
     const dir = await mkdtemp(join(tmpdir(), 'maas-demo-'));
     try {
       await writeDemoRepository(dir);
-      const builders = { mlp: buildMlpModel, identity: buildIdentityModel };
-      for (const name of ['mlp', 'identity'] as const) {
+      for (const name of Object.keys(DEMO_MODELS) as DemoModelName[]) {
         const config = JSON.parse(await readFile(join(dir, name, 'config.json'), 'utf8'));
         assert.deepEqual(config, DEMO_CONFIGS[name]);
         assert.equal(config.name, name);
         assert.equal(config.input, undefined, 'tensor metadata comes from the graph, not config');
         const bytes = new Uint8Array(await readFile(join(dir, name, '1', 'model.onnx')));
-        assert.deepEqual(bytes, builders[name]());
+        assert.deepEqual(bytes, DEMO_BUILDERS[name]());
       }
       assert.deepEqual(JSON.parse(await readFile(join(dir, 'mlp', 'config.json'), 'utf8')), {
         name: 'mlp', backend: 'maas', max_batch_size: 32,
