@@ -119,11 +119,10 @@ Status PowCompute(KernelContext& ctx) {
 template <bool kMax>
 Status MinMaxCompute(KernelContext& ctx) {
   const std::string op = kMax ? "Max" : "Min";
-  MAAS_RETURN_IF_ERROR(RequireInputs(op, ctx, 1));
+  MAAS_RETURN_IF_ERROR(RequireInputs(op, ctx, std::max<size_t>(1, ctx.inputs.size())));
   const Tensor& first = *ctx.inputs[0];
   Shape shape = first.shape;
   for (size_t i = 1; i < ctx.inputs.size(); ++i) {
-    MAAS_RETURN_IF_ERROR(RequireInputs(op, ctx, i + 1));
     if (ctx.inputs[i]->dtype != first.dtype) return InvalidArgument(op + ": inputs have different dtypes");
     Shape merged;
     if (!BroadcastShapes(shape, ctx.inputs[i]->shape, &merged))
