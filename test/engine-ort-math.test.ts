@@ -7,11 +7,10 @@
 import { describe, test } from 'node:test';
 import type { TensorType } from '../native/types';
 import { awayFromZero, bools, cycle, type ElementSource, integers, uniform } from './support/ort-compare';
-import {
-  compareCase, float, int, type ModelCase, NONE, opCase, type Operand, out, str, w, wTyped, x,
-} from './support/ort-cases';
 import { OnnxDataType } from '../models/onnx-writer';
-import { onnxType } from './support/ort-cases';
+import {
+  compareCase, float, int, type ModelCase, NONE, onnxType, opCase, type Operand, out, str, w, wTyped, x,
+} from './support/ort-cases';
 
 const FLOATS: TensorType[] = ['float32', 'float64', 'float16', 'bfloat16'];
 const SIGNED: TensorType[] = ['int8', 'int16', 'int32', 'int64'];
