@@ -39,8 +39,14 @@ class GraphBuilder {
   // A Constant node holding int64 values (1-D, or a scalar when `scalar`).
   ints(values: number[], scalar = false): string {
     return this.op('Constant', [], {
-      value: { tensor: { name: 'value', dataType: 'INT64', dims: scalar ? [] : [values.length],
-        values: BigInt64Array.from(values, (v) => BigInt(v)) } },
+      value: {
+        tensor: {
+          name: 'value',
+          dataType: 'INT64',
+          dims: scalar ? [] : [values.length],
+          values: BigInt64Array.from(values, (v) => BigInt(v)),
+        },
+      },
     });
   }
 
@@ -61,7 +67,12 @@ class GraphBuilder {
 
   int64Buffer(name: string, dims: number[], value: (i: number) => number): string {
     const count = dims.reduce((a, b) => a * b, 1);
-    this.initializers.push({ name, dataType: 'INT64', dims, values: BigInt64Array.from({ length: count }, (_, i) => BigInt(value(i))) });
+    this.initializers.push({
+      name,
+      dataType: 'INT64',
+      dims,
+      values: BigInt64Array.from({ length: count }, (_, i) => BigInt(value(i))),
+    });
     return name;
   }
 
@@ -116,8 +127,10 @@ function embeddings(g: GraphBuilder): string {
   const words = g.op('Gather', [g.weight('embeddings.word_embeddings.weight', [vocabSize, hidden], 0.1), 'input_ids']);
   const types = g.op('Gather', [g.weight('embeddings.token_type_embeddings.weight', [2, hidden], 0.1), tokenTypeIds]);
   const sum = g.op('Add', [words, types]);
-  const placed = g.op('Add', [sum, g.op('Gather', [g.weight('embeddings.position_embeddings.weight', [maxPositions, hidden],
-    0.1), positionIds])]);
+  const placed = g.op('Add', [
+    sum,
+    g.op('Gather', [g.weight('embeddings.position_embeddings.weight', [maxPositions, hidden], 0.1), positionIds]),
+  ]);
   return g.layerNorm(placed, 'embeddings.LayerNorm');
 }
 
@@ -133,7 +146,8 @@ function encoderLayer(g: GraphBuilder, h: string, mask: string, index: number): 
   const { hidden, heads, intermediate } = BERT_MINI;
   const headSize = hidden / heads;
   const p = `encoder.layer.${index}`;
-  const split = (x: string) => g.op('Transpose', [g.reshapeKeeping(x, 1, [heads, headSize])], { perm: { ints: [0, 2, 1, 3] } });
+  const split = (x: string) =>
+    g.op('Transpose', [g.reshapeKeeping(x, 1, [heads, headSize])], { perm: { ints: [0, 2, 1, 3] } });
   const q = split(g.linear(h, `${p}.attention.self.query`, hidden, hidden));
   const k = split(g.linear(h, `${p}.attention.self.key`, hidden, hidden));
   const v = split(g.linear(h, `${p}.attention.self.value`, hidden, hidden));

@@ -48,7 +48,10 @@ describe('bert-mini', () => {
   test('loads with the demo metadata', async () => {
     session = await loadEngineSession(model);
     const { inputs, output } = DEMO_MODELS['bert-mini'];
-    assert.deepEqual(session.inputMetadata, inputs.map((i) => ({ name: i.name, type: i.type, dims: [...i.dims] })));
+    assert.deepEqual(
+      session.inputMetadata,
+      inputs.map((i) => ({ name: i.name, type: i.type, dims: [...i.dims] })),
+    );
     assert.deepEqual(session.outputMetadata, [{ name: output.name, type: output.type, dims: [...output.dims] }]);
   });
 
@@ -59,11 +62,13 @@ describe('bert-mini', () => {
       const output = ours.last_hidden_state;
       assert.deepEqual(output.dims, [batch, SEQ, BERT_MINI.hidden]);
       assertTensorClose(output, reference, `batch ${batch}`);
-      t.diagnostic(`bert-mini batch ${batch}: max abs error vs onnxruntime ${maxAbsDifference(output, reference).toExponential(2)}`);
+      t.diagnostic(
+        `bert-mini batch ${batch}: max abs error vs onnxruntime ${maxAbsDifference(output, reference).toExponential(2)}`,
+      );
     });
   }
 
-  test('padding tokens do not change the unpadded tokens\' outputs', async () => {
+  test("padding tokens do not change the unpadded tokens' outputs", async () => {
     const a = (await session.run(bertFeeds(8, 'pad', 3))).last_hidden_state.data as Float32Array;
     const b = (await session.run(bertFeeds(8, 'pad', 1000))).last_hidden_state.data as Float32Array;
     let differingPadded = 0;
@@ -87,7 +92,13 @@ describe('bert-mini', () => {
     const feeds = bertFeeds(1);
     const [ours, reference] = await Promise.all([session.run(feeds), runOrtBert(model, feeds)]);
     assertTensorClose(ours.last_hidden_state, reference, 'batch 1 again');
-    assert.deepEqual(session.memory().plans.map((p) => p.inputDims.input_ids[0]).sort(), [1, 8]);
+    assert.deepEqual(
+      session
+        .memory()
+        .plans.map((p) => p.inputDims.input_ids[0])
+        .sort(),
+      [1, 8],
+    );
     session.release();
   });
 });

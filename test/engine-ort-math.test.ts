@@ -9,7 +9,19 @@ import type { TensorType } from '../native/types';
 import { awayFromZero, bools, cycle, type ElementSource, integers, uniform } from './support/ort-compare';
 import { OnnxDataType } from '../models/onnx-writer';
 import {
-  compareCase, float, int, type ModelCase, NONE, onnxType, opCase, type Operand, out, str, w, wTyped, x,
+  compareCase,
+  float,
+  int,
+  type ModelCase,
+  NONE,
+  onnxType,
+  opCase,
+  type Operand,
+  out,
+  str,
+  w,
+  wTyped,
+  x,
 } from './support/ort-cases';
 
 const FLOATS: TensorType[] = ['float32', 'float64', 'float16', 'bfloat16'];
@@ -21,12 +33,23 @@ const F = 'float32';
 // Integer dtypes onnxruntime 1.30's CPU provider runs natively per op; the
 // others (and every 16-bit float) get the widened reference.
 const ORT_INTEGERS: Record<string, TensorType[]> = {
-  Neg: SIGNED, Abs: [...SIGNED, ...UNSIGNED], Relu: ['int8', 'int32'],
-  Add: [...SIGNED, ...UNSIGNED], Sub: [...SIGNED, ...UNSIGNED], Mul: [...SIGNED, ...UNSIGNED], Div: [...SIGNED, ...UNSIGNED],
-  Min: ['int8', 'int32', 'int64', 'uint8', 'uint32', 'uint64'], Max: ['int8', 'int32', 'int64', 'uint8', 'uint32', 'uint64'],
-  Equal: [...SIGNED, ...UNSIGNED], Less: [...SIGNED, ...UNSIGNED], Greater: [...SIGNED, ...UNSIGNED],
-  LessOrEqual: [...SIGNED, ...UNSIGNED], GreaterOrEqual: [...SIGNED, ...UNSIGNED],
-  Clip: ['int8', 'int32', 'int64', 'uint8', 'uint32', 'uint64'], Pow: ['int32', 'int64'], Where: ['int32', 'int64', 'uint8'],
+  Neg: SIGNED,
+  Abs: [...SIGNED, ...UNSIGNED],
+  Relu: ['int8', 'int32'],
+  Add: [...SIGNED, ...UNSIGNED],
+  Sub: [...SIGNED, ...UNSIGNED],
+  Mul: [...SIGNED, ...UNSIGNED],
+  Div: [...SIGNED, ...UNSIGNED],
+  Min: ['int8', 'int32', 'int64', 'uint8', 'uint32', 'uint64'],
+  Max: ['int8', 'int32', 'int64', 'uint8', 'uint32', 'uint64'],
+  Equal: [...SIGNED, ...UNSIGNED],
+  Less: [...SIGNED, ...UNSIGNED],
+  Greater: [...SIGNED, ...UNSIGNED],
+  LessOrEqual: [...SIGNED, ...UNSIGNED],
+  GreaterOrEqual: [...SIGNED, ...UNSIGNED],
+  Clip: ['int8', 'int32', 'int64', 'uint8', 'uint32', 'uint64'],
+  Pow: ['int32', 'int64'],
+  Where: ['int32', 'int64', 'uint8'],
 };
 
 function referenceFor(op: string, type: TensorType): ModelCase['reference'] {
@@ -34,8 +57,15 @@ function referenceFor(op: string, type: TensorType): ModelCase['reference'] {
 }
 
 // opCase with the reference chosen by op and dtype.
-function typedCase(name: string, op: string, type: TensorType, operands: Operand[], output: ReturnType<typeof out>,
-  attributes = {}, opset = 13): ModelCase {
+function typedCase(
+  name: string,
+  op: string,
+  type: TensorType,
+  operands: Operand[],
+  output: ReturnType<typeof out>,
+  attributes = {},
+  opset = 13,
+): ModelCase {
   return { ...opCase(name, op, operands, output, attributes, opset), reference: referenceFor(op, type) };
 }
 
@@ -52,15 +82,19 @@ interface UnarySpec {
   source: ElementSource;
   opset?: number;
   attributes?: Record<string, ReturnType<typeof float>>;
-  edges?: number[];  // float32 edge values, a case of their own
+  edges?: number[]; // float32 edge values, a case of their own
 }
 
 const UNARY: UnarySpec[] = [
   { op: 'Sqrt', types: FLOATS, source: uniform(0, 50), edges: [0, -0, 1e-30, 4, 1e30, -1, Infinity] },
   { op: 'Exp', types: FLOATS, source: uniform(-10, 10), edges: EXTREMES },
   { op: 'Log', types: FLOATS, source: uniform(0.01, 50), edges: [0, 1e-30, 1, 2.718281828, 1e30, -1, Infinity] },
-  { op: 'Erf', types: ['float32', 'float16', 'bfloat16'], source: uniform(-4, 4),
-    edges: [...EXTREMES, 0.9999, 1, 1.0001, 3.9, 4, 4.1, 1e-6, -1e-6, 0.2, -2.5] },
+  {
+    op: 'Erf',
+    types: ['float32', 'float16', 'bfloat16'],
+    source: uniform(-4, 4),
+    edges: [...EXTREMES, 0.9999, 1, 1.0001, 3.9, 4, 4.1, 1e-6, -1e-6, 0.2, -2.5],
+  },
   { op: 'Reciprocal', types: FLOATS, source: awayFromZero(0.1, 10), edges: [0, -0, 1e-30, -1e30, 3] },
   { op: 'Floor', types: FLOATS, source: uniform(-5, 5), edges: [-2.5, -0.5, -0, 0.5, 2.5, 1e20] },
   { op: 'Ceil', types: FLOATS, source: uniform(-5, 5), edges: [-2.5, -0.5, -0, 0.5, 2.5, 1e20] },
@@ -69,11 +103,22 @@ const UNARY: UnarySpec[] = [
   { op: 'LeakyRelu', types: FLOATS, source: uniform(-5, 5), opset: 16 },
   { op: 'LeakyRelu', types: FLOATS, source: uniform(-5, 5), opset: 16, attributes: { alpha: float(0.3) } },
   { op: 'HardSigmoid', types: ['float32', 'float16', 'bfloat16'], source: uniform(-6, 6) },
-  { op: 'HardSigmoid', types: ['float32'], source: uniform(-6, 6), attributes: { alpha: float(0.3), beta: float(0.4) } },
+  {
+    op: 'HardSigmoid',
+    types: ['float32'],
+    source: uniform(-6, 6),
+    attributes: { alpha: float(0.3), beta: float(0.4) },
+  },
   { op: 'HardSwish', types: ['float32', 'float16', 'bfloat16'], source: uniform(-6, 6), opset: 14 },
   { op: 'Gelu', types: ['float32', 'float16', 'bfloat16'], source: uniform(-6, 6), opset: 20, edges: EXTREMES },
-  { op: 'Gelu', types: ['float32', 'float16'], source: uniform(-6, 6), opset: 20,
-    attributes: { approximate: str('tanh') } as Record<string, ReturnType<typeof float>>, edges: EXTREMES },
+  {
+    op: 'Gelu',
+    types: ['float32', 'float16'],
+    source: uniform(-6, 6),
+    opset: 20,
+    attributes: { approximate: str('tanh') },
+    edges: EXTREMES,
+  },
   { op: 'Relu', types: ['float16', 'bfloat16', 'int8', 'int16'], source: uniform(-5, 5), opset: 14 },
   { op: 'Sigmoid', types: ['float16', 'bfloat16'], source: uniform(-8, 8) },
   { op: 'Tanh', types: ['float16', 'bfloat16'], source: uniform(-4, 4) },
@@ -85,24 +130,65 @@ function unaryCases(): ModelCase[] {
     const suffix = spec.attributes ? ` ${JSON.stringify(spec.attributes)}` : '';
     for (const type of spec.types) {
       const source = isFloat(type) ? spec.source : integers(type.startsWith('u') ? 0 : -100, 100);
-      cases.push(typedCase(`${spec.op}${suffix} ${type} [3,5,7]`, spec.op, type, [x(type, [3, 5, 7], source)],
-        out(type, [3, 5, 7]), spec.attributes, spec.opset));
+      cases.push(
+        typedCase(
+          `${spec.op}${suffix} ${type} [3,5,7]`,
+          spec.op,
+          type,
+          [x(type, [3, 5, 7], source)],
+          out(type, [3, 5, 7]),
+          spec.attributes,
+          spec.opset,
+        ),
+      );
     }
     if (spec.edges) {
-      cases.push(typedCase(`${spec.op}${suffix} float32 edge values`, spec.op, F, [x(F, [spec.edges.length], cycle(spec.edges))],
-        out(F, [spec.edges.length]), spec.attributes, spec.opset));
+      cases.push(
+        typedCase(
+          `${spec.op}${suffix} float32 edge values`,
+          spec.op,
+          F,
+          [x(F, [spec.edges.length], cycle(spec.edges))],
+          out(F, [spec.edges.length]),
+          spec.attributes,
+          spec.opset,
+        ),
+      );
     }
   }
   // Integer edges: Neg and Abs of the most negative value wrap, as in two's complement.
-  cases.push(typedCase('Neg int8 wraps at -128', 'Neg', 'int8', [x('int8', [6], cycle([-128, -127, -1, 0, 1, 127]))],
-    out('int8', [6])));
-  cases.push(typedCase('Abs int16 edges', 'Abs', 'int16', [x('int16', [5], cycle([-32768, -32767, -1, 0, 32767]))],
-    out('int16', [5])));
+  cases.push(
+    typedCase(
+      'Neg int8 wraps at -128',
+      'Neg',
+      'int8',
+      [x('int8', [6], cycle([-128, -127, -1, 0, 1, 127]))],
+      out('int8', [6]),
+    ),
+  );
+  cases.push(
+    typedCase(
+      'Abs int16 edges',
+      'Abs',
+      'int16',
+      [x('int16', [5], cycle([-32768, -32767, -1, 0, 32767]))],
+      out('int16', [5]),
+    ),
+  );
   cases.push(typedCase('Not bool', 'Not', 'bool', [x('bool', [4, 5], bools)], out('bool', [4, 5]), {}, 1));
   // Big enough to be split across the thread pool.
   for (const op of ['Erf', 'Exp', 'Gelu']) {
-    cases.push(typedCase(`parallel: ${op} float32 [40,1000]`, op, F, [x(F, [40, 1000], uniform(-5, 5))],
-      out(F, [40, 1000]), {}, op === 'Gelu' ? 20 : 13));
+    cases.push(
+      typedCase(
+        `parallel: ${op} float32 [40,1000]`,
+        op,
+        F,
+        [x(F, [40, 1000], uniform(-5, 5))],
+        out(F, [40, 1000]),
+        {},
+        op === 'Gelu' ? 20 : 13,
+      ),
+    );
   }
   return cases;
 }
@@ -126,12 +212,37 @@ function clipCases(): ModelCase[] {
       cases.push(typedCase(`Clip ${type} ${name}`, 'Clip', type, operands, out(type, [4, 6])));
     }
   }
-  cases.push(typedCase('Clip opset 6 attributes', 'Clip', F, [x(F, [4, 6], uniform(-5, 5))], out(F, [4, 6]),
-    { min: float(-1.5), max: float(2.25) }, 6));
-  cases.push(typedCase('Clip opset 6 default max', 'Clip', F, [x(F, [4, 6], uniform(-5, 5))], out(F, [4, 6]),
-    { min: float(0) }, 6));
-  cases.push(typedCase('Clip bounds as graph inputs', 'Clip', F,
-    [x(F, [4, 6], uniform(-5, 5)), x(F, [], uniform(-2, -1)), x(F, [], uniform(1, 2))], out(F, [4, 6])));
+  cases.push(
+    typedCase(
+      'Clip opset 6 attributes',
+      'Clip',
+      F,
+      [x(F, [4, 6], uniform(-5, 5))],
+      out(F, [4, 6]),
+      { min: float(-1.5), max: float(2.25) },
+      6,
+    ),
+  );
+  cases.push(
+    typedCase(
+      'Clip opset 6 default max',
+      'Clip',
+      F,
+      [x(F, [4, 6], uniform(-5, 5))],
+      out(F, [4, 6]),
+      { min: float(0) },
+      6,
+    ),
+  );
+  cases.push(
+    typedCase(
+      'Clip bounds as graph inputs',
+      'Clip',
+      F,
+      [x(F, [4, 6], uniform(-5, 5)), x(F, [], uniform(-2, -1)), x(F, [], uniform(1, 2))],
+      out(F, [4, 6]),
+    ),
+  );
   return cases;
 }
 
@@ -159,11 +270,29 @@ function arithmeticCases(): ModelCase[] {
     for (const type of types) {
       const b = sourceFor(type, op === 'Div');
       for (const [shapeName, da, db, dout] of BROADCASTS) {
-        cases.push(typedCase(`${op} ${type} ${shapeName}`, op, type, [x(type, da, sourceFor(type)), x(type, db, b)],
-          out(type, dout), {}, 14));
+        cases.push(
+          typedCase(
+            `${op} ${type} ${shapeName}`,
+            op,
+            type,
+            [x(type, da, sourceFor(type)), x(type, db, b)],
+            out(type, dout),
+            {},
+            14,
+          ),
+        );
       }
-      cases.push(typedCase(`${op} ${type} scalar initializer`, op, type,
-        [x(type, [2, 3], sourceFor(type)), w(type, [], undefined, b)], out(type, [2, 3]), {}, 14));
+      cases.push(
+        typedCase(
+          `${op} ${type} scalar initializer`,
+          op,
+          type,
+          [x(type, [2, 3], sourceFor(type)), w(type, [], undefined, b)],
+          out(type, [2, 3]),
+          {},
+          14,
+        ),
+      );
     }
   }
   // Integer results wrap; division truncates toward zero.
@@ -175,15 +304,51 @@ function arithmeticCases(): ModelCase[] {
     ['Div int8 truncates and wraps at -128/-1', 'Div', 'int8', [-7, 7, -128, -128], [2, -2, -1, 3]],
   ];
   for (const [name, op, type, a, b] of wrap) {
-    cases.push(typedCase(name, op, type, [x(type, [a.length], cycle(a)), x(type, [b.length], cycle(b))],
-      out(type, [a.length]), {}, 14));
+    cases.push(
+      typedCase(
+        name,
+        op,
+        type,
+        [x(type, [a.length], cycle(a)), x(type, [b.length], cycle(b))],
+        out(type, [a.length]),
+        {},
+        14,
+      ),
+    );
   }
-  cases.push(typedCase('parallel: Add float16 [40,1000] + [1000]', 'Add', 'float16',
-    [x('float16', [40, 1000]), x('float16', [1000])], out('float16', [40, 1000]), {}, 14));
-  cases.push(typedCase('Add int8 typed initializer', 'Add', 'int8', [x('int8', [2, 3]), wTyped('int8', [3], [-5, 0, 7])],
-    out('int8', [2, 3]), {}, 14));
-  cases.push(typedCase('Mul float16 typed initializer', 'Mul', 'float16',
-    [x('float16', [2, 3]), wTyped('float16', [3], [0.5, -2, 1.25])], out('float16', [2, 3]), {}, 14));
+  cases.push(
+    typedCase(
+      'parallel: Add float16 [40,1000] + [1000]',
+      'Add',
+      'float16',
+      [x('float16', [40, 1000]), x('float16', [1000])],
+      out('float16', [40, 1000]),
+      {},
+      14,
+    ),
+  );
+  cases.push(
+    typedCase(
+      'Add int8 typed initializer',
+      'Add',
+      'int8',
+      [x('int8', [2, 3]), wTyped('int8', [3], [-5, 0, 7])],
+      out('int8', [2, 3]),
+      {},
+      14,
+    ),
+  );
+  cases.push(
+    typedCase(
+      'Mul float16 typed initializer',
+      'Mul',
+      'float16',
+      [x('float16', [2, 3]), wTyped('float16', [3], [0.5, -2, 1.25])],
+      out('float16', [2, 3]),
+      {},
+      14,
+    ),
+  );
   return cases;
 }
 
@@ -204,12 +369,30 @@ function powCases(): ModelCase[] {
   ];
   const cases: ModelCase[] = [];
   for (const [base, exponent, bs, es] of pairs) {
-    cases.push(typedCase(`Pow ${base}^${exponent} [2,3,4]^[4]`, 'Pow', base, [x(base, [2, 3, 4], bs), x(exponent, [4], es)],
-      out(base, [2, 3, 4]), {}, 15));
+    cases.push(
+      typedCase(
+        `Pow ${base}^${exponent} [2,3,4]^[4]`,
+        'Pow',
+        base,
+        [x(base, [2, 3, 4], bs), x(exponent, [4], es)],
+        out(base, [2, 3, 4]),
+        {},
+        15,
+      ),
+    );
   }
   for (const e of [2, 3, 0.5, -1]) {
-    cases.push(typedCase(`Pow float32 scalar exponent ${e}`, 'Pow', F, [x(F, [3, 5], uniform(0.1, 4)), w(F, [], [e])],
-      out(F, [3, 5]), {}, 15));
+    cases.push(
+      typedCase(
+        `Pow float32 scalar exponent ${e}`,
+        'Pow',
+        F,
+        [x(F, [3, 5], uniform(0.1, 4)), w(F, [], [e])],
+        out(F, [3, 5]),
+        {},
+        15,
+      ),
+    );
   }
   return cases;
 }
@@ -219,14 +402,35 @@ function minMaxCases(): ModelCase[] {
   for (const op of ['Min', 'Max']) {
     for (const type of NUMERIC) {
       const s = sourceFor(type);
-      cases.push(typedCase(`${op} ${type} two inputs [2,1,4] and [3,1]`, op, type, [x(type, [2, 1, 4], s), x(type, [3, 1], s)],
-        out(type, [2, 3, 4])));
+      cases.push(
+        typedCase(
+          `${op} ${type} two inputs [2,1,4] and [3,1]`,
+          op,
+          type,
+          [x(type, [2, 1, 4], s), x(type, [3, 1], s)],
+          out(type, [2, 3, 4]),
+        ),
+      );
     }
     cases.push(typedCase(`${op} one input`, op, F, [x(F, [3, 4])], out(F, [3, 4])));
-    cases.push(typedCase(`${op} three inputs broadcast [4], [3,1], [2,1,1]`, op, F,
-      [x(F, [4]), x(F, [3, 1]), x(F, [2, 1, 1])], out(F, [2, 3, 4])));
-    cases.push(typedCase(`${op} int64 four inputs with an initializer`, op, 'int64',
-      [x('int64', [2, 3]), w('int64', [3], [-1, 0, 5]), x('int64', [1]), x('int64', [2, 3])], out('int64', [2, 3])));
+    cases.push(
+      typedCase(
+        `${op} three inputs broadcast [4], [3,1], [2,1,1]`,
+        op,
+        F,
+        [x(F, [4]), x(F, [3, 1]), x(F, [2, 1, 1])],
+        out(F, [2, 3, 4]),
+      ),
+    );
+    cases.push(
+      typedCase(
+        `${op} int64 four inputs with an initializer`,
+        op,
+        'int64',
+        [x('int64', [2, 3]), w('int64', [3], [-1, 0, 5]), x('int64', [1]), x('int64', [2, 3])],
+        out('int64', [2, 3]),
+      ),
+    );
   }
   return cases;
 }
@@ -238,8 +442,17 @@ function comparisonCases(): ModelCase[] {
     for (const type of types) {
       // Few distinct values, so equal pairs occur.
       const s = type === 'bool' ? bools : integers(type.startsWith('u') ? 0 : -3, 3);
-      cases.push(typedCase(`${op} ${type} [2,3,4] and [3,1]`, op, type, [x(type, [2, 3, 4], s), x(type, [3, 1], s)],
-        out('bool', [2, 3, 4]), {}, 16));
+      cases.push(
+        typedCase(
+          `${op} ${type} [2,3,4] and [3,1]`,
+          op,
+          type,
+          [x(type, [2, 3, 4], s), x(type, [3, 1], s)],
+          out('bool', [2, 3, 4]),
+          {},
+          16,
+        ),
+      );
     }
   }
   return cases;
@@ -249,21 +462,66 @@ function logicCases(): ModelCase[] {
   const cases: ModelCase[] = [];
   for (const op of ['And', 'Or', 'Xor']) {
     for (const [shapeName, da, db, dout] of BROADCASTS) {
-      cases.push(typedCase(`${op} ${shapeName}`, op, 'bool', [x('bool', da, bools), x('bool', db, bools)],
-        out('bool', dout), {}, 7));
+      cases.push(
+        typedCase(
+          `${op} ${shapeName}`,
+          op,
+          'bool',
+          [x('bool', da, bools), x('bool', db, bools)],
+          out('bool', dout),
+          {},
+          7,
+        ),
+      );
     }
   }
   // (bool X and Y: onnxruntime has no kernel; native/test/ops_math_test.cc covers it.)
   for (const type of ['float32', 'int64', 'float16', 'bfloat16', 'int8', 'uint8', 'uint64'] as TensorType[]) {
-    cases.push(typedCase(`Where ${type} cond [3,1] x [2,1,4] y [4]`, 'Where', type,
-      [x('bool', [3, 1], bools), x(type, [2, 1, 4]), x(type, [4])], out(type, [2, 3, 4]), {}, 16));
+    cases.push(
+      typedCase(
+        `Where ${type} cond [3,1] x [2,1,4] y [4]`,
+        'Where',
+        type,
+        [x('bool', [3, 1], bools), x(type, [2, 1, 4]), x(type, [4])],
+        out(type, [2, 3, 4]),
+        {},
+        16,
+      ),
+    );
   }
-  cases.push(typedCase('Where float32 same shapes', 'Where', F, [x('bool', [5, 7], bools), x(F, [5, 7]), x(F, [5, 7])],
-    out(F, [5, 7]), {}, 16));
-  cases.push(typedCase('Where float32 scalar y', 'Where', F, [x('bool', [2, 6], bools), x(F, [2, 6]), w(F, [], [-1e9])],
-    out(F, [2, 6]), {}, 16));
-  cases.push(typedCase('parallel: Where float32 [40,1000]', 'Where', F,
-    [x('bool', [40, 1000], bools), x(F, [40, 1000]), x(F, [1, 1000])], out(F, [40, 1000]), {}, 16));
+  cases.push(
+    typedCase(
+      'Where float32 same shapes',
+      'Where',
+      F,
+      [x('bool', [5, 7], bools), x(F, [5, 7]), x(F, [5, 7])],
+      out(F, [5, 7]),
+      {},
+      16,
+    ),
+  );
+  cases.push(
+    typedCase(
+      'Where float32 scalar y',
+      'Where',
+      F,
+      [x('bool', [2, 6], bools), x(F, [2, 6]), w(F, [], [-1e9])],
+      out(F, [2, 6]),
+      {},
+      16,
+    ),
+  );
+  cases.push(
+    typedCase(
+      'parallel: Where float32 [40,1000]',
+      'Where',
+      F,
+      [x('bool', [40, 1000], bools), x(F, [40, 1000]), x(F, [1, 1000])],
+      out(F, [40, 1000]),
+      {},
+      16,
+    ),
+  );
   return cases;
 }
 
@@ -272,16 +530,59 @@ function logicCases(): ModelCase[] {
 // Rounding edges of float16: largest finite, the overflow boundary, ties to
 // even (1 + 2^-11 rounds down, 1 + 3·2^-11 up), subnormals and their ties,
 // signed zero, NaN and the infinities.
-const HALF_EDGES = [65504, 65519, 65520, 1e6, -65520, 1 + 2 ** -11, 1 + 3 * 2 ** -11, 2 ** -14, 2 ** -24, 2 ** -25,
-  3 * 2 ** -25, 1.5 * 2 ** -24, 1e-8, -1e-8, 0, -0, NaN, Infinity, -Infinity, 0.1, 1 / 3, -2.5, 1024.5, 2049];
+const HALF_EDGES = [
+  65504,
+  65519,
+  65520,
+  1e6,
+  -65520,
+  1 + 2 ** -11,
+  1 + 3 * 2 ** -11,
+  2 ** -14,
+  2 ** -24,
+  2 ** -25,
+  3 * 2 ** -25,
+  1.5 * 2 ** -24,
+  1e-8,
+  -1e-8,
+  0,
+  -0,
+  NaN,
+  Infinity,
+  -Infinity,
+  0.1,
+  1 / 3,
+  -2.5,
+  1024.5,
+  2049,
+];
 // bfloat16: ties between neighbours, large and tiny magnitudes.
-const BF16_EDGES = [1 + 2 ** -8, 1 + 3 * 2 ** -8, 1 + 2 ** -9, 3.3895e38, 3.4e38, 1e-38, 1e-40, 0, -0, NaN, Infinity,
-  -Infinity, 0.1, 1 / 3, -2.5, 65504, 12345.678];
+const BF16_EDGES = [
+  1 + 2 ** -8,
+  1 + 3 * 2 ** -8,
+  1 + 2 ** -9,
+  3.3895e38,
+  3.4e38,
+  1e-38,
+  1e-40,
+  0,
+  -0,
+  NaN,
+  Infinity,
+  -Infinity,
+  0.1,
+  1 / 3,
+  -2.5,
+  65504,
+  12345.678,
+];
 
 function castCases(): ModelCase[] {
-  const cast = (name: string, from: TensorType, to: TensorType, source: ElementSource, n: number): ModelCase =>
-    ({ ...opCase(name, 'Cast', [x(from, [n], source)], out(to, [n]), { to: int(OnnxDataType[onnxType(to)]) }),
-      reference: 'direct', exact: true });
+  const cast = (name: string, from: TensorType, to: TensorType, source: ElementSource, n: number): ModelCase => ({
+    ...opCase(name, 'Cast', [x(from, [n], source)], out(to, [n]), { to: int(OnnxDataType[onnxType(to)]) }),
+    reference: 'direct',
+    exact: true,
+  });
   const cases = [
     cast('Cast float32 -> float16 rounding edges', F, 'float16', cycle(HALF_EDGES), HALF_EDGES.length),
     cast('Cast float32 -> float16 random', F, 'float16', uniform(-1000, 1000), 64),
@@ -308,12 +609,21 @@ function castCases(): ModelCase[] {
 }
 
 const GROUPS: Array<[string, () => ModelCase[]]> = [
-  ['one input', unaryCases], ['Clip', clipCases], ['Add Sub Mul Div', arithmeticCases], ['Pow', powCases],
-  ['Min Max', minMaxCases], ['comparisons', comparisonCases], ['logic and Where', logicCases], ['Cast', castCases],
+  ['one input', unaryCases],
+  ['Clip', clipCases],
+  ['Add Sub Mul Div', arithmeticCases],
+  ['Pow', powCases],
+  ['Min Max', minMaxCases],
+  ['comparisons', comparisonCases],
+  ['logic and Where', logicCases],
+  ['Cast', castCases],
 ];
 
 for (const [group, make] of GROUPS) {
   describe(`engine vs onnxruntime: ${group}`, () => {
-    for (const c of make()) test(c.name, async () => { await compareCase(c); });
+    for (const c of make())
+      test(c.name, async () => {
+        await compareCase(c);
+      });
   });
 }

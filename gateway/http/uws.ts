@@ -16,7 +16,6 @@ export function loadUws(): UwsModule {
   if (cached) return cached;
   const file = `@trufflesuite/uws-js-unofficial/binaries/${binaryName()}`;
   try {
-    // eslint-disable-next-line @typescript-eslint/no-var-requires
     cached = require(file) as UwsModule;
   } catch (err) {
     throw new Error(

@@ -33,10 +33,10 @@ struct NamedType {
   const char* name;
 };
 constexpr NamedType kNames[] = {
-    {DType::kFloat32, "float32"}, {DType::kUint8, "uint8"},     {DType::kInt8, "int8"},
-    {DType::kUint16, "uint16"},   {DType::kInt16, "int16"},     {DType::kInt32, "int32"},
-    {DType::kInt64, "int64"},     {DType::kString, "string"},   {DType::kBool, "bool"},
-    {DType::kFloat16, "float16"}, {DType::kFloat64, "float64"}, {DType::kUint32, "uint32"},
+    {DType::kFloat32, "float32"}, {DType::kUint8, "uint8"},       {DType::kInt8, "int8"},
+    {DType::kUint16, "uint16"},   {DType::kInt16, "int16"},       {DType::kInt32, "int32"},
+    {DType::kInt64, "int64"},     {DType::kString, "string"},     {DType::kBool, "bool"},
+    {DType::kFloat16, "float16"}, {DType::kFloat64, "float64"},   {DType::kUint32, "uint32"},
     {DType::kUint64, "uint64"},   {DType::kBFloat16, "bfloat16"},
 };
 }  // namespace
@@ -187,10 +187,9 @@ Status CheckTensorLimit(DType dtype, const Shape& shape, uint64_t max_bytes, con
   uint64_t bytes = TensorBytes(dtype, shape);
   if (bytes <= max_bytes) return Status::Ok();
   std::string size = bytes == UINT64_MAX ? "more than 2^64" : std::to_string(bytes);
-  return Status(StatusCode::kOutputTooLarge, what + ": a " + DTypeName(dtype) + " tensor of shape " +
-                                                 ShapeToString(shape) + " needs " + size +
-                                                 " bytes, above this session's limit of " + std::to_string(max_bytes) +
-                                                 " bytes per tensor");
+  return Status(StatusCode::kOutputTooLarge,
+                what + ": a " + DTypeName(dtype) + " tensor of shape " + ShapeToString(shape) + " needs " + size +
+                    " bytes, above this session's limit of " + std::to_string(max_bytes) + " bytes per tensor");
 }
 
 }  // namespace maas

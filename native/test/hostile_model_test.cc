@@ -32,8 +32,9 @@ TEST(HostileModel, CyclesAreRefused) {
                       .Bytes(),
                   StatusCode::kInvalidModel, "cycle");
   // A node reading its own output.
-  ExpectLoadError(ModelBuilder().Input("x", kOnnxFloat, {2}).Node("Add", {"x", "y"}, {"y"}).Output("y", kOnnxFloat, {2}).Bytes(),
-                  StatusCode::kInvalidModel, "cycle");
+  ExpectLoadError(
+      ModelBuilder().Input("x", kOnnxFloat, {2}).Node("Add", {"x", "y"}, {"y"}).Output("y", kOnnxFloat, {2}).Bytes(),
+      StatusCode::kInvalidModel, "cycle");
 }
 
 TEST(HostileModel, NamesDefinedTwiceAreRefused) {
@@ -46,8 +47,9 @@ TEST(HostileModel, NamesDefinedTwiceAreRefused) {
                       .Bytes(),
                   StatusCode::kInvalidModel, "'y' is defined twice");
   // A node writing a graph input, or an initializer.
-  ExpectLoadError(ModelBuilder().Input("x", kOnnxFloat, {2}).Node("Relu", {"x"}, {"x"}).Output("x", kOnnxFloat, {2}).Bytes(),
-                  StatusCode::kInvalidModel, "'x' is defined twice");
+  ExpectLoadError(
+      ModelBuilder().Input("x", kOnnxFloat, {2}).Node("Relu", {"x"}, {"x"}).Output("x", kOnnxFloat, {2}).Bytes(),
+      StatusCode::kInvalidModel, "'x' is defined twice");
   ExpectLoadError(ModelBuilder()
                       .Input("x", kOnnxFloat, {2})
                       .Floats("w", {2}, {1, 2})
@@ -56,12 +58,9 @@ TEST(HostileModel, NamesDefinedTwiceAreRefused) {
                       .Bytes(),
                   StatusCode::kInvalidModel, "'w' is defined twice");
   // One node naming the same output twice.
-  ExpectLoadError(ModelBuilder()
-                      .Input("x", kOnnxFloat, {4})
-                      .Node("Split", {"x"}, {"y", "y"})
-                      .Output("y", kOnnxFloat, {2})
-                      .Bytes(),
-                  StatusCode::kInvalidModel, "'y' is defined twice");
+  ExpectLoadError(
+      ModelBuilder().Input("x", kOnnxFloat, {4}).Node("Split", {"x"}, {"y", "y"}).Output("y", kOnnxFloat, {2}).Bytes(),
+      StatusCode::kInvalidModel, "'y' is defined twice");
   // The same graph output listed twice.
   ExpectLoadError(ModelBuilder()
                       .Input("x", kOnnxFloat, {2})
@@ -76,9 +75,17 @@ TEST(HostileModel, NamesDefinedTwiceAreRefused) {
 
 TEST(HostileModel, DeclaredShapesBeyondInt64AreRefused) {
   const int64_t huge = int64_t{1} << 40;
-  ExpectLoadError(ModelBuilder().Input("x", kOnnxFloat, {huge, huge}).Node("Relu", {"x"}, {"y"}).Output("y", kOnnxFloat, {-1, -1}).Bytes(),
+  ExpectLoadError(ModelBuilder()
+                      .Input("x", kOnnxFloat, {huge, huge})
+                      .Node("Relu", {"x"}, {"y"})
+                      .Output("y", kOnnxFloat, {-1, -1})
+                      .Bytes(),
                   StatusCode::kInvalidModel, "input 'x' declares the impossibly large shape");
-  ExpectLoadError(ModelBuilder().Input("x", kOnnxFloat, {-1}).Node("Relu", {"x"}, {"y"}).Output("y", kOnnxFloat, {huge, huge}).Bytes(),
+  ExpectLoadError(ModelBuilder()
+                      .Input("x", kOnnxFloat, {-1})
+                      .Node("Relu", {"x"}, {"y"})
+                      .Output("y", kOnnxFloat, {huge, huge})
+                      .Bytes(),
                   StatusCode::kInvalidModel, "output 'y' declares the impossibly large shape");
 }
 
@@ -86,7 +93,11 @@ TEST(HostileModel, ValuesAboveTheTensorLimitFailTheLoad) {
   SessionOptions options;
   options.max_tensor_bytes = 1 << 20;
   // A fixed input larger than any run may hold.
-  ExpectLoadError(ModelBuilder().Input("x", kOnnxFloat, {1024, 1024}).Node("Relu", {"x"}, {"y"}).Output("y", kOnnxFloat, {1024, 1024}).Bytes(),
+  ExpectLoadError(ModelBuilder()
+                      .Input("x", kOnnxFloat, {1024, 1024})
+                      .Node("Relu", {"x"}, {"y"})
+                      .Output("y", kOnnxFloat, {1024, 1024})
+                      .Bytes(),
                   StatusCode::kInvalidModel, "value 'x'", options);
   // Constant shapes that make huge tensors, whatever the batch: ConstantOfShape,
   // Expand, Range (8 TB each under the default 2 GiB limit).

@@ -16,8 +16,8 @@
 #include "cpu/kernel.h"
 #include "cpu/kernel_util.h"
 #include "cpu/thread_pool.h"
-#include "ops/schema.h"
 #include "op_test_util.h"
+#include "ops/schema.h"
 
 namespace maas {
 namespace {
@@ -25,8 +25,8 @@ namespace {
 // ---- registry, attributes, pool --------------------------------------------------------
 
 TEST(KernelRegistry, HasEveryOp) {
-  for (const char* op : {"Gemm", "MatMul", "Add", "Sub", "Mul", "Div", "Relu", "Sigmoid", "Tanh", "Softmax",
-                         "Identity", "Reshape", "Flatten", "Transpose", "Concat", "Constant", "Cast"}) {
+  for (const char* op : {"Gemm", "MatMul", "Add", "Sub", "Mul", "Div", "Relu", "Sigmoid", "Tanh", "Softmax", "Identity",
+                         "Reshape", "Flatten", "Transpose", "Concat", "Constant", "Cast"}) {
     EXPECT_NE(FindCpuKernel(op), nullptr) << op;
   }
   EXPECT_EQ(FindCpuKernel("NoSuchOp"), nullptr);
@@ -69,8 +69,7 @@ TEST(ThreadPool, ConcurrentCallersAllFinish) {
   std::atomic<int64_t> total{0};
   for (int c = 0; c < 4; ++c)
     callers.emplace_back([&] {
-      for (int rep = 0; rep < 50; ++rep)
-        pool.ParallelFor(1000, 10, [&](int64_t b, int64_t e) { total += e - b; });
+      for (int rep = 0; rep < 50; ++rep) pool.ParallelFor(1000, 10, [&](int64_t b, int64_t e) { total += e - b; });
     });
   for (auto& t : callers) t.join();
   EXPECT_EQ(total.load(), 4 * 50 * 1000);
@@ -131,7 +130,7 @@ TEST(Binary, IntegerDivisionTruncatesAndSurvivesZero) {
   EXPECT_EQ(v[1], -3);
   EXPECT_EQ(v[2], -3);
   EXPECT_EQ(v[3], 3);
-  EXPECT_EQ(v[4], 0);  // x/0 -> 0, no SIGFPE
+  EXPECT_EQ(v[4], 0);          // x/0 -> 0, no SIGFPE
   EXPECT_EQ(v[5], INT64_MIN);  // MIN/-1 wraps, no SIGFPE
   Tensor c = I32({3}, {9, 8, 1}), z = I32({}, {0});
   EXPECT_EQ(Values<int32_t>(RunOp("Div", {&c, &z}).out()), (std::vector<int32_t>{0, 0, 0}));
@@ -275,8 +274,9 @@ TEST(Softmax, InferChecksAxis) {
 // ---- Gemm / MatMul ---------------------------------------------------------------------
 
 // Naive reference: C = alpha * op(A) op(B) + beta * C, in double.
-std::vector<float> NaiveGemm(bool ta, bool tb, int64_t m, int64_t n, int64_t k, float alpha, const std::vector<float>& a,
-                             const std::vector<float>& b, float beta, const std::vector<float>& c) {
+std::vector<float> NaiveGemm(bool ta, bool tb, int64_t m, int64_t n, int64_t k, float alpha,
+                             const std::vector<float>& a, const std::vector<float>& b, float beta,
+                             const std::vector<float>& c) {
   std::vector<float> out(m * n);
   for (int64_t i = 0; i < m; ++i)
     for (int64_t j = 0; j < n; ++j) {
@@ -459,7 +459,7 @@ TEST(Sgemm, RandomOddSizesMatchNaive) {
 TEST(Sgemm, EdgeShapesAndBlockBoundaries) {
   std::mt19937 rng(5);
   ThreadPool pool(2);
-  const int64_t shapes[][3] = {{1, 1, 1},   {1, 129, 77}, {4, 33, 300}, {5, 17, 1},  {129, 1, 65},
+  const int64_t shapes[][3] = {{1, 1, 1},     {1, 129, 77},   {4, 33, 300},  {5, 17, 1},    {129, 1, 65},
                                {97, 2049, 3}, {200, 40, 513}, {7, 300, 256}, {96, 16, 257}, {3, 5, 0}};
   std::vector<CpuIsa> isas = {CpuIsa::kPortable, DetectCpuIsa()};
   for (CpuIsa isa : isas)
@@ -517,8 +517,11 @@ TEST(Sgemm, KernelPrepareMatchesUnprepared) {
     const char* op;
     int trans_b;
     int64_t m, k, n;
-  } cases[] = {{"Gemm", 1, 32, 97, 45}, {"Gemm", 0, 19, 300, 33}, {"Gemm", 1, 2, 50, 7},
-               {"MatMul", 0, 21, 65, 130}, {"MatMul", 0, 1, 9, 5}};
+  } cases[] = {{"Gemm", 1, 32, 97, 45},
+               {"Gemm", 0, 19, 300, 33},
+               {"Gemm", 1, 2, 50, 7},
+               {"MatMul", 0, 21, 65, 130},
+               {"MatMul", 0, 1, 9, 5}};
   for (const Case& c : cases) {
     Tensor a = random({c.m, c.k});
     Tensor b = c.trans_b ? random({c.n, c.k}) : random({c.k, c.n});
@@ -697,8 +700,8 @@ TEST(Transpose, DefaultReversesAndPerms) {
   ExpectNear(Values<float>(r.out()), {1, 4, 2, 5, 3, 6});
 
   Tensor y = F32({2, 3, 4}, Iota(24));
-  for (std::vector<int64_t> perm : std::vector<std::vector<int64_t>>{
-           {0, 1, 2}, {0, 2, 1}, {1, 0, 2}, {1, 2, 0}, {2, 0, 1}, {2, 1, 0}}) {
+  for (std::vector<int64_t> perm :
+       std::vector<std::vector<int64_t>>{{0, 1, 2}, {0, 2, 1}, {1, 0, 2}, {1, 2, 0}, {2, 0, 1}, {2, 1, 0}}) {
     Attributes attrs;
     attrs.values["perm"] = IntsAttr(perm);
     Result t = RunOp("Transpose", {&y}, attrs);
@@ -877,8 +880,8 @@ TEST(InferShapes, ElementwiseAndGemm) {
 
   Attributes trans;
   trans.values["transA"] = IntAttr(1);
-  Inferred g = InferOp("Gemm", {Info(DType::kFloat32, {5, -1}), Info(DType::kFloat32, {5, 7}), Info(DType::kFloat32, {7})},
-                     trans);
+  Inferred g = InferOp(
+      "Gemm", {Info(DType::kFloat32, {5, -1}), Info(DType::kFloat32, {5, 7}), Info(DType::kFloat32, {7})}, trans);
   ASSERT_TRUE(g.status.ok()) << g.status.message();
   EXPECT_EQ(g.out().shape, (Shape{-1, 7}));
   EXPECT_EQ(InferOp("Gemm", {Info(DType::kFloat32, {2, 5}), Info(DType::kFloat32, {5, 7}), Info(DType::kFloat32, {3})})

@@ -68,7 +68,8 @@ struct Result {
 // kernel registered for input 0's dtype, else the op's first (which then
 // reports the dtype it lacks).
 inline Result RunOp(const std::string& op, const std::vector<const Tensor*>& inputs, const Attributes& attrs = {},
-                    int opset = 13, ThreadPool* pool = nullptr, const void* prepared = nullptr, size_t num_outputs = 1) {
+                    int opset = 13, ThreadPool* pool = nullptr, const void* prepared = nullptr,
+                    size_t num_outputs = 1) {
   const CpuKernel* k = FindCpuKernel(op, inputs.empty() || !inputs[0] ? DType::kUndefined : inputs[0]->dtype);
   if (!k) k = FindCpuKernel(op);
   EXPECT_NE(k, nullptr) << op;

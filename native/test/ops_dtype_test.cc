@@ -32,9 +32,7 @@ double RoundToFormat(double x, int mantissa_bits, int min_exponent, double max_f
 }
 
 double HalfReference(float x) { return RoundToFormat(x, 10, -14, 65504.0); }
-double BFloat16Reference(float x) {
-  return RoundToFormat(x, 7, -126, static_cast<double>(FloatFromBits(0x7f7f0000u)));
-}
+double BFloat16Reference(float x) { return RoundToFormat(x, 7, -126, static_cast<double>(FloatFromBits(0x7f7f0000u))); }
 
 void ExpectSameFloat(double want, float got, float input) {
   if (std::isnan(want)) {
@@ -46,12 +44,32 @@ void ExpectSameFloat(double want, float got, float input) {
 }
 
 std::vector<float> EdgeFloats() {
-  std::vector<float> v = {0.0f, -0.0f, 1.0f, -1.0f, 65504.0f, 65519.99f, 65520.0f, 70000.0f, 1e-8f, -1e-8f,
-                          std::ldexp(1.0f, -14), std::ldexp(1.0f, -24), std::ldexp(1.0f, -25), 3 * std::ldexp(1.0f, -25),
-                          1.0f + std::ldexp(1.0f, -11), 1.0f + 3 * std::ldexp(1.0f, -11), 1.0f + std::ldexp(1.0f, -8),
-                          1.0f + 3 * std::ldexp(1.0f, -8), std::numeric_limits<float>::max(),
-                          std::numeric_limits<float>::min(), std::numeric_limits<float>::denorm_min(), INFINITY,
-                          -INFINITY, NAN, 0.1f, 1.0f / 3};
+  std::vector<float> v = {0.0f,
+                          -0.0f,
+                          1.0f,
+                          -1.0f,
+                          65504.0f,
+                          65519.99f,
+                          65520.0f,
+                          70000.0f,
+                          1e-8f,
+                          -1e-8f,
+                          std::ldexp(1.0f, -14),
+                          std::ldexp(1.0f, -24),
+                          std::ldexp(1.0f, -25),
+                          3 * std::ldexp(1.0f, -25),
+                          1.0f + std::ldexp(1.0f, -11),
+                          1.0f + 3 * std::ldexp(1.0f, -11),
+                          1.0f + std::ldexp(1.0f, -8),
+                          1.0f + 3 * std::ldexp(1.0f, -8),
+                          std::numeric_limits<float>::max(),
+                          std::numeric_limits<float>::min(),
+                          std::numeric_limits<float>::denorm_min(),
+                          INFINITY,
+                          -INFINITY,
+                          NAN,
+                          0.1f,
+                          1.0f / 3};
   return v;
 }
 
@@ -79,8 +97,7 @@ TEST(Half, FloatToFloat16RoundsToNearestEven) {
     // a second set concentrates on float16's range.
     const float any = FloatFromBits(static_cast<uint32_t>(rng()));
     const float near = std::ldexp(static_cast<float>(rng() % 0x1000000) / 0x1000000, static_cast<int>(rng() % 44) - 27);
-    for (float x : {any, near, -near})
-      ExpectSameFloat(HalfReference(x), HalfBitsToFloat(FloatToHalfBits(x)), x);
+    for (float x : {any, near, -near}) ExpectSameFloat(HalfReference(x), HalfBitsToFloat(FloatToHalfBits(x)), x);
   }
 }
 

@@ -15,18 +15,47 @@
 //    inside; bfloat16 outputs leave as float32 (compared with bfloat16's
 //    tolerance).
 import assert from 'node:assert/strict';
-import { encodeModel, OnnxDataType, type OnnxAttribute, type OnnxDataTypeName, type OnnxNodeInit,
-  type OnnxTensorInit } from '../../models/onnx-writer';
+import {
+  encodeModel,
+  OnnxDataType,
+  type OnnxAttribute,
+  type OnnxDataTypeName,
+  type OnnxNodeInit,
+  type OnnxTensorInit,
+} from '../../models/onnx-writer';
 import type { TensorType } from '../../native/types';
 import {
-  assertTensorClose, BFLOAT16_TOLERANCE, defaultSource, elementCount, type ElementSource, type ExpectedOutput,
-  type Feeds, type Outputs, randomTensor, rngFor, runEngine, runOrt, typedArrayOf, type Rng,
+  assertTensorClose,
+  BFLOAT16_TOLERANCE,
+  defaultSource,
+  elementCount,
+  type ElementSource,
+  type ExpectedOutput,
+  type Feeds,
+  type Outputs,
+  randomTensor,
+  rngFor,
+  runEngine,
+  runOrt,
+  typedArrayOf,
+  type Rng,
 } from './ort-compare';
 import { fromBFloat16Bits, toBFloat16Bits } from './half';
 
 const ONNX_TYPE: Record<TensorType, OnnxDataTypeName> = {
-  float32: 'FLOAT', float64: 'DOUBLE', float16: 'FLOAT16', bfloat16: 'BFLOAT16', int8: 'INT8', int16: 'INT16',
-  int32: 'INT32', int64: 'INT64', uint8: 'UINT8', uint16: 'UINT16', uint32: 'UINT32', uint64: 'UINT64', bool: 'BOOL',
+  float32: 'FLOAT',
+  float64: 'DOUBLE',
+  float16: 'FLOAT16',
+  bfloat16: 'BFLOAT16',
+  int8: 'INT8',
+  int16: 'INT16',
+  int32: 'INT32',
+  int64: 'INT64',
+  uint8: 'UINT8',
+  uint16: 'UINT16',
+  uint32: 'UINT32',
+  uint64: 'UINT64',
+  bool: 'BOOL',
 };
 
 export function onnxType(type: TensorType): OnnxDataTypeName {
@@ -39,18 +68,41 @@ export function onnxType(type: TensorType): OnnxDataTypeName {
 // initializer, or an absent optional input.
 export type Operand =
   | { kind: 'input'; type: TensorType; dims: number[]; source?: ElementSource }
-  | { kind: 'init'; type: TensorType; dims: number[]; values?: number[]; encoding: 'raw' | 'typed'; source?: ElementSource }
+  | {
+      kind: 'init';
+      type: TensorType;
+      dims: number[];
+      values?: number[];
+      encoding: 'raw' | 'typed';
+      source?: ElementSource;
+    }
   | { kind: 'absent' };
 
 // A graph input.
-export const x = (type: TensorType, dims: number[], source?: ElementSource): Operand =>
-  ({ kind: 'input', type, dims, source });
+export const x = (type: TensorType, dims: number[], source?: ElementSource): Operand => ({
+  kind: 'input',
+  type,
+  dims,
+  source,
+});
 // An initializer in raw_data; `values` fixes its contents, else random.
-export const w = (type: TensorType, dims: number[], values?: number[], source?: ElementSource): Operand =>
-  ({ kind: 'init', type, dims, values, encoding: 'raw', source });
+export const w = (type: TensorType, dims: number[], values?: number[], source?: ElementSource): Operand => ({
+  kind: 'init',
+  type,
+  dims,
+  values,
+  encoding: 'raw',
+  source,
+});
 // An initializer in the typed fields (float_data, int32_data, int64_data).
-export const wTyped = (type: TensorType, dims: number[], values?: number[], source?: ElementSource): Operand =>
-  ({ kind: 'init', type, dims, values, encoding: 'typed', source });
+export const wTyped = (type: TensorType, dims: number[], values?: number[], source?: ElementSource): Operand => ({
+  kind: 'init',
+  type,
+  dims,
+  values,
+  encoding: 'typed',
+  source,
+});
 export const NONE: Operand = { kind: 'absent' };
 export const out = (type: TensorType, dims: number[]): ExpectedOutput => ({ type, dims });
 
@@ -85,14 +137,23 @@ export function initializer(name: string, op: Extract<Operand, { kind: 'init' }>
   const source = op.source ?? defaultSource(op.type);
   const values = op.values ?? Array.from({ length: elementCount(op.dims) }, (_, i) => source(rng, i));
   return {
-    name, dataType: onnxType(op.type), dims: op.dims, encoding: op.encoding,
-    values: typedArrayOf(op.type, values) as OnnxTensorInit['values'],
+    name,
+    dataType: onnxType(op.type),
+    dims: op.dims,
+    encoding: op.encoding,
+    values: typedArrayOf(op.type, values),
   };
 }
 
 // One node of `opType` over `operands`, with outputs y0, y1, ...
-export function opCase(name: string, opType: string, operands: Operand[], outputs: ExpectedOutput | ExpectedOutput[],
-  attributes: Record<string, OnnxAttribute> = {}, opset = 13): ModelCase {
+export function opCase(
+  name: string,
+  opType: string,
+  operands: Operand[],
+  outputs: ExpectedOutput | ExpectedOutput[],
+  attributes: Record<string, OnnxAttribute> = {},
+  opset = 13,
+): ModelCase {
   const rng = rngFor(`${name}/initializers`);
   const inputs: GraphInput[] = [];
   const initializers: OnnxTensorInit[] = [];
@@ -106,7 +167,11 @@ export function opCase(name: string, opType: string, operands: Operand[], output
   const outputList = Array.isArray(outputs) ? outputs : [outputs];
   const outputMap = Object.fromEntries(outputList.map((o, i) => [`y${i}`, o]));
   return {
-    name, opset, inputs, initializers, outputs: outputMap,
+    name,
+    opset,
+    inputs,
+    initializers,
+    outputs: outputMap,
     nodes: [{ opType, inputs: nodeInputs, outputs: Object.keys(outputMap), attributes }],
   };
 }
@@ -121,12 +186,22 @@ function carriedAs(type: TensorType): TensorType {
 // What onnxruntime computes a type's op in, for the widened reference: a
 // type with the common kernels (int32 holds every narrow integer's values).
 const WIDE: Partial<Record<TensorType, TensorType>> = {
-  int8: 'int32', int16: 'int32', uint8: 'int32', uint16: 'int32', uint32: 'int64', uint64: 'int64',
-  float16: 'float32', bfloat16: 'float32',
+  int8: 'int32',
+  int16: 'int32',
+  uint8: 'int32',
+  uint16: 'int32',
+  uint32: 'int64',
+  uint64: 'int64',
+  float16: 'float32',
+  bfloat16: 'float32',
 };
 
-const cast = (input: string, output: string, to: TensorType): OnnxNodeInit =>
-  ({ opType: 'Cast', inputs: [input], outputs: [output], attributes: { to: { int: OnnxDataType[onnxType(to)] } } });
+const cast = (input: string, output: string, to: TensorType): OnnxNodeInit => ({
+  opType: 'Cast',
+  inputs: [input],
+  outputs: [output],
+  attributes: { to: { int: OnnxDataType[onnxType(to)] } },
+});
 
 // Graph inputs and outputs as carried; casts to and from the types the
 // nodes compute in (`computeType`: the case's own types for the engine, the
@@ -182,7 +257,11 @@ function buildModel(c: ModelCase, computeType: (type: TensorType) => TensorType)
     nodes,
     initializers: c.initializers,
     inputs: c.inputs.map((i) => ({ name: i.name, dataType: onnxType(carriedAs(i.type)), shape: i.dims })),
-    outputs: Object.entries(c.outputs).map(([name, o]) => ({ name, dataType: onnxType(carriedAs(o.type)), shape: o.dims })),
+    outputs: Object.entries(c.outputs).map(([name, o]) => ({
+      name,
+      dataType: onnxType(carriedAs(o.type)),
+      shape: o.dims,
+    })),
   });
 }
 
@@ -193,7 +272,7 @@ export function engineModel(c: ModelCase): Uint8Array {
 
 // The model onnxruntime runs as the reference.
 export function referenceModel(c: ModelCase): Uint8Array {
-  return buildModel(c, (type) => (c.reference === 'direct' ? type : WIDE[type] ?? type));
+  return buildModel(c, (type) => (c.reference === 'direct' ? type : (WIDE[type] ?? type)));
 }
 
 // Seeded feeds. A bfloat16 input travels as float32 holding values already

@@ -31,8 +31,10 @@ bool MakeNaryBroadcastPlan(const Shape* const* shapes, int count, NaryBroadcastP
       const int64_t d = i + s.size() >= rank ? s[i + s.size() - rank] : 1;
       if (d != 1) present |= 1u << k;
     }
-    if (!merged.empty() && merged.back().present == present) merged.back().size *= out[i];
-    else merged.push_back(Dim{out[i], present});
+    if (!merged.empty() && merged.back().present == present)
+      merged.back().size *= out[i];
+    else
+      merged.push_back(Dim{out[i], present});
   }
   if (merged.empty()) merged.push_back(Dim{1, (1u << count) - 1});
   const size_t n = merged.size();

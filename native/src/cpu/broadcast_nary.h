@@ -13,9 +13,9 @@ namespace maas {
 struct NaryBroadcastPlan {
   static constexpr int kMaxInputs = 3;
   Shape out_shape;
-  int count = 0;                                  // inputs
-  std::vector<int64_t> dims;                      // merged, outermost first; never empty
-  std::vector<int64_t> strides[kMaxInputs];       // element strides; 0 where broadcast
+  int count = 0;                             // inputs
+  std::vector<int64_t> dims;                 // merged, outermost first; never empty
+  std::vector<int64_t> strides[kMaxInputs];  // element strides; 0 where broadcast
   int64_t num_elements = 0;
   int64_t inner() const { return dims.back(); }
   int64_t rows() const { return dims.back() == 0 ? 0 : num_elements / dims.back(); }

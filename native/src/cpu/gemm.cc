@@ -153,7 +153,7 @@ MAAS_ALWAYS_INLINE float DotBody(int64_t n, const float* x, const float* y) {
 }
 
 using MicroFn = void (*)(int64_t, const float*, const float*, float*, int64_t, float, float, int, int, const float*,
-                        bool);
+                         bool);
 using AxpyFn = void (*)(int64_t, float, const float*, float*);
 using DotFn = float (*)(int64_t, const float*, const float*);
 
@@ -290,8 +290,8 @@ void RunParallel(ThreadPool* pool, int64_t n, int64_t grain, RangeFn fn) {
 // `packed`, when non-null, holds every (column block, depth slice) of op(B)
 // already packed (PackSgemmB), and B is not read.
 void GemmBlocked(const IsaKernels& isa, int64_t m, int64_t n, int64_t k, float alpha, const MatrixView& a,
-                 const MatrixView& b, float beta, float* c, int64_t ldc, ThreadPool* pool,
-                 const PackedB* packed, const GemmEpilogue* epilogue) {
+                 const MatrixView& b, float beta, float* c, int64_t ldc, ThreadPool* pool, const PackedB* packed,
+                 const GemmEpilogue* epilogue) {
   // Bias and Relu run inside the micro-kernel on the last depth slice; other
   // activations right after it, on the tile it just wrote.
   const bool relu_in_tile = epilogue && epilogue->activation.kind == Activation::kRelu;
@@ -323,9 +323,8 @@ void GemmBlocked(const IsaKernels& isa, int64_t m, int64_t n, int64_t k, float a
           if (last_slice) ApplyEpilogue(epilogue, c, ldc, 0, m, jc, jc + nc);
           continue;
         }
-        RunParallel(pool, strips, std::max<int64_t>(1, 16384 / (kc * nr)), [&](int64_t t0, int64_t t1) {
-          PackBStrips(b, pc, kc, jc, nc, nr, t0, t1, b_scratch);
-        });
+        RunParallel(pool, strips, std::max<int64_t>(1, 16384 / (kc * nr)),
+                    [&](int64_t t0, int64_t t1) { PackBStrips(b, pc, kc, jc, nc, nr, t0, t1, b_scratch); });
         b_pack = b_scratch;
       }
 
@@ -429,8 +428,8 @@ void GemmDots(const IsaKernels& isa, int64_t m, int64_t n, int64_t k, float alph
 
 CpuIsa DetectCpuIsa() {
 #if MAAS_GEMM_X86
-  static const CpuIsa isa = (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) ? CpuIsa::kAvx2Fma
-                                                                                              : CpuIsa::kPortable;
+  static const CpuIsa isa =
+      (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) ? CpuIsa::kAvx2Fma : CpuIsa::kPortable;
   return isa;
 #else
   return CpuIsa::kPortable;
@@ -503,13 +502,12 @@ void SgemmWithIsa(CpuIsa isa_choice, const SgemmShape& s, float alpha, const flo
   } else {
     const bool use_packed =
         packed_b && packed_b->nr == isa.nr && packed_b->k == s.k && packed_b->n == s.n && !packed_b->data.empty();
-    GemmBlocked(isa, s.m, s.n, s.k, alpha, av, bv, beta, c, s.ldc, pool, use_packed ? packed_b : nullptr,
-                epilogue);
+    GemmBlocked(isa, s.m, s.n, s.k, alpha, av, bv, beta, c, s.ldc, pool, use_packed ? packed_b : nullptr, epilogue);
   }
 }
 
-void Sgemm(const SgemmShape& shape, float alpha, const float* a, const float* b, float beta, float* c,
-           ThreadPool* pool, const PackedB* packed_b, const GemmEpilogue* epilogue) {
+void Sgemm(const SgemmShape& shape, float alpha, const float* a, const float* b, float beta, float* c, ThreadPool* pool,
+           const PackedB* packed_b, const GemmEpilogue* epilogue) {
   SgemmWithIsa(DetectCpuIsa(), shape, alpha, a, b, beta, c, pool, packed_b, epilogue);
 }
 

@@ -43,8 +43,7 @@ struct PackedB {
 // Packs op(B) ([k, n]; B stored with row stride ldb, transposed when trans_b)
 // for the ISA Sgemm uses. Never null for k, n > 0.
 std::unique_ptr<PackedB> PackSgemmB(bool trans_b, int64_t k, int64_t n, const float* b, int64_t ldb);
-std::unique_ptr<PackedB> PackSgemmBWithIsa(CpuIsa isa, bool trans_b, int64_t k, int64_t n, const float* b,
-                                           int64_t ldb);
+std::unique_ptr<PackedB> PackSgemmBWithIsa(CpuIsa isa, bool trans_b, int64_t k, int64_t n, const float* b, int64_t ldb);
 
 // Work applied to C after the product, while each tile is still in cache:
 //   C = act(alpha * op(A) op(B) + beta * C + bias)
@@ -68,8 +67,8 @@ void PrepareConstantB(const NodeDesc& node, bool trans_b, std::shared_ptr<const 
 // the packed layout (tiny M, N == 1) read it directly. A packed_b for another
 // ISA or shape is ignored.
 // `epilogue` may be null (none).
-void Sgemm(const SgemmShape& shape, float alpha, const float* a, const float* b, float beta, float* c,
-           ThreadPool* pool, const PackedB* packed_b = nullptr, const GemmEpilogue* epilogue = nullptr);
+void Sgemm(const SgemmShape& shape, float alpha, const float* a, const float* b, float beta, float* c, ThreadPool* pool,
+           const PackedB* packed_b = nullptr, const GemmEpilogue* epilogue = nullptr);
 
 // The same with the ISA forced (tests compare the paths against each other).
 // Asking for kAvx2Fma on a CPU without it runs the portable path.

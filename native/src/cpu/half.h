@@ -80,34 +80,53 @@ inline float BFloat16BitsToFloat(uint16_t b) { return FloatFromBits(static_cast<
 // Narrow<T>(f) for any element type.
 inline float Widen(Float16 x) { return HalfBitsToFloat(x.bits); }
 inline float Widen(BFloat16 x) { return BFloat16BitsToFloat(x.bits); }
-template <typename T> inline T Widen(T x) { return x; }
+template <typename T>
+inline T Widen(T x) {
+  return x;
+}
 
-template <typename T> struct Narrower {
-  template <typename C> static T From(C x) { return static_cast<T>(x); }
+template <typename T>
+struct Narrower {
+  template <typename C>
+  static T From(C x) {
+    return static_cast<T>(x);
+  }
 };
-template <> struct Narrower<Float16> {
+template <>
+struct Narrower<Float16> {
   static Float16 From(float x) { return Float16{FloatToHalfBits(x)}; }
 };
-template <> struct Narrower<BFloat16> {
+template <>
+struct Narrower<BFloat16> {
   static BFloat16 From(float x) { return BFloat16{FloatToBFloat16Bits(x)}; }
 };
-template <typename T, typename C> inline T Narrow(C x) { return Narrower<T>::From(x); }
+template <typename T, typename C>
+inline T Narrow(C x) {
+  return Narrower<T>::From(x);
+}
 
 // The type a kernel computes in for elements of T: float for the 16-bit
 // floats, T itself otherwise.
-template <typename T> struct ComputeTypeOf {
+template <typename T>
+struct ComputeTypeOf {
   using type = T;
 };
-template <> struct ComputeTypeOf<Float16> {
+template <>
+struct ComputeTypeOf<Float16> {
   using type = float;
 };
-template <> struct ComputeTypeOf<BFloat16> {
+template <>
+struct ComputeTypeOf<BFloat16> {
   using type = float;
 };
-template <typename T> using ComputeType = typename ComputeTypeOf<T>::type;
+template <typename T>
+using ComputeType = typename ComputeTypeOf<T>::type;
 
-template <typename T> constexpr bool kIsHalf = false;
-template <> constexpr bool kIsHalf<Float16> = true;
-template <> constexpr bool kIsHalf<BFloat16> = true;
+template <typename T>
+constexpr bool kIsHalf = false;
+template <>
+constexpr bool kIsHalf<Float16> = true;
+template <>
+constexpr bool kIsHalf<BFloat16> = true;
 
 }  // namespace maas

@@ -88,7 +88,8 @@ Status CheckKnownSizes(const Graph& graph, uint64_t max_tensor_bytes) {
     const ValueInfo& info = value.info;
     if (!live[v] || value.is_constant || !info.rank_known || DTypeSizeBytes(info.dtype) == 0) continue;
     if (std::find(info.shape.begin(), info.shape.end(), kUnknownDim) != info.shape.end()) continue;
-    const std::string what = "value '" + value.name + "' (" + DTypeName(info.dtype) + " " + ShapeToString(info.shape) + ")";
+    const std::string what =
+        "value '" + value.name + "' (" + DTypeName(info.dtype) + " " + ShapeToString(info.shape) + ")";
     // Every dim known, yet no element count: the product left int64.
     if (!info.concrete()) return InvalidModel(what + " has more elements than int64 can count");
     const uint64_t bytes = TensorBytes(info.dtype, info.shape);

@@ -101,9 +101,12 @@ bool BuildLayerNorm(const Graph& graph, const Match& match, Node* fused) {
   const Value& eps = graph.values[match.value("eps")];
   if (eps.constant.num_elements() != 1 || !eps.constant.raw()) return false;
   double epsilon = 0;
-  if (eps.constant.dtype == DType::kFloat32) epsilon = *eps.constant.data<float>();
-  else if (eps.constant.dtype == DType::kFloat64) epsilon = *eps.constant.data<double>();
-  else return false;
+  if (eps.constant.dtype == DType::kFloat32)
+    epsilon = *eps.constant.data<float>();
+  else if (eps.constant.dtype == DType::kFloat64)
+    epsilon = *eps.constant.data<double>();
+  else
+    return false;
   fused->op_type = "LayerNormalization";
   fused->inputs = {match.value("x"), match.value("gamma"), match.value("beta")};
   fused->attrs.SetInt("axis", axis);

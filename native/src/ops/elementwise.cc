@@ -7,8 +7,7 @@
 
 namespace maas {
 
-Status InferBroadcastShape(const std::string& op, const InferContext& ctx, size_t first, size_t count,
-                           ValueInfo* out) {
+Status InferBroadcastShape(const std::string& op, const InferContext& ctx, size_t first, size_t count, ValueInfo* out) {
   out->rank_known = true;
   out->shape.clear();
   for (size_t i = first; i < first + count && i < ctx.inputs.size(); ++i) {
@@ -71,7 +70,9 @@ OpSchema UnarySchema(const std::string& op, bool (*legal)(DType), std::vector<At
 namespace {
 
 // Relu since opset 14 also takes signed integers.
-bool ReluDType(DType d) { return IsFloatDType(d) || IsOneOf(d, {DType::kInt8, DType::kInt16, DType::kInt32, DType::kInt64}); }
+bool ReluDType(DType d) {
+  return IsFloatDType(d) || IsOneOf(d, {DType::kInt8, DType::kInt16, DType::kInt32, DType::kInt64});
+}
 
 SchemaRegistrar add(BinarySchema("Add", IsNumericDType));
 SchemaRegistrar sub(BinarySchema("Sub", IsNumericDType));

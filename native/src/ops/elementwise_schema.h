@@ -12,8 +12,7 @@ namespace maas {
 
 // The broadcast of inputs [first, first + count) into outputs[0]'s shape and
 // rank (dtype left to the caller). kInvalidModel when they cannot broadcast.
-Status InferBroadcastShape(const std::string& op, const InferContext& ctx, size_t first, size_t count,
-                           ValueInfo* out);
+Status InferBroadcastShape(const std::string& op, const InferContext& ctx, size_t first, size_t count, ValueInfo* out);
 
 // Two inputs of one dtype that `legal` accepts, broadcast; output of that
 // dtype (or bool, for comparisons). The output may take A's memory.

@@ -155,7 +155,8 @@ Status SplitInfer(const InferContext& ctx, std::vector<ValueInfo>& outputs) {
   }
   std::vector<int64_t> sizes(outputs.size(), kUnknownDim);
   if (known)
-    MAAS_RETURN_IF_ERROR(SplitSizes(in.shape[axis], has_split ? &split : nullptr, outputs.size(), ctx.opset >= 18, &sizes));
+    MAAS_RETURN_IF_ERROR(
+        SplitSizes(in.shape[axis], has_split ? &split : nullptr, outputs.size(), ctx.opset >= 18, &sizes));
   for (size_t i = 0; i < outputs.size(); ++i) outputs[i].shape[axis] = sizes[i];
   return Status::Ok();
 }
@@ -176,7 +177,8 @@ Status GatherInfer(const InferContext& ctx, std::vector<ValueInfo>& outputs) {
   }
   int64_t axis = 0;
   const int64_t a = ctx.attrs ? ctx.attrs->GetInt("axis", 0) : 0;
-  if (!NormalizeAxis(a, static_cast<int64_t>(data.shape.size()), &axis)) return InvalidModel("Gather: axis out of range");
+  if (!NormalizeAxis(a, static_cast<int64_t>(data.shape.size()), &axis))
+    return InvalidModel("Gather: axis out of range");
   out.shape = GatherShape(data.shape, indices.shape, axis);
   return Status::Ok();
 }
@@ -368,7 +370,8 @@ OpSchema SplitSchema() {
 
 SchemaRegistrar squeeze(ViewSchema("Squeeze", SqueezeInfer));
 SchemaRegistrar unsqueeze(ViewSchema("Unsqueeze", UnsqueezeInfer));
-SchemaRegistrar slice(Schema("Slice", 1, 5, SliceInfer, {{"starts", K::kInts}, {"ends", K::kInts}, {"axes", K::kInts}}));
+SchemaRegistrar slice(Schema("Slice", 1, 5, SliceInfer,
+                             {{"starts", K::kInts}, {"ends", K::kInts}, {"axes", K::kInts}}));
 SchemaRegistrar split(SplitSchema());
 SchemaRegistrar gather(Schema("Gather", 2, 2, GatherInfer, {{"axis", K::kInt}}));
 SchemaRegistrar expand(Schema("Expand", 2, 2, ExpandInfer));

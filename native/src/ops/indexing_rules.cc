@@ -14,8 +14,7 @@ bool ReadIntList(const Tensor& t, std::vector<int64_t>* values) {
   if (n < 0 || (t.dtype != DType::kInt64 && t.dtype != DType::kInt32)) return false;
   if (n > 0 && (!t.raw() || t.available_bytes() < static_cast<size_t>(n) * element)) return false;
   values->resize(static_cast<size_t>(n));
-  for (int64_t i = 0; i < n; ++i)
-    (*values)[i] = t.dtype == DType::kInt64 ? t.data<int64_t>()[i] : t.data<int32_t>()[i];
+  for (int64_t i = 0; i < n; ++i) (*values)[i] = t.dtype == DType::kInt64 ? t.data<int64_t>()[i] : t.data<int32_t>()[i];
   return true;
 }
 
@@ -90,7 +89,8 @@ Status UnsqueezeShape(const Shape& in, const std::vector<int64_t>& axes, Shape* 
 }
 
 Status ResolveSlice(const Shape& in, const std::vector<int64_t>& starts, const std::vector<int64_t>& ends,
-                    const std::vector<int64_t>& axes_in, const std::vector<int64_t>& steps, std::vector<SliceDim>* dims) {
+                    const std::vector<int64_t>& axes_in, const std::vector<int64_t>& steps,
+                    std::vector<SliceDim>* dims) {
   const int64_t rank = static_cast<int64_t>(in.size());
   if (starts.size() != ends.size()) return InvalidModel("Slice: starts and ends differ in length");
   std::vector<int64_t> axes = axes_in;
@@ -124,7 +124,8 @@ Status ResolveSlice(const Shape& in, const std::vector<int64_t>& starts, const s
       start = std::clamp<int64_t>(start, 0, size - 1);
       end = std::clamp<int64_t>(end, -1, size - 1);
       // -step cannot overflow: step == INT64_MIN still gives a count of 0 or 1.
-      d.count = start > end ? (start - end - 1) / (step == std::numeric_limits<int64_t>::min() ? size + 1 : -step) + 1 : 0;
+      d.count =
+          start > end ? (start - end - 1) / (step == std::numeric_limits<int64_t>::min() ? size + 1 : -step) + 1 : 0;
     }
     d.start = start;
   }
@@ -155,7 +156,8 @@ Status SplitSizes(int64_t dim, const std::vector<int64_t>* split, size_t outputs
     return Status::Ok();
   }
   if (dim % n != 0 && !allow_uneven)
-    return InvalidModel("Split: dim " + std::to_string(dim) + " does not split into " + std::to_string(n) + " equal parts");
+    return InvalidModel("Split: dim " + std::to_string(dim) + " does not split into " + std::to_string(n) +
+                        " equal parts");
   const int64_t chunk = (dim + n - 1) / n;
   int64_t left = dim;
   for (int64_t i = 0; i < n; ++i) {

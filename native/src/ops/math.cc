@@ -106,7 +106,8 @@ SchemaRegistrar ceil_schema(UnarySchema("Ceil", IsFloatDType));
 SchemaRegistrar neg_schema(UnarySchema("Neg", SignedOrFloat));
 SchemaRegistrar abs_schema(UnarySchema("Abs", IsNumericDType));
 SchemaRegistrar leaky_relu_schema(UnarySchema("LeakyRelu", IsFloatDType, {{"alpha", K::kFloat}}));
-SchemaRegistrar hard_sigmoid_schema(UnarySchema("HardSigmoid", IsFloatDType, {{"alpha", K::kFloat}, {"beta", K::kFloat}}));
+SchemaRegistrar hard_sigmoid_schema(UnarySchema("HardSigmoid", IsFloatDType,
+                                                {{"alpha", K::kFloat}, {"beta", K::kFloat}}));
 SchemaRegistrar hard_swish_schema(UnarySchema("HardSwish", IsFloatDType));
 SchemaRegistrar gelu_schema(GeluSchema());
 SchemaRegistrar clip_schema(ClipSchema());

@@ -65,8 +65,8 @@ OpSchema Make() {
   s.max_inputs = 3;
   s.min_outputs = 1;
   s.max_outputs = 3;
-  s.attributes = {{"axis", Attribute::Kind::kInt}, {"epsilon", Attribute::Kind::kFloat},
-                  {"stash_type", Attribute::Kind::kInt}};
+  s.attributes = {
+      {"axis", Attribute::Kind::kInt}, {"epsilon", Attribute::Kind::kFloat}, {"stash_type", Attribute::Kind::kInt}};
   s.infer = Infer;
   return s;
 }

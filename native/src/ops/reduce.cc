@@ -27,8 +27,10 @@ Status ReducedDims(const std::string& op, int64_t rank, const std::vector<int64_
 Shape ReducedShape(const Shape& in, const std::vector<bool>& reduced, bool keepdims) {
   Shape out;
   for (size_t i = 0; i < in.size(); ++i) {
-    if (!reduced[i]) out.push_back(in[i]);
-    else if (keepdims) out.push_back(1);
+    if (!reduced[i])
+      out.push_back(in[i]);
+    else if (keepdims)
+      out.push_back(1);
   }
   return out;
 }
@@ -135,7 +137,8 @@ Status TopKInfer(const InferContext& ctx, std::vector<ValueInfo>& outputs) {
     if (k_in.dtype != DType::kInt64) return InvalidModel("TopK: K must be int64");
     std::vector<int64_t> values;
     if (k_in.constant) {
-      if (!ReadIntList(*k_in.constant, &values) || values.size() != 1) return InvalidModel("TopK: K must hold one value");
+      if (!ReadIntList(*k_in.constant, &values) || values.size() != 1)
+        return InvalidModel("TopK: K must hold one value");
       k = values[0];
     }
   }
@@ -169,7 +172,8 @@ Status CumSumInfer(const InferContext& ctx, std::vector<ValueInfo>& outputs) {
   const ValueInfo& in = ctx.inputs[0];
   if (!CumSumDType(in.dtype)) return UnsupportedDType("CumSum", in.dtype);
   const ValueInfo& axis = ctx.inputs[1];
-  if (axis.dtype != DType::kInt64 && axis.dtype != DType::kInt32) return InvalidModel("CumSum: axis must be int32 or int64");
+  if (axis.dtype != DType::kInt64 && axis.dtype != DType::kInt32)
+    return InvalidModel("CumSum: axis must be int32 or int64");
   if (axis.rank_known && NumElements(axis.shape) > 1) return InvalidModel("CumSum: axis must be a scalar");
   std::vector<int64_t> values;
   if (in.rank_known && axis.constant && ReadIntList(*axis.constant, &values) && values.size() == 1) {

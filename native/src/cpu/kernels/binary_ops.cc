@@ -69,7 +69,8 @@ CpuKernel Comparison(const std::string& op, Fn fn) {
 }
 
 struct DivFn {
-  template <typename C> C operator()(C a, C b) const {
+  template <typename C>
+  C operator()(C a, C b) const {
     if constexpr (std::is_integral_v<C>) {
       if (b == 0) return 0;
       if constexpr (std::is_signed_v<C>) {
@@ -89,8 +90,10 @@ struct DivFn {
 // through double, as onnxruntime does.
 template <typename C, typename E>
 C PowOf(C x, E e) {
-  if constexpr (std::is_same_v<C, E> && std::is_floating_point_v<C>) return std::pow(x, e);
-  else return static_cast<C>(std::pow(static_cast<double>(x), static_cast<double>(e)));
+  if constexpr (std::is_same_v<C, E> && std::is_floating_point_v<C>)
+    return std::pow(x, e);
+  else
+    return static_cast<C>(std::pow(static_cast<double>(x), static_cast<double>(e)));
 }
 
 Status PowCompute(KernelContext& ctx) {
@@ -102,14 +105,15 @@ Status PowCompute(KernelContext& ctx) {
   MAAS_RETURN_IF_ERROR(AllocateOutput("Pow", ctx, 0, a.dtype, plan.out_shape));
   Tensor& out = ctx.output(0);
   bool exponent_ok = false;
-  const bool supported = DispatchDType<TypeList<float, double, Float16, BFloat16, int32_t, int64_t>>(a.dtype, [&](auto base) {
-    using T = decltype(base);
-    exponent_ok = DispatchDType<NumericTypes>(b.dtype, [&](auto exponent) {
-      using E = decltype(exponent);
-      MapBinary(plan, a.data<T>(), b.data<E>(), out.data<T>(), ctx.pool,
-                [](T x, E e) { return Narrow<T>(PowOf(Widen(x), Widen(e))); });
-    });
-  });
+  const bool supported =
+      DispatchDType<TypeList<float, double, Float16, BFloat16, int32_t, int64_t>>(a.dtype, [&](auto base) {
+        using T = decltype(base);
+        exponent_ok = DispatchDType<NumericTypes>(b.dtype, [&](auto exponent) {
+          using E = decltype(exponent);
+          MapBinary(plan, a.data<T>(), b.data<E>(), out.data<T>(), ctx.pool,
+                    [](T x, E e) { return Narrow<T>(PowOf(Widen(x), Widen(e))); });
+        });
+      });
   if (!supported) return UnsupportedDType("Pow", a.dtype);
   return exponent_ok ? Status::Ok() : UnsupportedDType("Pow", b.dtype);
 }

@@ -133,7 +133,8 @@ Status SplitCompute(KernelContext& ctx) {
   const Tensor& in = *ctx.inputs[0];
   int64_t axis = 0;
   const int64_t a = ctx.attrs ? ctx.attrs->GetInt("axis", 0) : 0;
-  if (!NormalizeAxis(a, static_cast<int64_t>(in.shape.size()), &axis)) return InvalidArgument("Split: axis out of range");
+  if (!NormalizeAxis(a, static_cast<int64_t>(in.shape.size()), &axis))
+    return InvalidArgument("Split: axis out of range");
   std::vector<int64_t> split;
   bool has_split = false;
   if (ctx.opset < 13) {
@@ -147,7 +148,8 @@ Status SplitCompute(KernelContext& ctx) {
   MAAS_RETURN_IF_ERROR(AsArgumentError(
       SplitSizes(in.shape[axis], has_split ? &split : nullptr, ctx.num_outputs(), ctx.opset >= 18, &sizes)));
   const int64_t outer = DimProduct(in.shape, 0, axis);
-  const size_t inner_bytes = static_cast<size_t>(DimProduct(in.shape, axis + 1, in.shape.size())) * DTypeSizeBytes(in.dtype);
+  const size_t inner_bytes =
+      static_cast<size_t>(DimProduct(in.shape, axis + 1, in.shape.size())) * DTypeSizeBytes(in.dtype);
   const size_t in_row = static_cast<size_t>(in.shape[axis]) * inner_bytes;
   size_t offset = 0;
   for (size_t i = 0; i < ctx.num_outputs(); ++i) {
@@ -173,14 +175,16 @@ Status GatherCompute(KernelContext& ctx) {
   const Tensor& indices = *ctx.inputs[1];
   int64_t axis = 0;
   const int64_t a = ctx.attrs ? ctx.attrs->GetInt("axis", 0) : 0;
-  if (!NormalizeAxis(a, static_cast<int64_t>(data.shape.size()), &axis)) return InvalidArgument("Gather: axis out of range");
+  if (!NormalizeAxis(a, static_cast<int64_t>(data.shape.size()), &axis))
+    return InvalidArgument("Gather: axis out of range");
   if (indices.dtype != DType::kInt64 && indices.dtype != DType::kInt32)
     return InvalidArgument("Gather: indices must be int32 or int64");
   MAAS_RETURN_IF_ERROR(AllocateOutput("Gather", ctx, 0, data.dtype, GatherShape(data.shape, indices.shape, axis)));
   const int64_t count = indices.num_elements();
   const int64_t outer = DimProduct(data.shape, 0, axis);
   const int64_t dim = data.shape[axis];
-  const size_t block = static_cast<size_t>(DimProduct(data.shape, axis + 1, data.shape.size())) * DTypeSizeBytes(data.dtype);
+  const size_t block =
+      static_cast<size_t>(DimProduct(data.shape, axis + 1, data.shape.size())) * DTypeSizeBytes(data.dtype);
   if (count == 0 || outer == 0 || block == 0) return Status::Ok();
   // Indices checked once, before anything is written.
   auto index_at = [&](int64_t i) -> int64_t {
@@ -246,18 +250,19 @@ Status TileCompute(KernelContext& ctx) {
     using U = decltype(tag);
     const U* src = in.data<U>();
     U* dst = ctx.output(0).data<U>();
-    MaybeParallelFor(ctx.pool, total / inner, std::max<int64_t>(1, kElementwiseGrain / inner), [&](int64_t b, int64_t e) {
-      for (int64_t row = b; row < e; ++row) {
-        int64_t offset = 0, rest = row;
-        for (size_t d = rank - 1; d-- > 0;) {
-          offset += (rest % shape[d]) % in.shape[d] * in_stride[d];
-          rest /= shape[d];
-        }
-        U* out = dst + row * inner;
-        for (int64_t r = 0; r < repeats.back(); ++r)
-          std::memcpy(out + r * in_inner, src + offset, static_cast<size_t>(in_inner) * sizeof(U));
-      }
-    });
+    MaybeParallelFor(ctx.pool, total / inner, std::max<int64_t>(1, kElementwiseGrain / inner),
+                     [&](int64_t b, int64_t e) {
+                       for (int64_t row = b; row < e; ++row) {
+                         int64_t offset = 0, rest = row;
+                         for (size_t d = rank - 1; d-- > 0;) {
+                           offset += (rest % shape[d]) % in.shape[d] * in_stride[d];
+                           rest /= shape[d];
+                         }
+                         U* out = dst + row * inner;
+                         for (int64_t r = 0; r < repeats.back(); ++r)
+                           std::memcpy(out + r * in_inner, src + offset, static_cast<size_t>(in_inner) * sizeof(U));
+                       }
+                     });
   });
   return ok ? Status::Ok() : UnsupportedDType("Tile", in.dtype);
 }
@@ -287,7 +292,8 @@ Status ConstantOfShapeCompute(KernelContext& ctx) {
   if (!ReadIntList(*ctx.inputs[0], &shape)) return InvalidArgument("ConstantOfShape: the shape must be 1-D int64");
   for (int64_t d : shape)
     if (d < 0) return InvalidArgument("ConstantOfShape: negative dim");
-  if (NumElements(shape) < 0) return InvalidArgument("ConstantOfShape: " + ShapeToString(shape) + " is impossibly large");
+  if (NumElements(shape) < 0)
+    return InvalidArgument("ConstantOfShape: " + ShapeToString(shape) + " is impossibly large");
   const Attribute* value = ctx.attrs ? ctx.attrs->Find("value") : nullptr;
   const DType dtype = value ? value->t.dtype : DType::kFloat32;
   MAAS_RETURN_IF_ERROR(AllocateOutput("ConstantOfShape", ctx, 0, dtype, shape));
@@ -326,7 +332,9 @@ Status RangeCompute(KernelContext& ctx) {
   return ok ? status : UnsupportedDType("Range", dtype);
 }
 
-CpuKernel Any(const std::string& op, CpuKernel::ComputeFn compute) { return CpuKernel{op, {}, std::move(compute), nullptr, nullptr}; }
+CpuKernel Any(const std::string& op, CpuKernel::ComputeFn compute) {
+  return CpuKernel{op, {}, std::move(compute), nullptr, nullptr};
+}
 
 CpuKernelRegistrar squeeze_k(Any("Squeeze", SqueezeCompute));
 CpuKernelRegistrar unsqueeze_k(Any("Unsqueeze", UnsqueezeCompute));

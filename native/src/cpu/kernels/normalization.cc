@@ -82,10 +82,16 @@ Status LayerNormCompute(KernelContext& ctx) {
   const float epsilon = ctx.attrs ? ctx.attrs->GetFloat("epsilon", 1e-5f) : 1e-5f;
   const bool supported = DispatchDType<FloatAndHalfTypes>(x.dtype, [&](auto tag) {
     using T = decltype(tag);
-    const LayerNormArgs<T> args{x.data<T>(), scale.data<T>(), bias ? bias->data<T>() : nullptr,
+    const LayerNormArgs<T> args{x.data<T>(),
+                                scale.data<T>(),
+                                bias ? bias->data<T>() : nullptr,
                                 scale.num_elements() == 1 && layout.size != 1,
-                                bias && bias->num_elements() == 1 && layout.size != 1, ctx.output(0).data<T>(),
-                                stats[0], stats[1], layout, static_cast<ComputeType<T>>(epsilon)};
+                                bias && bias->num_elements() == 1 && layout.size != 1,
+                                ctx.output(0).data<T>(),
+                                stats[0],
+                                stats[1],
+                                layout,
+                                static_cast<ComputeType<T>>(epsilon)};
     const int64_t grain = std::max<int64_t>(1, kElementwiseGrain / layout.size);
     MaybeParallelFor(ctx.pool, layout.rows, grain, [&](int64_t b, int64_t e) { LayerNormRows(args, b, e); });
   });
@@ -138,10 +144,10 @@ Status SoftmaxCompute(KernelContext& ctx) {
   return supported ? Status::Ok() : UnsupportedDType(op, in.dtype);
 }
 
-CpuKernelRegistrar layer_norm_k(
-    CpuKernel{"LayerNormalization", DTypesOf<FloatAndHalfTypes>(), LayerNormCompute, nullptr, nullptr});
-CpuKernelRegistrar log_softmax_k(
-    CpuKernel{"LogSoftmax", DTypesOf<FloatAndHalfTypes>(), SoftmaxCompute<true>, nullptr, nullptr});
+CpuKernelRegistrar layer_norm_k(CpuKernel{"LayerNormalization", DTypesOf<FloatAndHalfTypes>(), LayerNormCompute,
+                                          nullptr, nullptr});
+CpuKernelRegistrar log_softmax_k(CpuKernel{"LogSoftmax", DTypesOf<FloatAndHalfTypes>(), SoftmaxCompute<true>, nullptr,
+                                           nullptr});
 CpuKernelRegistrar softmax_half_k(CpuKernel{"Softmax", DTypesOf<HalfTypes>(), SoftmaxCompute<false>, nullptr, nullptr});
 
 }  // namespace

@@ -190,8 +190,10 @@ CpuKernel ReduceKernel(const std::string& op) {
                    nullptr, nullptr};
 }
 
-template <typename T> using MaxOp = ExtremeOp<T, true>;
-template <typename T> using MinOp = ExtremeOp<T, false>;
+template <typename T>
+using MaxOp = ExtremeOp<T, true>;
+template <typename T>
+using MinOp = ExtremeOp<T, false>;
 
 // ---- ArgMax / ArgMin ------------------------------------------------------------
 
@@ -220,23 +222,24 @@ Status ArgCompute(KernelContext& ctx) {
   const bool supported = DispatchDType<NumericTypes>(in.dtype, [&](auto tag) {
     using T = decltype(tag);
     const T* x = in.data<T>();
-    MaybeParallelFor(ctx.pool, L.outer * L.inner, std::max<int64_t>(1, kElementwiseGrain / L.len), [&](int64_t b, int64_t e) {
-      for (int64_t unit = b; unit < e; ++unit) {
-        const int64_t o = unit / L.inner, j = unit % L.inner;
-        const T* p = x + o * L.len * L.inner + j;
-        auto best = Widen(p[0]);
-        int64_t at = 0;
-        for (int64_t l = 1; l < L.len; ++l) {
-          const auto v = Widen(p[l * L.inner]);
-          const bool better = kMax ? (last ? v >= best : v > best) : (last ? v <= best : v < best);
-          if (better) {
-            best = v;
-            at = l;
-          }
-        }
-        out[unit] = at;
-      }
-    });
+    MaybeParallelFor(ctx.pool, L.outer * L.inner, std::max<int64_t>(1, kElementwiseGrain / L.len),
+                     [&](int64_t b, int64_t e) {
+                       for (int64_t unit = b; unit < e; ++unit) {
+                         const int64_t o = unit / L.inner, j = unit % L.inner;
+                         const T* p = x + o * L.len * L.inner + j;
+                         auto best = Widen(p[0]);
+                         int64_t at = 0;
+                         for (int64_t l = 1; l < L.len; ++l) {
+                           const auto v = Widen(p[l * L.inner]);
+                           const bool better = kMax ? (last ? v >= best : v > best) : (last ? v <= best : v < best);
+                           if (better) {
+                             best = v;
+                             at = l;
+                           }
+                         }
+                         out[unit] = at;
+                       }
+                     });
   });
   return supported ? Status::Ok() : UnsupportedDType(op, in.dtype);
 }
@@ -295,7 +298,8 @@ Status TopKCompute(KernelContext& ctx) {
   } else {
     MAAS_RETURN_IF_ERROR(RequireInputs("TopK", ctx, 2));
     std::vector<int64_t> values;
-    if (!ReadIntList(*ctx.inputs[1], &values) || values.size() != 1) return InvalidArgument("TopK: K must hold one value");
+    if (!ReadIntList(*ctx.inputs[1], &values) || values.size() != 1)
+      return InvalidArgument("TopK: K must hold one value");
     k = values[0];
   }
   int64_t axis = 0;
@@ -315,31 +319,32 @@ Status TopKCompute(KernelContext& ctx) {
     using T = decltype(tag);
     const T* x = in.data<T>();
     T* values = ctx.output(0).data<T>();
-    MaybeParallelFor(ctx.pool, L.outer * L.inner, std::max<int64_t>(1, kElementwiseGrain / L.len), [&](int64_t b, int64_t e) {
-      std::vector<int64_t> order(static_cast<size_t>(L.len));  // scratch per chunk of work
-      for (int64_t unit = b; unit < e; ++unit) {
-        const int64_t o = unit / L.inner, j = unit % L.inner;
-        const T* p = x + o * L.len * L.inner + j;
-        std::iota(order.begin(), order.end(), int64_t{0});
-        // Ties keep the lower index first, as onnxruntime does; NaN counts as the largest.
-        auto above = [&](int64_t a, int64_t c) {
-          const auto va = Widen(p[a * L.inner]), vc = Widen(p[c * L.inner]);
-          if (vc != vc) return false;
-          return va != va || va > vc;
-        };
-        auto before = [&](int64_t a, int64_t c) {
-          const bool wins = largest ? above(a, c) : above(c, a);
-          const bool loses = largest ? above(c, a) : above(a, c);
-          return wins || (!loses && a < c);
-        };
-        std::partial_sort(order.begin(), order.begin() + k, order.end(), before);
-        for (int64_t i = 0; i < k; ++i) {
-          const int64_t at = (o * k + i) * L.inner + j;
-          values[at] = p[order[i] * L.inner];
-          indices[at] = order[i];
-        }
-      }
-    });
+    MaybeParallelFor(ctx.pool, L.outer * L.inner, std::max<int64_t>(1, kElementwiseGrain / L.len),
+                     [&](int64_t b, int64_t e) {
+                       std::vector<int64_t> order(static_cast<size_t>(L.len));  // scratch per chunk of work
+                       for (int64_t unit = b; unit < e; ++unit) {
+                         const int64_t o = unit / L.inner, j = unit % L.inner;
+                         const T* p = x + o * L.len * L.inner + j;
+                         std::iota(order.begin(), order.end(), int64_t{0});
+                         // Ties keep the lower index first, as onnxruntime does; NaN counts as the largest.
+                         auto above = [&](int64_t a, int64_t c) {
+                           const auto va = Widen(p[a * L.inner]), vc = Widen(p[c * L.inner]);
+                           if (vc != vc) return false;
+                           return va != va || va > vc;
+                         };
+                         auto before = [&](int64_t a, int64_t c) {
+                           const bool wins = largest ? above(a, c) : above(c, a);
+                           const bool loses = largest ? above(c, a) : above(a, c);
+                           return wins || (!loses && a < c);
+                         };
+                         std::partial_sort(order.begin(), order.begin() + k, order.end(), before);
+                         for (int64_t i = 0; i < k; ++i) {
+                           const int64_t at = (o * k + i) * L.inner + j;
+                           values[at] = p[order[i] * L.inner];
+                           indices[at] = order[i];
+                         }
+                       }
+                     });
   });
   return supported ? Status::Ok() : UnsupportedDType("TopK", in.dtype);
 }

@@ -60,14 +60,20 @@ struct ErfFn {
   double operator()(double x) const { return std::erf(x); }
 };
 
-template <typename C> C AbsOf(C x) {
-  if constexpr (std::is_unsigned_v<C>) return x;
-  else return x < C(0) ? static_cast<C>(-x) : x;
+template <typename C>
+C AbsOf(C x) {
+  if constexpr (std::is_unsigned_v<C>)
+    return x;
+  else
+    return x < C(0) ? static_cast<C>(-x) : x;
 }
 
 struct GeluFn {
   bool tanh_form;
-  template <typename C> C operator()(C x) const { return tanh_form ? GeluTanh(x) : GeluErf(x); }
+  template <typename C>
+  C operator()(C x) const {
+    return tanh_form ? GeluTanh(x) : GeluErf(x);
+  }
 };
 
 auto MakeGelu(const KernelContext& ctx) {
@@ -80,7 +86,8 @@ auto MakeLeakyRelu(const KernelContext& ctx) {
 }
 
 // max(0, min(1, alpha·x + beta)); HardSwish is x times it with alpha = 1/6, beta = 0.5.
-template <typename C> C HardSigmoidOf(C x, C alpha, C beta) {
+template <typename C>
+C HardSigmoidOf(C x, C alpha, C beta) {
   return std::fmax(C(0), std::fmin(C(1), alpha * x + beta));
 }
 
@@ -139,17 +146,19 @@ CpuKernelRegistrar abs_k(UnaryKernel<NumericTypes>("Abs", Fixed([](auto x) { ret
 CpuKernelRegistrar leaky_relu_k(UnaryKernel<FH>("LeakyRelu", MakeLeakyRelu));
 CpuKernelRegistrar hard_sigmoid_k(UnaryKernel<FH>("HardSigmoid", MakeHardSigmoid));
 CpuKernelRegistrar hard_swish_k(UnaryKernel<FH>("HardSwish", Fixed([](auto x) {
-  using C = decltype(x);
-  return x * HardSigmoidOf<C>(x, C(1) / C(6), C(0.5));
-})));
+                                                  using C = decltype(x);
+                                                  return x * HardSigmoidOf<C>(x, C(1) / C(6), C(0.5));
+                                                })));
 CpuKernelRegistrar gelu_k(UnaryKernel<FH>("Gelu", MakeGelu));
 CpuKernelRegistrar clip_k(CpuKernel{"Clip", DTypesOf<NumericTypes>(), ClipCompute, nullptr, nullptr});
 CpuKernelRegistrar not_k(UnaryKernel<TypeList<bool>>("Not", Fixed([](bool x) { return !x; })));
 
 // Beside activations.cc's kernels (float32/float64, Relu also int32/int64).
-CpuKernelRegistrar relu_more_k(UnaryKernel<TypeList<Float16, BFloat16, int8_t, int16_t>>(
-    "Relu", Fixed([](auto x) { return ReluFn::Apply(x); })));
-CpuKernelRegistrar sigmoid_half_k(UnaryKernel<HalfTypes>("Sigmoid", Fixed([](float x) { return SigmoidFn::Apply(x); })));
+CpuKernelRegistrar relu_more_k(UnaryKernel<TypeList<Float16, BFloat16, int8_t, int16_t>>("Relu", Fixed([](auto x) {
+                                                                                           return ReluFn::Apply(x);
+                                                                                         })));
+CpuKernelRegistrar sigmoid_half_k(UnaryKernel<HalfTypes>("Sigmoid",
+                                                         Fixed([](float x) { return SigmoidFn::Apply(x); })));
 CpuKernelRegistrar tanh_half_k(UnaryKernel<HalfTypes>("Tanh", Fixed([](float x) { return std::tanh(x); })));
 
 }  // namespace
