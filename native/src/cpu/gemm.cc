@@ -192,7 +192,11 @@ const IsaKernels& KernelsFor(CpuIsa isa) {
 // A per-thread, 64-byte aligned scratch area that only grows.
 class ScratchBuffer {
  public:
+  ScratchBuffer() = default;
   ~ScratchBuffer() { std::free(data_); }
+  // It owns data_: a copy would free it twice.
+  ScratchBuffer(const ScratchBuffer&) = delete;
+  ScratchBuffer& operator=(const ScratchBuffer&) = delete;
   float* Get(size_t floats) {
     if (floats > capacity_) {
       std::free(data_);
