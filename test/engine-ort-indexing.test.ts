@@ -10,6 +10,7 @@ import type { TensorType } from '../native/types';
 import { cycle, integers, loadEngineSession, uniform } from './support/ort-compare';
 import {
   compareCase,
+  describeCaseGroups,
   engineModel,
   feedsFor,
   int,
@@ -383,14 +384,7 @@ const GROUPS: Array<[string, () => ModelCase[]]> = [
   ['ConstantOfShape Range', generatorCases],
 ];
 
-for (const [group, make] of GROUPS) {
-  describe(`engine vs onnxruntime: ${group}`, () => {
-    for (const c of make())
-      test(c.name, async () => {
-        await compareCase(c);
-      });
-  });
-}
+describeCaseGroups(GROUPS);
 
 describe('indexing errors', () => {
   test('a Gather index out of range is refused at run time, naming it', async () => {

@@ -4,12 +4,11 @@
 // float16 and bfloat16 are compared with the reference computed in float32
 // and rounded once (the engine's semantics); integer dtypes onnxruntime has
 // no kernel for are compared with a reference computed in int64.
-import { describe, test } from 'node:test';
 import type { TensorType } from '../native/types';
 import { awayFromZero, bools, cycle, type ElementSource, integers, uniform } from './support/ort-compare';
 import { OnnxDataType } from '../models/onnx-writer';
 import {
-  compareCase,
+  describeCaseGroups,
   float,
   int,
   type ModelCase,
@@ -619,11 +618,4 @@ const GROUPS: Array<[string, () => ModelCase[]]> = [
   ['Cast', castCases],
 ];
 
-for (const [group, make] of GROUPS) {
-  describe(`engine vs onnxruntime: ${group}`, () => {
-    for (const c of make())
-      test(c.name, async () => {
-        await compareCase(c);
-      });
-  });
-}
+describeCaseGroups(GROUPS);

@@ -2,11 +2,10 @@
 // axis: ReduceSum/Mean/Max/Min (axes as attribute and as input, keepdims,
 // noop_with_empty_axes, negative and non-adjacent axes), ArgMax/ArgMin,
 // TopK, CumSum, Softmax/LogSoftmax and LayerNormalization, over their dtypes.
-import { describe, test } from 'node:test';
 import type { TensorType } from '../native/types';
 import { cycle, integers, uniform } from './support/ort-compare';
 import {
-  compareCase,
+  describeCaseGroups,
   float,
   int,
   ints,
@@ -408,11 +407,4 @@ const GROUPS: Array<[string, () => ModelCase[]]> = [
   ['LayerNormalization', layerNormCases],
 ];
 
-for (const [group, make] of GROUPS) {
-  describe(`engine vs onnxruntime: ${group}`, () => {
-    for (const c of make())
-      test(c.name, async () => {
-        await compareCase(c);
-      });
-  });
-}
+describeCaseGroups(GROUPS);

@@ -15,6 +15,7 @@
 //    inside; bfloat16 outputs leave as float32 (compared with bfloat16's
 //    tolerance).
 import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
 import {
   encodeModel,
   OnnxDataType,
@@ -311,4 +312,17 @@ export async function compareCase(c: ModelCase): Promise<{ engine: Outputs; ort:
     assertTensorClose(actual[name], reference[name], `output ${name}`, tolerance);
   }
   return { engine: actual, ort: reference };
+}
+
+// The suites' shape: one describe per group of generated cases, one test
+// per case, each compared with onnxruntime.
+export function describeCaseGroups(groups: Array<[string, () => ModelCase[]]>): void {
+  for (const [group, make] of groups) {
+    describe(`engine vs onnxruntime: ${group}`, () => {
+      for (const c of make())
+        test(c.name, async () => {
+          await compareCase(c);
+        });
+    });
+  }
 }
