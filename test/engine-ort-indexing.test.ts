@@ -9,7 +9,6 @@ import type { OnnxAttribute } from '../models/onnx-writer';
 import type { TensorType } from '../native/types';
 import { cycle, integers, loadEngineSession, uniform } from './support/ort-compare';
 import {
-  compareCase,
   describeCaseGroups,
   engineModel,
   feedsFor,
