@@ -22,15 +22,15 @@ inline double ExpOf(double x) { return std::exp(x); }
 
 template <typename T>
 struct LayerNormArgs {
-  const T* x;
-  const T* scale;
-  const T* bias;  // may be null
-  bool scale_scalar, bias_scalar;
-  T* y;
-  float* mean_out;     // may be null
-  float* inv_std_out;  // may be null
+  const T* x = nullptr;
+  const T* scale = nullptr;
+  const T* bias = nullptr;  // may be null
+  bool scale_scalar = false, bias_scalar = false;
+  T* y = nullptr;
+  float* mean_out = nullptr;     // may be null
+  float* inv_std_out = nullptr;  // may be null
   LayerNormLayout layout;
-  ComputeType<T> epsilon;
+  ComputeType<T> epsilon{};
 };
 
 template <typename T>
