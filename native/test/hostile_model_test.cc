@@ -5,8 +5,10 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <limits>
 
 #include "engine/session_impl.h"
+#include "ops/indexing.h"
 #include "test_session.h"
 
 namespace maas {
@@ -134,6 +136,27 @@ TEST(HostileModel, ValuesAboveTheTensorLimitFailTheLoad) {
                       .Output("y", kOnnxFloat, {-1, -1})
                       .Bytes(),
                   StatusCode::kInvalidModel, "value 'y' (float32 [4398046511104,4398046511104]) has more elements");
+}
+
+// Integer Range counts are exact for every int64 start, limit and delta
+// (the span of two int64s needs 64 unsigned bits).
+TEST(HostileModel, IntegerRangeCountsAreExactAtTheExtremes) {
+  constexpr int64_t kMin = std::numeric_limits<int64_t>::min();
+  constexpr int64_t kMax = std::numeric_limits<int64_t>::max();
+  struct Case {
+    int64_t start, limit, delta, count;
+  } cases[] = {{0, 10, 3, 4},         {10, 0, -3, 4},     {0, 10, -1, 0},
+               {5, 5, 1, 0},          {-7, -1, 2, 3},     {kMin, kMax, kMax, 3},
+               {kMax, kMin, kMin, 2}, {0, kMax, 1, kMax}, {kMax, kMin + 1, -kMax, 2}};
+  for (const Case& c : cases) {
+    int64_t count = -1;
+    ASSERT_TRUE(RangeCountInt(c.start, c.limit, c.delta, &count).ok()) << c.start << " " << c.limit << " " << c.delta;
+    EXPECT_EQ(count, c.count) << c.start << " " << c.limit << " " << c.delta;
+  }
+  int64_t count = 0;
+  EXPECT_EQ(RangeCountInt(kMin, kMax, 1, &count).code(), StatusCode::kInvalidModel);
+  EXPECT_EQ(RangeCountInt(kMax, kMin, -1, &count).code(), StatusCode::kInvalidModel);
+  EXPECT_EQ(RangeCountInt(0, 1, 0, &count).code(), StatusCode::kInvalidModel);
 }
 
 TEST(HostileModel, ARangeWithDeltaZeroIsRefused) {

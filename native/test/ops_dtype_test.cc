@@ -110,7 +110,9 @@ TEST(Half, FloatToBFloat16RoundsToNearestEven) {
   }
   for (uint32_t b = 0; b <= 0xffff; ++b) {
     const float f = BFloat16BitsToFloat(static_cast<uint16_t>(b));
-    if (!std::isnan(f)) EXPECT_EQ(FloatToBFloat16Bits(f), b);
+    if (!std::isnan(f)) {
+      EXPECT_EQ(FloatToBFloat16Bits(f), b);
+    }
   }
 }
 

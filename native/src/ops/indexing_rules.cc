@@ -194,11 +194,19 @@ Status RangeCount(double span, double delta, int64_t* count) {
 
 Status RangeCountInt(int64_t start, int64_t limit, int64_t delta, int64_t* count) {
   if (delta == 0) return InvalidModel("Range: delta is 0");
-  const __int128 span = static_cast<__int128>(limit) - start;
-  __int128 n = span / delta;
-  if (n * delta != span) n += (span > 0) == (delta > 0) ? 1 : 0;  // ceil for results of either sign
-  if (n > std::numeric_limits<int64_t>::max()) return InvalidModel("Range: too many elements");
-  *count = n > 0 ? static_cast<int64_t>(n) : 0;
+  // Moving away from limit (or already past it): no elements.
+  if (delta > 0 ? limit <= start : limit >= start) {
+    *count = 0;
+    return Status::Ok();
+  }
+  // |limit - start| and |delta| as unsigned 64-bit: exact for every int64
+  // pair (two's complement differences), so ceil(span / step) cannot overflow.
+  const uint64_t span = delta > 0 ? static_cast<uint64_t>(limit) - static_cast<uint64_t>(start)
+                                  : static_cast<uint64_t>(start) - static_cast<uint64_t>(limit);
+  const uint64_t step = delta > 0 ? static_cast<uint64_t>(delta) : 0 - static_cast<uint64_t>(delta);
+  const uint64_t n = span / step + (span % step != 0 ? 1 : 0);
+  if (n > static_cast<uint64_t>(std::numeric_limits<int64_t>::max())) return InvalidModel("Range: too many elements");
+  *count = static_cast<int64_t>(n);
   return Status::Ok();
 }
 
