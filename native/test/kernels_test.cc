@@ -16,123 +16,11 @@
 #include "cpu/kernel.h"
 #include "cpu/kernel_util.h"
 #include "cpu/thread_pool.h"
+#include "op_test_util.h"
 #include "ops/schema.h"
 
 namespace maas {
 namespace {
-
-// ---- helpers -----------------------------------------------------------------
-
-template <typename T>
-Tensor Make(DType dtype, const Shape& shape, const std::vector<T>& values) {
-  Tensor t = MakeTensor(dtype, shape);
-  EXPECT_EQ(static_cast<size_t>(t.num_elements()), values.size());
-  if (!values.empty()) std::memcpy(t.raw(), values.data(), values.size() * sizeof(T));
-  return t;
-}
-Tensor F32(const Shape& s, const std::vector<float>& v) { return Make(DType::kFloat32, s, v); }
-Tensor I64(const Shape& s, const std::vector<int64_t>& v) { return Make(DType::kInt64, s, v); }
-Tensor I32(const Shape& s, const std::vector<int32_t>& v) { return Make(DType::kInt32, s, v); }
-
-template <typename T>
-std::vector<T> Values(const Tensor& t) {
-  return std::vector<T>(t.data<T>(), t.data<T>() + t.num_elements());
-}
-
-std::vector<float> Iota(int64_t n, float start = 0.0f) {
-  std::vector<float> v(n);
-  for (int64_t i = 0; i < n; ++i) v[i] = start + static_cast<float>(i);
-  return v;
-}
-
-Attribute IntAttr(int64_t v) {
-  Attribute a;
-  a.kind = Attribute::Kind::kInt;
-  a.i = v;
-  return a;
-}
-Attribute FloatAttr(float v) {
-  Attribute a;
-  a.kind = Attribute::Kind::kFloat;
-  a.f = v;
-  return a;
-}
-Attribute IntsAttr(std::vector<int64_t> v) {
-  Attribute a;
-  a.kind = Attribute::Kind::kInts;
-  a.ints = std::move(v);
-  return a;
-}
-
-struct Result {
-  Status status;
-  std::vector<Tensor> outputs;
-  const Tensor& out() const { return outputs.at(0); }
-};
-
-// Runs the op's CPU kernel outside any plan (outputs get fresh memory).
-Result RunOp(const std::string& op, const std::vector<const Tensor*>& inputs, const Attributes& attrs = {},
-             int opset = 13, ThreadPool* pool = nullptr, const void* prepared = nullptr) {
-  const CpuKernel* k = FindCpuKernel(op);
-  EXPECT_NE(k, nullptr) << op;
-  Result r;
-  r.outputs.resize(1);
-  std::vector<Tensor*> slots = {&r.outputs[0]};
-  ExecContext exec(Span<const Tensor* const>(inputs.data(), inputs.size()), Span<Tensor* const>(slots.data(), 1),
-                   nullptr, nullptr);
-  KernelContext ctx(exec, &attrs, opset, pool, prepared);
-  r.status = k->compute(ctx);
-  return r;
-}
-
-ValueInfo Info(DType dtype, const Shape& shape, const Tensor* constant = nullptr) {
-  ValueInfo v;
-  v.dtype = dtype;
-  v.shape = shape;
-  v.constant = constant;
-  return v;
-}
-ValueInfo UnknownRank(DType dtype) {
-  ValueInfo v;
-  v.dtype = dtype;
-  v.rank_known = false;
-  return v;
-}
-
-struct Inferred {
-  Status status;
-  std::vector<ValueInfo> outputs;
-  const ValueInfo& out() const { return outputs.at(0); }
-};
-
-Inferred InferOp(const std::string& op, const std::vector<ValueInfo>& inputs, const Attributes& attrs = {},
-                 int opset = 13) {
-  const OpSchema* schema = FindSchema(op);
-  EXPECT_NE(schema, nullptr) << op;
-  Inferred r;
-  r.outputs.resize(1);
-  InferContext ctx;
-  ctx.inputs = inputs;
-  ctx.attrs = &attrs;
-  ctx.opset = opset;
-  r.status = schema->infer(ctx, r.outputs);
-  return r;
-}
-
-// What the CPU backend says about a node of `op` with these input dtypes:
-// empty when it can run it, else what it lacks.
-std::string CpuSupport(const std::string& op, const std::vector<DType>& dtypes, const Attributes& attrs = {}) {
-  NodeDesc node;
-  node.op_type = &op;
-  node.attrs = &attrs;
-  for (DType d : dtypes) node.inputs.push_back(Info(d, {1}));
-  return CheckCpuNode(node);
-}
-
-void ExpectNear(const std::vector<float>& got, const std::vector<float>& want, float tol = 1e-5f) {
-  ASSERT_EQ(got.size(), want.size());
-  for (size_t i = 0; i < got.size(); ++i) EXPECT_NEAR(got[i], want[i], tol * std::max(1.0f, std::fabs(want[i]))) << i;
-}
 
 // ---- registry, attributes, pool --------------------------------------------------------
 
@@ -961,13 +849,11 @@ TEST(Cast, SaturatesAndRejectsUnsupported) {
   to_f64.values["to"] = IntAttr(static_cast<int64_t>(DType::kFloat64));
   Tensor i = I32({2}, {-3, 7});
   EXPECT_EQ(Values<double>(RunOp("Cast", {&i}, to_f64).out()), (std::vector<double>{-3, 7}));
+  // Every fixed-size dtype converts to every other (the 16-bit floats: ops_dtype_test.cc).
   Attributes to_half;
   to_half.values["to"] = IntAttr(static_cast<int64_t>(DType::kFloat16));
-  // Legal ONNX; the CPU backend names what it lacks.
-  EXPECT_TRUE(InferOp("Cast", {Info(DType::kFloat32, {2})}, to_half).status.ok());
-  EXPECT_EQ(CpuSupport("Cast", {DType::kFloat32}, to_half), "to float16");
-  EXPECT_EQ(CpuSupport("Cast", {DType::kFloat16}, to_f64), "float16");
-  EXPECT_EQ(RunOp("Cast", {&x}, to_half).status.code(), StatusCode::kUnsupported);
+  EXPECT_EQ(CpuSupport("Cast", {DType::kFloat32}, to_half), "");
+  EXPECT_EQ(CpuSupport("Cast", {DType::kFloat16}, to_f64), "");
   EXPECT_EQ(InferOp("Cast", {Info(DType::kFloat32, {-1, 2})}, to_i32).out().shape, (Shape{-1, 2}));
 }
 

@@ -117,6 +117,12 @@ bool MatchAt(const Graph& graph, const GraphIndex& index, int root_value, const 
 }
 
 int ApplyFusion(Graph* graph, const FusionRule& rule, const PassContext& context) {
+  // Most rules find no root op at all: skip building the index for them.
+  const std::vector<std::string>& roots = rule.pattern.ops;
+  if (std::none_of(graph->nodes.begin(), graph->nodes.end(), [&](const Node& node) {
+        return std::find(roots.begin(), roots.end(), node.op_type) != roots.end();
+      }))
+    return 0;
   const GraphIndex index(*graph);
   std::vector<bool> used(graph->nodes.size(), false);
   std::vector<bool> keep(graph->nodes.size(), true);

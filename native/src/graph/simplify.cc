@@ -42,6 +42,8 @@ void RemoveIdentities(Graph* graph) {
 Status OptimizeGraph(Graph* graph, const PassContext& context) {
   RemoveIdentities(graph);
   if (context.fuse) {
+    FuseLayerNorm(graph, context);
+    FuseGelu(graph, context);
     FuseMatMulBias(graph, context);
     FuseActivations(graph, context);
   }
