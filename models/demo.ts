@@ -1,23 +1,15 @@
 // The demo models shipped with the platform: a small MNIST-shaped MLP (for
-// end-to-end and batching work) and an Identity model (for measuring the
-// platform's own overhead). Weights are generated, not trained: a seeded PRNG
+// end-to-end and batching work), an Identity model (for measuring the
+// platform's own overhead) and cnn-small (a small image classifier, built in
+// models/cnn-small.ts). Weights are generated, not trained: a seeded PRNG
 // keeps every build byte-identical, so tests and benchmarks are reproducible.
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { buildCnnSmallModel, CNN_SMALL, CNN_SMALL_CONFIG } from './cnn-small';
 import { encodeModel, type OnnxNodeInit, type OnnxTensorInit } from './onnx-writer';
+import { seededRandom } from './seeded-random';
 
-// mulberry32: a tiny 32-bit PRNG; good enough for weights and test inputs,
-// and the same sequence on every platform. Returns floats in [0, 1).
-export function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { seededRandom } from './seeded-random';
 
 // The demo models' names, tensor names and shapes (-1: the batch dimension),
 // shared by tests, benchmarks and the repository writer.
@@ -34,6 +26,7 @@ export const DEMO_MODELS = {
     output: { name: 'output', type: 'float32', dims: [-1, 16] },
     maxBatchSize: 64,
   },
+  'cnn-small': CNN_SMALL,
 } as const;
 
 export type DemoModelName = keyof typeof DEMO_MODELS;
@@ -140,11 +133,13 @@ export const DEMO_CONFIGS: Record<DemoModelName, Record<string, unknown>> = {
     max_batch_size: DEMO_MODELS.identity.maxBatchSize,
     instance_group: [{ kind: 'KIND_CPU', count: 1 }],
   },
+  'cnn-small': CNN_SMALL_CONFIG,
 };
 
 const DEMO_BUILDERS: Record<DemoModelName, () => Uint8Array> = {
   mlp: buildMlpModel,
   identity: buildIdentityModel,
+  'cnn-small': buildCnnSmallModel,
 };
 
 // Writes <dir>/<model>/config.json and <dir>/<model>/1/model.onnx per demo model.

@@ -41,6 +41,7 @@ void RemoveIdentities(Graph* graph) {
 Status OptimizeGraph(Graph* graph, const PassContext& context) {
   RemoveIdentities(graph);
   if (context.fuse) {
+    FoldConvBatchNorm(graph, context);
     FuseMatMulBias(graph, context);
     FuseActivations(graph, context);
   }
