@@ -1,6 +1,8 @@
 // Engine microbenchmarks from C++, without Node in the way:
 //   maas_microbench gemm [threads]   SGEMM GFLOP/s at 256/512/1024 squared per ISA
 //   maas_microbench run [runs]       Session::Run cost of tiny models (µs per call)
+//   maas_microbench layers [runs]    cnn-small's layers one by one (CPU µs, GFLOP/CPU-s)
+//   maas_microbench file M.onnx [batch runs threads]   any model with float inputs
 // Built beside the C++ tests (not by cmake-js); never run by ctest: timings
 // are reported, not asserted. Medians of several rounds, since the machine
 // is shared.
@@ -130,6 +132,129 @@ int RunBench(int runs) {
   return 0;
 }
 
+// One node's model: x [n, c, h, w] through `op` with a constant weight.
+std::string LayerModel(const std::string& op, const std::vector<int64_t>& x, const std::vector<int64_t>& w,
+                       const std::vector<Proto>& attrs) {
+  int64_t count = 1;
+  for (int64_t d : w) count *= d;
+  ModelBuilder b;
+  b.Input("x", kOnnxFloat, x);
+  std::vector<std::string> inputs = {"x"};
+  if (!w.empty()) {
+    b.Floats("w", w, std::vector<float>(count, 0.01f)).Floats("b", {w[0]}, std::vector<float>(w[0], 0.1f));
+    inputs = {"x", "w", "b"};
+  }
+  return b.Node(op, inputs, {"y"}, attrs).Output("y", kOnnxFloat, {-1, -1, -1, -1}).Bytes();
+}
+
+// The layers of cnn-small (models/cnn-small.ts) one at a time, batch 8,
+// one thread: CPU microseconds per run and GFLOP per CPU-second.
+int LayerBench(int runs) {
+  struct Layer {
+    const char* name;
+    std::vector<int64_t> x, w;
+    std::vector<Proto> attrs;
+  };
+  auto conv = [](int64_t stride, int64_t pad, int64_t group) {
+    return std::vector<Proto>{IntsAttribute("strides", {stride, stride}), IntsAttribute("pads", {pad, pad, pad, pad}),
+                              IntAttribute("group", group)};
+  };
+  const int64_t n = 8;
+  const std::vector<Layer> layers = {
+      {"stem1 3->16 3x3 s2 @64", {n, 3, 64, 64}, {16, 3, 3, 3}, conv(2, 1, 1)},
+      {"stem2 16->32 3x3 @32", {n, 16, 32, 32}, {32, 16, 3, 3}, conv(1, 1, 1)},
+      {"maxpool 2x2 @32", {n, 32, 32, 32}, {}, {IntsAttribute("kernel_shape", {2, 2}), IntsAttribute("strides", {2, 2})}},
+      {"dw 32 3x3 @16", {n, 32, 16, 16}, {32, 1, 3, 3}, conv(1, 1, 32)},
+      {"pw 32->64 1x1 @16", {n, 32, 16, 16}, {64, 32, 1, 1}, conv(1, 0, 1)},
+      {"res 64->64 3x3 @16", {n, 64, 16, 16}, {64, 64, 3, 3}, conv(1, 1, 1)},
+      {"head 64->128 3x3 s2 @16", {n, 64, 16, 16}, {128, 64, 3, 3}, conv(2, 1, 1)},
+      {"gap @8", {n, 128, 8, 8}, {}, {}},
+  };
+  std::printf("cnn-small layers, batch %lld, 1 thread, median of 5 rounds of %d runs\n", static_cast<long long>(n), runs);
+  for (const Layer& layer : layers) {
+    const std::string op = layer.w.empty() ? (layer.attrs.empty() ? "GlobalAveragePool" : "MaxPool") : "Conv";
+    const std::string bytes = LayerModel(op, layer.x, layer.w, layer.attrs);
+    SessionOptions options;
+    options.intra_op_threads = 1;
+    std::unique_ptr<Session> session;
+    Status s = Session::Load(Data(bytes), bytes.size(), options, &session);
+    if (!s.ok()) {
+      std::fprintf(stderr, "%s: %s\n", layer.name, s.message().c_str());
+      return 1;
+    }
+    int64_t count = 1;
+    for (int64_t d : layer.x) count *= d;
+    std::vector<float> input(count, 0.5f);
+    std::vector<NamedTensor> feeds = {{"x", Tensor{DType::kFloat32, layer.x, Buffer::Borrow(input.data(), count * 4)}}};
+    std::vector<NamedTensor> outputs;
+    (void)session->Run(feeds, &outputs);
+    double macs = 0;
+    if (!layer.w.empty()) {
+      int64_t per_output = 1;
+      for (size_t i = 1; i < layer.w.size(); ++i) per_output *= layer.w[i];
+      macs = static_cast<double>(outputs[0].tensor.num_elements()) * per_output;
+    }
+    std::vector<double> rounds;
+    for (int r = 0; r < 5; ++r) {
+      const double cpu0 = CpuSeconds();
+      for (int i = 0; i < runs; ++i) (void)session->Run(feeds, &outputs);
+      rounds.push_back((CpuSeconds() - cpu0) * 1e6 / runs);
+    }
+    const double us = Median(rounds);
+    std::printf("%-28s %9.1f us/run %8.1f GFLOP/CPU-s\n", layer.name, us, macs > 0 ? 2 * macs / (us * 1e3) : 0.0);
+  }
+  return 0;
+}
+
+// Any ONNX file with float32 inputs: the first dim of each input set to
+// `batch` where the model leaves it open.
+int FileBench(const char* path, int64_t batch, int runs, int threads) {
+  std::FILE* f = std::fopen(path, "rb");
+  if (!f) {
+    std::fprintf(stderr, "cannot open %s\n", path);
+    return 1;
+  }
+  std::string bytes;
+  char chunk[65536];
+  for (size_t n; (n = std::fread(chunk, 1, sizeof(chunk), f)) > 0;) bytes.append(chunk, n);
+  std::fclose(f);
+  SessionOptions options;
+  options.intra_op_threads = threads;
+  std::unique_ptr<Session> session;
+  Status s = Session::Load(Data(bytes), bytes.size(), options, &session);
+  if (!s.ok()) {
+    std::fprintf(stderr, "%s: %s\n", path, s.message().c_str());
+    return 1;
+  }
+  std::vector<std::vector<float>> storage;
+  std::vector<NamedTensor> feeds;
+  for (const TensorMetadata& input : session->inputs()) {
+    Shape shape = input.shape;
+    for (int64_t& d : shape) d = d < 0 ? batch : d;
+    storage.emplace_back(NumElements(shape), 0.25f);
+    feeds.push_back({input.name, Tensor{DType::kFloat32, shape, Buffer::Borrow(storage.back().data(), storage.back().size() * 4)}});
+  }
+  std::vector<NamedTensor> outputs;
+  for (int i = 0; i < 3; ++i) (void)session->Run(feeds, &outputs);
+  std::vector<double> wall, cpu;
+  for (int r = 0; r < 5; ++r) {
+    auto t0 = Clock::now();
+    const double cpu0 = CpuSeconds();
+    for (int i = 0; i < runs; ++i) {
+      Status st = session->Run(feeds, &outputs);
+      if (!st.ok()) {
+        std::fprintf(stderr, "run failed: %s\n", st.message().c_str());
+        return 1;
+      }
+    }
+    wall.push_back(Seconds(t0, Clock::now()) * 1e6 / runs);
+    cpu.push_back((CpuSeconds() - cpu0) * 1e6 / runs);
+  }
+  std::printf("%s batch %lld, %d thread(s): %.1f us/run wall, %.1f CPU-us/run (medians of 5 rounds of %d)\n", path,
+              static_cast<long long>(batch), threads, Median(wall), Median(cpu), runs);
+  return 0;
+}
+
 }  // namespace
 }  // namespace maas
 
@@ -140,6 +265,10 @@ int main(int argc, char** argv) {
     return maas::GemmBench(std::max(1, threads));
   }
   if (what == "run") return maas::RunBench(argc > 2 ? std::max(1, std::atoi(argv[2])) : 100000);
-  std::fprintf(stderr, "usage: %s gemm [threads] | run [runs]\n", argv[0]);
+  if (what == "file" && argc > 2)
+    return maas::FileBench(argv[2], argc > 3 ? std::atoll(argv[3]) : 1, argc > 4 ? std::max(1, std::atoi(argv[4])) : 100,
+                           argc > 5 ? std::max(1, std::atoi(argv[5])) : 1);
+  if (what == "layers") return maas::LayerBench(argc > 2 ? std::max(1, std::atoi(argv[2])) : 20);
+  std::fprintf(stderr, "usage: %s gemm [threads] | run [runs] | layers [runs] | file model.onnx [batch runs threads]\n", argv[0]);
   return 2;
 }

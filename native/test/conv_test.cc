@@ -198,6 +198,11 @@ TEST(ConvKernel, EveryRouteMatchesANaiveConvolution) {
       {{1, 4, 8, 8}, {8, 1, 3, 3}, {2, 2, 2, 2}, {}, {2, 2}, 4, false},        // depthwise multiplier 2, dilated
       {{2, 6, 7, 7}, {9, 2, 3, 3}, {1, 1, 1, 1}, {}, {}, 3, true},             // groups
       {{1, 32, 10, 10}, {100, 32, 3, 3}, {1, 1, 1, 1}, {}, {}, 1, true},       // K, M over one block
+      // Implicit Im2Col: rows wider than any strip, read in place (dilated
+      // width too); a strided width, packed in runs; both past one depth slice.
+      {{1, 3, 5, 70}, {4, 3, 3, 3}, {1, 1, 1, 1}, {}, {1, 2}, 1, true},
+      {{2, 5, 6, 67}, {6, 5, 3, 3}, {0, 2, 1, 0}, {1, 2}, {}, 1, true},
+      {{1, 40, 4, 37}, {8, 40, 3, 3}, {1, 1, 1, 1}, {}, {}, 1, false},
   };
   for (const ConvCase& c : cases)
     for (ThreadPool* p : {static_cast<ThreadPool*>(nullptr), &pool}) CheckConv(c, p);

@@ -119,20 +119,21 @@ void ApplyEpilogue(const GemmEpilogue* epilogue, float* c, int64_t ldc, int64_t 
   }
 }
 
-void SgemmWithKernels(const IsaKernels& kernels, const SgemmArgs& args, ThreadPool* pool) {
+bool SgemmWithKernels(const IsaKernels& kernels, const SgemmArgs& args, ThreadPool* pool) {
   const SgemmShape& s = args.shape;
-  if (s.m <= 0 || s.n <= 0) return;
+  if (s.m <= 0 || s.n <= 0) return true;
   if (s.k <= 0 || args.alpha == 0.0f) {
     ScaleRows(s.m, 0, s.n, args.beta, args.c, s.ldc);
     ApplyEpilogue(args.epilogue, args.c, s.ldc, 0, s.m, 0, s.n);
-    return;
+    return true;
   }
   const MatrixView a = s.trans_a ? MatrixView{args.a, 1, s.lda} : MatrixView{args.a, s.lda, 1};
   const MatrixView b = s.trans_b ? MatrixView{args.b, 1, s.ldb} : MatrixView{args.b, s.ldb, 1};
   if (pool && (pool->num_threads() <= 1 || s.m * s.n * s.k < kParallelMinMacs)) pool = nullptr;
   const PackedA* packed_a = Fits(args.packed_a, kernels, s) ? args.packed_a : nullptr;
-  const PackedB* packed_b = Fits(args.packed_b, kernels, s) ? args.packed_b : nullptr;
+  const PackedB* packed_b = !args.b_source && Fits(args.packed_b, kernels, s) ? args.packed_b : nullptr;
   const bool prepacked = packed_a || packed_b;
+  if (args.b_source) return GemmBlocked(kernels, args, a, b, pool, packed_a, nullptr);
   if (s.n == 1 && !s.trans_a) {
     GemmDots(kernels, args, a, b, pool);
   } else if (!prepacked && s.m <= kSmallM && !s.trans_b) {
@@ -140,14 +141,15 @@ void SgemmWithKernels(const IsaKernels& kernels, const SgemmArgs& args, ThreadPo
   } else if (!prepacked && s.m <= kSmallM && s.trans_b) {
     GemmDots(kernels, args, a, b, pool);
   } else {
-    GemmBlocked(kernels, args, a, b, pool, packed_a, packed_b);
+    return GemmBlocked(kernels, args, a, b, pool, packed_a, packed_b);
   }
+  return true;
 }
 
 }  // namespace gemm
 
-void Sgemm(const SgemmArgs& args, ThreadPool* pool, CpuIsa isa) {
-  gemm::SgemmWithKernels(gemm::KernelsFor(isa), args, pool);
+bool Sgemm(const SgemmArgs& args, ThreadPool* pool, CpuIsa isa) {
+  return gemm::SgemmWithKernels(gemm::KernelsFor(isa), args, pool);
 }
 
 }  // namespace maas

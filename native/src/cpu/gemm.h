@@ -71,6 +71,24 @@ struct GemmEpilogue {
   bool empty() const { return !bias && !row_bias && activation.kind == Activation::kNone; }
 };
 
+// A B operand that is never stored whole: packs op(B)'s strips [t0, t1)
+// (nr columns each, from column j0 of a column block nc wide) over depth
+// [p0, p0 + kc) into dst, in the layout the blocked driver packs into
+// (strip t at dst + t * kc * nr, k-major, columns past nc zero). Conv uses
+// it to pack image columns straight from the input (implicit Im2Col).
+struct GemmBSource {
+  void (*pack)(const void* context, int64_t p0, int64_t kc, int64_t j0, int64_t nc, int nr, int64_t t0, int64_t t1,
+               float* dst) = nullptr;
+  const void* context = nullptr;
+  // Optional: strips whose rows already lie in memory as nr contiguous
+  // floats are read in place instead of packed (an indirection table, as in
+  // an indirect GEMM). strip_base gives, for the strip starting at column j,
+  // the address such that its row p is base + row_offsets[p]; null when
+  // that strip has to be packed.
+  const float* (*strip_base)(const void* context, int64_t j, int nr) = nullptr;
+  const int64_t* row_offsets = nullptr;  // one per row of op(B) (k of them)
+};
+
 struct SgemmArgs {
   SgemmShape shape;
   float alpha = 1.0f;
@@ -83,13 +101,18 @@ struct SgemmArgs {
   // no scratch memory) read a and b directly.
   const PackedA* packed_a = nullptr;
   const PackedB* packed_b = nullptr;
+  // When set, B comes from here (b and packed_b are not read) and the
+  // blocked driver always runs.
+  const GemmBSource* b_source = nullptr;
   const GemmEpilogue* epilogue = nullptr;  // null: none
 };
 
 // pool may be null (single-threaded). May be called from inside a
 // ParallelFor of the same pool (the pool runs nested calls inline when its
-// threads are busy). `isa` is downgraded to one the CPU runs.
-void Sgemm(const SgemmArgs& args, ThreadPool* pool, CpuIsa isa = DetectCpuIsa());
+// threads are busy). `isa` is downgraded to one the CPU runs. False only
+// when a b_source call finds no memory for its packing scratch (every other
+// form falls back to unpacked loops).
+bool Sgemm(const SgemmArgs& args, ThreadPool* pool, CpuIsa isa = DetectCpuIsa());
 
 // The classic form: `packed_b`, when given, is op(B) packed by PackSgemmB.
 inline void Sgemm(const SgemmShape& shape, float alpha, const float* a, const float* b, float beta, float* c,

@@ -1,11 +1,13 @@
 // The blocked SGEMM driver, in the Goto/BLIS style:
 //   for each kNc-wide column block of C
-//     for each kKc-deep slice of k: pack B's slice into nr-wide strips
+//     for each depth slice of k (at most kKc): pack B's slice into nr-wide strips
 //       (or take it from a pre-packed B), then tasks over
 //       (kMc-row block of A) x (group of B strips); each task packs its A
 //       block into mr-row strips (or takes a pre-packed A) and runs the
 //       register-tiled micro-kernel over every (strip, A strip) pair, B's
 //       strip staying in L1 while A's strips stream from L2.
+// A GemmBSource may leave strips whose rows already lie in memory unpacked:
+// the indirect micro-kernel reads them in place through a row table.
 // The epilogue (bias, row bias, Relu) runs inside the micro-kernel on the
 // last depth slice; other activations right after, on the tile just written.
 #include <algorithm>
@@ -49,6 +51,11 @@ struct SliceTask {
   float beta_now;
   bool last_slice;
   const float* b_pack;  // null: no scratch, use NaiveBlock
+  const GemmBSource* in_place;  // strips it has a base for are read in place, not from b_pack
+
+  const float* InPlaceBase(int64_t j) const {
+    return in_place ? in_place->strip_base(in_place->context, j, kernels.nr) : nullptr;
+  }
 
   void Run(int64_t task0, int64_t task1) const {
     const SgemmShape& s = args.shape;
@@ -83,6 +90,7 @@ struct SliceTask {
         const int64_t j = jc + t * nr;
         const int cols = static_cast<int>(std::min<int64_t>(nr, nc - t * nr));
         const float* b_strip = b_pack + t * kc * nr;
+        const float* b_base = InPlaceBase(j);
         for (int64_t ir = 0; ir < mc; ir += mr) {
           const int rows = static_cast<int>(std::min<int64_t>(mr, mc - ir));
           float* c_tile = args.c + (i0 + ir) * s.ldc + j;
@@ -92,7 +100,12 @@ struct SliceTask {
             tile.row_bias = epilogue->row_bias ? epilogue->row_bias + i0 + ir : nullptr;
             tile.relu = relu_in_tile;
           }
-          kernels.micro[rows - 1](kc, a_pack + ir * kc, b_strip, c_tile, s.ldc, args.alpha, beta_now, cols, tile);
+          if (b_base) {
+            kernels.micro_indirect[rows - 1](kc, a_pack + ir * kc, b_base, in_place->row_offsets + pc, c_tile, s.ldc,
+                                             args.alpha, beta_now, cols, tile);
+          } else {
+            kernels.micro[rows - 1](kc, a_pack + ir * kc, b_strip, c_tile, s.ldc, args.alpha, beta_now, cols, tile);
+          }
           if (last_slice && act_after_tile)
             for (int r = 0; r < rows; ++r) ApplyActivation(epilogue->activation, c_tile + r * s.ldc, cols);
         }
@@ -103,13 +116,14 @@ struct SliceTask {
 
 }  // namespace
 
-void GemmBlocked(const IsaKernels& kernels, const SgemmArgs& args, const MatrixView& a, const MatrixView& b,
+bool GemmBlocked(const IsaKernels& kernels, const SgemmArgs& args, const MatrixView& a, const MatrixView& b,
                  ThreadPool* pool, const PackedA* packed_a, const PackedB* packed_b) {
   const SgemmShape& s = args.shape;
   const int nr = kernels.nr;
   const int64_t threads = pool ? pool->num_threads() : 1;
   const int64_t m_blocks = (s.m + kMc - 1) / kMc;
-  const int64_t k_slices = (s.k + kKc - 1) / kKc;
+  const int64_t depth_step = DepthStep(s.k);
+  const int64_t k_slices = (s.k + depth_step - 1) / depth_step;
   for (int64_t jc = 0; jc < s.n; jc += kNc) {
     const int64_t nc = std::min(kNc, s.n - jc);
     const int64_t strips = (nc + nr - 1) / nr;
@@ -120,23 +134,32 @@ void GemmBlocked(const IsaKernels& kernels, const SgemmArgs& args, const MatrixV
     const int64_t strips_per_group = (strips + groups - 1) / groups;
     groups = (strips + strips_per_group - 1) / strips_per_group;
 
-    for (int64_t pc = 0, slice = 0; pc < s.k; pc += kKc, ++slice) {
-      const int64_t kc = std::min(kKc, s.k - pc);
+    for (int64_t pc = 0, slice = 0; pc < s.k; pc += depth_step, ++slice) {
+      const int64_t kc = std::min(depth_step, s.k - pc);
       const float* b_pack = nullptr;
       if (packed_b) {
         b_pack = packed_b->data.data() + packed_b->offsets[(jc / kNc) * k_slices + slice];
       } else if (float* scratch = tls_b_pack.Reserve(static_cast<size_t>(strips * nr * kc))) {
-        RunParallel(pool, strips, std::max<int64_t>(1, 16384 / (kc * nr)),
-                    [&](int64_t t0, int64_t t1) { PackBStrips(b, pc, kc, jc, nc, nr, t0, t1, scratch); });
+        const GemmBSource* source = args.b_source;
+        RunParallel(pool, strips, std::max<int64_t>(1, 16384 / (kc * nr)), [&](int64_t t0, int64_t t1) {
+          if (!source) return PackBStrips(b, pc, kc, jc, nc, nr, t0, t1, scratch);
+          for (int64_t t = t0; t < t1; ++t)  // strips read in place need no packing
+            if (!source->strip_base || !source->strip_base(source->context, jc + t * nr, nr))
+              source->pack(source->context, pc, kc, jc, nc, nr, t, t + 1, scratch);
+        });
         b_pack = scratch;
+      } else if (args.b_source) {
+        return false;  // no B to fall back on
       }
       const SliceTask task{kernels, args, a, b, b_pack ? packed_a : nullptr, jc, nc, pc, kc, slice, k_slices,
                            groups, strips_per_group, strips,
                            pc == 0 ? args.beta : 1.0f,  // later slices accumulate
-                           pc + kc >= s.k, b_pack};
+                           pc + kc >= s.k, b_pack,
+                           b_pack && args.b_source && args.b_source->strip_base ? args.b_source : nullptr};
       RunParallel(pool, m_blocks * groups, 1, [&](int64_t t0, int64_t t1) { task.Run(t0, t1); });
     }
   }
+  return true;
 }
 
 }  // namespace gemm

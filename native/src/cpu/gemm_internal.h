@@ -15,6 +15,15 @@ namespace gemm {
 // packed B strip (kKc x nr floats, 16 KiB for AVX2) in L1, a packed B slice
 // (kKc x kNc, 2 MiB) in L3.
 constexpr int64_t kKc = 256;
+// The depth step: k cut into slices of at most kKc, as even as possible
+// (a multiple of 8), so no slice is a thin remainder (k = 784: 4 x 196,
+// not 3 x 256 + 16). Packing and driver cut the same way.
+inline int64_t DepthStep(int64_t k) {
+  const int64_t slices = (k + kKc - 1) / kKc;
+  const int64_t even = (k + slices - 1) / slices;
+  const int64_t rounded = (even + 7) / 8 * 8;
+  return rounded < kKc ? rounded : kKc;
+}
 constexpr int64_t kMc = 96;  // a multiple of every ISA's mr
 constexpr int64_t kNc = 2048;
 // The widest tile any ISA uses (AVX-512: 12 x 32).
@@ -42,6 +51,10 @@ struct TileEpilogue {
 // zero-padded to full tiles; rows in [1, mr], cols in [1, nr].
 using MicroFn = void (*)(int64_t kc, const float* ap, const float* bp, float* c, int64_t ldc, float alpha, float beta,
                          int cols, const TileEpilogue& epilogue);
+// The same with B read in place: row p of the B panel is the nr floats at
+// b_base + b_rows[p] (GemmBSource::strip_base).
+using MicroIndirectFn = void (*)(int64_t kc, const float* ap, const float* b_base, const int64_t* b_rows, float* c,
+                                 int64_t ldc, float alpha, float beta, int cols, const TileEpilogue& epilogue);
 using AxpyFn = void (*)(int64_t n, float a, const float* x, float* y);  // y += a * x
 using DotFn = float (*)(int64_t n, const float* x, const float* y);
 
@@ -49,6 +62,7 @@ struct IsaKernels {
   CpuIsa isa;
   int mr, nr;
   MicroFn micro[kMaxMr];  // micro[rows - 1]: a tile with that many valid rows
+  MicroIndirectFn micro_indirect[kMaxMr];
   AxpyFn axpy;
   DotFn dot;
 };
@@ -70,11 +84,12 @@ std::unique_ptr<PackedA> PackAWith(const IsaKernels& kernels, const MatrixView& 
 std::unique_ptr<PackedB> PackBWith(const IsaKernels& kernels, const MatrixView& b, int64_t k, int64_t n);
 
 // The packed driver; pool already decided (null: this thread only).
-void GemmBlocked(const IsaKernels& kernels, const SgemmArgs& args, const MatrixView& a, const MatrixView& b,
+// False when B comes from args.b_source and no scratch memory was to be had.
+bool GemmBlocked(const IsaKernels& kernels, const SgemmArgs& args, const MatrixView& a, const MatrixView& b,
                  ThreadPool* pool, const PackedA* packed_a, const PackedB* packed_b);
 
 // Sgemm with the kernel set given (tests run it with Avx512LayoutOnAvx2).
-void SgemmWithKernels(const IsaKernels& kernels, const SgemmArgs& args, ThreadPool* pool);
+bool SgemmWithKernels(const IsaKernels& kernels, const SgemmArgs& args, ThreadPool* pool);
 
 // The epilogue on C[i0, i1) x [j0, j1), for paths that do not apply it in
 // the micro-kernel: bias, row bias, then the activation, row by row.

@@ -4,7 +4,9 @@
 //   AVX2+FMA   6 x 16 tile, 12 ymm accumulators
 //   portable   4 x 8 tile of 128-bit vectors (SSE2 on x86, NEON elsewhere)
 // Each tile shape is instantiated for every row count 1..mr, so a short edge
-// (or a GEMM with a single row) does no multiply-adds on padding rows.
+// (or a GEMM with a single row) does no multiply-adds on padding rows, and
+// for two ways of finding B's rows: a packed panel, or rows left in place
+// (an indirection table, for Conv's image columns).
 //
 // The templates are always inlined into the wrappers and live in an
 // anonymous namespace, so no copy compiled for a wider ISA can be shared
@@ -49,11 +51,24 @@ MAAS_ALWAYS_INLINE Vec Splat(float x) {
   return Vec{} + x;
 }
 
+// Where row p of the B panel is: packed (kNr floats per row, one after the
+// other) or in place (base + rows[p]).
+template <int kNr>
+struct PackedRows {
+  const float* bp;
+  MAAS_ALWAYS_INLINE const float* row(int64_t p) const { return bp + p * kNr; }
+};
+struct IndirectRows {
+  const float* base;
+  const int64_t* rows;
+  MAAS_ALWAYS_INLINE const float* row(int64_t p) const { return base + rows[p]; }
+};
+
 // kRows x (kNv vectors) of C from an A panel with kMr-row strips. The k loop
 // keeps every accumulator in a register: kRows * kNv + kNv + 1 vectors.
-template <typename Vec, int kMr, int kRows, int kNv>
-MAAS_ALWAYS_INLINE void MicroTile(int64_t kc, const float* __restrict ap, const float* __restrict bp, float* c,
-                                  int64_t ldc, float alpha, float beta, int cols, const TileEpilogue& ep) {
+template <typename Vec, int kMr, int kRows, int kNv, typename BRows>
+MAAS_ALWAYS_INLINE void MicroTile(int64_t kc, const float* __restrict ap, const BRows b_rows, float* c, int64_t ldc,
+                                  float alpha, float beta, int cols, const TileEpilogue& ep) {
   constexpr int kLanes = sizeof(Vec) / sizeof(float);
   constexpr int kNr = kNv * kLanes;
   Vec acc[kRows][kNv];
@@ -63,8 +78,9 @@ MAAS_ALWAYS_INLINE void MicroTile(int64_t kc, const float* __restrict ap, const 
     for (int j = 0; j < kNv; ++j) acc[i][j] = Vec{};
 #pragma GCC unroll 16
   for (int i = 0; i < kRows; ++i) __builtin_prefetch(c + i * ldc, 1);
-#pragma GCC unroll 2
+#pragma GCC unroll 8
   for (int64_t p = 0; p < kc; ++p) {
+    const float* __restrict bp = b_rows.row(p);
     Vec b[kNv];
 #pragma GCC unroll 4
     for (int j = 0; j < kNv; ++j) b[j] = LoadVec<Vec>(bp + j * kLanes);
@@ -75,7 +91,6 @@ MAAS_ALWAYS_INLINE void MicroTile(int64_t kc, const float* __restrict ap, const 
       for (int j = 0; j < kNv; ++j) acc[i][j] += a * b[j];
     }
     ap += kMr;
-    bp += kNr;
   }
   const Vec zero = Vec{};
   if (cols == kNr) {
@@ -140,68 +155,62 @@ MAAS_ALWAYS_INLINE float DotBody(int64_t n, const float* x, const float* y) {
   return total;
 }
 
-// One wrapper per (ISA, row count); the table below lists them by rows.
+// One wrapper per (ISA, row count, B access); the tables below list them by rows.
 #define MAAS_MICRO_ARGS                                                                                          \
   int64_t kc, const float *ap, const float *bp, float *c, int64_t ldc, float alpha, float beta, int cols, \
       const TileEpilogue &ep
-#define MAAS_MICRO_PASS kc, ap, bp, c, ldc, alpha, beta, cols, ep
+#define MAAS_INDIRECT_ARGS                                                                                        \
+  int64_t kc, const float *ap, const float *b_base, const int64_t *b_rows, float *c, int64_t ldc, float alpha, \
+      float beta, int cols, const TileEpilogue &ep
+#define MAAS_MICRO_REST c, ldc, alpha, beta, cols, ep
+// Both wrappers of one (ISA, vector, tile) for row count kRows.
+#define MAAS_MICRO_PAIR(Name, Target, Vec, Mr, Nv)                                                        \
+  template <int kRows>                                                                                   \
+  Target void Name(MAAS_MICRO_ARGS) {                                                                    \
+    MicroTile<Vec, Mr, kRows, Nv>(kc, ap, PackedRows<Nv * int(sizeof(Vec) / 4)>{bp}, MAAS_MICRO_REST);  \
+  }                                                                                                      \
+  template <int kRows>                                                                                   \
+  Target void Name##Indirect(MAAS_INDIRECT_ARGS) {                                                       \
+    MicroTile<Vec, Mr, kRows, Nv>(kc, ap, IndirectRows{b_base, b_rows}, MAAS_MICRO_REST);               \
+  }
 
-template <int kRows>
-void MicroPortable(MAAS_MICRO_ARGS) {
-  MicroTile<Vec4, 4, kRows, 2>(MAAS_MICRO_PASS);
-}
+MAAS_MICRO_PAIR(MicroPortable, , Vec4, 4, 2)
 void AxpyPortable(int64_t n, float a, const float* x, float* y) { AxpyBody<Vec4>(n, a, x, y); }
 float DotPortable(int64_t n, const float* x, const float* y) { return DotBody<Vec4>(n, x, y); }
 
 #if MAAS_GEMM_X86
-template <int kRows>
-MAAS_TARGET_AVX2 void MicroAvx2(MAAS_MICRO_ARGS) {
-  MicroTile<Vec8, 6, kRows, 2>(MAAS_MICRO_PASS);
-}
+MAAS_MICRO_PAIR(MicroAvx2, MAAS_TARGET_AVX2, Vec8, 6, 2)
 MAAS_TARGET_AVX2 void AxpyAvx2(int64_t n, float a, const float* x, float* y) { AxpyBody<Vec8>(n, a, x, y); }
 MAAS_TARGET_AVX2 float DotAvx2(int64_t n, const float* x, const float* y) { return DotBody<Vec8>(n, x, y); }
 
-template <int kRows>
-MAAS_TARGET_AVX512 void MicroAvx512(MAAS_MICRO_ARGS) {
-  MicroTile<Vec16, 12, kRows, 2>(MAAS_MICRO_PASS);
-}
+MAAS_MICRO_PAIR(MicroAvx512, MAAS_TARGET_AVX512, Vec16, 12, 2)
 MAAS_TARGET_AVX512 void AxpyAvx512(int64_t n, float a, const float* x, float* y) { AxpyBody<Vec16>(n, a, x, y); }
 MAAS_TARGET_AVX512 float DotAvx512(int64_t n, const float* x, const float* y) { return DotBody<Vec16>(n, x, y); }
 
 // The AVX-512 shape in AVX2 code (each 512-bit vector is two ymm registers).
-template <int kRows>
-MAAS_TARGET_AVX2 void MicroWideOnAvx2(MAAS_MICRO_ARGS) {
-  MicroTile<Vec16, 12, kRows, 2>(MAAS_MICRO_PASS);
-}
+MAAS_MICRO_PAIR(MicroWideOnAvx2, MAAS_TARGET_AVX2, Vec16, 12, 2)
 #endif
 
+#undef MAAS_MICRO_PAIR
 #undef MAAS_MICRO_ARGS
-#undef MAAS_MICRO_PASS
+#undef MAAS_INDIRECT_ARGS
+#undef MAAS_MICRO_REST
+
+// The row-count tables of a wrapper template.
+#define MAAS_ROWS4(F) F<1>, F<2>, F<3>, F<4>
+#define MAAS_ROWS6(F) MAAS_ROWS4(F), F<5>, F<6>
+#define MAAS_ROWS12(F) MAAS_ROWS6(F), F<7>, F<8>, F<9>, F<10>, F<11>, F<12>
 
 }  // namespace
 
 const IsaKernels& KernelsFor(CpuIsa isa) {
-  static const IsaKernels portable{CpuIsa::kPortable,
-                                   4,
-                                   8,
-                                   {MicroPortable<1>, MicroPortable<2>, MicroPortable<3>, MicroPortable<4>},
-                                   AxpyPortable,
-                                   DotPortable};
+  static const IsaKernels portable{CpuIsa::kPortable,           4, 8, {MAAS_ROWS4(MicroPortable)},
+                                   {MAAS_ROWS4(MicroPortableIndirect)}, AxpyPortable, DotPortable};
 #if MAAS_GEMM_X86
-  static const IsaKernels avx2{CpuIsa::kAvx2Fma,
-                               6,
-                               16,
-                               {MicroAvx2<1>, MicroAvx2<2>, MicroAvx2<3>, MicroAvx2<4>, MicroAvx2<5>, MicroAvx2<6>},
-                               AxpyAvx2,
-                               DotAvx2};
-  static const IsaKernels avx512{CpuIsa::kAvx512,
-                                 12,
-                                 32,
-                                 {MicroAvx512<1>, MicroAvx512<2>, MicroAvx512<3>, MicroAvx512<4>, MicroAvx512<5>,
-                                  MicroAvx512<6>, MicroAvx512<7>, MicroAvx512<8>, MicroAvx512<9>, MicroAvx512<10>,
-                                  MicroAvx512<11>, MicroAvx512<12>},
-                                 AxpyAvx512,
-                                 DotAvx512};
+  static const IsaKernels avx2{CpuIsa::kAvx2Fma,         6, 16, {MAAS_ROWS6(MicroAvx2)},
+                               {MAAS_ROWS6(MicroAvx2Indirect)}, AxpyAvx2, DotAvx2};
+  static const IsaKernels avx512{CpuIsa::kAvx512,          12, 32, {MAAS_ROWS12(MicroAvx512)},
+                                 {MAAS_ROWS12(MicroAvx512Indirect)}, AxpyAvx512, DotAvx512};
   switch (UsableIsa(isa)) {
     case CpuIsa::kAvx512: return avx512;
     case CpuIsa::kAvx2Fma: return avx2;
@@ -213,14 +222,8 @@ const IsaKernels& KernelsFor(CpuIsa isa) {
 
 const IsaKernels* Avx512LayoutOnAvx2() {
 #if MAAS_GEMM_X86
-  static const IsaKernels wide{CpuIsa::kAvx2Fma,
-                               12,
-                               32,
-                               {MicroWideOnAvx2<1>, MicroWideOnAvx2<2>, MicroWideOnAvx2<3>, MicroWideOnAvx2<4>,
-                                MicroWideOnAvx2<5>, MicroWideOnAvx2<6>, MicroWideOnAvx2<7>, MicroWideOnAvx2<8>,
-                                MicroWideOnAvx2<9>, MicroWideOnAvx2<10>, MicroWideOnAvx2<11>, MicroWideOnAvx2<12>},
-                               AxpyAvx2,
-                               DotAvx2};
+  static const IsaKernels wide{CpuIsa::kAvx2Fma,         12, 32, {MAAS_ROWS12(MicroWideOnAvx2)},
+                               {MAAS_ROWS12(MicroWideOnAvx2Indirect)}, AxpyAvx2, DotAvx2};
   if (CpuSupportsIsa(CpuIsa::kAvx2Fma)) return &wide;
 #endif
   return nullptr;

@@ -56,15 +56,16 @@ void PackBStrips(const MatrixView& b, int64_t p0, int64_t kc, int64_t j0, int64_
 namespace {
 
 // Offsets of the panels of a packed operand: per (block of `block` along
-// `outer`, depth slice of kKc), each block rounded up to whole tiles.
+// `outer`, depth slice of DepthStep(k)), each block rounded up to whole tiles.
 // Returns the total floats.
 size_t PanelOffsets(int64_t outer, int64_t block, int64_t k, int tile, std::vector<int64_t>* offsets) {
   size_t total = 0;
+  const int64_t step = DepthStep(k);
   for (int64_t b0 = 0; b0 < outer; b0 += block) {
     const int64_t tiles = (std::min(block, outer - b0) + tile - 1) / tile;
-    for (int64_t pc = 0; pc < k; pc += kKc) {
+    for (int64_t pc = 0; pc < k; pc += step) {
       offsets->push_back(static_cast<int64_t>(total));
-      total += static_cast<size_t>(tiles * tile * std::min(kKc, k - pc));
+      total += static_cast<size_t>(tiles * tile * std::min(step, k - pc));
     }
   }
   return total;
@@ -81,9 +82,10 @@ std::unique_ptr<PackedA> PackAWith(const IsaKernels& kernels, const MatrixView& 
   if (m <= 0 || k <= 0) return packed;
   if (!packed->data.Resize(PanelOffsets(m, kMc, k, kernels.mr, &packed->offsets))) return nullptr;
   size_t slot = 0;
+  const int64_t step = DepthStep(k);
   for (int64_t i0 = 0; i0 < m; i0 += kMc)
-    for (int64_t pc = 0; pc < k; pc += kKc, ++slot)
-      PackA(a, i0, std::min(kMc, m - i0), pc, std::min(kKc, k - pc), kernels.mr,
+    for (int64_t pc = 0; pc < k; pc += step, ++slot)
+      PackA(a, i0, std::min(kMc, m - i0), pc, std::min(step, k - pc), kernels.mr,
             packed->data.data() + packed->offsets[slot]);
   return packed;
 }
@@ -98,10 +100,11 @@ std::unique_ptr<PackedB> PackBWith(const IsaKernels& kernels, const MatrixView& 
   const int nr = kernels.nr;
   if (!packed->data.Resize(PanelOffsets(n, kNc, k, nr, &packed->offsets))) return nullptr;
   size_t slot = 0;
+  const int64_t step = DepthStep(k);
   for (int64_t jc = 0; jc < n; jc += kNc) {
     const int64_t nc = std::min(kNc, n - jc);
-    for (int64_t pc = 0; pc < k; pc += kKc, ++slot)
-      PackBStrips(b, pc, std::min(kKc, k - pc), jc, nc, nr, 0, (nc + nr - 1) / nr,
+    for (int64_t pc = 0; pc < k; pc += step, ++slot)
+      PackBStrips(b, pc, std::min(step, k - pc), jc, nc, nr, 0, (nc + nr - 1) / nr,
                   packed->data.data() + packed->offsets[slot]);
   }
   return packed;

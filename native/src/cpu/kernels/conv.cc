@@ -4,17 +4,20 @@
 //              (cpu/conv_lowering.h), no GEMM
 //   pointwise  1x1 kernel, unit stride, no padding: the image already is the
 //              GEMM's B; Y_g[M/g, HW] = W_g[M/g, C/g] * X_g[C/g, HW]
-//   lowered    everything else: Im2Col into scratch, then the same GEMM with
-//              K = C/g * kernel size
+//   lowered    everything else: the same GEMM with K = C/g * kernel size,
+//              whose B (the image's columns) the GEMM packs straight from a
+//              zero-padded copy of the image (implicit Im2Col,
+//              cpu/conv_lowering.h)
 // The bias and the fused activation run in the GEMM's epilogue (row bias:
 // one value per output channel). A constant W is packed per group at load
 // (the GEMM's A). With at least as many images as threads, each thread
-// takes whole images (and a scratch slot of its own); otherwise the GEMM
-// splits one image's work. Scratch comes from the plan's workspace.
+// takes whole images; otherwise the GEMM splits one image's work. Scratch
+// (the padded image, the GEMM's packing) is per thread and only grows.
 #include <algorithm>
 #include <atomic>
 #include <vector>
 
+#include "cpu/aligned_floats.h"
 #include "cpu/conv_lowering.h"
 #include "cpu/gemm.h"
 #include "cpu/kernel.h"
@@ -33,9 +36,6 @@ struct ConvState {
 
 enum class ConvRoute { kDepthwise, kPointwise, kLowered };
 
-// Scratch slots are claimed through one 64-bit mask.
-constexpr int kMaxSlots = 64;
-
 // One call's shapes and how it runs.
 struct ConvCall {
   ConvGeometry g;
@@ -44,9 +44,6 @@ struct ConvCall {
   int64_t k_dim = 0;       // the GEMM's K: cg * kernel size
   ConvRoute route = ConvRoute::kLowered;
   bool image_parallel = false;
-  int64_t slots = 1;       // scratch slots (threads working on images at once)
-  int64_t col_floats = 0;  // one slot's Im2Col buffer
-  size_t scratch_floats() const { return static_cast<size_t>(slots * col_floats); }
 };
 
 Status PlanCall(const std::string& op, const ConvParams& params, const Shape& x, const Shape& w, int threads,
@@ -66,10 +63,7 @@ Status PlanCall(const std::string& op, const ConvParams& params, const Shape& x,
   call->k_dim = call->cg * call->g.kernel_size();
   call->route = call->cg == 1 ? ConvRoute::kDepthwise
                               : (call->g.IsPointwise() ? ConvRoute::kPointwise : ConvRoute::kLowered);
-  call->image_parallel =
-      call->route != ConvRoute::kDepthwise && threads > 1 && threads <= kMaxSlots && call->batch >= threads;
-  call->slots = call->image_parallel ? std::min<int64_t>(call->batch, threads) : 1;
-  call->col_floats = call->route == ConvRoute::kLowered ? call->k_dim * call->g.out_size() : 0;
+  call->image_parallel = call->route != ConvRoute::kDepthwise && threads > 1 && call->batch >= threads;
   return Status::Ok();
 }
 
@@ -88,50 +82,49 @@ Status ParamsFor(const std::string& op, const KernelContext& ctx, const Tensor& 
   return Status::Ok();
 }
 
-// Hands disjoint scratch slots to concurrent chunks of one ParallelFor (at
-// most `count` run at once: the pool's cap).
-class ScratchSlots {
- public:
-  ScratchSlots(float* base, int64_t slot_floats, int64_t count) : base_(base), slot_floats_(slot_floats), count_(count) {}
-  int64_t Acquire() {
-    for (;;)
-      for (int64_t i = 0; i < count_; ++i) {
-        const uint64_t bit = uint64_t{1} << i;
-        if (!(used_.fetch_or(bit) & bit)) return i;
-      }
-  }
-  void Release(int64_t slot) { used_.fetch_and(~(uint64_t{1} << slot)); }
-  float* at(int64_t slot) const { return base_ + slot * slot_floats_; }
-
- private:
-  float* base_;
-  int64_t slot_floats_, count_;
-  std::atomic<uint64_t> used_{0};
-};
+// The zero-padded copy of the image the implicit columns read (per thread:
+// grows to the largest image and stays, so steady-state runs allocate nothing).
+thread_local AlignedFloats tls_padded;
+// Where each depth row of the implicit columns reads (per calling thread).
+thread_local std::vector<int64_t> tls_row_offsets;
 
 // One image through the GEMM routes: every group's product into y.
-void RunImage(const ConvCall& c, const ConvState* state, const float* x, const float* w, const float* bias, float* y,
-              const ActivationSpec& activation, float* col, ThreadPool* pool) {
+Status RunImage(const ConvCall& c, const ConvState* state, const float* x, const float* w, const float* bias,
+                float* y, const ActivationSpec& activation, const int64_t* row_offsets, ThreadPool* pool) {
   const int64_t in_size = c.g.in_size(), out_size = c.g.out_size();
+  float* padded = nullptr;
+  if (c.route == ConvRoute::kLowered) {
+    padded = tls_padded.Reserve(static_cast<size_t>(c.in_channels * PaddedPlaneSize(c.g)));
+    if (!padded) return Status(StatusCode::kOutOfMemory, "Conv: no memory for the padded image");
+    PadImage(x, c.in_channels, c.g, padded);
+  }
   for (int64_t grp = 0; grp < c.group; ++grp) {
     const float* x_g = x + grp * c.cg * in_size;
-    const float* b = x_g;
-    if (c.route == ConvRoute::kLowered) {
-      Im2Col(x_g, c.cg, c.g, col, pool);
-      b = col;
-    }
     GemmEpilogue epilogue;
     epilogue.row_bias = bias ? bias + grp * c.mg : nullptr;
     epilogue.activation = activation;
+    ImplicitColumns columns;
+    GemmBSource source;
     SgemmArgs args;
     args.shape = SgemmShape{false, false, c.mg, out_size, c.k_dim, c.k_dim, out_size, out_size};
     args.a = w + grp * c.mg * c.k_dim;
-    args.b = b;
+    args.b = x_g;  // the pointwise route's B is the image itself
+    if (c.route == ConvRoute::kLowered) {
+      columns.padded = padded + grp * c.cg * PaddedPlaneSize(c.g);
+      columns.channels = c.cg;
+      columns.g = c.g;
+      source.pack = PackImplicitColumns;
+      source.context = &columns;
+      source.strip_base = ImplicitStripBase;
+      source.row_offsets = row_offsets;
+      args.b_source = &source;
+    }
     args.c = y + grp * c.mg * out_size;
     args.packed_a = state && static_cast<int64_t>(state->packed.size()) == c.group ? state->packed[grp].get() : nullptr;
     args.epilogue = epilogue.empty() ? nullptr : &epilogue;
-    Sgemm(args, pool);
+    if (!Sgemm(args, pool)) return Status(StatusCode::kOutOfMemory, "Conv: no memory for the GEMM's packing");
   }
+  return Status::Ok();
 }
 
 Status Compute(const std::string& op, KernelContext& ctx) {
@@ -164,20 +157,27 @@ Status Compute(const std::string& op, KernelContext& ctx) {
   }
   const ConvState* state = static_cast<const ConvState*>(ctx.prepared);
   const int64_t x_image = c.in_channels * c.g.in_size(), y_image = c.out_channels * c.g.out_size();
-  KernelScratch scratch(ctx, c.scratch_floats());
+  const int64_t* row_offsets = nullptr;
+  if (c.route == ConvRoute::kLowered) {
+    tls_row_offsets.resize(static_cast<size_t>(c.k_dim));  // only grows: no allocation once warm
+    ImplicitRowOffsets(c.g, c.cg, tls_row_offsets.data());
+    row_offsets = tls_row_offsets.data();
+  }
   if (!c.image_parallel) {
     for (int64_t n = 0; n < c.batch; ++n)
-      RunImage(c, state, x_data + n * x_image, w_data, b_data, y + n * y_image, activation, scratch.data(), ctx.pool);
+      MAAS_RETURN_IF_ERROR(RunImage(c, state, x_data + n * x_image, w_data, b_data, y + n * y_image, activation,
+                                    row_offsets, ctx.pool));
     return Status::Ok();
   }
-  ScratchSlots slots(scratch.data(), c.col_floats, c.slots);
+  std::atomic<bool> failed{false};
   ctx.pool->ParallelFor(c.batch, 1, [&](int64_t n0, int64_t n1) {
-    const int64_t slot = slots.Acquire();
     for (int64_t n = n0; n < n1; ++n)
-      RunImage(c, state, x_data + n * x_image, w_data, b_data, y + n * y_image, activation, slots.at(slot), nullptr);
-    slots.Release(slot);
+      if (!RunImage(c, state, x_data + n * x_image, w_data, b_data, y + n * y_image, activation, row_offsets,
+                    nullptr)
+               .ok())
+        failed = true;
   });
-  return Status::Ok();
+  return failed ? Status(StatusCode::kOutOfMemory, op + ": no memory for the GEMM's packing") : Status::Ok();
 }
 
 // Parses the attributes once and packs a constant W per group.
@@ -210,17 +210,6 @@ Status Prepare(const std::string& op, const NodeDesc& node, std::shared_ptr<cons
   return Status::Ok();
 }
 
-size_t Workspace(const std::string& op, const NodeDesc& node, const void* prepared, int threads) {
-  const ConvState* state = static_cast<const ConvState*>(prepared);
-  if (!state || !node.inputs[0].concrete() || !node.inputs[1].concrete()) return 0;
-  ConvCall c;
-  if (!PlanCall(op, state->params, node.inputs[0].shape, node.inputs[1].shape, threads, StatusCode::kInvalidArgument,
-                &c)
-           .ok())
-    return 0;
-  return c.scratch_floats() * sizeof(float);
-}
-
 CpuKernel MakeConvKernel(const std::string& op) {
   CpuKernel k;
   k.op_type = op;
@@ -228,9 +217,6 @@ CpuKernel MakeConvKernel(const std::string& op) {
   k.compute = [op](KernelContext& ctx) { return Compute(op, ctx); };
   k.prepare = [op](const NodeDesc& node, std::shared_ptr<const void>* prepared, size_t* state_bytes) {
     return Prepare(op, node, prepared, state_bytes);
-  };
-  k.workspace = [op](const NodeDesc& node, const void* prepared, int threads) {
-    return Workspace(op, node, prepared, threads);
   };
   return k;
 }

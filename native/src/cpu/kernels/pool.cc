@@ -2,7 +2,7 @@
 // GlobalMaxPool on float32 (MaxPool also on int8/uint8 and float64, the
 // averages on float64). Planes (n, c) are split over the pool; each output
 // point scans its window clipped to the input (ops/conv_geometry.h gives the
-// windows). AveragePool divides by the clipped window, or with
+// windows): as a box when there is no dilation, else tap by tap. AveragePool divides by the clipped window, or with
 // count_include_pad by the window clipped to the padded input, as
 // onnxruntime does.
 #include <algorithm>
@@ -93,9 +93,53 @@ void ForEachOutput(const T* x, int64_t planes, const ConvGeometry& g, ThreadPool
   });
 }
 
+// The common case, every dilation 1: each window is a box clipped to the
+// plane, scanned without per-tap checks. Max (kMax) or average.
+template <typename T, bool kMax>
+void PoolDense(const T* x, T* y, int64_t planes, const ConvGeometry& g, bool count_include_pad, ThreadPool* pool) {
+  const int64_t in_size = g.in_size(), out_size = g.out_size();
+  const int64_t H = g.in[1], W = g.in[2];
+  MaybeParallelFor(pool, planes, std::max<int64_t>(1, kElementwiseGrain / std::max<int64_t>(1, out_size)),
+                   [&](int64_t p0, int64_t p1) {
+    for (int64_t p = p0; p < p1; ++p) {
+      const T* plane = x + p * in_size;
+      T* out = y + p * out_size;
+      for (int64_t od = 0; od < g.out[0]; ++od) {
+        const int64_t ds = od * g.stride[0] - g.pad_begin[0];
+        const int64_t d0 = std::max<int64_t>(ds, 0), d1 = std::min(ds + g.kernel[0], g.in[0]);
+        const int64_t dn = count_include_pad ? std::min(ds + g.kernel[0], g.in[0] + g.pad_end[0]) - ds : d1 - d0;
+        for (int64_t oh = 0; oh < g.out[1]; ++oh) {
+          const int64_t hs = oh * g.stride[1] - g.pad_begin[1];
+          const int64_t h0 = std::max<int64_t>(hs, 0), h1 = std::min(hs + g.kernel[1], H);
+          const int64_t hn = count_include_pad ? std::min(hs + g.kernel[1], H + g.pad_end[1]) - hs : h1 - h0;
+          for (int64_t ow = 0; ow < g.out[2]; ++ow) {
+            const int64_t ws = ow * g.stride[2] - g.pad_begin[2];
+            const int64_t w0 = std::max<int64_t>(ws, 0), w1 = std::min(ws + g.kernel[2], W);
+            const int64_t wn = count_include_pad ? std::min(ws + g.kernel[2], W + g.pad_end[2]) - ws : w1 - w0;
+            T acc = kMax ? std::numeric_limits<T>::lowest() : T(0);
+            for (int64_t d = d0; d < d1; ++d)
+              for (int64_t h = h0; h < h1; ++h) {
+                const T* row = plane + (d * H + h) * W;
+                for (int64_t w = w0; w < w1; ++w) acc = kMax ? (row[w] > acc ? row[w] : acc) : acc + row[w];
+              }
+            if (!kMax) {
+              const int64_t count = dn * hn * wn;
+              acc = count > 0 ? acc / static_cast<T>(count) : T(0);
+            }
+            *out++ = acc;
+          }
+        }
+      }
+    }
+  });
+}
+
+bool Dense(const ConvGeometry& g) { return g.dilation[0] == 1 && g.dilation[1] == 1 && g.dilation[2] == 1; }
+
 template <typename T>
 void MaxPoolPlanes(const T* x, T* y, int64_t* indices, int64_t planes, const ConvGeometry& g, bool column_major,
                    ThreadPool* pool) {
+  if (!indices && Dense(g)) return PoolDense<T, true>(x, y, planes, g, false, pool);
   ForEachOutput(x, planes, g, pool, [&](int64_t p, const T* plane, int64_t o, int64_t od, int64_t oh, int64_t ow) {
     T best = std::numeric_limits<T>::lowest();
     int64_t best_d = -1, best_h = -1, best_w = -1;
@@ -113,6 +157,7 @@ void MaxPoolPlanes(const T* x, T* y, int64_t* indices, int64_t planes, const Con
 template <typename T>
 void AveragePoolPlanes(const T* x, T* y, int64_t planes, const ConvGeometry& g, bool count_include_pad,
                        ThreadPool* pool) {
+  if (Dense(g)) return PoolDense<T, false>(x, y, planes, g, count_include_pad, pool);
   ForEachOutput(x, planes, g, pool, [&](int64_t, const T* plane, int64_t o, int64_t od, int64_t oh, int64_t ow) {
     T sum = 0;
     ForEachTap(plane, g, od, oh, ow, [&](T value, int64_t, int64_t, int64_t) { sum += value; });
