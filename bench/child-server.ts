@@ -17,7 +17,11 @@ const READY_TIMEOUT_MS = 60_000; // the engine loads models before it listens
 const STOP_GRACE_MS = 10_000;
 const LOG_TAIL_LINES = 40;
 
-export async function startChildServer(name: string, args: string[], env: NodeJS.ProcessEnv = {}): Promise<ChildServer> {
+export async function startChildServer(
+  name: string,
+  args: string[],
+  env: NodeJS.ProcessEnv = {},
+): Promise<ChildServer> {
   const child = spawn(process.execPath, args, {
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -6,8 +6,12 @@ import { createRequire } from 'node:module';
 import { loadModel, type Tensor } from '../native/index';
 import { buildIdentityModel, buildMlpModel, DEMO_MODELS, seededRandom } from '../models/demo';
 
-interface OrtTensorLike { dims: readonly number[] }
-interface OrtSession { run(feeds: Record<string, unknown>): Promise<Record<string, OrtTensorLike>> }
+interface OrtTensorLike {
+  dims: readonly number[];
+}
+interface OrtSession {
+  run(feeds: Record<string, unknown>): Promise<Record<string, OrtTensorLike>>;
+}
 interface OrtModule {
   InferenceSession: { create(bytes: Uint8Array, options?: Record<string, unknown>): Promise<OrtSession> };
   Tensor: new (type: string, data: Float32Array, dims: number[]) => unknown;

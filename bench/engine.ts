@@ -65,10 +65,21 @@ function feedsFor(inputs: TensorMetadata[], batch: number, seed: number): Feeds 
     const name = input.name.toLowerCase();
     const integer = () => (/mask/.test(name) ? 1 : /type|segment/.test(name) ? 0 : Math.floor(random() * 100));
     switch (input.type) {
-      case 'float32': feeds[input.name] = { type: 'float32', dims, data: Float32Array.from({ length: count }, () => random()) }; break;
-      case 'int64': feeds[input.name] = { type: 'int64', dims, data: BigInt64Array.from({ length: count }, () => BigInt(integer())) }; break;
-      case 'int32': feeds[input.name] = { type: 'int32', dims, data: Int32Array.from({ length: count }, () => integer()) }; break;
-      default: throw new Error(`bench: no generator for input ${input.name} of type ${input.type}`);
+      case 'float32':
+        feeds[input.name] = { type: 'float32', dims, data: Float32Array.from({ length: count }, () => random()) };
+        break;
+      case 'int64':
+        feeds[input.name] = {
+          type: 'int64',
+          dims,
+          data: BigInt64Array.from({ length: count }, () => BigInt(integer())),
+        };
+        break;
+      case 'int32':
+        feeds[input.name] = { type: 'int32', dims, data: Int32Array.from({ length: count }, () => integer()) };
+        break;
+      default:
+        throw new Error(`bench: no generator for input ${input.name} of type ${input.type}`);
     }
   }
   return feeds;
@@ -81,7 +92,10 @@ async function ourEngine(bytes: Uint8Array, threads: number, feeds: Feeds): Prom
 
 async function ortEngine(bytes: Uint8Array, threads: number, feeds: Feeds): Promise<Engine> {
   const session = await ort.InferenceSession.create(bytes, {
-    intraOpNumThreads: threads, interOpNumThreads: 1, executionMode: 'sequential', logSeverityLevel: 3,
+    intraOpNumThreads: threads,
+    interOpNumThreads: 1,
+    executionMode: 'sequential',
+    logSeverityLevel: 3,
   });
   const ortFeeds: Record<string, ort.Tensor> = {};
   for (const [name, t] of Object.entries(feeds)) ortFeeds[name] = new ort.Tensor(t.type, t.data, t.dims);
@@ -129,7 +143,15 @@ async function benchModel(name: string, bytes: Uint8Array, batch: number, thread
   const engines = [await ourEngine(bytes, threads, feeds), await ortEngine(bytes, threads, feeds)];
   try {
     const [ours, theirs] = await timeEngines(engines);
-    return { name, batch, oursMs: ours.ms, ortMs: theirs.ms, ratio: ours.ms / theirs.ms, oursCpuUs: ours.cpuUs, ortCpuUs: theirs.cpuUs };
+    return {
+      name,
+      batch,
+      oursMs: ours.ms,
+      ortMs: theirs.ms,
+      ratio: ours.ms / theirs.ms,
+      oursCpuUs: ours.cpuUs,
+      ortCpuUs: theirs.cpuUs,
+    };
   } finally {
     for (const e of engines) await e.release();
   }
@@ -137,9 +159,13 @@ async function benchModel(name: string, bytes: Uint8Array, batch: number, thread
 
 function matMulModel(n: number): Uint8Array {
   return encodeModel({
-    opset: 13, graphName: 'gemm',
+    opset: 13,
+    graphName: 'gemm',
     nodes: [{ opType: 'MatMul', inputs: ['a', 'b'], outputs: ['c'] }],
-    inputs: [{ name: 'a', dataType: 'FLOAT', shape: [n, n] }, { name: 'b', dataType: 'FLOAT', shape: [n, n] }],
+    inputs: [
+      { name: 'a', dataType: 'FLOAT', shape: [n, n] },
+      { name: 'b', dataType: 'FLOAT', shape: [n, n] },
+    ],
     outputs: [{ name: 'c', dataType: 'FLOAT', shape: [n, n] }],
   });
 }
@@ -147,7 +173,11 @@ function matMulModel(n: number): Uint8Array {
 async function benchGemm(n: number, threads: number): Promise<{ n: number; gflops: number; ortGflops: number }> {
   const bytes = matMulModel(n);
   const random = seededRandom(n);
-  const matrix = () => ({ type: 'float32' as const, dims: [n, n], data: Float32Array.from({ length: n * n }, () => random() - 0.5) });
+  const matrix = () => ({
+    type: 'float32' as const,
+    dims: [n, n],
+    data: Float32Array.from({ length: n * n }, () => random() - 0.5),
+  });
   const feeds = { a: matrix(), b: matrix() };
   const engines = [await ourEngine(bytes, threads, feeds), await ortEngine(bytes, threads, feeds)];
   try {
@@ -173,11 +203,19 @@ async function benchIdentity(): Promise<IdentityCost> {
   const feeds: Feeds = { input: { type: 'float32', dims: [1, 16], data: new Float32Array(16).fill(0.5) } };
   const engines = [await ourEngine(bytes, 1, feeds), await ortEngine(bytes, 1, feeds)];
   try {
-    const batchOf = (e: Engine) => ({ run: async () => { for (let i = 0; i < 200; i++) await e.run(); }, release: e.release });
+    const batchOf = (e: Engine) => ({
+      run: async () => {
+        for (let i = 0; i < 200; i++) await e.run();
+      },
+      release: e.release,
+    });
     const [ours, theirs] = await timeEngines(engines.map(batchOf));
     return {
-      oursUs: (ours.ms * 1000) / 200, ortUs: (theirs.ms * 1000) / 200, ratio: ours.ms / theirs.ms,
-      oursCpuUs: ours.cpuUs / 200, ortCpuUs: theirs.cpuUs / 200,
+      oursUs: (ours.ms * 1000) / 200,
+      ortUs: (theirs.ms * 1000) / 200,
+      ratio: ours.ms / theirs.ms,
+      oursCpuUs: ours.cpuUs / 200,
+      ortCpuUs: theirs.cpuUs / 200,
     };
   } finally {
     for (const e of engines) await e.release();
@@ -208,7 +246,9 @@ async function main(): Promise<void> {
   const threads = Number(process.env.BENCH_THREADS ?? 0) || describeMachine().cores;
   const busy = await sampleCpuBusy();
   const machine = { ...describeMachine(), cpuBusyBeforeRun: busy };
-  console.log(`engine benchmark: ours vs onnxruntime-node ${ort.env.versions.node ?? ''}, ${threads} intra-op thread(s) each`);
+  console.log(
+    `engine benchmark: ours vs onnxruntime-node ${ort.env.versions.node ?? ''}, ${threads} intra-op thread(s) each`,
+  );
   console.log(machineLine(machine));
   const warning = busyWarning(busy);
   if (warning) console.log(warning);
@@ -219,27 +259,36 @@ async function main(): Promise<void> {
   for (const name of MODELS) {
     const bytes = models.get(name);
     for (const batch of BATCHES) {
-      const row = bytes ? await benchModel(name, bytes, batch, threads)
+      const row = bytes
+        ? await benchModel(name, bytes, batch, threads)
         : { name, batch, oursMs: null, ortMs: null, ratio: null, oursCpuUs: null, ortCpuUs: null };
       rows.push(row);
-      console.log(`${name.padEnd(12)} ${String(batch).padStart(5)} ${fmt(row.oursMs).padStart(10)} ${fmt(row.ortMs).padStart(10)} ` +
-        `${fmt(row.ratio, 2).padStart(10)} ${fmt(row.oursCpuUs, 0).padStart(12)} ${fmt(row.ortCpuUs, 0).padStart(11)}${bytes ? '' : '   (not in this checkout\'s demo repository)'}`);
+      console.log(
+        `${name.padEnd(12)} ${String(batch).padStart(5)} ${fmt(row.oursMs).padStart(10)} ${fmt(row.ortMs).padStart(10)} ` +
+          `${fmt(row.ratio, 2).padStart(10)} ${fmt(row.oursCpuUs, 0).padStart(12)} ${fmt(row.ortCpuUs, 0).padStart(11)}${bytes ? '' : "   (not in this checkout's demo repository)"}`,
+      );
     }
   }
 
   const peak = estimatePeakGflops();
-  console.log(`\nSGEMM (MatMul of two fed n x n matrices), ${threads} thread(s); peak estimate ${peak.gflops.toFixed(1)} GFLOP/s = ${peak.formula}`);
+  console.log(
+    `\nSGEMM (MatMul of two fed n x n matrices), ${threads} thread(s); peak estimate ${peak.gflops.toFixed(1)} GFLOP/s = ${peak.formula}`,
+  );
   console.log('    n    ours GFLOP/s   % of peak    ort GFLOP/s');
   const gemm: Array<{ n: number; gflops: number }> = [];
   for (const n of GEMM_SIZES) {
     const r = await benchGemm(n, threads);
     gemm.push({ n, gflops: r.gflops });
-    console.log(`${String(n).padStart(5)} ${r.gflops.toFixed(1).padStart(15)} ${((100 * r.gflops) / peak.gflops).toFixed(0).padStart(10)}% ${r.ortGflops.toFixed(1).padStart(14)}`);
+    console.log(
+      `${String(n).padStart(5)} ${r.gflops.toFixed(1).padStart(15)} ${((100 * r.gflops) / peak.gflops).toFixed(0).padStart(10)}% ${r.ortGflops.toFixed(1).padStart(14)}`,
+    );
   }
 
   const identity = await benchIdentity();
-  console.log(`\nidentity [1,16], 1 thread, per call: ours ${identity.oursUs.toFixed(1)} us, ort ${identity.ortUs.toFixed(1)} us, ` +
-    `ours/ort ${identity.ratio.toFixed(2)}; CPU per call: ours ${identity.oursCpuUs.toFixed(1)} us, ort ${identity.ortCpuUs.toFixed(1)} us`);
+  console.log(
+    `\nidentity [1,16], 1 thread, per call: ours ${identity.oursUs.toFixed(1)} us, ort ${identity.ortUs.toFixed(1)} us, ` +
+      `ours/ort ${identity.ratio.toFixed(2)}; CPU per call: ours ${identity.oursCpuUs.toFixed(1)} us, ort ${identity.ortCpuUs.toFixed(1)} us`,
+  );
   console.log(`load average after the run: ${describeMachine().loadAverage1m}`);
   if (json) console.log(JSON.stringify({ models: rows, gemm, peakGflops: peak.gflops, identity, threads, machine }));
 }

@@ -24,7 +24,10 @@ interface AutocannonResult extends AutocannonCounts {
   warmup?: AutocannonCounts;
 }
 interface AutocannonInstance extends PromiseLike<AutocannonResult> {
-  on(event: 'response', listener: (client: unknown, statusCode: number, resBytes: number, responseTimeMs: number) => void): this;
+  on(
+    event: 'response',
+    listener: (client: unknown, statusCode: number, resBytes: number, responseTimeMs: number) => void,
+  ): this;
 }
 // eslint-disable-next-line @typescript-eslint/no-var-requires
 const autocannon = require('autocannon') as (options: AutocannonOptions) => AutocannonInstance;

@@ -39,11 +39,16 @@ export function describeMachine(): MachineInfo {
 }
 
 export function machineLine(m: MachineInfo): string {
-  return `${m.cpuModel}, ${m.cores} cores (nproc), ${m.memoryGiB} GiB, ${m.platform}, Node ${m.node}, load average ${m.loadAverage1m}` +
-    (m.cpuBusyBeforeRun === undefined ? '' : `, CPUs ${(m.cpuBusyBeforeRun * 100).toFixed(0)}% busy before the run`);
+  return (
+    `${m.cpuModel}, ${m.cores} cores (nproc), ${m.memoryGiB} GiB, ${m.platform}, Node ${m.node}, load average ${m.loadAverage1m}` +
+    (m.cpuBusyBeforeRun === undefined ? '' : `, CPUs ${(m.cpuBusyBeforeRun * 100).toFixed(0)}% busy before the run`)
+  );
 }
 
-interface CpuTimes { busy: number; total: number }
+interface CpuTimes {
+  busy: number;
+  total: number;
+}
 
 function readCpuTimes(): CpuTimes | undefined {
   try {

@@ -37,7 +37,10 @@ function envNumber(name: string, fallback: number, min: number): number {
 // with the server's own message, instead of producing a fast, meaningless number.
 async function preflight(server: ChildServer, scenario: Scenario): Promise<void> {
   const response = await fetch(server.url + scenario.path, {
-    method: 'POST', headers: scenario.headers, body: scenario.body, signal: AbortSignal.timeout(10_000),
+    method: 'POST',
+    headers: scenario.headers,
+    body: scenario.body,
+    signal: AbortSignal.timeout(10_000),
   });
   const body = Buffer.from(await response.arrayBuffer());
   try {
@@ -53,7 +56,10 @@ async function main(): Promise<void> {
   const connections = Math.round(envNumber('BENCH_CONNECTIONS', 32, 1));
   const machine = { ...describeMachine(), cpuBusyBeforeRun: await sampleCpuBusy() };
   const report: BenchReport = {
-    startedAt: new Date().toISOString(), machine, settings: { durationS, warmupS, connections }, results: [],
+    startedAt: new Date().toISOString(),
+    machine,
+    settings: { durationS, warmupS, connections },
+    results: [],
   };
   console.log(`machine: ${machineLine(machine)}`);
   const warning = busyWarning(machine.cpuBusyBeforeRun);
@@ -64,10 +70,19 @@ async function main(): Promise<void> {
   const repository = await writeBenchRepository();
   const launchers: Record<Target, () => Promise<ChildServer>> = {
     baseline: () => startChildServer('uws-hello', [join(__dirname, 'uws-hello.js'), '0']),
-    server: () => startChildServer('maas serve', [
-      MAAS_CLI, 'serve',
-      '--model-repository', repository, '--http-port', '0', '--host', '127.0.0.1', '--log-level', 'info',
-    ]),
+    server: () =>
+      startChildServer('maas serve', [
+        MAAS_CLI,
+        'serve',
+        '--model-repository',
+        repository,
+        '--http-port',
+        '0',
+        '--host',
+        '127.0.0.1',
+        '--log-level',
+        'info',
+      ]),
   };
   let baselineRps = Number.NaN;
   try {
@@ -78,16 +93,26 @@ async function main(): Promise<void> {
         for (const scenario of scenarios.filter((s) => s.target === target)) {
           await preflight(server, scenario);
           const load = await runLoad({
-            url: server.url + scenario.path, headers: scenario.headers, body: scenario.body,
-            connections, durationS, warmupS,
+            url: server.url + scenario.path,
+            headers: scenario.headers,
+            body: scenario.body,
+            connections,
+            durationS,
+            warmupS,
           });
           if (target === 'baseline') baselineRps = load.requestsPerS;
           const result: ScenarioResult = {
-            scenario: scenario.name, target, what: scenario.what, ...load, ratioToBaseline: load.requestsPerS / baselineRps,
+            scenario: scenario.name,
+            target,
+            what: scenario.what,
+            ...load,
+            ratioToBaseline: load.requestsPerS / baselineRps,
           };
           report.results.push(result);
-          console.log(`  ${scenario.name}: ${Math.round(load.requestsPerS)} req/s, p50 ${load.p50Ms.toFixed(2)} ms, ` +
-            `p99 ${load.p99Ms.toFixed(2)} ms, non-2xx ${load.non2xx}, errors ${load.errors}`);
+          console.log(
+            `  ${scenario.name}: ${Math.round(load.requestsPerS)} req/s, p50 ${load.p50Ms.toFixed(2)} ms, ` +
+              `p99 ${load.p99Ms.toFixed(2)} ms, non-2xx ${load.non2xx}, errors ${load.errors}`,
+          );
         }
       } finally {
         await server.stop();
@@ -104,13 +129,15 @@ async function main(): Promise<void> {
   const failed = report.results.filter((r) => r.non2xx > 0 || r.errors > 0);
   if (failed.length > 0) {
     for (const r of failed) {
-      console.error(`FAIL ${r.scenario}: ${r.non2xx} non-2xx responses, ${r.errors} errors; status codes ${JSON.stringify(r.statusCodes)}`);
+      console.error(
+        `FAIL ${r.scenario}: ${r.non2xx} non-2xx responses, ${r.errors} errors; status codes ${JSON.stringify(r.statusCodes)}`,
+      );
     }
     process.exitCode = 1;
   }
 }
 
 main().catch((err) => {
-  console.error(`bench: ${err instanceof Error ? err.stack ?? err.message : String(err)}`);
+  console.error(`bench: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
   process.exitCode = 1;
 });

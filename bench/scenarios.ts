@@ -31,18 +31,24 @@ function inputRow(width: number, seed: number): number[] {
 }
 
 function jsonInfer(inputName: string, row: number[]): Buffer {
-  return Buffer.from(JSON.stringify({
-    inputs: [{ name: inputName, shape: [1, row.length], datatype: 'FP32', data: row }],
-  }));
+  return Buffer.from(
+    JSON.stringify({
+      inputs: [{ name: inputName, shape: [1, row.length], datatype: 'FP32', data: row }],
+    }),
+  );
 }
 
 // KServe binary tensor extension: JSON header, then the raw little-endian blob.
 function binaryInfer(inputName: string, row: number[]): { body: Buffer; headerBytes: number } {
   const blob = Buffer.from(new Float32Array(row).buffer);
-  const header = Buffer.from(JSON.stringify({
-    inputs: [{ name: inputName, shape: [1, row.length], datatype: 'FP32', parameters: { binary_data_size: blob.length } }],
-    parameters: { binary_data_output: true },
-  }));
+  const header = Buffer.from(
+    JSON.stringify({
+      inputs: [
+        { name: inputName, shape: [1, row.length], datatype: 'FP32', parameters: { binary_data_size: blob.length } },
+      ],
+      parameters: { binary_data_output: true },
+    }),
+  );
   return { body: Buffer.concat([header, blob]), headerBytes: header.length };
 }
 
@@ -66,7 +72,9 @@ function checkBinaryOutput(blobBytes: number) {
     expectOk(status, body);
     const headerBytes = Number(headers.get('inference-header-content-length'));
     if (!Number.isInteger(headerBytes) || body.length - headerBytes !== blobBytes) {
-      throw new Error(`want a JSON header plus a ${blobBytes}-byte blob, got ${body.length} bytes, header length ${headers.get('inference-header-content-length')}`);
+      throw new Error(
+        `want a JSON header plus a ${blobBytes}-byte blob, got ${body.length} bytes, header length ${headers.get('inference-header-content-length')}`,
+      );
     }
   };
 }
@@ -75,8 +83,11 @@ const JSON_HEADERS = { 'content-type': 'application/json' };
 
 function mlpJson(model: string, batching: string): Scenario {
   return {
-    name: `mlp JSON batching ${batching}`, target: 'server', path: `/v2/models/${model}/infer`,
-    headers: JSON_HEADERS, body: jsonInfer(MLP.input.name, inputRow(MLP_FEATURES, 2)),
+    name: `mlp JSON batching ${batching}`,
+    target: 'server',
+    path: `/v2/models/${model}/infer`,
+    headers: JSON_HEADERS,
+    body: jsonInfer(MLP.input.name, inputRow(MLP_FEATURES, 2)),
     what: `mlp (784→128→64→10, softmax), 1 row as JSON in and out, dynamic batching ${batching}`,
     check: checkJsonOutput(MLP.output.name, MLP_CLASSES),
   };
@@ -85,7 +96,9 @@ function mlpJson(model: string, batching: string): Scenario {
 function mlpBinary(model: string, batching: string): Scenario {
   const { body, headerBytes } = binaryInfer(MLP.input.name, inputRow(MLP_FEATURES, 2));
   return {
-    name: `mlp binary batching ${batching}`, target: 'server', path: `/v2/models/${model}/infer`,
+    name: `mlp binary batching ${batching}`,
+    target: 'server',
+    path: `/v2/models/${model}/infer`,
     headers: { 'content-type': 'application/octet-stream', 'inference-header-content-length': String(headerBytes) },
     body,
     what: `mlp, 1 row as a raw float32 blob (binary tensor extension) in and out, dynamic batching ${batching}`,
@@ -97,20 +110,29 @@ export function buildScenarios(): Scenario[] {
   const identityBody = jsonInfer(IDENTITY.input.name, inputRow(IDENTITY_WIDTH, 1));
   return [
     {
-      name: 'uWS hello (baseline)', target: 'baseline', path: '/v2/models/identity/infer',
-      headers: JSON_HEADERS, body: identityBody,
+      name: 'uWS hello (baseline)',
+      target: 'baseline',
+      path: '/v2/models/identity/infer',
+      headers: JSON_HEADERS,
+      body: identityBody,
       what: 'bare uWebSockets.js: read the POST body, answer a fixed small JSON; the ceiling for this HTTP stack',
       check: (status, _headers, body) => expectOk(status, body),
     },
     {
-      name: 'identity JSON', target: 'server', path: `/v2/models/${IDENTITY.name}/infer`,
-      headers: JSON_HEADERS, body: identityBody,
-      what: 'identity [1,16] FP32 as JSON, no batching: the gateway\'s own per-request cost (parse, route, engine call, encode)',
+      name: 'identity JSON',
+      target: 'server',
+      path: `/v2/models/${IDENTITY.name}/infer`,
+      headers: JSON_HEADERS,
+      body: identityBody,
+      what: "identity [1,16] FP32 as JSON, no batching: the gateway's own per-request cost (parse, route, engine call, encode)",
       check: checkJsonOutput(IDENTITY.output.name, IDENTITY_WIDTH),
     },
     {
-      name: 'identity JSON batching on', target: 'server', path: `/v2/models/${IDENTITY_BATCHED_MODEL}/infer`,
-      headers: JSON_HEADERS, body: identityBody,
+      name: 'identity JSON batching on',
+      target: 'server',
+      path: `/v2/models/${IDENTITY_BATCHED_MODEL}/infer`,
+      headers: JSON_HEADERS,
+      body: identityBody,
       what: 'the same, with dynamic batching at no delay: requests that arrive during one engine run form the next batch',
       check: checkJsonOutput(IDENTITY.output.name, IDENTITY_WIDTH),
     },

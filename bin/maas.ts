@@ -29,7 +29,8 @@ function fail(message: string): never {
 function intOption(name: string, value: string | undefined, fallback: number, min: number, max: number): number {
   if (value === undefined) return fallback;
   const n = Number(value);
-  if (!Number.isInteger(n) || n < min || n > max) fail(`--${name} must be an integer in [${min}, ${max}], got '${value}'`);
+  if (!Number.isInteger(n) || n < min || n > max)
+    fail(`--${name} must be an integer in [${min}, ${max}], got '${value}'`);
   return n;
 }
 
@@ -74,7 +75,13 @@ async function serve(argv: string[]): Promise<void> {
     host: values.host ?? env.MAAS_HOST ?? '0.0.0.0',
     logger,
     maxBodyBytes: intOption('max-body-bytes', values['max-body-bytes'], DEFAULT_MAX_BODY_BYTES, 1024, 2 ** 31 - 1),
-    maxBufferedBodyBytes: intOption('max-buffered-bytes', values['max-buffered-bytes'], DEFAULT_MAX_BUFFERED_BYTES, 1024, Number.MAX_SAFE_INTEGER),
+    maxBufferedBodyBytes: intOption(
+      'max-buffered-bytes',
+      values['max-buffered-bytes'],
+      DEFAULT_MAX_BUFFERED_BYTES,
+      1024,
+      Number.MAX_SAFE_INTEGER,
+    ),
     intraOpThreads: values.threads === undefined ? undefined : intOption('threads', values.threads, 1, 1, 1024),
   });
   logger.info(
@@ -89,10 +96,13 @@ async function serve(argv: string[]): Promise<void> {
       process.exit(1);
     }
     logger.info({ signal }, 'shutting down: finishing in-flight requests');
-    server.close().then(() => process.exit(0), (err) => {
-      logger.error({ err }, 'shutdown failed');
-      process.exit(1);
-    });
+    server.close().then(
+      () => process.exit(0),
+      (err) => {
+        logger.error({ err }, 'shutdown failed');
+        process.exit(1);
+      },
+    );
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
@@ -108,12 +118,18 @@ async function models(argv: string[]): Promise<void> {
 async function main(argv: string[]): Promise<void> {
   const [command, ...rest] = argv;
   switch (command) {
-    case 'serve': return serve(rest);
-    case 'models': return models(rest);
-    case undefined: case '-h': case '--help': case 'help':
+    case 'serve':
+      return serve(rest);
+    case 'models':
+      return models(rest);
+    case undefined:
+    case '-h':
+    case '--help':
+    case 'help':
       process.stdout.write(`${USAGE}\n`);
       return;
-    default: fail(`unknown command '${command}'`);
+    default:
+      fail(`unknown command '${command}'`);
   }
 }
 

@@ -12,17 +12,45 @@ export interface ErrorSpec {
 export const ERRORS = {
   // request decoding and validation (gateway/tensors, gateway/http)
   INVALID_JSON: { httpStatus: 400, grpcStatus: 3, description: 'the body is not valid JSON' },
-  INVALID_REQUEST: { httpStatus: 400, grpcStatus: 3, description: 'the request does not follow the inference protocol' },
-  INVALID_DATATYPE: { httpStatus: 400, grpcStatus: 3, description: 'unknown datatype, or not the one the model expects' },
+  INVALID_REQUEST: {
+    httpStatus: 400,
+    grpcStatus: 3,
+    description: 'the request does not follow the inference protocol',
+  },
+  INVALID_DATATYPE: {
+    httpStatus: 400,
+    grpcStatus: 3,
+    description: 'unknown datatype, or not the one the model expects',
+  },
   INVALID_SHAPE: { httpStatus: 400, grpcStatus: 3, description: 'the shape does not match the model or the data' },
-  INVALID_BINARY: { httpStatus: 400, grpcStatus: 3, description: 'the binary tensor data is truncated or inconsistent' },
-  INVALID_PARAMETER: { httpStatus: 400, grpcStatus: 3, description: 'a request parameter has a bad value or a reserved name' },
-  UNSUPPORTED_ENCODING: { httpStatus: 400, grpcStatus: 3, description: 'the datatype cannot travel in this encoding (FP16/BF16 as JSON)' },
+  INVALID_BINARY: {
+    httpStatus: 400,
+    grpcStatus: 3,
+    description: 'the binary tensor data is truncated or inconsistent',
+  },
+  INVALID_PARAMETER: {
+    httpStatus: 400,
+    grpcStatus: 3,
+    description: 'a request parameter has a bad value or a reserved name',
+  },
+  UNSUPPORTED_ENCODING: {
+    httpStatus: 400,
+    grpcStatus: 3,
+    description: 'the datatype cannot travel in this encoding (FP16/BF16 as JSON)',
+  },
   BODY_TOO_LARGE: { httpStatus: 413, grpcStatus: 8, description: 'the request body exceeds the configured limit' },
   // 413, not 5xx: the request asks for more than the server hands out, and
   // retrying it unchanged cannot help (docs/http.md).
-  OUTPUT_TOO_LARGE: { httpStatus: 413, grpcStatus: 8, description: 'an output exceeds the per-tensor limit, or is too large for JSON (ask for binary output)' },
-  MALFORMED_HTTP: { httpStatus: 400, grpcStatus: 3, description: 'the HTTP framing is invalid (Content-Length, Transfer-Encoding, Host); the connection is closed' },
+  OUTPUT_TOO_LARGE: {
+    httpStatus: 413,
+    grpcStatus: 8,
+    description: 'an output exceeds the per-tensor limit, or is too large for JSON (ask for binary output)',
+  },
+  MALFORMED_HTTP: {
+    httpStatus: 400,
+    grpcStatus: 3,
+    description: 'the HTTP framing is invalid (Content-Length, Transfer-Encoding, Host); the connection is closed',
+  },
   // routing and lookup
   NOT_FOUND: { httpStatus: 404, grpcStatus: 5, description: 'no such route' },
   METHOD_NOT_ALLOWED: { httpStatus: 405, grpcStatus: 12, description: 'the route exists but not for this method' },
@@ -32,14 +60,26 @@ export const ERRORS = {
   // scheduling (gateway/batching)
   QUEUE_FULL: { httpStatus: 503, grpcStatus: 14, description: 'the model queue holds max_queue_size requests' },
   // Triton rejects a queue timeout as UNAVAILABLE ("Request timeout expired").
-  QUEUE_TIMEOUT: { httpStatus: 503, grpcStatus: 14, description: 'the request waited longer than its timeout in the queue' },
+  QUEUE_TIMEOUT: {
+    httpStatus: 503,
+    grpcStatus: 14,
+    description: 'the request waited longer than its timeout in the queue',
+  },
   CANCELLED: { httpStatus: 400, grpcStatus: 1, description: 'the request was cancelled before it ran' },
   SHUTTING_DOWN: { httpStatus: 503, grpcStatus: 14, description: 'the server is shutting down' },
-  SERVER_BUSY: { httpStatus: 503, grpcStatus: 14, description: 'the server is buffering too many request bytes; retry later' },
+  SERVER_BUSY: {
+    httpStatus: 503,
+    grpcStatus: 14,
+    description: 'the server is buffering too many request bytes; retry later',
+  },
   // engine (native)
   ENGINE_INVALID_ARGUMENT: { httpStatus: 400, grpcStatus: 3, description: 'the engine refused the inputs' },
   ENGINE_INVALID_MODEL: { httpStatus: 400, grpcStatus: 3, description: 'the ONNX model is broken or inconsistent' },
-  ENGINE_UNSUPPORTED: { httpStatus: 501, grpcStatus: 12, description: 'the model uses an op or dtype the engine lacks' },
+  ENGINE_UNSUPPORTED: {
+    httpStatus: 501,
+    grpcStatus: 12,
+    description: 'the model uses an op or dtype the engine lacks',
+  },
   ENGINE_NOT_FOUND: { httpStatus: 404, grpcStatus: 5, description: 'the engine found no such item' },
   ENGINE_OUT_OF_MEMORY: { httpStatus: 500, grpcStatus: 8, description: 'the engine could not allocate memory' },
   ENGINE_INTERNAL: { httpStatus: 500, grpcStatus: 13, description: 'an unexpected failure inside the engine' },

@@ -38,35 +38,79 @@ export class InferenceMetrics {
   readonly registry = new Registry();
   private readonly labels = ['model', 'version'] as const;
 
-  readonly requestSuccess = this.counter('nv_inference_request_success', 'Number of successful inference requests, all batch sizes');
+  readonly requestSuccess = this.counter(
+    'nv_inference_request_success',
+    'Number of successful inference requests, all batch sizes',
+  );
   readonly requestFailure = new Counter({
-    name: 'nv_inference_request_failure', help: 'Number of failed inference requests, all batch sizes',
-    labelNames: ['model', 'version', 'reason'], registers: [this.registry],
+    name: 'nv_inference_request_failure',
+    help: 'Number of failed inference requests, all batch sizes',
+    labelNames: ['model', 'version', 'reason'],
+    registers: [this.registry],
   });
-  readonly inferenceCount = this.counter('nv_inference_count', 'Number of inferences performed (a batch of n counts n)');
+  readonly inferenceCount = this.counter(
+    'nv_inference_count',
+    'Number of inferences performed (a batch of n counts n)',
+  );
   readonly execCount = this.counter('nv_inference_exec_count', 'Number of model executions performed (one per batch)');
   readonly pendingRequests = new Gauge({
-    name: 'nv_inference_pending_request_count', help: 'Instantaneous number of requests waiting in the scheduler queue',
-    labelNames: this.labels, registers: [this.registry],
+    name: 'nv_inference_pending_request_count',
+    help: 'Instantaneous number of requests waiting in the scheduler queue',
+    labelNames: this.labels,
+    registers: [this.registry],
   });
-  readonly requestDurationUs = this.counter('nv_inference_request_duration_us', 'Cumulative inference request duration in microseconds');
-  readonly queueDurationUs = this.counter('nv_inference_queue_duration_us', 'Cumulative inference queuing duration in microseconds');
-  readonly computeInputDurationUs = this.counter('nv_inference_compute_input_duration_us', 'Cumulative compute input duration in microseconds');
-  readonly computeInferDurationUs = this.counter('nv_inference_compute_infer_duration_us', 'Cumulative compute inference duration in microseconds');
-  readonly computeOutputDurationUs = this.counter('nv_inference_compute_output_duration_us', 'Cumulative inference compute output duration in microseconds');
+  readonly requestDurationUs = this.counter(
+    'nv_inference_request_duration_us',
+    'Cumulative inference request duration in microseconds',
+  );
+  readonly queueDurationUs = this.counter(
+    'nv_inference_queue_duration_us',
+    'Cumulative inference queuing duration in microseconds',
+  );
+  readonly computeInputDurationUs = this.counter(
+    'nv_inference_compute_input_duration_us',
+    'Cumulative compute input duration in microseconds',
+  );
+  readonly computeInferDurationUs = this.counter(
+    'nv_inference_compute_infer_duration_us',
+    'Cumulative compute inference duration in microseconds',
+  );
+  readonly computeOutputDurationUs = this.counter(
+    'nv_inference_compute_output_duration_us',
+    'Cumulative inference compute output duration in microseconds',
+  );
   readonly modelLoadDurationSecs = new Gauge({
-    name: 'nv_model_load_duration_secs', help: 'Model load time in seconds',
-    labelNames: this.labels, registers: [this.registry],
+    name: 'nv_model_load_duration_secs',
+    help: 'Model load time in seconds',
+    labelNames: this.labels,
+    registers: [this.registry],
   });
 
-  readonly requestSeconds = this.histogram('maas_inference_request_duration_seconds', 'End-to-end inference request duration', LATENCY_BUCKETS_SECONDS);
-  readonly queueSeconds = this.histogram('maas_inference_queue_duration_seconds', 'Time a request waited in the batcher queue', LATENCY_BUCKETS_SECONDS);
-  readonly computeSeconds = this.histogram('maas_inference_compute_duration_seconds', 'Time of one batch execution (input, infer, output)', LATENCY_BUCKETS_SECONDS);
-  readonly batchSize = this.histogram('maas_inference_batch_size', 'Batch size of each model execution', BATCH_SIZE_BUCKETS);
+  readonly requestSeconds = this.histogram(
+    'maas_inference_request_duration_seconds',
+    'End-to-end inference request duration',
+    LATENCY_BUCKETS_SECONDS,
+  );
+  readonly queueSeconds = this.histogram(
+    'maas_inference_queue_duration_seconds',
+    'Time a request waited in the batcher queue',
+    LATENCY_BUCKETS_SECONDS,
+  );
+  readonly computeSeconds = this.histogram(
+    'maas_inference_compute_duration_seconds',
+    'Time of one batch execution (input, infer, output)',
+    LATENCY_BUCKETS_SECONDS,
+  );
+  readonly batchSize = this.histogram(
+    'maas_inference_batch_size',
+    'Batch size of each model execution',
+    BATCH_SIZE_BUCKETS,
+  );
   readonly httpClosedConnections = new Counter({
     name: 'maas_http_closed_connections_total',
     help: 'HTTP connections closed because of what arrived on them (bad framing, pipelining uWS refuses, oversized or over-budget bodies)',
-    labelNames: ['reason'], registers: [this.registry],
+    labelNames: ['reason'],
+    registers: [this.registry],
   });
 
   constructor(options: { processMetrics?: boolean } = {}) {

@@ -18,6 +18,11 @@ export function sleep(ms: number): Promise<void> {
 // Settles when `work` does or after `ms`, whichever comes first.
 export async function withDeadline(work: Promise<unknown>, ms: number): Promise<void> {
   let timer: NodeJS.Timeout | undefined;
-  await Promise.race([work, new Promise<void>((resolve) => { timer = setTimeout(resolve, timerMs(ms)); })]);
+  await Promise.race([
+    work,
+    new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, timerMs(ms));
+    }),
+  ]);
   clearTimeout(timer);
 }

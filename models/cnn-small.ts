@@ -53,27 +53,45 @@ class Builder {
   }
 
   // Conv (no bias) + BatchNormalization, optionally + Relu; returns the output name.
-  convBn(name: string, input: string, inChannels: number, outChannels: number, kernel: number,
-    options: { stride?: number; group?: number; relu?: boolean } = {}): string {
+  convBn(
+    name: string,
+    input: string,
+    inChannels: number,
+    outChannels: number,
+    kernel: number,
+    options: { stride?: number; group?: number; relu?: boolean } = {},
+  ): string {
     const { stride = 1, group = 1, relu = true } = options;
     const fanIn = (inChannels / group) * kernel * kernel;
     const bound = Math.sqrt(6 / fanIn); // Kaiming-uniform for Relu
     const w = this.weight(`${name}.weight`, [outChannels, inChannels / group, kernel, kernel], -bound, bound);
     const pad = (kernel - 1) / 2;
     this.nodes.push({
-      opType: 'Conv', name, inputs: [input, w], outputs: [`${name}.out`],
+      opType: 'Conv',
+      name,
+      inputs: [input, w],
+      outputs: [`${name}.out`],
       attributes: {
-        kernel_shape: { ints: [kernel, kernel] }, strides: { ints: [stride, stride] },
-        pads: { ints: [pad, pad, pad, pad] }, group: { int: group }, dilations: { ints: [1, 1] },
+        kernel_shape: { ints: [kernel, kernel] },
+        strides: { ints: [stride, stride] },
+        pads: { ints: [pad, pad, pad, pad] },
+        group: { int: group },
+        dilations: { ints: [1, 1] },
       },
     });
     const bn = `${name}.bn`;
     this.nodes.push({
-      opType: 'BatchNormalization', name: bn,
-      inputs: [`${name}.out`,
-        this.weight(`${bn}.scale`, [outChannels], 0.8, 1.2), this.weight(`${bn}.bias`, [outChannels], -0.1, 0.1),
-        this.weight(`${bn}.mean`, [outChannels], -0.1, 0.1), this.weight(`${bn}.var`, [outChannels], 0.6, 1.4)],
-      outputs: [`${bn}.out`], attributes: { epsilon: { float: 1e-5 } },
+      opType: 'BatchNormalization',
+      name: bn,
+      inputs: [
+        `${name}.out`,
+        this.weight(`${bn}.scale`, [outChannels], 0.8, 1.2),
+        this.weight(`${bn}.bias`, [outChannels], -0.1, 0.1),
+        this.weight(`${bn}.mean`, [outChannels], -0.1, 0.1),
+        this.weight(`${bn}.var`, [outChannels], 0.6, 1.4),
+      ],
+      outputs: [`${bn}.out`],
+      attributes: { epsilon: { float: 1e-5 } },
     });
     return relu ? this.relu(`${name}.relu`, `${bn}.out`) : `${bn}.out`;
   }
@@ -92,7 +110,13 @@ class Builder {
     const bound = Math.sqrt(6 / (inFeatures + outFeatures)); // Xavier-uniform: moderate logits
     const w = this.weight(`${name}.weight`, [outFeatures, inFeatures], -bound, bound);
     const b = this.weight(`${name}.bias`, [outFeatures], -0.1, 0.1);
-    this.nodes.push({ opType: 'Gemm', name, inputs: [input, w, b], outputs: [output], attributes: { transB: { int: 1 } } });
+    this.nodes.push({
+      opType: 'Gemm',
+      name,
+      inputs: [input, w, b],
+      outputs: [output],
+      attributes: { transB: { int: 1 } },
+    });
   }
 }
 

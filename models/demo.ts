@@ -57,12 +57,16 @@ function mlpLayerInitializers(next: () => number): OnnxTensorInit[] {
     const isLast = layer === MLP_WIDTHS.length - 2;
     const bound = isLast ? Math.sqrt(6 / (fanIn + fanOut)) : Math.sqrt(6 / fanIn);
     tensors.push({
-      name: `fc${layer + 1}.weight`, dataType: 'FLOAT', dims: [fanOut, fanIn],
+      name: `fc${layer + 1}.weight`,
+      dataType: 'FLOAT',
+      dims: [fanOut, fanIn],
       values: uniformMatrix(next, fanOut, fanIn, bound),
     });
     // Small nonzero biases, so a wrong bias broadcast shows in the output.
     tensors.push({
-      name: `fc${layer + 1}.bias`, dataType: 'FLOAT', dims: [fanOut],
+      name: `fc${layer + 1}.bias`,
+      dataType: 'FLOAT',
+      dims: [fanOut],
       values: uniformMatrix(next, 1, fanOut, 0.1),
     });
   }
@@ -76,8 +80,10 @@ function mlpNodes(): OnnxNodeInit[] {
   for (let layer = 1; layer <= layerCount; layer++) {
     const gemmOut = `fc${layer}`;
     nodes.push({
-      opType: 'Gemm', name: `fc${layer}`,
-      inputs: [current, `fc${layer}.weight`, `fc${layer}.bias`], outputs: [gemmOut],
+      opType: 'Gemm',
+      name: `fc${layer}`,
+      inputs: [current, `fc${layer}.weight`, `fc${layer}.bias`],
+      outputs: [gemmOut],
       attributes: { transB: { int: 1 } },
     });
     current = gemmOut;
@@ -87,7 +93,10 @@ function mlpNodes(): OnnxNodeInit[] {
     }
   }
   nodes.push({
-    opType: 'Softmax', name: 'softmax', inputs: [current], outputs: [DEMO_MODELS.mlp.output.name],
+    opType: 'Softmax',
+    name: 'softmax',
+    inputs: [current],
+    outputs: [DEMO_MODELS.mlp.output.name],
     attributes: { axis: { int: 1 } },
   });
   return nodes;

@@ -4,14 +4,33 @@
 // AttributeProto, TensorProto, ValueInfoProto, TypeProto, TensorShapeProto).
 
 export const OnnxDataType = {
-  FLOAT: 1, UINT8: 2, INT8: 3, UINT16: 4, INT16: 5, INT32: 6, INT64: 7,
-  STRING: 8, BOOL: 9, FLOAT16: 10, DOUBLE: 11, UINT32: 12, UINT64: 13,
+  FLOAT: 1,
+  UINT8: 2,
+  INT8: 3,
+  UINT16: 4,
+  INT16: 5,
+  INT32: 6,
+  INT64: 7,
+  STRING: 8,
+  BOOL: 9,
+  FLOAT16: 10,
+  DOUBLE: 11,
+  UINT32: 12,
+  UINT64: 13,
 } as const;
 export type OnnxDataTypeName = keyof typeof OnnxDataType;
 
 export type OnnxTensorValues =
-  | Float32Array | Float64Array | Int8Array | Uint8Array | Int16Array | Uint16Array
-  | Int32Array | Uint32Array | BigInt64Array | BigUint64Array;
+  | Float32Array
+  | Float64Array
+  | Int8Array
+  | Uint8Array
+  | Int16Array
+  | Uint16Array
+  | Int32Array
+  | Uint32Array
+  | BigInt64Array
+  | BigUint64Array;
 
 export interface OnnxTensorInit {
   name: string;
@@ -23,8 +42,12 @@ export interface OnnxTensorInit {
 }
 
 export type OnnxAttribute =
-  | { int: number } | { float: number } | { string: string }
-  | { ints: number[] } | { floats: number[] } | { tensor: OnnxTensorInit };
+  | { int: number }
+  | { float: number }
+  | { string: string }
+  | { ints: number[] }
+  | { floats: number[] }
+  | { tensor: OnnxTensorInit };
 
 export interface OnnxNodeInit {
   opType: string;
@@ -147,14 +170,33 @@ function writeTensor(w: ProtoWriter, t: OnnxTensorInit): void {
   }
   // Typed fields: float_data(4), int32_data(5), int64_data(7), double_data(10), uint64_data(11).
   switch (t.dataType) {
-    case 'FLOAT': w.packedFixed(4, valueBytes(t.values)); break;
-    case 'DOUBLE': w.packedFixed(10, valueBytes(t.values)); break;
-    case 'INT64': w.packedVarints(7, t.values as BigInt64Array); break;
-    case 'UINT64': case 'UINT32': w.packedVarints(11, Array.from(t.values as ArrayLike<number | bigint>, (v) => BigInt(v))); break;
-    case 'INT32': case 'INT16': case 'INT8': case 'UINT16': case 'UINT8': case 'BOOL': case 'FLOAT16':
+    case 'FLOAT':
+      w.packedFixed(4, valueBytes(t.values));
+      break;
+    case 'DOUBLE':
+      w.packedFixed(10, valueBytes(t.values));
+      break;
+    case 'INT64':
+      w.packedVarints(7, t.values as BigInt64Array);
+      break;
+    case 'UINT64':
+    case 'UINT32':
+      w.packedVarints(
+        11,
+        Array.from(t.values as ArrayLike<number | bigint>, (v) => BigInt(v)),
+      );
+      break;
+    case 'INT32':
+    case 'INT16':
+    case 'INT8':
+    case 'UINT16':
+    case 'UINT8':
+    case 'BOOL':
+    case 'FLOAT16':
       w.packedVarints(5, Array.from(t.values as ArrayLike<number>));
       break;
-    default: throw new Error(`no typed encoding for ${t.dataType}`);
+    default:
+      throw new Error(`no typed encoding for ${t.dataType}`);
   }
 }
 
@@ -174,24 +216,27 @@ function writeAttribute(w: ProtoWriter, name: string, a: OnnxAttribute): void {
 function writeValueInfo(w: ProtoWriter, v: OnnxValueInfo): void {
   w.string(1, v.name);
   // TypeProto.tensor_type(1) → elem_type(1), shape(2) → dim(1) → dim_value(1) | dim_param(2)
-  w.message(2, (type) => type.message(1, (tensor) => {
-    tensor.int(1, OnnxDataType[v.dataType]);
-    tensor.message(2, (shape) => {
-      for (const d of v.shape) {
-        shape.message(1, (dim) => {
-          if (typeof d === 'number') dim.int(1, d);
-          else if (typeof d === 'string') dim.string(2, d);
-        });
-      }
-    });
-  }));
+  w.message(2, (type) =>
+    type.message(1, (tensor) => {
+      tensor.int(1, OnnxDataType[v.dataType]);
+      tensor.message(2, (shape) => {
+        for (const d of v.shape) {
+          shape.message(1, (dim) => {
+            if (typeof d === 'number') dim.int(1, d);
+            else if (typeof d === 'string') dim.string(2, d);
+          });
+        }
+      });
+    }),
+  );
 }
 
 export function encodeModel(model: OnnxModelInit): Uint8Array {
   const w = new ProtoWriter();
   w.int(1, model.irVersion ?? 8); // ir_version
   w.string(2, model.producerName ?? 'maas');
-  w.message(7, (g) => { // graph
+  w.message(7, (g) => {
+    // graph
     for (const n of model.nodes) {
       g.message(1, (nw) => {
         for (const i of n.inputs) nw.string(1, i);

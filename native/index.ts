@@ -8,11 +8,27 @@ import { join } from 'node:path';
 import { MaasError, toMaasError } from '../common/errors';
 import { findPackageRoot } from '../common/package-root';
 import type {
-  DeviceInfo, DeviceName, LoadOptions, PlanMemory, Session, SessionMemory, Tensor, TensorMetadata, TensorType,
+  DeviceInfo,
+  DeviceName,
+  LoadOptions,
+  PlanMemory,
+  Session,
+  SessionMemory,
+  Tensor,
+  TensorMetadata,
+  TensorType,
 } from './types';
 
 export type {
-  DeviceInfo, DeviceName, LoadOptions, PlanMemory, Session, SessionMemory, Tensor, TensorMetadata, TensorType,
+  DeviceInfo,
+  DeviceName,
+  LoadOptions,
+  PlanMemory,
+  Session,
+  SessionMemory,
+  Tensor,
+  TensorMetadata,
+  TensorType,
 } from './types';
 
 // ---- the addon's own surface -----------------------------------------------------
@@ -24,7 +40,11 @@ interface NativeTensor {
 }
 
 // Plans as the addon reports them: input dims in inputMetadata order.
-interface NativePlanMemory { inputDims: number[][]; arenaBytes: number; outputBytes: number }
+interface NativePlanMemory {
+  inputDims: number[][];
+  arenaBytes: number;
+  outputBytes: number;
+}
 
 interface NativeSessionHandle {
   readonly inputMetadata: TensorMetadata[];
@@ -37,7 +57,11 @@ interface NativeSessionHandle {
   release(): void;
 }
 
-interface NativeLoadOptions { intraOpThreads?: number; maxTensorBytes?: number; device?: string }
+interface NativeLoadOptions {
+  intraOpThreads?: number;
+  maxTensorBytes?: number;
+  device?: string;
+}
 
 interface NativeAddon {
   loadModel(bytes: Uint8Array, options: NativeLoadOptions): Promise<NativeSessionHandle>;
@@ -78,15 +102,30 @@ function loadAddon(): NativeAddon {
 // ---- validation -------------------------------------------------------------------------
 
 type TypedArrayConstructor =
-  | Float32ArrayConstructor | Float64ArrayConstructor | Int8ArrayConstructor | Uint8ArrayConstructor
-  | Int16ArrayConstructor | Uint16ArrayConstructor | Int32ArrayConstructor | Uint32ArrayConstructor
-  | BigInt64ArrayConstructor | BigUint64ArrayConstructor;
+  | Float32ArrayConstructor
+  | Float64ArrayConstructor
+  | Int8ArrayConstructor
+  | Uint8ArrayConstructor
+  | Int16ArrayConstructor
+  | Uint16ArrayConstructor
+  | Int32ArrayConstructor
+  | Uint32ArrayConstructor
+  | BigInt64ArrayConstructor
+  | BigUint64ArrayConstructor;
 
 // The TypedArray each tensor type travels in (float16 as its bits, bool as bytes).
 const ARRAY_OF_TYPE: Record<TensorType, TypedArrayConstructor> = {
-  float32: Float32Array, float64: Float64Array, float16: Uint16Array,
-  int8: Int8Array, uint8: Uint8Array, int16: Int16Array, uint16: Uint16Array,
-  int32: Int32Array, uint32: Uint32Array, int64: BigInt64Array, uint64: BigUint64Array,
+  float32: Float32Array,
+  float64: Float64Array,
+  float16: Uint16Array,
+  int8: Int8Array,
+  uint8: Uint8Array,
+  int16: Int16Array,
+  uint16: Uint16Array,
+  int32: Int32Array,
+  uint32: Uint32Array,
+  int64: BigInt64Array,
+  uint64: BigUint64Array,
   bool: Uint8Array,
 };
 
@@ -129,12 +168,14 @@ function checkLoadOptions(options: LoadOptions | undefined): NativeLoadOptions {
   const out: NativeLoadOptions = {};
   const threads = options.intraOpThreads;
   if (threads !== undefined) {
-    if (!(Number.isInteger(threads) && threads >= 1 && threads <= 1024)) throw invalid('intraOpThreads must be an integer from 1 to 1024');
+    if (!(Number.isInteger(threads) && threads >= 1 && threads <= 1024))
+      throw invalid('intraOpThreads must be an integer from 1 to 1024');
     out.intraOpThreads = threads;
   }
   const maxTensorBytes = options.maxTensorBytes;
   if (maxTensorBytes !== undefined) {
-    if (!(Number.isSafeInteger(maxTensorBytes) && maxTensorBytes >= 1)) throw invalid('maxTensorBytes must be a positive integer');
+    if (!(Number.isSafeInteger(maxTensorBytes) && maxTensorBytes >= 1))
+      throw invalid('maxTensorBytes must be a positive integer');
     // Nothing larger can reach JS: the addon caps it the same way.
     out.maxTensorBytes = Math.min(maxTensorBytes, bufferConstants.MAX_LENGTH);
   }

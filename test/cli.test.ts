@@ -35,7 +35,10 @@ test('bad arguments exit 2 with usage', () => {
 
 test('maas serve with no repository writes the demo models, logs its address, serves, and exits on SIGTERM', async () => {
   const cwd = await tempDir();
-  const child = spawn(process.execPath, [CLI, 'serve', '--http-port', '0', '--host', '127.0.0.1'], { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [CLI, 'serve', '--http-port', '0', '--host', '127.0.0.1'], {
+    cwd,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let stdout = '';
   try {
     const address = await new Promise<string>((resolve, reject) => {
@@ -43,17 +46,25 @@ test('maas serve with no repository writes the demo models, logs its address, se
       child.stdout.on('data', (chunk: Buffer) => {
         stdout += chunk.toString();
         const m = stdout.match(/maas listening on (http:\/\/127\.0\.0\.1:\d+)/);
-        if (m) { clearTimeout(timer); resolve(m[1]); }
+        if (m) {
+          clearTimeout(timer);
+          resolve(m[1]);
+        }
       });
-      child.on('exit', (code) => { clearTimeout(timer); reject(new Error(`exited early with ${code}: ${stdout}`)); });
+      child.on('exit', (code) => {
+        clearTimeout(timer);
+        reject(new Error(`exited early with ${code}: ${stdout}`));
+      });
     });
     // Every log line is JSON (pino).
     for (const line of stdout.trim().split('\n')) JSON.parse(line);
-    const meta = await (await fetch(`${address}/v2/models/mlp`)).json() as { inputs: Array<{ shape: number[] }> };
+    const meta = (await (await fetch(`${address}/v2/models/mlp`)).json()) as { inputs: Array<{ shape: number[] }> };
     assert.deepEqual(meta.inputs[0].shape, [-1, 784]);
     const infer = await fetch(`${address}/v2/models/identity/infer`, {
       method: 'POST',
-      body: JSON.stringify({ inputs: [{ name: 'input', datatype: 'FP32', shape: [1, 16], data: Array.from({ length: 16 }, (_, i) => i) }] }),
+      body: JSON.stringify({
+        inputs: [{ name: 'input', datatype: 'FP32', shape: [1, 16], data: Array.from({ length: 16 }, (_, i) => i) }],
+      }),
     });
     assert.equal(infer.status, 200);
     assert.ok((await fs.stat(path.join(cwd, '.maas', 'models', 'mlp', '1', 'model.onnx'))).isFile());
@@ -62,7 +73,9 @@ test('maas serve with no repository writes the demo models, logs its address, se
     const port = Number(new URL(address).port);
     const keptAlive = net.connect(port, '127.0.0.1');
     let received = '';
-    keptAlive.on('data', (chunk: Buffer) => { received += chunk.toString('latin1'); });
+    keptAlive.on('data', (chunk: Buffer) => {
+      received += chunk.toString('latin1');
+    });
     const keptClosed = new Promise<string>((resolve) => {
       keptAlive.on('close', () => resolve('closed'));
       keptAlive.on('error', (err: NodeJS.ErrnoException) => resolve(err.code ?? 'error'));
@@ -87,7 +100,11 @@ test('maas serve with no repository writes the demo models, logs its address, se
 });
 
 test('maas serve with a missing repository exits 1 with a one-line reason', () => {
-  const run = spawnSync(process.execPath, [CLI, 'serve', '--model-repository', '/nonexistent/maas-repo', '--http-port', '0', '--host', '127.0.0.1'], { encoding: 'utf8', timeout: 30_000 });
+  const run = spawnSync(
+    process.execPath,
+    [CLI, 'serve', '--model-repository', '/nonexistent/maas-repo', '--http-port', '0', '--host', '127.0.0.1'],
+    { encoding: 'utf8', timeout: 30_000 },
+  );
   assert.equal(run.status, 1, run.stderr);
   assert.match(run.stderr, /^maas: model repository '\/nonexistent\/maas-repo' is not a directory\n$/);
 });

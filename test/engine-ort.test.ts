@@ -8,16 +8,38 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { OnnxDataType, type OnnxDataTypeName, type OnnxTensorInit } from '../models/onnx-writer';
-import {
-  buildIdentityModel, buildMlpModel, DEMO_CONFIGS, DEMO_MODELS, writeDemoRepository,
-} from '../models/demo';
+import { buildIdentityModel, buildMlpModel, DEMO_CONFIGS, DEMO_MODELS, writeDemoRepository } from '../models/demo';
 import type { TensorType } from '../native/types';
 import {
-  assertTensorClose, awayFromZero, bools, compareWithOrt, cycle, defaultSource, type ElementSource,
-  type Feeds, integers, loadEngineSession, randomTensor, rngFor, runOrt, uniform,
+  assertTensorClose,
+  awayFromZero,
+  bools,
+  compareWithOrt,
+  cycle,
+  defaultSource,
+  type ElementSource,
+  type Feeds,
+  integers,
+  loadEngineSession,
+  randomTensor,
+  rngFor,
+  runOrt,
+  uniform,
 } from './support/ort-compare';
 import {
-  encodeCase, feedsFor, int, ints, float, type ModelCase, NONE, type Operand, opCase, out, w, wTyped, x,
+  encodeCase,
+  feedsFor,
+  int,
+  ints,
+  float,
+  type ModelCase,
+  NONE,
+  type Operand,
+  opCase,
+  out,
+  w,
+  wTyped,
+  x,
 } from './support/op-cases';
 
 // ---- the cases ------------------------------------------------------------
@@ -27,8 +49,12 @@ const F = 'float32';
 function gemmCases(): ModelCase[] {
   const [M, K, N] = [3, 4, 5];
   const cVariants: Array<[string, Operand]> = [
-    ['C [N]', x(F, [N])], ['C [1,N]', x(F, [1, N])], ['C [M,1]', x(F, [M, 1])], ['C [M,N]', x(F, [M, N])],
-    ['C scalar', w(F, [], [0.75])], ['no C', NONE],
+    ['C [N]', x(F, [N])],
+    ['C [1,N]', x(F, [1, N])],
+    ['C [M,1]', x(F, [M, 1])],
+    ['C [M,N]', x(F, [M, N])],
+    ['C scalar', w(F, [], [0.75])],
+    ['no C', NONE],
   ];
   const cases: ModelCase[] = [];
   for (const transA of [0, 1]) {
@@ -37,8 +63,14 @@ function gemmCases(): ModelCase[] {
       const b = transB ? x(F, [N, K]) : x(F, [K, N]);
       for (const [cName, c] of cVariants) {
         const operands = c.kind === 'absent' ? [a, b] : [a, b, c];
-        cases.push(opCase(`Gemm transA=${transA} transB=${transB} alpha=0.5 beta=2 ${cName}`, 'Gemm', operands,
-          out(F, [M, N]), { alpha: float(0.5), beta: float(2), transA: int(transA), transB: int(transB) }));
+        cases.push(
+          opCase(`Gemm transA=${transA} transB=${transB} alpha=0.5 beta=2 ${cName}`, 'Gemm', operands, out(F, [M, N]), {
+            alpha: float(0.5),
+            beta: float(2),
+            transA: int(transA),
+            transB: int(transB),
+          }),
+        );
       }
     }
   }
@@ -46,13 +78,23 @@ function gemmCases(): ModelCase[] {
     ...cases,
     opCase('Gemm default attributes, C [N]', 'Gemm', [x(F, [M, K]), x(F, [K, N]), x(F, [N])], out(F, [M, N])),
     opCase('Gemm absent C given as empty input name', 'Gemm', [x(F, [M, K]), x(F, [K, N]), NONE], out(F, [M, N])),
-    opCase('Gemm weights as initializers, transB=1', 'Gemm', [x(F, [M, K]), w(F, [N, K]), w(F, [N])],
-      out(F, [M, N]), { transB: int(1) }),
-    opCase('Gemm weights as typed initializers', 'Gemm', [x(F, [M, K]), wTyped(F, [K, N]), wTyped(F, [N])],
-      out(F, [M, N])),
+    opCase('Gemm weights as initializers, transB=1', 'Gemm', [x(F, [M, K]), w(F, [N, K]), w(F, [N])], out(F, [M, N]), {
+      transB: int(1),
+    }),
+    opCase(
+      'Gemm weights as typed initializers',
+      'Gemm',
+      [x(F, [M, K]), wTyped(F, [K, N]), wTyped(F, [N])],
+      out(F, [M, N]),
+    ),
     // Sizes that are not multiples of any SIMD width: exercises kernel tails.
-    opCase('Gemm odd sizes [13,257]x[257,33] transB=1', 'Gemm', [x(F, [13, 257]), w(F, [33, 257]), w(F, [33])],
-      out(F, [13, 33]), { transB: int(1) }),
+    opCase(
+      'Gemm odd sizes [13,257]x[257,33] transB=1',
+      'Gemm',
+      [x(F, [13, 257]), w(F, [33, 257]), w(F, [33])],
+      out(F, [13, 33]),
+      { transB: int(1) },
+    ),
   ];
 }
 
@@ -62,7 +104,12 @@ function matMulCases(): ModelCase[] {
     opCase('MatMul 1-D x 2-D [4]x[4,5]', 'MatMul', [x(F, [4]), x(F, [4, 5])], out(F, [5])),
     opCase('MatMul 2-D x 1-D [3,4]x[4]', 'MatMul', [x(F, [3, 4]), x(F, [4])], out(F, [3])),
     opCase('MatMul batched [2,3,4]x[4,5]', 'MatMul', [x(F, [2, 3, 4]), x(F, [4, 5])], out(F, [2, 3, 5])),
-    opCase('MatMul batched both sides [2,3,4]x[2,4,5]', 'MatMul', [x(F, [2, 3, 4]), x(F, [2, 4, 5])], out(F, [2, 3, 5])),
+    opCase(
+      'MatMul batched both sides [2,3,4]x[2,4,5]',
+      'MatMul',
+      [x(F, [2, 3, 4]), x(F, [2, 4, 5])],
+      out(F, [2, 3, 5]),
+    ),
     opCase('MatMul broadcast [2,1,3,4]x[5,4,6]', 'MatMul', [x(F, [2, 1, 3, 4]), x(F, [5, 4, 6])], out(F, [2, 5, 3, 6])),
     opCase('MatMul weight initializer [3,4]x[4,5]', 'MatMul', [x(F, [3, 4]), w(F, [4, 5])], out(F, [3, 5])),
     opCase('MatMul odd sizes [37,70]x[70,19]', 'MatMul', [x(F, [37, 70]), x(F, [70, 19])], out(F, [37, 19])),
@@ -72,7 +119,7 @@ function matMulCases(): ModelCase[] {
 // Binary elementwise ops × dtypes × numpy broadcasting patterns.
 function binaryCases(): ModelCase[] {
   const divisor = (type: TensorType): ElementSource =>
-    (type.startsWith('float') ? awayFromZero(0.5, 4) : integers(-9, 9, true));
+    type.startsWith('float') ? awayFromZero(0.5, 4) : integers(-9, 9, true);
   const cases: ModelCase[] = [];
   for (const opType of ['Add', 'Sub', 'Mul', 'Div']) {
     for (const type of [F, 'float64', 'int32', 'int64'] as TensorType[]) {
@@ -94,14 +141,26 @@ function binaryCases(): ModelCase[] {
   return [
     ...cases,
     opCase('Add int32 typed initializer [3]', 'Add', [x('int32', [2, 3]), wTyped('int32', [3])], out('int32', [2, 3])),
-    opCase('Add int64 typed initializer [3]', 'Add', [x('int64', [2, 3]), wTyped('int64', [3], [-5, 0, 1e12])],
-      out('int64', [2, 3])),
+    opCase(
+      'Add int64 typed initializer [3]',
+      'Add',
+      [x('int64', [2, 3]), wTyped('int64', [3], [-5, 0, 1e12])],
+      out('int64', [2, 3]),
+    ),
     opCase('Add float32 typed initializer [3]', 'Add', [x(F, [2, 3]), wTyped(F, [3])], out(F, [2, 3])),
     // ONNX integer Div truncates toward zero: -7/2 = -3, 7/-2 = -3.
-    opCase('Div int32 truncates negatives', 'Div', [x('int32', [8], cycle([-7, 7, -7, 7, -1, 1, 0, -9])),
-      x('int32', [8], cycle([2, -2, -2, 2, 2, -2, 3, 4]))], out('int32', [8])),
-    opCase('Div int64 truncates negatives', 'Div', [x('int64', [8], cycle([-7, 7, -7, 7, -1, 1, 0, -9])),
-      x('int64', [8], cycle([2, -2, -2, 2, 2, -2, 3, 4]))], out('int64', [8])),
+    opCase(
+      'Div int32 truncates negatives',
+      'Div',
+      [x('int32', [8], cycle([-7, 7, -7, 7, -1, 1, 0, -9])), x('int32', [8], cycle([2, -2, -2, 2, 2, -2, 3, 4]))],
+      out('int32', [8]),
+    ),
+    opCase(
+      'Div int64 truncates negatives',
+      'Div',
+      [x('int64', [8], cycle([-7, 7, -7, 7, -1, 1, 0, -9])), x('int64', [8], cycle([2, -2, -2, 2, 2, -2, 3, 4]))],
+      out('int64', [8]),
+    ),
   ];
 }
 
@@ -113,10 +172,17 @@ function unaryCases(): ModelCase[] {
   for (const opType of ['Relu', 'Sigmoid', 'Tanh']) {
     cases.push(opCase(`${opType} [2,3,4]`, opType, [x(F, [2, 3, 4], uniform(-4, 4))], out(F, [2, 3, 4])));
     cases.push(opCase(`${opType} odd length [3,5,7]`, opType, [x(F, [3, 5, 7], uniform(-4, 4))], out(F, [3, 5, 7])));
-    cases.push(opCase(`${opType} large |x|`, opType, [x(F, [EXTREMES.length], cycle(EXTREMES))],
-      out(F, [EXTREMES.length])));
-    cases.push(opCase(`${opType} float64 large |x|`, opType, [x('float64', [EXTREMES.length], cycle(EXTREMES))],
-      out('float64', [EXTREMES.length])));
+    cases.push(
+      opCase(`${opType} large |x|`, opType, [x(F, [EXTREMES.length], cycle(EXTREMES))], out(F, [EXTREMES.length])),
+    );
+    cases.push(
+      opCase(
+        `${opType} float64 large |x|`,
+        opType,
+        [x('float64', [EXTREMES.length], cycle(EXTREMES))],
+        out('float64', [EXTREMES.length]),
+      ),
+    );
   }
   // Integer Relu exists from opset 14. (int64 Relu is left out: onnxruntime's
   // CPU provider has no kernel for it, so there is no reference to compare.)
@@ -130,15 +196,31 @@ function parallelCases(): ModelCase[] {
     opCase('parallel: Add [40,1000] + [1000]', 'Add', [x(F, [40, 1000]), x(F, [1000])], out(F, [40, 1000])),
     opCase('parallel: Mul [40,1,1000] x [7,1]', 'Mul', [x(F, [40, 1, 1000]), x(F, [7, 1])], out(F, [40, 7, 1000])),
     opCase('parallel: Sigmoid [40,1000]', 'Sigmoid', [x(F, [40, 1000], uniform(-10, 10))], out(F, [40, 1000])),
-    opCase('parallel: Softmax axis 1 on [300,100]', 'Softmax', [x(F, [300, 100], uniform(-10, 10))], out(F, [300, 100]),
-      { axis: int(1) }),
-    opCase('parallel: Softmax axis 0 on [100,300]', 'Softmax', [x(F, [100, 300], uniform(-10, 10))], out(F, [100, 300]),
-      { axis: int(0) }),
+    opCase(
+      'parallel: Softmax axis 1 on [300,100]',
+      'Softmax',
+      [x(F, [300, 100], uniform(-10, 10))],
+      out(F, [300, 100]),
+      { axis: int(1) },
+    ),
+    opCase(
+      'parallel: Softmax axis 0 on [100,300]',
+      'Softmax',
+      [x(F, [100, 300], uniform(-10, 10))],
+      out(F, [100, 300]),
+      { axis: int(0) },
+    ),
     opCase('parallel: MatMul [64,256]x[256,128]', 'MatMul', [x(F, [64, 256]), w(F, [256, 128])], out(F, [64, 128])),
-    opCase('parallel: Gemm [96,784]x[128,784]^T + [128]', 'Gemm', [x(F, [96, 784], uniform(0, 1)), w(F, [128, 784]),
-      w(F, [128])], out(F, [96, 128]), { transB: int(1) }),
-    opCase('parallel: Transpose [0,2,1] on [50,40,30]', 'Transpose', [x(F, [50, 40, 30])], out(F, [50, 30, 40]),
-      { perm: ints([0, 2, 1]) }),
+    opCase(
+      'parallel: Gemm [96,784]x[128,784]^T + [128]',
+      'Gemm',
+      [x(F, [96, 784], uniform(0, 1)), w(F, [128, 784]), w(F, [128])],
+      out(F, [96, 128]),
+      { transB: int(1) },
+    ),
+    opCase('parallel: Transpose [0,2,1] on [50,40,30]', 'Transpose', [x(F, [50, 40, 30])], out(F, [50, 30, 40]), {
+      perm: ints([0, 2, 1]),
+    }),
   ];
 }
 
@@ -149,8 +231,13 @@ function softmaxCases(): ModelCase[] {
     opCase('Softmax axis 0 on [2,3,4]', 'Softmax', [x(F, [2, 3, 4])], out(F, [2, 3, 4]), { axis: int(0) }),
     opCase('Softmax default axis (-1) on [4,10]', 'Softmax', [x(F, [4, 10])], out(F, [4, 10])),
     // Needs the max subtracted first: exp(1000) overflows float32.
-    opCase('Softmax large logits', 'Softmax', [x(F, [2, 5], cycle([1000, 1001, 1002, 999, 1000, -1000, 0, 50, -50, 88]))],
-      out(F, [2, 5]), { axis: int(1) }),
+    opCase(
+      'Softmax large logits',
+      'Softmax',
+      [x(F, [2, 5], cycle([1000, 1001, 1002, 999, 1000, -1000, 0, 50, -50, 88]))],
+      out(F, [2, 5]),
+      { axis: int(1) },
+    ),
   ];
 }
 
@@ -164,33 +251,53 @@ function shapeOpCases(): ModelCase[] {
     opCase('Reshape [2,3,4] to [-1,4]', 'Reshape', [x(F, [2, 3, 4]), w(i64, [2], [-1, 4])], out(F, [6, 4])),
     opCase('Reshape [2,3,4] to [4,0,-1]', 'Reshape', [x(F, [2, 3, 4]), w(i64, [3], [4, 0, -1])], out(F, [4, 3, 2])),
     opCase('Reshape [2,3,4] to [24]', 'Reshape', [x(F, [2, 3, 4]), w(i64, [1], [24])], out(F, [24])),
-    opCase('Reshape int64 data, typed shape [3,-1]', 'Reshape', [x(i64, [2, 3, 4]), wTyped(i64, [2], [3, -1])],
-      out(i64, [3, 8])),
+    opCase(
+      'Reshape int64 data, typed shape [3,-1]',
+      'Reshape',
+      [x(i64, [2, 3, 4]), wTyped(i64, [2], [3, -1])],
+      out(i64, [3, 8]),
+    ),
     opCase('Flatten axis 0 on [2,3,4]', 'Flatten', [x(F, [2, 3, 4])], out(F, [1, 24]), { axis: int(0) }),
     opCase('Flatten axis 1 on [2,3,4]', 'Flatten', [x(F, [2, 3, 4])], out(F, [2, 12]), { axis: int(1) }),
     opCase('Flatten axis 2 on [2,3,4]', 'Flatten', [x(F, [2, 3, 4])], out(F, [6, 4]), { axis: int(2) }),
     opCase('Flatten default axis on [2,3,4,5]', 'Flatten', [x(F, [2, 3, 4, 5])], out(F, [2, 60])),
     opCase('Transpose default perm [3,4]', 'Transpose', [x(F, [3, 4])], out(F, [4, 3])),
     opCase('Transpose default perm [2,3,4]', 'Transpose', [x(F, [2, 3, 4])], out(F, [4, 3, 2])),
-    opCase('Transpose perm [0,2,1] on [2,3,4]', 'Transpose', [x(F, [2, 3, 4])], out(F, [2, 4, 3]),
-      { perm: ints([0, 2, 1]) }),
-    opCase('Transpose perm [1,0,2] on [2,3,4]', 'Transpose', [x(F, [2, 3, 4])], out(F, [3, 2, 4]),
-      { perm: ints([1, 0, 2]) }),
-    opCase('Transpose perm [2,0,1] on [2,3,4]', 'Transpose', [x(F, [2, 3, 4])], out(F, [4, 2, 3]),
-      { perm: ints([2, 0, 1]) }),
-    opCase('Transpose perm [0,2,3,1] on [2,3,4,5]', 'Transpose', [x(F, [2, 3, 4, 5])], out(F, [2, 4, 5, 3]),
-      { perm: ints([0, 2, 3, 1]) }),
-    opCase('Transpose perm [0,3,1,2] on [2,3,4,5]', 'Transpose', [x(F, [2, 3, 4, 5])], out(F, [2, 5, 3, 4]),
-      { perm: ints([0, 3, 1, 2]) }),
-    opCase('Transpose perm [3,1,2,0] on int64 [2,3,4,5]', 'Transpose', [x(i64, [2, 3, 4, 5])], out(i64, [5, 3, 4, 2]),
-      { perm: ints([3, 1, 2, 0]) }),
+    opCase('Transpose perm [0,2,1] on [2,3,4]', 'Transpose', [x(F, [2, 3, 4])], out(F, [2, 4, 3]), {
+      perm: ints([0, 2, 1]),
+    }),
+    opCase('Transpose perm [1,0,2] on [2,3,4]', 'Transpose', [x(F, [2, 3, 4])], out(F, [3, 2, 4]), {
+      perm: ints([1, 0, 2]),
+    }),
+    opCase('Transpose perm [2,0,1] on [2,3,4]', 'Transpose', [x(F, [2, 3, 4])], out(F, [4, 2, 3]), {
+      perm: ints([2, 0, 1]),
+    }),
+    opCase('Transpose perm [0,2,3,1] on [2,3,4,5]', 'Transpose', [x(F, [2, 3, 4, 5])], out(F, [2, 4, 5, 3]), {
+      perm: ints([0, 2, 3, 1]),
+    }),
+    opCase('Transpose perm [0,3,1,2] on [2,3,4,5]', 'Transpose', [x(F, [2, 3, 4, 5])], out(F, [2, 5, 3, 4]), {
+      perm: ints([0, 3, 1, 2]),
+    }),
+    opCase('Transpose perm [3,1,2,0] on int64 [2,3,4,5]', 'Transpose', [x(i64, [2, 3, 4, 5])], out(i64, [5, 3, 4, 2]), {
+      perm: ints([3, 1, 2, 0]),
+    }),
     opCase('Concat axis 0', 'Concat', [x(F, [2, 3]), x(F, [4, 3])], out(F, [6, 3]), { axis: int(0) }),
     opCase('Concat axis 1', 'Concat', [x(F, [2, 3]), x(F, [2, 5])], out(F, [2, 8]), { axis: int(1) }),
     opCase('Concat axis -1 on 3-D', 'Concat', [x(F, [2, 3, 1]), x(F, [2, 3, 4])], out(F, [2, 3, 5]), { axis: int(-1) }),
-    opCase('Concat three inputs axis 1', 'Concat', [x(F, [2, 1, 4]), x(F, [2, 3, 4]), x(F, [2, 2, 4])],
-      out(F, [2, 6, 4]), { axis: int(1) }),
-    opCase('Concat input with initializer axis 0', 'Concat', [x(F, [2, 3]), w(F, [1, 3]), x(F, [3, 3])],
-      out(F, [6, 3]), { axis: int(0) }),
+    opCase(
+      'Concat three inputs axis 1',
+      'Concat',
+      [x(F, [2, 1, 4]), x(F, [2, 3, 4]), x(F, [2, 2, 4])],
+      out(F, [2, 6, 4]),
+      { axis: int(1) },
+    ),
+    opCase(
+      'Concat input with initializer axis 0',
+      'Concat',
+      [x(F, [2, 3]), w(F, [1, 3]), x(F, [3, 3])],
+      out(F, [6, 3]),
+      { axis: int(0) },
+    ),
     opCase('Concat int64 axis 0', 'Concat', [x(i64, [2]), w(i64, [3], [7, -8, 9])], out(i64, [5]), { axis: int(0) }),
   ];
 }
@@ -202,10 +309,21 @@ function castCases(): ModelCase[] {
   return [
     opCase('Cast float32 to int64', 'Cast', [x(F, [3, 4], fractions)], out('int64', [3, 4]), to('INT64')),
     opCase('Cast int64 to float32', 'Cast', [x('int64', [3, 4], integers(-1000, 1000))], out(F, [3, 4]), to('FLOAT')),
-    opCase('Cast float32 to bool', 'Cast', [x(F, [3, 4], cycle([0, -0, 1, -1, 0.001, -2.5, 0, 7, 0, 1e-30, 3, 0]))],
-      out('bool', [3, 4]), to('BOOL')),
+    opCase(
+      'Cast float32 to bool',
+      'Cast',
+      [x(F, [3, 4], cycle([0, -0, 1, -1, 0.001, -2.5, 0, 7, 0, 1e-30, 3, 0]))],
+      out('bool', [3, 4]),
+      to('BOOL'),
+    ),
     opCase('Cast bool to float32', 'Cast', [x('bool', [3, 4], bools)], out(F, [3, 4]), to('FLOAT')),
-    opCase('Cast int32 to float32', 'Cast', [x('int32', [3, 4], integers(-100000, 100000))], out(F, [3, 4]), to('FLOAT')),
+    opCase(
+      'Cast int32 to float32',
+      'Cast',
+      [x('int32', [3, 4], integers(-100000, 100000))],
+      out(F, [3, 4]),
+      to('FLOAT'),
+    ),
   ];
 }
 
@@ -216,11 +334,17 @@ function graphCases(): ModelCase[] {
     const t = randomTensor(F, dims, rng, uniform(-1, 1));
     return { name, dataType: 'FLOAT', dims, values: t.data as Float32Array, encoding };
   };
-  const constantTensor = (name: string, dataType: OnnxDataTypeName, dims: number[], values: OnnxTensorInit['values'],
-    encoding: 'raw' | 'typed'): OnnxTensorInit => ({ name, dataType, dims, values, encoding });
+  const constantTensor = (
+    name: string,
+    dataType: OnnxDataTypeName,
+    dims: number[],
+    values: OnnxTensorInit['values'],
+    encoding: 'raw' | 'typed',
+  ): OnnxTensorInit => ({ name, dataType, dims, values, encoding });
   return [
     {
-      name: 'chain MatMul -> Add -> Relu -> Softmax', opset: 13,
+      name: 'chain MatMul -> Add -> Relu -> Softmax',
+      opset: 13,
       inputs: [{ name: 'x', type: F, dims: [5, 16] }],
       initializers: [weight('W', [16, 8]), weight('b', [8])],
       nodes: [
@@ -232,11 +356,13 @@ function graphCases(): ModelCase[] {
       outputs: { y: out(F, [5, 8]) },
     },
     {
-      name: 'chain Reshape -> Transpose -> Flatten -> Gemm -> Sigmoid, typed weights', opset: 13,
+      name: 'chain Reshape -> Transpose -> Flatten -> Gemm -> Sigmoid, typed weights',
+      opset: 13,
       inputs: [{ name: 'x', type: F, dims: [2, 12] }],
       initializers: [
         constantTensor('shape', 'INT64', [3], BigInt64Array.from([0n, 3n, -1n]), 'typed'),
-        weight('W', [12, 3], 'typed'), weight('b', [3], 'typed'),
+        weight('W', [12, 3], 'typed'),
+        weight('b', [3], 'typed'),
       ],
       nodes: [
         { opType: 'Reshape', inputs: ['x', 'shape'], outputs: ['r'] },
@@ -248,7 +374,8 @@ function graphCases(): ModelCase[] {
       outputs: { y: out(F, [2, 3]) },
     },
     {
-      name: 'chain with two outputs: Tanh and Concat of intermediate', opset: 13,
+      name: 'chain with two outputs: Tanh and Concat of intermediate',
+      opset: 13,
       inputs: [{ name: 'x', type: F, dims: [3, 4] }],
       initializers: [],
       nodes: [
@@ -259,40 +386,62 @@ function graphCases(): ModelCase[] {
       outputs: { t: out(F, [3, 4]), y: out(F, [6, 4]) },
     },
     {
-      name: 'Constant (raw value) feeding Add', opset: 13,
+      name: 'Constant (raw value) feeding Add',
+      opset: 13,
       inputs: [{ name: 'x', type: F, dims: [2, 3] }],
       initializers: [],
       nodes: [
-        { opType: 'Constant', inputs: [], outputs: ['c'],
-          attributes: { value: { tensor: constantTensor('c', 'FLOAT', [3], Float32Array.from([0.5, -1.25, 3]), 'raw') } } },
+        {
+          opType: 'Constant',
+          inputs: [],
+          outputs: ['c'],
+          attributes: {
+            value: { tensor: constantTensor('c', 'FLOAT', [3], Float32Array.from([0.5, -1.25, 3]), 'raw') },
+          },
+        },
         { opType: 'Add', inputs: ['x', 'c'], outputs: ['y'] },
       ],
       outputs: { y: out(F, [2, 3]) },
     },
     {
-      name: 'Constant (typed int64 value) feeding Add', opset: 13,
+      name: 'Constant (typed int64 value) feeding Add',
+      opset: 13,
       inputs: [{ name: 'x', type: 'int64', dims: [2, 3] }],
       initializers: [],
       nodes: [
-        { opType: 'Constant', inputs: [], outputs: ['c'],
-          attributes: { value: { tensor: constantTensor('c', 'INT64', [3], BigInt64Array.from([4n, -9n, 10n]), 'typed') } } },
+        {
+          opType: 'Constant',
+          inputs: [],
+          outputs: ['c'],
+          attributes: {
+            value: { tensor: constantTensor('c', 'INT64', [3], BigInt64Array.from([4n, -9n, 10n]), 'typed') },
+          },
+        },
         { opType: 'Add', inputs: ['x', 'c'], outputs: ['y'] },
       ],
       outputs: { y: out('int64', [2, 3]) },
     },
     {
-      name: 'Constant int64 as the shape of a Reshape', opset: 13,
+      name: 'Constant int64 as the shape of a Reshape',
+      opset: 13,
       inputs: [{ name: 'x', type: F, dims: [2, 3, 4] }],
       initializers: [],
       nodes: [
-        { opType: 'Constant', inputs: [], outputs: ['shape'],
-          attributes: { value: { tensor: constantTensor('shape', 'INT64', [2], BigInt64Array.from([-1n, 6n]), 'raw') } } },
+        {
+          opType: 'Constant',
+          inputs: [],
+          outputs: ['shape'],
+          attributes: {
+            value: { tensor: constantTensor('shape', 'INT64', [2], BigInt64Array.from([-1n, 6n]), 'raw') },
+          },
+        },
         { opType: 'Reshape', inputs: ['x', 'shape'], outputs: ['y'] },
       ],
       outputs: { y: out(F, [4, 6]) },
     },
     {
-      name: 'bool initializer (typed) cast to float32 and added', opset: 13,
+      name: 'bool initializer (typed) cast to float32 and added',
+      opset: 13,
       inputs: [{ name: 'x', type: F, dims: [2, 4] }],
       initializers: [constantTensor('mask', 'BOOL', [4], Uint8Array.from([1, 0, 0, 1]), 'typed')],
       nodes: [
@@ -302,7 +451,8 @@ function graphCases(): ModelCase[] {
       outputs: { y: out(F, [2, 4]) },
     },
     {
-      name: 'bool round trip: Cast float32 -> bool -> float32', opset: 13,
+      name: 'bool round trip: Cast float32 -> bool -> float32',
+      opset: 13,
       inputs: [{ name: 'x', type: F, dims: [10], source: cycle([0, 1, -1, 0, 0.5, 0, -0.5, 2, 0, 0]) }],
       initializers: [],
       nodes: [
@@ -315,8 +465,15 @@ function graphCases(): ModelCase[] {
 }
 
 const OP_CASES: ModelCase[] = [
-  ...gemmCases(), ...matMulCases(), ...binaryCases(), ...unaryCases(), ...softmaxCases(),
-  ...shapeOpCases(), ...castCases(), ...graphCases(), ...parallelCases(),
+  ...gemmCases(),
+  ...matMulCases(),
+  ...binaryCases(),
+  ...unaryCases(),
+  ...softmaxCases(),
+  ...shapeOpCases(),
+  ...castCases(),
+  ...graphCases(),
+  ...parallelCases(),
 ];
 
 describe('engine vs onnxruntime: ops', () => {
@@ -348,8 +505,9 @@ describe('engine vs onnxruntime: demo models', () => {
   for (const batch of [1, 5]) {
     test(`identity batch ${batch}`, async () => {
       const feeds = { [identity.input.name]: randomTensor('float32', [batch, 16], rngFor(`identity ${batch}`)) };
-      const { engine } = await compareWithOrt(buildIdentityModel(), feeds,
-        { [identity.output.name]: out('float32', [batch, 16]) });
+      const { engine } = await compareWithOrt(buildIdentityModel(), feeds, {
+        [identity.output.name]: out('float32', [batch, 16]),
+      });
       assert.deepEqual(engine[identity.output.name].data, feeds[identity.input.name].data);
     });
   }
@@ -385,11 +543,16 @@ describe('engine vs onnxruntime: demo models', () => {
     }
   });
 
-  test('engine reports the demo models\' tensor metadata from the graph', async () => {
-    for (const [build, model] of [[buildMlpModel, mlp], [buildIdentityModel, identity]] as const) {
+  test("engine reports the demo models' tensor metadata from the graph", async () => {
+    for (const [build, model] of [
+      [buildMlpModel, mlp],
+      [buildIdentityModel, identity],
+    ] as const) {
       const session = await loadEngineSession(build());
       try {
-        const metadata = (t: typeof model.input | typeof model.output) => [{ name: t.name, type: t.type, dims: [...t.dims] }];
+        const metadata = (t: typeof model.input | typeof model.output) => [
+          { name: t.name, type: t.type, dims: [...t.dims] },
+        ];
         assert.deepEqual(session.inputMetadata, metadata(model.input));
         assert.deepEqual(session.outputMetadata, metadata(model.output));
       } finally {
@@ -432,12 +595,17 @@ describe('demo models', () => {
         assert.deepEqual(bytes, builders[name]());
       }
       assert.deepEqual(JSON.parse(await readFile(join(dir, 'mlp', 'config.json'), 'utf8')), {
-        name: 'mlp', backend: 'maas', max_batch_size: 32,
+        name: 'mlp',
+        backend: 'maas',
+        max_batch_size: 32,
         dynamic_batching: { preferred_batch_size: [8, 16, 32], max_queue_delay_microseconds: 500 },
         instance_group: [{ kind: 'KIND_CPU', count: 1 }],
       });
       assert.deepEqual(JSON.parse(await readFile(join(dir, 'identity', 'config.json'), 'utf8')), {
-        name: 'identity', backend: 'maas', max_batch_size: 64, instance_group: [{ kind: 'KIND_CPU', count: 1 }],
+        name: 'identity',
+        backend: 'maas',
+        max_batch_size: 64,
+        instance_group: [{ kind: 'KIND_CPU', count: 1 }],
       });
     } finally {
       await rm(dir, { recursive: true, force: true });

@@ -20,7 +20,8 @@ test('every registered error code is documented in the README with its HTTP stat
 });
 
 test('the README documents no code the registry lacks', () => {
-  for (const code of readmeRows().keys()) assert.ok(code in ERRORS, `${code} is in the README but not in common/errors.ts`);
+  for (const code of readmeRows().keys())
+    assert.ok(code in ERRORS, `${code} is in the README but not in common/errors.ts`);
 });
 
 test('MaasError carries the registry statuses; toMaasError keeps known codes only', () => {

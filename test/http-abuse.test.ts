@@ -39,20 +39,48 @@ before(async () => {
     await writeFile(join(repo, name, 'config.json'), JSON.stringify(config));
     await writeFile(join(repo, name, '1', 'model.onnx'), bytes);
   };
-  await add('flat', {}, encodeModel({
-    nodes: [{ opType: 'Identity', inputs: ['x'], outputs: ['y'] }],
-    inputs: [{ name: 'x', dataType: 'FLOAT', shape: ['n'] }], outputs: [{ name: 'y', dataType: 'FLOAT', shape: ['n'] }],
-  }));
-  await add('outer', {}, encodeModel({
-    nodes: [{ opType: 'MatMul', inputs: ['a', 'b'], outputs: ['y'] }],
-    inputs: [{ name: 'a', dataType: 'FLOAT', shape: ['m', 1] }, { name: 'b', dataType: 'FLOAT', shape: [1, 'n'] }],
-    outputs: [{ name: 'y', dataType: 'FLOAT', shape: ['m', 'n'] }],
-  }));
-  await add('slowq', { max_batch_size: 4, dynamic_batching: { max_queue_delay_microseconds: SLOW_QUEUE_DELAY_US } }, buildIdentityModel());
-  const logger = pino({ level: 'info' }, { write: (line: string) => { logLines.push(JSON.parse(line) as LogLine); } });
+  await add(
+    'flat',
+    {},
+    encodeModel({
+      nodes: [{ opType: 'Identity', inputs: ['x'], outputs: ['y'] }],
+      inputs: [{ name: 'x', dataType: 'FLOAT', shape: ['n'] }],
+      outputs: [{ name: 'y', dataType: 'FLOAT', shape: ['n'] }],
+    }),
+  );
+  await add(
+    'outer',
+    {},
+    encodeModel({
+      nodes: [{ opType: 'MatMul', inputs: ['a', 'b'], outputs: ['y'] }],
+      inputs: [
+        { name: 'a', dataType: 'FLOAT', shape: ['m', 1] },
+        { name: 'b', dataType: 'FLOAT', shape: [1, 'n'] },
+      ],
+      outputs: [{ name: 'y', dataType: 'FLOAT', shape: ['m', 'n'] }],
+    }),
+  );
+  await add(
+    'slowq',
+    { max_batch_size: 4, dynamic_batching: { max_queue_delay_microseconds: SLOW_QUEUE_DELAY_US } },
+    buildIdentityModel(),
+  );
+  const logger = pino(
+    { level: 'info' },
+    {
+      write: (line: string) => {
+        logLines.push(JSON.parse(line) as LogLine);
+      },
+    },
+  );
   server = await startServer({
-    modelRepository: repo, httpPort: 0, host: '127.0.0.1', logger,
-    maxBodyBytes: MAX_BODY_BYTES, maxBufferedBodyBytes: MAX_BUFFERED_BYTES, intraOpThreads: 1,
+    modelRepository: repo,
+    httpPort: 0,
+    host: '127.0.0.1',
+    logger,
+    maxBodyBytes: MAX_BODY_BYTES,
+    maxBufferedBodyBytes: MAX_BUFFERED_BYTES,
+    intraOpThreads: 1,
   });
   port = server.httpPort;
   startUnreachable();
@@ -74,7 +102,12 @@ interface Exchange {
 
 // Writes `parts` (a gap between them), then reads until the server closes
 // the connection, `waitMs` passes, or `untilResponses` responses came.
-function exchange(parts: Array<string | Buffer>, waitMs: number, gapMs = 0, untilResponses = Infinity): Promise<Exchange> {
+function exchange(
+  parts: Array<string | Buffer>,
+  waitMs: number,
+  gapMs = 0,
+  untilResponses = Infinity,
+): Promise<Exchange> {
   return new Promise((resolve) => {
     const socket = net.connect(port, '127.0.0.1');
     const chunks: Buffer[] = [];
@@ -108,7 +141,11 @@ function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
-interface Response { status: number; headers: Record<string, string>; body: string }
+interface Response {
+  status: number;
+  headers: Record<string, string>;
+  body: string;
+}
 
 // The responses in a byte stream, in order (Content-Length framed).
 function responses(text: string): Response[] {
@@ -124,7 +161,11 @@ function responses(text: string): Response[] {
       headers[line.slice(0, colon).toLowerCase()] = line.slice(colon + 1).trim();
     }
     const length = Number(headers['content-length'] ?? 0);
-    out.push({ status: Number(statusLine.split(' ')[1]), headers, body: rest.slice(headEnd + 4, headEnd + 4 + length) });
+    out.push({
+      status: Number(statusLine.split(' ')[1]),
+      headers,
+      body: rest.slice(headEnd + 4, headEnd + 4 + length),
+    });
     rest = rest.slice(headEnd + 4 + length);
   }
   return out;
@@ -132,18 +173,26 @@ function responses(text: string): Response[] {
 
 function request(method: string, path: string, headers: Record<string, string | number> = {}, body = ''): string {
   const lines = [`${method} ${path} HTTP/1.1`, 'Host: test', ...Object.entries(headers).map(([k, v]) => `${k}: ${v}`)];
-  if (body !== '' && !Object.keys(headers).some((k) => k.toLowerCase() === 'content-length' || k.toLowerCase() === 'transfer-encoding')) {
+  if (
+    body !== '' &&
+    !Object.keys(headers).some((k) => k.toLowerCase() === 'content-length' || k.toLowerCase() === 'transfer-encoding')
+  ) {
     lines.push(`Content-Length: ${Buffer.byteLength(body)}`);
   }
   return `${lines.join('\r\n')}\r\n\r\n${body}`;
 }
 
-const IDENTITY_BODY = JSON.stringify({ inputs: [{ name: 'input', shape: [1, 16], datatype: 'FP32', data: new Array(16).fill(1) }] });
+const IDENTITY_BODY = JSON.stringify({
+  inputs: [{ name: 'input', shape: [1, 16], datatype: 'FP32', data: new Array(16).fill(1) }],
+});
 
 async function assertServing(): Promise<void> {
   const res = await fetch(`http://127.0.0.1:${port}/v2/models/identity/infer`, { method: 'POST', body: IDENTITY_BODY });
   assert.equal(res.status, 200);
-  assert.deepEqual(((await res.json()) as { outputs: Array<{ data: number[] }> }).outputs[0].data, new Array(16).fill(1));
+  assert.deepEqual(
+    ((await res.json()) as { outputs: Array<{ data: number[] }> }).outputs[0].data,
+    new Array(16).fill(1),
+  );
 }
 
 function logsWith(field: string, value: unknown): LogLine[] {
@@ -173,7 +222,8 @@ const UNREACHABLE: Record<string, string> = {
   'a header without a colon': 'GET /v2/health/live HTTP/1.1\r\nHost: test\r\nNoColon\r\n\r\n',
   'a lowercase method': 'get /v2/health/live HTTP/1.1\r\nHost: test\r\n\r\n',
   'an unknown method': 'BREW /v2/health/live HTTP/1.1\r\nHost: test\r\n\r\n',
-  'Transfer-Encoding and Content-Length': 'POST /v2/repository/index HTTP/1.1\r\nHost: test\r\nTransfer-Encoding: chunked\r\nContent-Length: 2\r\n\r\n2\r\n{}\r\n0\r\n\r\n',
+  'Transfer-Encoding and Content-Length':
+    'POST /v2/repository/index HTTP/1.1\r\nHost: test\r\nTransfer-Encoding: chunked\r\nContent-Length: 2\r\n\r\n2\r\n{}\r\n0\r\n\r\n',
   'a 1 MiB header': `GET /v2/health/live HTTP/1.1\r\nHost: test\r\nX-Big: ${'a'.repeat(1024 * 1024)}\r\n\r\n`,
 };
 const unreachable = new Map<string, Promise<Exchange>>();
@@ -186,8 +236,10 @@ function startUnreachable(): void {
 
 test('framing uWS leaves to us is refused with 400 MALFORMED_HTTP, Connection: close, and the connection ends', async () => {
   const cases: Record<string, string> = {
-    'different Content-Length values': 'POST /v2/models/identity/infer HTTP/1.1\r\nHost: test\r\nContent-Length: 5\r\nContent-Length: 50\r\n\r\nhello',
-    'a Transfer-Encoding that is not chunked': 'POST /v2/repository/index HTTP/1.1\r\nHost: test\r\nTransfer-Encoding: gzip\r\n\r\n2\r\n{}\r\n0\r\n\r\n',
+    'different Content-Length values':
+      'POST /v2/models/identity/infer HTTP/1.1\r\nHost: test\r\nContent-Length: 5\r\nContent-Length: 50\r\n\r\nhello',
+    'a Transfer-Encoding that is not chunked':
+      'POST /v2/repository/index HTTP/1.1\r\nHost: test\r\nTransfer-Encoding: gzip\r\n\r\n2\r\n{}\r\n0\r\n\r\n',
     'two Host headers': 'GET /v2/health/live HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n',
   };
   const before = await closedCount('conflicting_content_length');
@@ -202,7 +254,19 @@ test('framing uWS leaves to us is refused with 400 MALFORMED_HTTP, Connection: c
   }
   assert.equal(await closedCount('conflicting_content_length'), before + 1);
   // The same Content-Length twice is one length: served.
-  const twice = await exchange([request('POST', '/v2/models/identity/infer', { 'Content-Length': Buffer.byteLength(IDENTITY_BODY), 'content-length': Buffer.byteLength(IDENTITY_BODY) }, IDENTITY_BODY)], 2000, 0, 1);
+  const twice = await exchange(
+    [
+      request(
+        'POST',
+        '/v2/models/identity/infer',
+        { 'Content-Length': Buffer.byteLength(IDENTITY_BODY), 'content-length': Buffer.byteLength(IDENTITY_BODY) },
+        IDENTITY_BODY,
+      ),
+    ],
+    2000,
+    0,
+    1,
+  );
   assert.equal(responses(twice.text)[0]?.status, 200, twice.text);
 });
 
@@ -224,30 +288,49 @@ test('a request smuggled behind conflicting Content-Lengths never reaches a rout
 test('an invalid Content-Length ends the connection without a 500 or a stack in the log', async () => {
   for (const length of ['-1', '1.5', '1000000000', 'abc']) {
     const errorsBefore = logLines.filter((l) => l.level >= 50).length;
-    const got = await exchange([`POST /v2/models/identity/infer HTTP/1.1\r\nHost: test\r\nContent-Length: ${length}\r\n\r\n{}`], 5000);
+    const got = await exchange(
+      [`POST /v2/models/identity/infer HTTP/1.1\r\nHost: test\r\nContent-Length: ${length}\r\n\r\n{}`],
+      5000,
+    );
     assert.ok(got.closed, length);
     assert.equal(responses(got.text).filter((r) => r.status >= 500).length, 0, `${length}: ${got.text}`);
     await sleep(20);
     assert.equal(logLines.filter((l) => l.level >= 50).length, errorsBefore, `${length}: logged as an error`);
   }
-  assert.ok(await closedCount('invalid_content_length') >= 4);
+  assert.ok((await closedCount('invalid_content_length')) >= 4);
   await assertServing();
 });
 
 // ---- pipelining -------------------------------------------------------------------------------------------
 
 test('pipelined requests answered without waiting for the engine come back in order', async () => {
-  const got = await exchange([[
-    request('GET', '/v2/health/live', { 'x-request-id': 'p1' }),
-    request('GET', '/v2/models/identity', { 'x-request-id': 'p2' }),
-    request('POST', '/v2/models/identity/infer', { 'x-request-id': 'p3' }, '{"inputs": ['), // 400 before the engine
-    request('POST', '/v2/repository/index', { 'x-request-id': 'p4' }, '{"ready": true}'),
-    request('GET', '/v2/models/nope', { 'x-request-id': 'p5' }),
-    request('GET', '/v2/health/ready', { 'x-request-id': 'p6' }),
-  ].join('')], 3000, 0, 6);
+  const got = await exchange(
+    [
+      [
+        request('GET', '/v2/health/live', { 'x-request-id': 'p1' }),
+        request('GET', '/v2/models/identity', { 'x-request-id': 'p2' }),
+        request('POST', '/v2/models/identity/infer', { 'x-request-id': 'p3' }, '{"inputs": ['), // 400 before the engine
+        request('POST', '/v2/repository/index', { 'x-request-id': 'p4' }, '{"ready": true}'),
+        request('GET', '/v2/models/nope', { 'x-request-id': 'p5' }),
+        request('GET', '/v2/health/ready', { 'x-request-id': 'p6' }),
+      ].join(''),
+    ],
+    3000,
+    0,
+    6,
+  );
   const answered = responses(got.text);
-  assert.deepEqual(answered.map((r) => [r.headers['x-request-id'], r.status]),
-    [['p1', 200], ['p2', 200], ['p3', 400], ['p4', 200], ['p5', 404], ['p6', 200]]);
+  assert.deepEqual(
+    answered.map((r) => [r.headers['x-request-id'], r.status]),
+    [
+      ['p1', 200],
+      ['p2', 200],
+      ['p3', 400],
+      ['p4', 200],
+      ['p5', 404],
+      ['p6', 200],
+    ],
+  );
 });
 
 // uWS v20 closes a connection when a request arrives while the previous
@@ -256,8 +339,13 @@ test('pipelined requests answered without waiting for the engine come back in or
 // and leave the server serving.
 test('a request pipelined behind a pending inference: the connection ends at once, logged and counted', async () => {
   const before = await closedCount('async_pipelining');
-  const got = await exchange([request('POST', '/v2/models/slowq/infer', { 'x-request-id': 'pending-one' }, IDENTITY_BODY) +
-    request('GET', '/v2/health/live')], SLOW_QUEUE_DELAY_US / 1000);
+  const got = await exchange(
+    [
+      request('POST', '/v2/models/slowq/infer', { 'x-request-id': 'pending-one' }, IDENTITY_BODY) +
+        request('GET', '/v2/health/live'),
+    ],
+    SLOW_QUEUE_DELAY_US / 1000,
+  );
   assert.ok(got.closed, 'closed before the inference could answer');
   assert.equal(got.bytes.length, 0);
   await sleep(50);
@@ -269,15 +357,28 @@ test('a request pipelined behind a pending inference: the connection ends at onc
 // ---- bodies -------------------------------------------------------------------------------------------------
 
 test('a body over the limit gets 413 with Connection: close while the client is still sending', async () => {
-  const declared = await exchange([`POST /v2/models/flat/infer HTTP/1.1\r\nHost: test\r\nContent-Length: ${MAX_BODY_BYTES + 1}\r\n\r\n`, Buffer.alloc(64 * 1024, 0x20)], 5000, 20);
+  const declared = await exchange(
+    [
+      `POST /v2/models/flat/infer HTTP/1.1\r\nHost: test\r\nContent-Length: ${MAX_BODY_BYTES + 1}\r\n\r\n`,
+      Buffer.alloc(64 * 1024, 0x20),
+    ],
+    5000,
+    20,
+  );
   const [res] = responses(declared.text);
   assert.equal(res?.status, 413);
   assert.equal(res.headers.connection, 'close');
   assert.equal(JSON.parse(res.body).code, 'BODY_TOO_LARGE');
   assert.ok(declared.closed);
-  const chunk = `${(MiB).toString(16)}\r\n${' '.repeat(MiB)}\r\n`;
-  const chunked = await exchange([`POST /v2/models/flat/infer HTTP/1.1\r\nHost: test\r\nTransfer-Encoding: chunked\r\n\r\n`,
-    ...new Array(5).fill(chunk)], 5000, 10);
+  const chunk = `${MiB.toString(16)}\r\n${' '.repeat(MiB)}\r\n`;
+  const chunked = await exchange(
+    [
+      `POST /v2/models/flat/infer HTTP/1.1\r\nHost: test\r\nTransfer-Encoding: chunked\r\n\r\n`,
+      ...new Array(5).fill(chunk),
+    ],
+    5000,
+    10,
+  );
   assert.equal(responses(chunked.text)[0]?.status, 413, chunked.text.slice(0, 200));
   assert.ok(chunked.closed);
 });
@@ -287,13 +388,21 @@ test('a body over the limit gets 413 with Connection: close while the client is 
 test('memory is taken as body bytes arrive, not from the declared Content-Length', async () => {
   gc();
   const before = process.memoryUsage().arrayBuffers;
-  const sockets = await Promise.all(Array.from({ length: 40 }, () => new Promise<net.Socket>((resolve) => {
-    const socket = net.connect(port, '127.0.0.1', () => {
-      socket.write(`POST /v2/models/flat/infer HTTP/1.1\r\nHost: test\r\nContent-Length: ${MAX_BODY_BYTES}\r\n\r\n{`);
-      resolve(socket);
-    });
-    socket.on('error', () => {});
-  })));
+  const sockets = await Promise.all(
+    Array.from(
+      { length: 40 },
+      () =>
+        new Promise<net.Socket>((resolve) => {
+          const socket = net.connect(port, '127.0.0.1', () => {
+            socket.write(
+              `POST /v2/models/flat/infer HTTP/1.1\r\nHost: test\r\nContent-Length: ${MAX_BODY_BYTES}\r\n\r\n{`,
+            );
+            resolve(socket);
+          });
+          socket.on('error', () => {});
+        }),
+    ),
+  );
   await sleep(200);
   const grownMiB = (process.memoryUsage().arrayBuffers - before) / MiB;
   for (const socket of sockets) socket.destroy();
@@ -303,9 +412,13 @@ test('memory is taken as body bytes arrive, not from the declared Content-Length
 });
 
 function flatBinaryRequest(floats: number, id: string): { head: string; blob: Buffer } {
-  const header = JSON.stringify({ inputs: [{ name: 'x', shape: [floats], datatype: 'FP32', parameters: { binary_data_size: floats * 4 } }], parameters: { binary_data_output: true } });
+  const header = JSON.stringify({
+    inputs: [{ name: 'x', shape: [floats], datatype: 'FP32', parameters: { binary_data_size: floats * 4 } }],
+    parameters: { binary_data_output: true },
+  });
   const blob = Buffer.alloc(floats * 4);
-  const head = `POST /v2/models/flat/infer HTTP/1.1\r\nHost: test\r\nx-request-id: ${id}\r\nInference-Header-Content-Length: ${header.length}\r\n` +
+  const head =
+    `POST /v2/models/flat/infer HTTP/1.1\r\nHost: test\r\nx-request-id: ${id}\r\nInference-Header-Content-Length: ${header.length}\r\n` +
     `Content-Length: ${header.length + blob.length}\r\n\r\n${header}`;
   return { head, blob };
 }
@@ -344,31 +457,49 @@ test('bodies held at once stay within the budget: the one past it gets 503 SERVE
   }
   // 50 uploads abandoned halfway: their bytes come back to the budget, so
   // three 3 MiB uploads fit again afterwards.
-  await Promise.all(Array.from({ length: 50 }, (_, i) => new Promise<void>((resolve) => {
-    const { head, blob } = flatBinaryRequest(floats, `abandoned-${i}`);
-    const socket = net.connect(port, '127.0.0.1', () => {
-      socket.write(head);
-      socket.write(blob.subarray(0, 200 * 1024), () => setTimeout(() => { socket.destroy(); resolve(); }, 20));
-    });
-    socket.on('error', () => resolve());
-  })));
+  await Promise.all(
+    Array.from(
+      { length: 50 },
+      (_, i) =>
+        new Promise<void>((resolve) => {
+          const { head, blob } = flatBinaryRequest(floats, `abandoned-${i}`);
+          const socket = net.connect(port, '127.0.0.1', () => {
+            socket.write(head);
+            socket.write(blob.subarray(0, 200 * 1024), () =>
+              setTimeout(() => {
+                socket.destroy();
+                resolve();
+              }, 20),
+            );
+          });
+          socket.on('error', () => resolve());
+        }),
+    ),
+  );
   await sleep(100);
-  const again = await Promise.all(Array.from({ length: 3 }, (_, i) => {
-    const { head, blob } = flatBinaryRequest(floats, `again-${i}`);
-    return exchange([head, blob], 5000, 0, 1);
-  }));
+  const again = await Promise.all(
+    Array.from({ length: 3 }, (_, i) => {
+      const { head, blob } = flatBinaryRequest(floats, `again-${i}`);
+      return exchange([head, blob], 5000, 0, 1);
+    }),
+  );
   for (const got of again) assert.equal(responses(got.text)[0]?.status, 200, got.text.slice(0, 300));
-  assert.ok(await closedCount('server_busy') >= 1);
+  assert.ok((await closedCount('server_busy')) >= 1);
 });
 
 // ---- slow readers, outputs too large ---------------------------------------------------------------------
 
 test('a client that never reads an 8 MB answer does not stall the others', async () => {
-  const header = JSON.stringify({ inputs: [
-    { name: 'a', shape: [2000, 1], datatype: 'FP32', data: new Array(2000).fill(1) },
-    { name: 'b', shape: [1, 1000], datatype: 'FP32', data: new Array(1000).fill(2) },
-  ], parameters: { binary_data_output: true } });
-  const stuck = net.connect(port, '127.0.0.1', () => stuck.write(request('POST', '/v2/models/outer/infer', {}, header)));
+  const header = JSON.stringify({
+    inputs: [
+      { name: 'a', shape: [2000, 1], datatype: 'FP32', data: new Array(2000).fill(1) },
+      { name: 'b', shape: [1, 1000], datatype: 'FP32', data: new Array(1000).fill(2) },
+    ],
+    parameters: { binary_data_output: true },
+  });
+  const stuck = net.connect(port, '127.0.0.1', () =>
+    stuck.write(request('POST', '/v2/models/outer/infer', {}, header)),
+  );
   stuck.on('error', () => {});
   stuck.pause(); // never reads
   await sleep(300);
@@ -382,21 +513,26 @@ test('outputs too large are 413 OUTPUT_TOO_LARGE: beyond the engine limit, and b
   // 34571 x 32769 floats = 4.5 GB from a 328 KB request (this killed the process).
   const m = 34571;
   const n = 32769;
-  const header = JSON.stringify({ inputs: [
-    { name: 'a', shape: [m, 1], datatype: 'FP32', parameters: { binary_data_size: m * 4 } },
-    { name: 'b', shape: [1, n], datatype: 'FP32', parameters: { binary_data_size: n * 4 } },
-  ] });
+  const header = JSON.stringify({
+    inputs: [
+      { name: 'a', shape: [m, 1], datatype: 'FP32', parameters: { binary_data_size: m * 4 } },
+      { name: 'b', shape: [1, n], datatype: 'FP32', parameters: { binary_data_size: n * 4 } },
+    ],
+  });
   const res = await fetch(`http://127.0.0.1:${port}/v2/models/outer/infer`, {
-    method: 'POST', headers: { 'Inference-Header-Content-Length': String(header.length) },
+    method: 'POST',
+    headers: { 'Inference-Header-Content-Length': String(header.length) },
     body: Buffer.concat([Buffer.from(header), Buffer.alloc((m + n) * 4)]),
   });
   assert.equal(res.status, 413);
   assert.equal(((await res.json()) as { code: string }).code, 'OUTPUT_TOO_LARGE');
   // 6000 x 5000 floats = 120 MB: fine in binary, too much text for JSON.
-  const json = JSON.stringify({ inputs: [
-    { name: 'a', shape: [6000, 1], datatype: 'FP32', data: new Array(6000).fill(1 / 3) },
-    { name: 'b', shape: [1, 5000], datatype: 'FP32', data: new Array(5000).fill(1) },
-  ] });
+  const json = JSON.stringify({
+    inputs: [
+      { name: 'a', shape: [6000, 1], datatype: 'FP32', data: new Array(6000).fill(1 / 3) },
+      { name: 'b', shape: [1, 5000], datatype: 'FP32', data: new Array(5000).fill(1) },
+    ],
+  });
   const tooLong = await fetch(`http://127.0.0.1:${port}/v2/models/outer/infer`, { method: 'POST', body: json });
   assert.equal(tooLong.status, 413);
   const body = (await tooLong.json()) as { code: string; error: string };
@@ -418,12 +554,28 @@ test('requests uWS v20 cannot parse or route get no answer, their connection end
 });
 
 test('memory stays flat: hostile traffic leaves neither heap nor RSS behind', async () => {
-  const sample = () => { gc(); return process.memoryUsage(); };
+  const sample = () => {
+    gc();
+    return process.memoryUsage();
+  };
   const start = sample();
-  const hostile = Buffer.from(`{"inputs":[{"name":"x","shape":[1],"datatype":"FP32","data":[${'[],'.repeat(MiB)}[]]}]}`);
+  const hostile = Buffer.from(
+    `{"inputs":[{"name":"x","shape":[1],"datatype":"FP32","data":[${'[],'.repeat(MiB)}[]]}]}`,
+  );
   for (let round = 0; round < 3; round++) {
-    await Promise.all(Array.from({ length: 20 }, () => exchange([request('POST', '/v2/models/flat/infer', { 'content-length': hostile.length }), hostile], 5000, 0, 1)));
-    await Promise.all(Array.from({ length: 20 }, () => exchange([`POST /v2/models/flat/infer HTTP/1.1\r\nHost: test\r\nContent-Length: ${MAX_BODY_BYTES}\r\n\r\n{"inp`], 100)));
+    await Promise.all(
+      Array.from({ length: 20 }, () =>
+        exchange([request('POST', '/v2/models/flat/infer', { 'content-length': hostile.length }), hostile], 5000, 0, 1),
+      ),
+    );
+    await Promise.all(
+      Array.from({ length: 20 }, () =>
+        exchange(
+          [`POST /v2/models/flat/infer HTTP/1.1\r\nHost: test\r\nContent-Length: ${MAX_BODY_BYTES}\r\n\r\n{"inp`],
+          100,
+        ),
+      ),
+    );
   }
   await sleep(100);
   const end = sample();
@@ -446,8 +598,9 @@ test('shutdown: batchers flush early, answers say Connection: close, late reques
   keptAlive.write(request('GET', '/v2/health/live'));
   await sleep(50);
   const startedMs = Date.now();
-  const queued = fetch(`http://127.0.0.1:${port}/v2/models/slowq/infer`, { method: 'POST', body: IDENTITY_BODY })
-    .then(async (res) => ({ status: res.status, connection: res.headers.get('connection'), ms: Date.now() - startedMs }));
+  const queued = fetch(`http://127.0.0.1:${port}/v2/models/slowq/infer`, { method: 'POST', body: IDENTITY_BODY }).then(
+    async (res) => ({ status: res.status, connection: res.headers.get('connection'), ms: Date.now() - startedMs }),
+  );
   await sleep(50);
   const closed = server.close();
   await sleep(20);

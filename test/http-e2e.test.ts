@@ -22,7 +22,13 @@ let base: string;
 before(async () => {
   repoDir = await mkdtemp(join(tmpdir(), 'maas-http-e2e-'));
   await writeDemoRepository(repoDir);
-  server = await startServer({ modelRepository: repoDir, httpPort: 0, host: '127.0.0.1', logLevel: 'silent', maxBodyBytes: MAX_BODY_BYTES });
+  server = await startServer({
+    modelRepository: repoDir,
+    httpPort: 0,
+    host: '127.0.0.1',
+    logLevel: 'silent',
+    maxBodyBytes: MAX_BODY_BYTES,
+  });
   base = `http://127.0.0.1:${server.httpPort}`;
 });
 
@@ -42,15 +48,26 @@ function rows(count: number, seed: number): Float32Array {
 }
 
 function postJson(path: string, body: unknown, headers: Record<string, string> = {}): Promise<Response> {
-  return fetch(`${base}${path}`, { method: 'POST', headers: { 'Content-Type': 'application/json', ...headers }, body: JSON.stringify(body) });
+  return fetch(`${base}${path}`, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json', ...headers },
+    body: JSON.stringify(body),
+  });
 }
 
 // Sends one FP32 input in binary and asks for every output in binary.
-async function inferBinary(model: string, inputName: string, shape: number[], values: Float32Array): Promise<{ json: any; blobs: Buffer; res: Response }> {
-  const header = Buffer.from(JSON.stringify({
-    inputs: [{ name: inputName, shape, datatype: 'FP32', parameters: { binary_data_size: values.byteLength } }],
-    parameters: { binary_data_output: true },
-  }));
+async function inferBinary(
+  model: string,
+  inputName: string,
+  shape: number[],
+  values: Float32Array,
+): Promise<{ json: any; blobs: Buffer; res: Response }> {
+  const header = Buffer.from(
+    JSON.stringify({
+      inputs: [{ name: inputName, shape, datatype: 'FP32', parameters: { binary_data_size: values.byteLength } }],
+      parameters: { binary_data_output: true },
+    }),
+  );
   const res = await fetch(`${base}/v2/models/${model}/infer`, {
     method: 'POST',
     headers: { 'Content-Type': 'application/octet-stream', 'Inference-Header-Content-Length': String(header.length) },
@@ -96,7 +113,12 @@ async function assertStillServing(): Promise<void> {
 }
 
 test('health: live, ready, model ready', async () => {
-  for (const path of ['/v2/health/live', '/v2/health/ready', '/v2/models/mlp/ready', '/v2/models/mlp/versions/1/ready']) {
+  for (const path of [
+    '/v2/health/live',
+    '/v2/health/ready',
+    '/v2/models/mlp/ready',
+    '/v2/models/mlp/versions/1/ready',
+  ]) {
     const res = await fetch(`${base}${path}`);
     assert.equal(res.status, 200, path);
     assert.equal(await res.text(), '');
@@ -132,10 +154,14 @@ test('model config', async () => {
 test('JSON inference on mlp: softmax rows sum to 1, Server-Timing, request id', async () => {
   const input = rows(3, 1);
   const nested = [0, 1, 2].map((r) => Array.from(input.subarray(r * FEATURES, (r + 1) * FEATURES)));
-  const res = await postJson('/v2/models/mlp/infer', {
-    id: 'req-7',
-    inputs: [{ name: MLP.input.name, shape: [3, FEATURES], datatype: 'FP32', data: nested }],
-  }, { 'x-request-id': 'e2e-json' });
+  const res = await postJson(
+    '/v2/models/mlp/infer',
+    {
+      id: 'req-7',
+      inputs: [{ name: MLP.input.name, shape: [3, FEATURES], datatype: 'FP32', data: nested }],
+    },
+    { 'x-request-id': 'e2e-json' },
+  );
   assert.equal(res.status, 200);
   assert.equal(res.headers.get('content-type'), 'application/json');
   assert.equal(res.headers.get('x-request-id'), 'e2e-json');
@@ -156,12 +182,16 @@ test('binary inference on mlp matches JSON inference', async () => {
   const input = rows(2, 2);
   const { json: header, blobs } = await inferBinary('mlp', MLP.input.name, [2, FEATURES], input);
   assert.equal('id' in header, false);
-  assert.deepEqual(header.outputs, [{ name: MLP.output.name, datatype: 'FP32', shape: [2, CLASSES], parameters: { binary_data_size: 2 * CLASSES * 4 } }]);
+  assert.deepEqual(header.outputs, [
+    { name: MLP.output.name, datatype: 'FP32', shape: [2, CLASSES], parameters: { binary_data_size: 2 * CLASSES * 4 } },
+  ]);
   const probabilities = floats(blobs);
   assertRowsSumToOne(probabilities, 2);
-  const viaJson = await json(await postJson('/v2/models/mlp/infer', {
-    inputs: [{ name: MLP.input.name, shape: [2, FEATURES], datatype: 'FP32', data: Array.from(input) }],
-  }));
+  const viaJson = await json(
+    await postJson('/v2/models/mlp/infer', {
+      inputs: [{ name: MLP.input.name, shape: [2, FEATURES], datatype: 'FP32', data: Array.from(input) }],
+    }),
+  );
   viaJson.outputs[0].data.forEach((p: number, i: number) => assert.ok(Math.abs(p - probabilities[i]) < 1e-6));
 });
 
@@ -180,14 +210,36 @@ test('raw-body inference on mlp (Inference-Header-Content-Length: 0)', async () 
 });
 
 test('identity returns its input exactly (binary and JSON)', async () => {
-  const values = new Float32Array([0.1, -0, 1e-30, 3.4e38, -7.25, 1 / 3, 123456.789, Math.PI, 0, 1, 2, 3, 4, 5, 6, 1e-45]);
+  const values = new Float32Array([
+    0.1,
+    -0,
+    1e-30,
+    3.4e38,
+    -7.25,
+    1 / 3,
+    123456.789,
+    Math.PI,
+    0,
+    1,
+    2,
+    3,
+    4,
+    5,
+    6,
+    1e-45,
+  ]);
   const { blobs } = await inferBinary(IDENTITY.name, IDENTITY.input.name, [1, 16], values);
   assert.deepEqual(new Uint8Array(blobs), new Uint8Array(values.buffer));
-  const body = await json(await postJson(`/v2/models/${IDENTITY.name}/infer`, {
-    inputs: [{ name: IDENTITY.input.name, shape: [1, 16], datatype: 'FP32', data: Array.from(values) }],
-  }));
+  const body = await json(
+    await postJson(`/v2/models/${IDENTITY.name}/infer`, {
+      inputs: [{ name: IDENTITY.input.name, shape: [1, 16], datatype: 'FP32', data: Array.from(values) }],
+    }),
+  );
   // JSON has no -0 (JSON.stringify writes 0); every other value is exact.
-  assert.deepEqual(Float32Array.from(body.outputs[0].data), values.map((v) => (v === 0 ? 0 : v)));
+  assert.deepEqual(
+    Float32Array.from(body.outputs[0].data),
+    values.map((v) => (v === 0 ? 0 : v)),
+  );
 });
 
 test('64 concurrent requests to mlp are all correct and get batched', async () => {
@@ -201,12 +253,18 @@ test('64 concurrent requests to mlp are all correct and get batched', async () =
     reference.set(floats(blobs), half * 32 * CLASSES);
   }
   const statsBefore = (await json(await fetch(`${base}/v2/models/mlp/stats`))).model_stats[0];
-  const results = await Promise.all(Array.from({ length: count }, (_, i) =>
-    inferBinary('mlp', MLP.input.name, [1, FEATURES], input.slice(i * FEATURES, (i + 1) * FEATURES))));
+  const results = await Promise.all(
+    Array.from({ length: count }, (_, i) =>
+      inferBinary('mlp', MLP.input.name, [1, FEATURES], input.slice(i * FEATURES, (i + 1) * FEATURES)),
+    ),
+  );
   results.forEach(({ blobs }, i) => {
     const got = floats(blobs);
     for (let c = 0; c < CLASSES; c++) {
-      assert.ok(Math.abs(got[c] - reference[i * CLASSES + c]) < 1e-5, `request ${i} class ${c}: ${got[c]} vs ${reference[i * CLASSES + c]}`);
+      assert.ok(
+        Math.abs(got[c] - reference[i * CLASSES + c]) < 1e-5,
+        `request ${i} class ${c}: ${got[c]} vs ${reference[i * CLASSES + c]}`,
+      );
     }
   });
   const statsAfter = (await json(await fetch(`${base}/v2/models/mlp/stats`))).model_stats[0];
@@ -220,31 +278,84 @@ test('64 concurrent requests to mlp are all correct and get batched', async () =
 
 test('bad requests get a 4xx {error, code} and the server keeps serving', async () => {
   const good = { name: MLP.input.name, shape: [1, FEATURES], datatype: 'FP32', data: Array.from(rows(1, 5)) };
-  await assertError(await fetch(`${base}/v2/models/mlp/infer`, { method: 'POST', body: '{"inputs": [' }), 400, 'INVALID_JSON');
-  await assertError(await postJson('/v2/models/mlp/infer', { inputs: [{ ...good, datatype: 'INT32', data: new Array(FEATURES).fill(1) }] }), 400, 'INVALID_DATATYPE');
-  await assertError(await postJson('/v2/models/mlp/infer', { inputs: [{ ...good, datatype: 'FLOAT32' }] }), 400, 'INVALID_DATATYPE');
-  await assertError(await postJson('/v2/models/mlp/infer', { inputs: [{ ...good, data: good.data.slice(1) }] }), 400, 'INVALID_SHAPE');
+  await assertError(
+    await fetch(`${base}/v2/models/mlp/infer`, { method: 'POST', body: '{"inputs": [' }),
+    400,
+    'INVALID_JSON',
+  );
+  await assertError(
+    await postJson('/v2/models/mlp/infer', {
+      inputs: [{ ...good, datatype: 'INT32', data: new Array(FEATURES).fill(1) }],
+    }),
+    400,
+    'INVALID_DATATYPE',
+  );
+  await assertError(
+    await postJson('/v2/models/mlp/infer', { inputs: [{ ...good, datatype: 'FLOAT32' }] }),
+    400,
+    'INVALID_DATATYPE',
+  );
+  await assertError(
+    await postJson('/v2/models/mlp/infer', { inputs: [{ ...good, data: good.data.slice(1) }] }),
+    400,
+    'INVALID_SHAPE',
+  );
   await assertError(await postJson('/v2/models/nope/infer', { inputs: [good] }), 404, 'MODEL_NOT_FOUND');
-  await assertError(await postJson('/v2/models/mlp/versions/9/infer', { inputs: [good] }), 404, 'MODEL_VERSION_NOT_FOUND');
+  await assertError(
+    await postJson('/v2/models/mlp/versions/9/infer', { inputs: [good] }),
+    404,
+    'MODEL_VERSION_NOT_FOUND',
+  );
   await assertError(await fetch(`${base}/v2/models/mlp/versions/9`), 404, 'MODEL_VERSION_NOT_FOUND');
-  await assertError(await postJson('/v2/models/mlp/infer', { inputs: [good], parameters: { triton_x: 1 } }), 400, 'INVALID_PARAMETER');
-  await assertError(await postJson('/v2/models/mlp/infer', { inputs: [good], outputs: [{ name: 'nope' }] }), 400, 'INVALID_REQUEST');
+  await assertError(
+    await postJson('/v2/models/mlp/infer', { inputs: [good], parameters: { triton_x: 1 } }),
+    400,
+    'INVALID_PARAMETER',
+  );
+  await assertError(
+    await postJson('/v2/models/mlp/infer', { inputs: [good], outputs: [{ name: 'nope' }] }),
+    400,
+    'INVALID_REQUEST',
+  );
 
   // Truncated binary: the blob is shorter than binary_data_size.
-  const header = Buffer.from(JSON.stringify({
-    inputs: [{ name: MLP.input.name, shape: [1, FEATURES], datatype: 'FP32', parameters: { binary_data_size: FEATURES * 4 } }],
-  }));
-  await assertError(await fetch(`${base}/v2/models/mlp/infer`, {
-    method: 'POST',
-    headers: { 'Inference-Header-Content-Length': String(header.length) },
-    body: Buffer.concat([header, Buffer.alloc(100)]),
-  }), 400, 'INVALID_BINARY');
-  await assertError(await fetch(`${base}/v2/models/mlp/infer`, {
-    method: 'POST', headers: { 'Inference-Header-Content-Length': '99999' }, body: header,
-  }), 400, 'INVALID_BINARY');
+  const header = Buffer.from(
+    JSON.stringify({
+      inputs: [
+        {
+          name: MLP.input.name,
+          shape: [1, FEATURES],
+          datatype: 'FP32',
+          parameters: { binary_data_size: FEATURES * 4 },
+        },
+      ],
+    }),
+  );
+  await assertError(
+    await fetch(`${base}/v2/models/mlp/infer`, {
+      method: 'POST',
+      headers: { 'Inference-Header-Content-Length': String(header.length) },
+      body: Buffer.concat([header, Buffer.alloc(100)]),
+    }),
+    400,
+    'INVALID_BINARY',
+  );
+  await assertError(
+    await fetch(`${base}/v2/models/mlp/infer`, {
+      method: 'POST',
+      headers: { 'Inference-Header-Content-Length': '99999' },
+      body: header,
+    }),
+    400,
+    'INVALID_BINARY',
+  );
 
   // Oversized body.
-  await assertError(await fetch(`${base}/v2/models/mlp/infer`, { method: 'POST', body: Buffer.alloc(MAX_BODY_BYTES + 1024, 0x20) }), 413, 'BODY_TOO_LARGE');
+  await assertError(
+    await fetch(`${base}/v2/models/mlp/infer`, { method: 'POST', body: Buffer.alloc(MAX_BODY_BYTES + 1024, 0x20) }),
+    413,
+    'BODY_TOO_LARGE',
+  );
 
   // Unknown route and wrong method.
   const notFound = await fetch(`${base}/v2/models/mlp/versions/x/ready`);
@@ -275,7 +386,10 @@ const SCHED_DELAY_US = 400_000;
 before(async () => {
   schedRepo = await mkdtemp(join(tmpdir(), 'maas-http-sched-'));
   const models: Record<string, unknown> = {
-    qfull: { max_batch_size: 4, dynamic_batching: { max_queue_delay_microseconds: SCHED_DELAY_US, default_queue_policy: { max_queue_size: 1 } } },
+    qfull: {
+      max_batch_size: 4,
+      dynamic_batching: { max_queue_delay_microseconds: SCHED_DELAY_US, default_queue_policy: { max_queue_size: 1 } },
+    },
     prio: { max_batch_size: 4, dynamic_batching: { max_queue_delay_microseconds: SCHED_DELAY_US, priority_levels: 2 } },
     slow: { max_batch_size: 4, dynamic_batching: { max_queue_delay_microseconds: SCHED_DELAY_US } },
   };
@@ -284,7 +398,13 @@ before(async () => {
     await writeFile(join(schedRepo, name, 'config.json'), JSON.stringify(config));
     await writeFile(join(schedRepo, name, '1', 'model.onnx'), buildIdentityModel());
   }
-  schedServer = await startServer({ modelRepository: schedRepo, httpPort: 0, host: '127.0.0.1', logLevel: 'silent', shutdownDeadlineMs: 5000 });
+  schedServer = await startServer({
+    modelRepository: schedRepo,
+    httpPort: 0,
+    host: '127.0.0.1',
+    logLevel: 'silent',
+    shutdownDeadlineMs: 5000,
+  });
   schedBase = `http://127.0.0.1:${schedServer.httpPort}`;
 });
 
@@ -294,7 +414,10 @@ after(async () => {
 });
 
 function identityBody(batch: number, parameters?: Record<string, unknown>): string {
-  return JSON.stringify({ parameters, inputs: [{ name: IDENTITY.input.name, shape: [batch, 16], datatype: 'FP32', data: new Array(16 * batch).fill(1) }] });
+  return JSON.stringify({
+    parameters,
+    inputs: [{ name: IDENTITY.input.name, shape: [batch, 16], datatype: 'FP32', data: new Array(16 * batch).fill(1) }],
+  });
 }
 
 function schedInfer(model: string, batch: number, parameters?: Record<string, unknown>): Promise<Response> {
@@ -320,7 +443,8 @@ test('max_queue_size: a full queue answers 503 QUEUE_FULL at once, the queued re
 
 test('the HTTP priority parameter reaches the batcher: a priority-1 request overtakes queued priority-2 ones', async () => {
   const startedMs = Date.now();
-  const done = (res: Promise<Response>) => res.then(async (r) => ({ status: r.status, doneMs: Date.now() - startedMs, body: await r.text() }));
+  const done = (res: Promise<Response>) =>
+    res.then(async (r) => ({ status: r.status, doneMs: Date.now() - startedMs, body: await r.text() }));
   const low: ReturnType<typeof done>[] = [];
   for (let i = 0; i < 3; i++) {
     low.push(done(schedInfer('prio', 1, { priority: 2 })));
@@ -345,14 +469,26 @@ test('the HTTP timeout parameter reaches the batcher: a queued request past its 
 
 // Raw node:http so one request can stay mid-body and another can reuse an
 // idle keep-alive connection while the server closes.
-function rawRequest(agent: http.Agent, method: string, path: string, body?: string): Promise<{ status: number; text: string; connection?: string }> {
+function rawRequest(
+  agent: http.Agent,
+  method: string,
+  path: string,
+  body?: string,
+): Promise<{ status: number; text: string; connection?: string }> {
   return new Promise((resolve, reject) => {
     const req = http.request(`${schedBase}${path}`, { method, agent }, (res) => {
       let text = '';
       res.setEncoding('utf8');
-      res.on('data', (chunk) => { text += chunk; });
-      res.on('end', () => resolve(res.headers.connection === 'close'
-        ? { status: res.statusCode ?? 0, text, connection: 'close' } : { status: res.statusCode ?? 0, text }));
+      res.on('data', (chunk) => {
+        text += chunk;
+      });
+      res.on('end', () =>
+        resolve(
+          res.headers.connection === 'close'
+            ? { status: res.statusCode ?? 0, text, connection: 'close' }
+            : { status: res.statusCode ?? 0, text },
+        ),
+      );
     });
     req.on('error', reject);
     req.end(body);
@@ -368,14 +504,22 @@ test('graceful close: an accepted request (still sending its body) finishes; new
     assert.equal((await rawRequest(idleToo, 'GET', '/v2/health/ready')).status, 200);
     const body = identityBody(1);
     const slowUpload = new Promise<{ status: number; text: string }>((resolve, reject) => {
-      const req = http.request(`${schedBase}/v2/models/slow/infer`, {
-        method: 'POST', headers: { 'Content-Length': String(Buffer.byteLength(body)) }, agent: false,
-      }, (res) => {
-        let text = '';
-        res.setEncoding('utf8');
-        res.on('data', (chunk) => { text += chunk; });
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, text }));
-      });
+      const req = http.request(
+        `${schedBase}/v2/models/slow/infer`,
+        {
+          method: 'POST',
+          headers: { 'Content-Length': String(Buffer.byteLength(body)) },
+          agent: false,
+        },
+        (res) => {
+          let text = '';
+          res.setEncoding('utf8');
+          res.on('data', (chunk) => {
+            text += chunk;
+          });
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, text }));
+        },
+      );
       req.on('error', reject);
       req.write(body.slice(0, 10));
       void sleep(400).then(() => req.end(body.slice(10)));

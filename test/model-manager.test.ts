@@ -20,7 +20,8 @@ let metrics: InferenceMetrics;
 async function addModel(name: string, config: unknown, versions: Record<string, Uint8Array>): Promise<void> {
   const dir = path.join(repo, name);
   await fs.mkdir(dir, { recursive: true });
-  if (config !== undefined) await fs.writeFile(path.join(dir, 'config.json'), typeof config === 'string' ? config : JSON.stringify(config));
+  if (config !== undefined)
+    await fs.writeFile(path.join(dir, 'config.json'), typeof config === 'string' ? config : JSON.stringify(config));
   for (const [v, bytes] of Object.entries(versions)) {
     await fs.mkdir(path.join(dir, v), { recursive: true });
     await fs.writeFile(path.join(dir, v, 'model.onnx'), bytes);
@@ -32,7 +33,11 @@ function addModelBytes(addend: number, extraOps: string[] = []): Uint8Array {
   return encodeModel({
     nodes: [
       { opType: 'Add', inputs: ['x', 'k'], outputs: extraOps.length ? ['t'] : ['y'] },
-      ...extraOps.map((op, i) => ({ opType: op, inputs: [i === 0 ? 't' : `u${i - 1}`], outputs: [i === extraOps.length - 1 ? 'y' : `u${i}`] })),
+      ...extraOps.map((op, i) => ({
+        opType: op,
+        inputs: [i === 0 ? 't' : `u${i - 1}`],
+        outputs: [i === extraOps.length - 1 ? 'y' : `u${i}`],
+      })),
     ],
     inputs: [{ name: 'x', dataType: 'FLOAT', shape: ['batch', 4] }],
     outputs: [{ name: 'y', dataType: 'FLOAT', shape: ['batch', 4] }],
@@ -42,7 +47,10 @@ function addModelBytes(addend: number, extraOps: string[] = []): Uint8Array {
 
 function request(modelName: string, x: number[], over: Partial<InferRequest> = {}): InferRequest {
   return {
-    modelName, parameters: {}, priority: 0, timeoutUs: 0,
+    modelName,
+    parameters: {},
+    priority: 0,
+    timeoutUs: 0,
     inputs: [{ name: 'x', datatype: 'FP32', shape: [x.length / 4, 4], data: new Float32Array(x) }],
     ...over,
   };
@@ -51,19 +59,41 @@ function request(modelName: string, x: number[], over: Partial<InferRequest> = {
 before(async () => {
   repo = await fs.mkdtemp(path.join(os.tmpdir(), 'maas-repo-'));
   await writeDemoRepository(repo);
-  await addModel('versioned', { max_batch_size: 8, version_policy: { all: {} } }, { 1: addModelBytes(1), 2: addModelBytes(2) });
-  await addModel('batched', { max_batch_size: 64, dynamic_batching: { max_queue_delay_microseconds: 200_000 } }, { 1: addModelBytes(10) });
+  await addModel(
+    'versioned',
+    { max_batch_size: 8, version_policy: { all: {} } },
+    { 1: addModelBytes(1), 2: addModelBytes(2) },
+  );
+  await addModel(
+    'batched',
+    { max_batch_size: 64, dynamic_batching: { max_queue_delay_microseconds: 200_000 } },
+    { 1: addModelBytes(10) },
+  );
   await addModel('broken', { max_batch_size: 8 }, { 1: new Uint8Array([0x08, 0x07, 0x3a, 0xff, 0xff, 0x01, 0x02]) });
   await addModel('unsupported', { max_batch_size: 8 }, { 1: addModelBytes(0, ['Erf', 'Gelu']) });
   await addModel('badjson', '{"max_batch_size": ', { 1: buildIdentityModel() });
-  await addModel('fixedbatch', { max_batch_size: 8 }, { 1: encodeModel({
-    nodes: [{ opType: 'Identity', inputs: ['x'], outputs: ['y'] }],
-    inputs: [{ name: 'x', dataType: 'FLOAT', shape: [2, 4] }],
-    outputs: [{ name: 'y', dataType: 'FLOAT', shape: [2, 4] }],
-  }) });
+  await addModel(
+    'fixedbatch',
+    { max_batch_size: 8 },
+    {
+      1: encodeModel({
+        nodes: [{ opType: 'Identity', inputs: ['x'], outputs: ['y'] }],
+        inputs: [{ name: 'x', dataType: 'FLOAT', shape: [2, 4] }],
+        outputs: [{ name: 'y', dataType: 'FLOAT', shape: [2, 4] }],
+      }),
+    },
+  );
   await addModel('noversions', { max_batch_size: 8 }, {});
-  await addModel('ambiguous', { max_batch_size: 8, version_policy: { all: {} } }, { 1: addModelBytes(1), '01': addModelBytes(2) });
-  await addModel('manyinstances', { max_batch_size: 8, instance_group: [{ kind: 'KIND_CPU', count: 3000 }] }, { 1: addModelBytes(1) });
+  await addModel(
+    'ambiguous',
+    { max_batch_size: 8, version_policy: { all: {} } },
+    { 1: addModelBytes(1), '01': addModelBytes(2) },
+  );
+  await addModel(
+    'manyinstances',
+    { max_batch_size: 8, instance_group: [{ kind: 'KIND_CPU', count: 3000 }] },
+    { 1: addModelBytes(1) },
+  );
   metrics = new InferenceMetrics();
   manager = new ModelManager({ repositoryDir: repo, loadModel, metrics, logger: createLogger('silent') });
   await manager.loadAll();
@@ -112,21 +142,27 @@ test('metadata and config come from the ONNX graph with the batch dimension', ()
 test('versions route: latest by default, a named one on request', async () => {
   const latest = await manager.infer(request('versioned', [0, 1, 2, 3]));
   assert.equal(latest.modelVersion, '2');
-  assert.deepEqual([...latest.outputs[0].data as Float32Array], [2, 3, 4, 5]);
+  assert.deepEqual([...(latest.outputs[0].data as Float32Array)], [2, 3, 4, 5]);
   const v1 = await manager.infer(request('versioned', [0, 1, 2, 3], { modelVersion: '1' }));
   assert.equal(v1.modelVersion, '1');
-  assert.deepEqual([...v1.outputs[0].data as Float32Array], [1, 2, 3, 4]);
-  await assert.rejects(manager.infer(request('versioned', [0, 1, 2, 3], { modelVersion: '3' })), { code: 'MODEL_VERSION_NOT_FOUND' });
+  assert.deepEqual([...(v1.outputs[0].data as Float32Array)], [1, 2, 3, 4]);
+  await assert.rejects(manager.infer(request('versioned', [0, 1, 2, 3], { modelVersion: '3' })), {
+    code: 'MODEL_VERSION_NOT_FOUND',
+  });
   await assert.rejects(manager.infer(request('broken', [0, 1, 2, 3])), { code: 'MODEL_NOT_READY' });
 });
 
 test('concurrent requests are batched into fewer executions with correct slices', async () => {
   const n = 20;
-  const results = await Promise.all(Array.from({ length: n }, (_, i) =>
-    manager.infer(request('batched', [i, i, i, i, -i, -i, -i, -i]))));
+  const results = await Promise.all(
+    Array.from({ length: n }, (_, i) => manager.infer(request('batched', [i, i, i, i, -i, -i, -i, -i]))),
+  );
   results.forEach((r, i) => {
     assert.deepEqual(r.outputs[0].shape, [2, 4]);
-    assert.deepEqual([...r.outputs[0].data as Float32Array], [i, i, i, i, -i, -i, -i, -i].map((v) => v + 10));
+    assert.deepEqual(
+      [...(r.outputs[0].data as Float32Array)],
+      [i, i, i, i, -i, -i, -i, -i].map((v) => v + 10),
+    );
   });
   const [stats] = manager.statistics('batched');
   assert.equal(stats.inference_count, 2 * n);
@@ -161,7 +197,10 @@ test('failed loads leave no sessions behind, a bad version_policy stops only its
     const release = session.release.bind(session);
     let released = false;
     session.release = () => {
-      if (!released) { released = true; liveSessions -= 1; }
+      if (!released) {
+        released = true;
+        liveSessions -= 1;
+      }
       release();
     };
     return session;
@@ -174,7 +213,12 @@ test('failed loads leave no sessions behind, a bad version_policy stops only its
   await write('a_good', { max_batch_size: 4, instance_group: [{ count: 2 }] }, addModelBytes(1));
   await write('b_badpolicy', { max_batch_size: 4, version_policy: { specific: { versions: 'x' } } }, addModelBytes(2));
   await write('c_flaky', { max_batch_size: 4, instance_group: [{ count: 2 }] }, failOnSecondInstance);
-  const m = new ModelManager({ repositoryDir: dir, loadModel: countingLoad, metrics: new InferenceMetrics(), logger: createLogger('silent') });
+  const m = new ModelManager({
+    repositoryDir: dir,
+    loadModel: countingLoad,
+    metrics: new InferenceMetrics(),
+    logger: createLogger('silent'),
+  });
   try {
     await m.loadAll();
     const byName = new Map(m.index(false).map((e) => [e.name, e]));
@@ -183,8 +227,11 @@ test('failed loads leave no sessions behind, a bad version_policy stops only its
     assert.match(byName.get('b_badpolicy')!.reason, /version_policy/);
     assert.equal(byName.get('c_flaky')?.state, 'UNAVAILABLE');
     assert.match(byName.get('c_flaky')!.reason, /simulated load failure/);
-    assert.equal(liveSessions, 2, 'only a_good\'s two instances stay loaded');
-    assert.deepEqual([...(await m.infer(request('a_good', [0, 1, 2, 3]))).outputs[0].data as Float32Array], [1, 2, 3, 4]);
+    assert.equal(liveSessions, 2, "only a_good's two instances stay loaded");
+    assert.deepEqual(
+      [...((await m.infer(request('a_good', [0, 1, 2, 3]))).outputs[0].data as Float32Array)],
+      [1, 2, 3, 4],
+    );
   } finally {
     await m.close(1000);
     await fs.rm(dir, { recursive: true, force: true });
@@ -195,8 +242,14 @@ test('failed loads leave no sessions behind, a bad version_policy stops only its
 
 test('version directories 1 and 01 are refused together, with a reason naming both', () => {
   const entries = manager.index(false).filter((e) => e.name === 'ambiguous');
-  assert.deepEqual(entries.map((e) => e.state), ['UNAVAILABLE']);
-  assert.match(entries[0].reason, /version directories '01' and '1' both name version 1|version directories '1' and '01' both name version 1/);
+  assert.deepEqual(
+    entries.map((e) => e.state),
+    ['UNAVAILABLE'],
+  );
+  assert.match(
+    entries[0].reason,
+    /version directories '01' and '1' both name version 1|version directories '1' and '01' both name version 1/,
+  );
   assert.equal(manager.isModelReady('ambiguous'), false);
 });
 
@@ -212,7 +265,10 @@ test('engine threads: shared among instances by default, --threads kept, the tot
   const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'maas-threads-'));
   const write = async (name: string, count: number) => {
     await fs.mkdir(path.join(dir, name, '1'), { recursive: true });
-    await fs.writeFile(path.join(dir, name, 'config.json'), JSON.stringify({ max_batch_size: 4, instance_group: [{ count }] }));
+    await fs.writeFile(
+      path.join(dir, name, 'config.json'),
+      JSON.stringify({ max_batch_size: 4, instance_group: [{ count }] }),
+    );
     await fs.writeFile(path.join(dir, name, '1', 'model.onnx'), addModelBytes(1));
   };
   await write('a', 2);
@@ -223,20 +279,37 @@ test('engine threads: shared among instances by default, --threads kept, the tot
     asked.push(options?.intraOpThreads);
     return loadModel(bytes, { intraOpThreads: 1 });
   };
-  const shared = new ModelManager({ repositoryDir: dir, loadModel: recording, metrics: new InferenceMetrics(), logger: createLogger('silent') });
+  const shared = new ModelManager({
+    repositoryDir: dir,
+    loadModel: recording,
+    metrics: new InferenceMetrics(),
+    logger: createLogger('silent'),
+  });
   await shared.loadAll();
   const cores = os.availableParallelism();
-  assert.deepEqual(asked, [...new Array(2).fill(Math.max(1, Math.floor(cores / 2))), ...new Array(3).fill(Math.max(1, Math.floor(cores / 3)))]);
+  assert.deepEqual(asked, [
+    ...new Array(2).fill(Math.max(1, Math.floor(cores / 2))),
+    ...new Array(3).fill(Math.max(1, Math.floor(cores / 3))),
+  ]);
   await shared.close(0);
 
   asked.length = 0;
-  const explicit = new ModelManager({ repositoryDir: dir, loadModel: recording, metrics: new InferenceMetrics(), logger: createLogger('silent'), intraOpThreads: 300 });
+  const explicit = new ModelManager({
+    repositoryDir: dir,
+    loadModel: recording,
+    metrics: new InferenceMetrics(),
+    logger: createLogger('silent'),
+    intraOpThreads: 300,
+  });
   await explicit.loadAll();
   // a: 2 x 300 = 600 threads; b: 3 x 300 = 900 more would pass 1024.
   const states = Object.fromEntries(explicit.index(false).map((e) => [e.name, e]));
   assert.equal(states.a.state, 'READY');
   assert.equal(states.b.state, 'UNAVAILABLE');
-  assert.match(states.b.reason, /3 instance\(s\) x 300 engine thread\(s\) = 900 threads; with the 600 already started that passes the server's limit of 1024/);
+  assert.match(
+    states.b.reason,
+    /3 instance\(s\) x 300 engine thread\(s\) = 900 threads; with the 600 already started that passes the server's limit of 1024/,
+  );
   assert.deepEqual(asked, [300, 300], 'b started no session');
   await explicit.close(0);
   await fs.rm(dir, { recursive: true, force: true });

@@ -15,7 +15,15 @@ import { existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { findPackageRoot } from '../common/package-root';
 import { guardProcess } from './support/services/process';
-import { SERVICE_NAMES, cleanStaleServers, closeServices, servicesEnv, startServices, type ServiceName, type StartedServices } from './support/services';
+import {
+  SERVICE_NAMES,
+  cleanStaleServers,
+  closeServices,
+  servicesEnv,
+  startServices,
+  type ServiceName,
+  type StartedServices,
+} from './support/services';
 
 interface RunArgs {
   build: boolean;
@@ -33,7 +41,8 @@ function parseArgs(argv: string[]): RunArgs {
       const list = arg.slice('--services='.length);
       const names = list === 'none' || list === '' ? [] : list.split(',');
       for (const name of names) {
-        if (!SERVICE_NAMES.includes(name as ServiceName)) throw new Error(`unknown service '${name}' (known: ${SERVICE_NAMES.join(', ')}, or none)`);
+        if (!SERVICE_NAMES.includes(name as ServiceName))
+          throw new Error(`unknown service '${name}' (known: ${SERVICE_NAMES.join(', ')}, or none)`);
       }
       args.services = names as ServiceName[];
     } else if (arg.startsWith('-')) {
@@ -122,7 +131,13 @@ async function main(): Promise<number> {
     });
   }
   const servers = startServices(args.services, (name) => join(logDir, `${name}.log`));
-  const [compileCode, serversResult] = await Promise.all([compiled, servers.then((r) => r, (err: unknown) => (err instanceof Error ? err : new Error(String(err))))]);
+  const [compileCode, serversResult] = await Promise.all([
+    compiled,
+    servers.then(
+      (r) => r,
+      (err: unknown) => (err instanceof Error ? err : new Error(String(err))),
+    ),
+  ]);
   if (serversResult instanceof Error) {
     process.stderr.write(`test runner: ${serversResult.message}\n`);
     return 1;
@@ -130,7 +145,9 @@ async function main(): Promise<number> {
   started = serversResult.started;
   if (args.services.length > 0) {
     const each = args.services.map((name) => `${name} ${seconds(serversResult.startupMs[name] ?? 0)}`).join(', ');
-    process.stderr.write(`test runner: servers ${each} (all ready in ${seconds(performance.now() - t0)}); logs in ${relative(root, logDir)}/\n`);
+    process.stderr.write(
+      `test runner: servers ${each} (all ready in ${seconds(performance.now() - t0)}); logs in ${relative(root, logDir)}/\n`,
+    );
   }
   if (compileCode !== 0 || stopping) {
     await closeServices(started);

@@ -11,7 +11,19 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Client } from 'pg';
 import Redis from 'ioredis';
 import { Kafka, Partitioners, logLevel } from 'kafkajs';
-import { ENV, ServiceStartError, cleanStaleServers, startKafka, startPostgres, startRedis, testServices, type KafkaInfo, type PostgresInfo, type RedisInfo, type TestServer } from './support/services';
+import {
+  ENV,
+  ServiceStartError,
+  cleanStaleServers,
+  startKafka,
+  startPostgres,
+  startRedis,
+  testServices,
+  type KafkaInfo,
+  type PostgresInfo,
+  type RedisInfo,
+  type TestServer,
+} from './support/services';
 import { STATE_DIR, makeServerDir, serverProcesses } from './support/services/process';
 
 // The private servers start together, overlapping their start-up with the
@@ -30,7 +42,14 @@ before(() => {
 
 after(async () => {
   // Normally each test has closed its server already; close() twice is harmless.
-  await Promise.all([redisStarting, postgresStarting, kafkaStarting].map((starting) => starting.then((s) => s.close(), () => undefined)));
+  await Promise.all(
+    [redisStarting, postgresStarting, kafkaStarting].map((starting) =>
+      starting.then(
+        (s) => s.close(),
+        () => undefined,
+      ),
+    ),
+  );
 });
 
 async function waitFor(what: string, check: () => boolean, timeoutMs = 10_000): Promise<void> {
@@ -47,7 +66,8 @@ test('testServices() throws, naming the runner, when a server was not started', 
   try {
     assert.throws(
       () => testServices().redisUrl,
-      (err: Error) => err.message.includes(ENV.redisUrl) && err.message.includes('node dist/test/run.js dist/path/to/file.test.js'),
+      (err: Error) =>
+        err.message.includes(ENV.redisUrl) && err.message.includes('node dist/test/run.js dist/path/to/file.test.js'),
     );
   } finally {
     if (saved !== undefined) process.env[ENV.redisUrl] = saved;
@@ -184,7 +204,11 @@ test('Kafka: records written before kill() are read after restart() on the same 
     await admin.connect();
     await admin.createTopics({ topics: [{ topic: 'kept' }], waitForLeaders: true });
     await admin.disconnect();
-    const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, createPartitioner: Partitioners.DefaultPartitioner });
+    const producer = kafka.producer({
+      idempotent: true,
+      maxInFlightRequests: 1,
+      createPartitioner: Partitioners.DefaultPartitioner,
+    });
     await producer.connect();
     await producer.send({ topic: 'kept', acks: -1, messages: ['a', 'b', 'c'].map((value) => ({ value })) });
     await producer.disconnect();

@@ -16,11 +16,7 @@ function int64(name: string, shape: number[], values: bigint[]): InferInput {
 }
 
 test('FP32: concat along dim 0, then split back to the same tensors', () => {
-  const requests = [
-    [fp32('x', [1, 2], [1, 2])],
-    [fp32('x', [2, 2], [3, 4, 5, 6])],
-    [fp32('x', [1, 2], [7, 8])],
-  ];
+  const requests = [[fp32('x', [1, 2], [1, 2])], [fp32('x', [2, 2], [3, 4, 5, 6])], [fp32('x', [1, 2], [7, 8])]];
   const batched = concatInputs(requests, ['x']).get('x');
   assert.ok(batched);
   assert.deepEqual(batched.shape, [4, 2]);
@@ -69,11 +65,14 @@ test('a single request passes through without a copy', () => {
 
 test('split refuses an output whose first dimension is not the batch total', () => {
   const output: InferOutput = { name: 'y', datatype: 'FP32', shape: [3, 2], data: new Float32Array(6) };
-  assert.throws(() => splitOutputs([output], [1, 1]), (err: unknown) => {
-    assert.ok(err instanceof MaasError);
-    assert.match(err.message, /output "y".*first dimension must equal the batch size 2/);
-    return true;
-  });
+  assert.throws(
+    () => splitOutputs([output], [1, 1]),
+    (err: unknown) => {
+      assert.ok(err instanceof MaasError);
+      assert.match(err.message, /output "y".*first dimension must equal the batch size 2/);
+      return true;
+    },
+  );
   const scalar: InferOutput = { name: 's', datatype: 'FP32', shape: [], data: new Float32Array(1) };
   assert.throws(() => splitOutputs([scalar], [1]), MaasError);
 });

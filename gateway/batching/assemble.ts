@@ -25,7 +25,10 @@ export function batchShapeKey(inputs: readonly InferInput[]): string {
 
 // One tensor per input name, the requests' tensors stacked along dim 0 in
 // request order. A single request passes through untouched (same buffer).
-export function concatInputs(requests: readonly InferInput[][], inputNames: readonly string[]): Map<string, BatchedTensor> {
+export function concatInputs(
+  requests: readonly InferInput[][],
+  inputNames: readonly string[],
+): Map<string, BatchedTensor> {
   if (requests.length === 0) throw new MaasError('INTERNAL', 'cannot assemble a batch of no requests');
   const batched = new Map<string, BatchedTensor>();
   for (const name of inputNames) {
@@ -41,7 +44,10 @@ export function concatInputs(requests: readonly InferInput[][], inputNames: read
     for (const [i, part] of parts.entries()) {
       checkTensor(part, `input "${name}" of request ${i}`);
       if (part.datatype !== first.datatype || part.data.constructor !== first.data.constructor) {
-        throw new MaasError('INVALID_DATATYPE', `input "${name}": request ${i} has ${part.datatype}, request 0 has ${first.datatype}`);
+        throw new MaasError(
+          'INVALID_DATATYPE',
+          `input "${name}": request ${i} has ${part.datatype}, request 0 has ${first.datatype}`,
+        );
       }
       if (!sameDims(part.shape.slice(1), itemShape)) {
         throw new MaasError(
@@ -66,10 +72,7 @@ export function concatInputs(requests: readonly InferInput[][], inputNames: read
 
 // Slices each batch output along dim 0 into one output list per request, in
 // the order of batchSizes. The slices are views of the batch's buffers.
-export function splitOutputs(
-  outputs: readonly InferOutput[],
-  batchSizes: readonly number[],
-): InferOutput[][] {
+export function splitOutputs(outputs: readonly InferOutput[], batchSizes: readonly number[]): InferOutput[][] {
   const total = batchSizes.reduce((sum, n) => sum + n, 0);
   const perRequest: InferOutput[][] = batchSizes.map(() => []);
   for (const output of outputs) {

@@ -47,7 +47,10 @@ function echoExecute() {
 
 function makeBatcher<TRes>(options: Partial<DynamicBatcherOptions>, execute: ExecuteBatch<string, TRes>) {
   const clock = new VirtualClock();
-  const batcher = new DynamicBatcher<string, TRes>({ maxBatchSize: 8, maxQueueDelayUs: 100, clock, ...options }, execute);
+  const batcher = new DynamicBatcher<string, TRes>(
+    { maxBatchSize: 8, maxQueueDelayUs: 100, clock, ...options },
+    execute,
+  );
   return { clock, batcher };
 }
 
@@ -90,7 +93,10 @@ test('reaching maxBatchSize sends at once, without waiting for the delay', async
   const results = ['a', 'b', 'c', 'd'].map((r) => batcher.submit(r, one));
   await flush();
   assert.deepEqual(batches, [['a', 'b', 'c', 'd']]);
-  assert.deepEqual((await Promise.all(results)).map((r) => r.batchSize), [4, 4, 4, 4]);
+  assert.deepEqual(
+    (await Promise.all(results)).map((r) => r.batchSize),
+    [4, 4, 4, 4],
+  );
 });
 
 test('the delay expiring sends a partial batch; later requests form the next one', async () => {
@@ -100,7 +106,10 @@ test('the delay expiring sends a partial batch; later requests form the next one
   clock.advance(100);
   await flush();
   assert.deepEqual(batches, [['a', 'b']]);
-  assert.deepEqual((await Promise.all(first)).map((r) => r.batchSize), [2, 2]);
+  assert.deepEqual(
+    (await Promise.all(first)).map((r) => r.batchSize),
+    [2, 2],
+  );
   const c = batcher.submit('c', { batchSize: 3, shapeKey: 'A' });
   clock.advance(100);
   await flush();
@@ -192,7 +201,10 @@ test('a request that times out while every instance is busy never reaches execut
   finish(0);
   await first;
   await flush();
-  assert.deepEqual(calls.map((c) => c.batch), [['first']]);
+  assert.deepEqual(
+    calls.map((c) => c.batch),
+    [['first']],
+  );
 });
 
 test('timeouts: the default applies, a request may only shorten it, and override can be disabled', async () => {
@@ -218,7 +230,10 @@ test('timeouts: the default applies, a request may only shorten it, and override
 
 test('a later priority-1 request runs before earlier priority-2 ones; FIFO within a level', async () => {
   const { calls, execute, finish } = controlledExecute();
-  const { batcher } = makeBatcher({ maxBatchSize: 1, maxQueueDelayUs: 0, priorityLevels: 2, defaultPriorityLevel: 2 }, execute);
+  const { batcher } = makeBatcher(
+    { maxBatchSize: 1, maxQueueDelayUs: 0, priorityLevels: 2, defaultPriorityLevel: 2 },
+    execute,
+  );
   const all = [
     batcher.submit('blocker', one), // runs at once
     batcher.submit('low1', { ...one, priority: 2 }),
@@ -231,7 +246,10 @@ test('a later priority-1 request runs before earlier priority-2 ones; FIFO withi
     finish(i);
   }
   await Promise.all(all);
-  assert.deepEqual(calls.map((c) => c.batch[0]), ['blocker', 'high1', 'high2', 'low1', 'low2']);
+  assert.deepEqual(
+    calls.map((c) => c.batch[0]),
+    ['blocker', 'high1', 'high2', 'low1', 'low2'],
+  );
 });
 
 test('an aborted signal removes the queued request: CANCELLED, never executed', async () => {
@@ -269,7 +287,13 @@ test('instanceCount 2 runs two batches at once; requests piling up form the next
   const { batcher } = makeBatcher({ maxQueueDelayUs: 0, instanceCount: 2 }, execute);
   const all = [batcher.submit('a', one), batcher.submit('b', one), batcher.submit('c', one), batcher.submit('d', one)];
   assert.equal(batcher.inFlightCount, 2);
-  assert.deepEqual(calls.map((c) => [c.batch, c.instanceIndex]), [[['a'], 0], [['b'], 1]]);
+  assert.deepEqual(
+    calls.map((c) => [c.batch, c.instanceIndex]),
+    [
+      [['a'], 0],
+      [['b'], 1],
+    ],
+  );
   assert.equal(batcher.pendingCount, 2);
   finish(1);
   await flush();
@@ -344,13 +368,19 @@ test('close: refuses new work, sends queued work without waiting, resolves when 
   const queued = [batcher.submit('a', one), batcher.submit('b', one)];
   let closed = false;
   const closing = batcher.close(5000).then(() => (closed = true));
-  assert.deepEqual(calls.map((c) => c.batch), [['a', 'b']]); // no delay while closing
+  assert.deepEqual(
+    calls.map((c) => c.batch),
+    [['a', 'b']],
+  ); // no delay while closing
   assert.equal(await codeOf(batcher.submit('late', one)), 'SHUTTING_DOWN');
   await flush();
   assert.equal(closed, false);
   finish(0);
   await closing;
-  assert.deepEqual((await Promise.all(queued)).map((r) => r.result), ['out:a', 'out:b']);
+  assert.deepEqual(
+    (await Promise.all(queued)).map((r) => r.result),
+    ['out:a', 'out:b'],
+  );
   assert.equal(clock.pendingTimerCount, 0);
 });
 
@@ -369,7 +399,10 @@ test('close: past the deadline, unfinished requests reject SHUTTING_DOWN', async
   assert.equal(await queued, 'SHUTTING_DOWN');
   finish(0); // a late result is dropped
   await flush();
-  assert.deepEqual(calls.map((c) => c.batch), [['running']]);
+  assert.deepEqual(
+    calls.map((c) => c.batch),
+    [['running']],
+  );
   assert.equal(clock.pendingTimerCount, 0);
 });
 
@@ -399,7 +432,10 @@ test('constructor refuses inconsistent options', () => {
   const execute: ExecuteBatch<string, string> = async (b) => b;
   assert.throws(() => new DynamicBatcher({ maxBatchSize: 4, preferredBatchSizes: [8] }, execute), RangeError);
   assert.throws(() => new DynamicBatcher({ maxBatchSize: 4, instanceCount: 0 }, execute), RangeError);
-  assert.throws(() => new DynamicBatcher({ maxBatchSize: 4, priorityLevels: 2, defaultPriorityLevel: 3 }, execute), RangeError);
+  assert.throws(
+    () => new DynamicBatcher({ maxBatchSize: 4, priorityLevels: 2, defaultPriorityLevel: 3 }, execute),
+    RangeError,
+  );
   assert.throws(() => new DynamicBatcher({ maxBatchSize: -1 }, execute), RangeError);
 });
 
@@ -434,17 +470,27 @@ test('the real clock clamps far timers instead of letting them overflow to 1 ms'
   process.on('warning', onWarning);
   try {
     let fired = 0;
-    const far = realClock.setTimer(() => { fired++; }, Number.MAX_SAFE_INTEGER); // µs
+    const far = realClock.setTimer(() => {
+      fired++;
+    }, Number.MAX_SAFE_INTEGER); // µs
     // A batcher whose queued request has a timeout of 2^53 - 1 µs.
-    const batcher = new DynamicBatcher<string, string>({ maxBatchSize: 4, maxQueueDelayUs: 0, instanceCount: 1 }, () => new Promise(() => {}));
+    const batcher = new DynamicBatcher<string, string>(
+      { maxBatchSize: 4, maxQueueDelayUs: 0, instanceCount: 1 },
+      () => new Promise(() => {}),
+    );
     void batcher.submit('busy', one).catch(() => {});
-    const queued = batcher.submit('queued', { ...one, timeoutUs: Number.MAX_SAFE_INTEGER }).catch((err: MaasError) => err.code);
+    const queued = batcher
+      .submit('queued', { ...one, timeoutUs: Number.MAX_SAFE_INTEGER })
+      .catch((err: MaasError) => err.code);
     await new Promise((resolve) => setTimeout(resolve, 50));
     realClock.clearTimer(far);
     assert.equal(fired, 0);
     assert.equal(batcher.pendingCount, 1, 'the queued request is still waiting');
     await new Promise((resolve) => setImmediate(resolve));
-    assert.deepEqual(warnings.filter((w) => w === 'TimeoutOverflowWarning'), []);
+    assert.deepEqual(
+      warnings.filter((w) => w === 'TimeoutOverflowWarning'),
+      [],
+    );
     await batcher.close(0);
     assert.equal(await queued, 'SHUTTING_DOWN');
   } finally {

@@ -208,10 +208,13 @@ export class DynamicBatcher<TReq, TRes> {
     this.closePromise = new Promise<void>((resolve) => {
       this.closeResolve = resolve;
     });
-    this.closeTimer = this.clock.setTimer(() => {
-      this.closeTimer = null;
-      this.abandonAll();
-    }, Math.max(0, deadlineMs) * 1000);
+    this.closeTimer = this.clock.setTimer(
+      () => {
+        this.closeTimer = null;
+        this.abandonAll();
+      },
+      Math.max(0, deadlineMs) * 1000,
+    );
     this.schedule();
     return this.closePromise;
   }
@@ -225,9 +228,10 @@ export class DynamicBatcher<TReq, TRes> {
   // Priority 1 is the highest; 0 or out of range means the default (as Triton).
   private levelOf(priority: number): number {
     if (this.priorityLevels === 0) return 0;
-    const level = Number.isInteger(priority) && priority >= 1 && priority <= this.priorityLevels
-      ? priority
-      : this.defaultPriorityLevel;
+    const level =
+      Number.isInteger(priority) && priority >= 1 && priority <= this.priorityLevels
+        ? priority
+        : this.defaultPriorityLevel;
     return level - 1;
   }
 
@@ -271,7 +275,11 @@ export class DynamicBatcher<TReq, TRes> {
 
   // Queued requests whose timeout has passed never reach a batch.
   private expireTimedOut(nowUs: number): void {
-    for (let entry = this.queue.earliestDeadline(); entry && entry.deadlineUs <= nowUs; entry = this.queue.earliestDeadline()) {
+    for (
+      let entry = this.queue.earliestDeadline();
+      entry && entry.deadlineUs <= nowUs;
+      entry = this.queue.earliestDeadline()
+    ) {
       this.queue.remove(entry);
       this.settle(entry, () =>
         entry.reject(
@@ -294,10 +302,13 @@ export class DynamicBatcher<TReq, TRes> {
     }
     if (dueUs === Infinity) return;
     this.timerDueUs = dueUs;
-    this.timer = this.clock.setTimer(() => {
-      this.timer = null;
-      this.schedule();
-    }, Math.max(1, dueUs - nowUs));
+    this.timer = this.clock.setTimer(
+      () => {
+        this.timer = null;
+        this.schedule();
+      },
+      Math.max(1, dueUs - nowUs),
+    );
   }
 
   private dispatch(entries: Pending<TReq, TRes>[], nowUs: number): void {

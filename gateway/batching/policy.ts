@@ -41,11 +41,7 @@ export type BatchDecision =
 // batchSize exceeds maxBatchSize (the model manager answers INVALID_SHAPE and
 // DynamicBatcher.submit re-checks). If one slips through anyway it is sent
 // alone, so the queue never stalls.
-export function decideBatch(
-  queue: readonly QueuedItem[],
-  nowUs: number,
-  config: BatchPolicyConfig,
-): BatchDecision {
+export function decideBatch(queue: readonly QueuedItem[], nowUs: number, config: BatchPolicyConfig): BatchDecision {
   if (queue.length === 0) return { kind: 'idle' };
   const { maxBatchSize, maxQueueDelayUs } = config;
   if (maxBatchSize <= 0) return { kind: 'send', count: 1 };

@@ -9,26 +9,47 @@ import type { ModelConfig, ModelMetadata, ModelService, ModelStatistics } from '
 import { startHttpServer, type HttpServer } from './app';
 
 const ECHO: ModelMetadata = {
-  name: 'echo', versions: ['1'], platform: 'fake',
+  name: 'echo',
+  versions: ['1'],
+  platform: 'fake',
   inputs: [{ name: 'x', datatype: 'FP32', shape: [-1, -1] }],
-  outputs: [{ name: 'y', datatype: 'FP32', shape: [-1, -1] }, { name: 'sum', datatype: 'FP32', shape: [-1, 1] }],
+  outputs: [
+    { name: 'y', datatype: 'FP32', shape: [-1, -1] },
+    { name: 'sum', datatype: 'FP32', shape: [-1, 1] },
+  ],
 };
 
 class FakeModels implements ModelService {
   ready = true;
   abortedRequests = 0;
-  isReady(): boolean { return this.ready; }
+  isReady(): boolean {
+    return this.ready;
+  }
   metadata(name: string, version?: string): ModelMetadata {
-    if (!['echo', 'slow', 'boom', 'full'].includes(name)) throw new MaasError('MODEL_NOT_FOUND', `unknown model '${name}'`);
-    if (version !== undefined && version !== '1') throw new MaasError('MODEL_VERSION_NOT_FOUND', `model '${name}' has no version ${version}`);
+    if (!['echo', 'slow', 'boom', 'full'].includes(name))
+      throw new MaasError('MODEL_NOT_FOUND', `unknown model '${name}'`);
+    if (version !== undefined && version !== '1')
+      throw new MaasError('MODEL_VERSION_NOT_FOUND', `model '${name}' has no version ${version}`);
     return { ...ECHO, name };
   }
   config(name: string, version?: string): ModelConfig {
     this.metadata(name, version);
-    return { name, platform: 'fake', backend: '', max_batch_size: 8, input: [{ name: 'x', data_type: 'TYPE_FP32', dims: [-1] }], output: [], instance_group: [] };
+    return {
+      name,
+      platform: 'fake',
+      backend: '',
+      max_batch_size: 8,
+      input: [{ name: 'x', data_type: 'TYPE_FP32', dims: [-1] }],
+      output: [],
+      instance_group: [],
+    };
   }
-  isModelReady(name: string): boolean { return name === 'echo'; }
-  index(readyOnly: boolean) { return [{ name: 'echo', version: '1', state: 'READY' as const, reason: readyOnly ? 'ready-only' : '' }]; }
+  isModelReady(name: string): boolean {
+    return name === 'echo';
+  }
+  index(readyOnly: boolean) {
+    return [{ name: 'echo', version: '1', state: 'READY' as const, reason: readyOnly ? 'ready-only' : '' }];
+  }
   statistics(name?: string): ModelStatistics[] {
     if (name !== undefined) this.metadata(name);
     return [];
@@ -40,7 +61,11 @@ class FakeModels implements ModelService {
     if (request.modelName === 'slow') {
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, 3000);
-        request.signal?.addEventListener('abort', () => { clearTimeout(timer); this.abortedRequests++; resolve(); });
+        request.signal?.addEventListener('abort', () => {
+          clearTimeout(timer);
+          this.abortedRequests++;
+          resolve();
+        });
       });
       throw new MaasError('CANCELLED', 'cancelled');
     }
@@ -53,11 +78,13 @@ class FakeModels implements ModelService {
       { name: 'sum', datatype: 'FP32' as const, shape: [rows, 1], data: sums },
     ];
     // As the real ModelService does: a requested output must exist.
-    const outputs = request.outputs ? request.outputs.map((o) => {
-      const found = all.find((a) => a.name === o.name);
-      if (!found) throw new MaasError('INVALID_REQUEST', `unexpected inference output '${o.name}'`);
-      return found;
-    }) : all;
+    const outputs = request.outputs
+      ? request.outputs.map((o) => {
+          const found = all.find((a) => a.name === o.name);
+          if (!found) throw new MaasError('INVALID_REQUEST', `unexpected inference output '${o.name}'`);
+          return found;
+        })
+      : all;
     return { id: request.id, modelName: request.modelName, modelVersion: '1', outputs, timing };
   }
 }
@@ -68,15 +95,26 @@ let server: HttpServer;
 let base: string;
 
 before(async () => {
-  const logger = pino({ level: 'info' }, { write: (line: string) => { logLines.push(JSON.parse(line)); } });
-  server = await startHttpServer({
-    models,
-    metrics: { contentType: 'text/plain; version=0.0.4', text: async () => 'nv_inference_count 0\n' },
-    logger,
-    maxBodyBytes: 64 * 1024,
-    serverName: 'maas-test',
-    serverVersion: '9.9.9',
-  }, '127.0.0.1', 0);
+  const logger = pino(
+    { level: 'info' },
+    {
+      write: (line: string) => {
+        logLines.push(JSON.parse(line));
+      },
+    },
+  );
+  server = await startHttpServer(
+    {
+      models,
+      metrics: { contentType: 'text/plain; version=0.0.4', text: async () => 'nv_inference_count 0\n' },
+      logger,
+      maxBodyBytes: 64 * 1024,
+      serverName: 'maas-test',
+      serverVersion: '9.9.9',
+    },
+    '127.0.0.1',
+    0,
+  );
   base = `http://127.0.0.1:${server.port}`;
 });
 
@@ -90,7 +128,7 @@ async function json(res: Response): Promise<any> {
 }
 
 async function errorOf(res: Response): Promise<{ error: string; code: string }> {
-  const body = await json(res) as { error: string; code: string };
+  const body = (await json(res)) as { error: string; code: string };
   assert.equal(typeof body.error, 'string');
   assert.equal(typeof body.code, 'string');
   return body;
@@ -159,7 +197,20 @@ test('JSON inference with Server-Timing and one log line', async () => {
   const res = await fetch(`${base}/v2/models/echo/infer`, {
     method: 'POST',
     headers: { 'x-request-id': 'infer-1' },
-    body: JSON.stringify({ id: 'a', inputs: [{ name: 'x', shape: [2, 2], datatype: 'FP32', data: [[1, 2], [3, 4]] }] }),
+    body: JSON.stringify({
+      id: 'a',
+      inputs: [
+        {
+          name: 'x',
+          shape: [2, 2],
+          datatype: 'FP32',
+          data: [
+            [1, 2],
+            [3, 4],
+          ],
+        },
+      ],
+    }),
   });
   assert.equal(res.status, 200);
   assert.equal(res.headers.get('content-type'), 'application/json');
@@ -177,10 +228,12 @@ test('JSON inference with Server-Timing and one log line', async () => {
 });
 
 test('binary inference and gzip request body', async () => {
-  const header = Buffer.from(JSON.stringify({
-    inputs: [{ name: 'x', shape: [1, 3], datatype: 'FP32', parameters: { binary_data_size: 12 } }],
-    outputs: [{ name: 'y', parameters: { binary_data: true } }],
-  }));
+  const header = Buffer.from(
+    JSON.stringify({
+      inputs: [{ name: 'x', shape: [1, 3], datatype: 'FP32', parameters: { binary_data_size: 12 } }],
+      outputs: [{ name: 'y', parameters: { binary_data: true } }],
+    }),
+  );
   const body = Buffer.concat([header, Buffer.from(new Float32Array([1.5, 2.5, -3]).buffer)]);
   const res = await fetch(`${base}/v2/models/echo/infer`, {
     method: 'POST',
@@ -192,7 +245,9 @@ test('binary inference and gzip request body', async () => {
   const headerBytes = Number(res.headers.get('inference-header-content-length'));
   const bytes = Buffer.from(await res.arrayBuffer());
   const json = JSON.parse(bytes.subarray(0, headerBytes).toString());
-  assert.deepEqual(json.outputs, [{ name: 'y', datatype: 'FP32', shape: [1, 3], parameters: { binary_data_size: 12 } }]);
+  assert.deepEqual(json.outputs, [
+    { name: 'y', datatype: 'FP32', shape: [1, 3], parameters: { binary_data_size: 12 } },
+  ]);
   assert.deepEqual(Array.from(new Float32Array(new Uint8Array(bytes.subarray(headerBytes)).buffer)), [1.5, 2.5, -3]);
 });
 
@@ -212,10 +267,12 @@ test('raw-body inference', async () => {
 
 test('a large response streams out whole', async () => {
   const rows = 12 * 1024; // 48 KiB in, 96 KiB out: past the streaming threshold
-  const header = Buffer.from(JSON.stringify({
-    inputs: [{ name: 'x', shape: [rows, 1], datatype: 'FP32', parameters: { binary_data_size: rows * 4 } }],
-    parameters: { binary_data_output: true },
-  }));
+  const header = Buffer.from(
+    JSON.stringify({
+      inputs: [{ name: 'x', shape: [rows, 1], datatype: 'FP32', parameters: { binary_data_size: rows * 4 } }],
+      parameters: { binary_data_output: true },
+    }),
+  );
   const values = new Float32Array(rows).map((_, i) => i);
   const res = await fetch(`${base}/v2/models/echo/infer`, {
     method: 'POST',
@@ -249,7 +306,11 @@ test('oversized bodies get 413, by Content-Length, chunked, or after gunzip', as
   assert.equal(declared.status, 413);
   assert.equal((await errorOf(declared)).code, 'BODY_TOO_LARGE');
   const bomb = gzipSync(Buffer.alloc(1024 * 1024, 0x20));
-  const gz = await fetch(`${base}/v2/models/echo/infer`, { method: 'POST', headers: { 'Content-Encoding': 'gzip' }, body: bomb });
+  const gz = await fetch(`${base}/v2/models/echo/infer`, {
+    method: 'POST',
+    headers: { 'Content-Encoding': 'gzip' },
+    body: bomb,
+  });
   assert.equal(gz.status, 413);
   await gz.arrayBuffer();
   // Still serving.
@@ -260,12 +321,32 @@ test('decoding and model errors map to {error, code}', async () => {
   const post = (path: string, body: string) => fetch(`${base}${path}`, { method: 'POST', body });
   const cases: Array<[string, string, number, string]> = [
     ['/v2/models/echo/infer', '{"inputs":', 400, 'INVALID_JSON'],
-    ['/v2/models/echo/infer', '{"inputs":[{"name":"x","shape":[1],"datatype":"FP99","data":[1]}]}', 400, 'INVALID_DATATYPE'],
-    ['/v2/models/echo/infer', '{"inputs":[{"name":"x","shape":[1,2],"datatype":"FP32","data":[1]}]}', 400, 'INVALID_SHAPE'],
-    ['/v2/models/echo/infer', '{"inputs":[{"name":"x","shape":[1,1],"datatype":"FP32","data":[1]}],"outputs":[{"name":"zz"}]}', 400, 'INVALID_REQUEST'],
+    [
+      '/v2/models/echo/infer',
+      '{"inputs":[{"name":"x","shape":[1],"datatype":"FP99","data":[1]}]}',
+      400,
+      'INVALID_DATATYPE',
+    ],
+    [
+      '/v2/models/echo/infer',
+      '{"inputs":[{"name":"x","shape":[1,2],"datatype":"FP32","data":[1]}]}',
+      400,
+      'INVALID_SHAPE',
+    ],
+    [
+      '/v2/models/echo/infer',
+      '{"inputs":[{"name":"x","shape":[1,1],"datatype":"FP32","data":[1]}],"outputs":[{"name":"zz"}]}',
+      400,
+      'INVALID_REQUEST',
+    ],
     ['/v2/models/nope/infer', '{}', 404, 'MODEL_NOT_FOUND'],
     ['/v2/models/echo/versions/3/infer', '{}', 404, 'MODEL_VERSION_NOT_FOUND'],
-    ['/v2/models/full/infer', '{"inputs":[{"name":"x","shape":[1,1],"datatype":"FP32","data":[1]}]}', 503, 'QUEUE_FULL'],
+    [
+      '/v2/models/full/infer',
+      '{"inputs":[{"name":"x","shape":[1,1],"datatype":"FP32","data":[1]}]}',
+      503,
+      'QUEUE_FULL',
+    ],
   ];
   for (const [path, body, status, code] of cases) {
     const res = await post(path, body);
@@ -274,14 +355,17 @@ test('decoding and model errors map to {error, code}', async () => {
     assert.match(res.headers.get('server-timing') ?? '', /total;dur=/);
   }
   const truncated = await fetch(`${base}/v2/models/echo/infer`, {
-    method: 'POST', headers: { 'Inference-Header-Content-Length': '500' }, body: '{"inputs":[]}',
+    method: 'POST',
+    headers: { 'Inference-Header-Content-Length': '500' },
+    body: '{"inputs":[]}',
   });
   assert.equal((await errorOf(truncated)).code, 'INVALID_BINARY');
 });
 
 test('unexpected errors are a bare 500 without internals', async () => {
   const res = await fetch(`${base}/v2/models/boom/infer`, {
-    method: 'POST', body: '{"inputs":[{"name":"x","shape":[1,1],"datatype":"FP32","data":[1]}]}',
+    method: 'POST',
+    body: '{"inputs":[{"name":"x","shape":[1,1],"datatype":"FP32","data":[1]}]}',
   });
   assert.equal(res.status, 500);
   const body = await errorOf(res);
@@ -293,7 +377,8 @@ test('a client abort aborts the request signal', async () => {
   const before = models.abortedRequests;
   const controller = new AbortController();
   const pending = fetch(`${base}/v2/models/slow/infer`, {
-    method: 'POST', signal: controller.signal,
+    method: 'POST',
+    signal: controller.signal,
     body: '{"inputs":[{"name":"x","shape":[1,1],"datatype":"FP32","data":[1]}]}',
   });
   setTimeout(() => controller.abort(), 100);
@@ -304,24 +389,36 @@ test('a client abort aborts the request signal', async () => {
 });
 
 test('close() waits for in-flight work up to its deadline, then answers it 503 SHUTTING_DOWN with Connection: close', async () => {
-  const own = await startHttpServer({
-    models,
-    metrics: { contentType: 'text/plain', text: async () => '' },
-    logger: pino({ level: 'silent' }),
-    closeDeadlineMs: 200,
-    closeLingerMs: 0,
-  }, '127.0.0.1', 0);
+  const own = await startHttpServer(
+    {
+      models,
+      metrics: { contentType: 'text/plain', text: async () => '' },
+      logger: pino({ level: 'silent' }),
+      closeDeadlineMs: 200,
+      closeLingerMs: 0,
+    },
+    '127.0.0.1',
+    0,
+  );
   const pending = fetch(`http://127.0.0.1:${own.port}/v2/models/slow/infer`, {
-    method: 'POST', body: '{"inputs":[{"name":"x","shape":[1,1],"datatype":"FP32","data":[1]}]}',
-  }).then(async (res) => ({ status: res.status, connection: res.headers.get('connection'), body: await res.json() }), () => 'dropped');
+    method: 'POST',
+    body: '{"inputs":[{"name":"x","shape":[1,1],"datatype":"FP32","data":[1]}]}',
+  }).then(
+    async (res) => ({ status: res.status, connection: res.headers.get('connection'), body: await res.json() }),
+    () => 'dropped',
+  );
   await new Promise((r) => setTimeout(r, 50));
   const startedMs = Date.now();
   await own.close();
   const tookMs = Date.now() - startedMs;
   assert.ok(tookMs >= 150 && tookMs < 2000, `close took ${tookMs} ms`);
   assert.deepEqual(await pending, {
-    status: 503, connection: 'close',
-    body: { code: 'SHUTTING_DOWN', error: 'the server is shutting down: the close deadline passed before the answer was ready' },
+    status: 503,
+    connection: 'close',
+    body: {
+      code: 'SHUTTING_DOWN',
+      error: 'the server is shutting down: the close deadline passed before the answer was ready',
+    },
   });
   await assert.rejects(fetch(`http://127.0.0.1:${own.port}/v2/health/live`));
 });

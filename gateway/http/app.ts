@@ -101,8 +101,12 @@ export function startHttpServer(deps: HttpDeps, host: string, port: number): Pro
     if (responder.closedBy === 'parser' && !ctx.refused) {
       // uWS parsed another request on this connection before this one was
       // answered, and closed it (no asynchronous pipelining in uWS v20).
-      closedConnection(ctx, 'async_pipelining', 'a request was pipelined behind one still being answered; ' +
-        'uWS closed the connection without answering either (see docs/http.md)');
+      closedConnection(
+        ctx,
+        'async_pipelining',
+        'a request was pipelined behind one still being answered; ' +
+          'uWS closed the connection without answering either (see docs/http.md)',
+      );
     }
   };
 
@@ -189,7 +193,11 @@ export function startHttpServer(deps: HttpDeps, host: string, port: number): Pro
 
   const answerRefusal = (ctx: RequestContext, reason: FramingError): void => {
     if (ctx.responder.aborted) {
-      closedConnection(ctx, reason, `${FRAMING_MESSAGES[reason]}; uWS closed the connection before the 400 could be sent`);
+      closedConnection(
+        ctx,
+        reason,
+        `${FRAMING_MESSAGES[reason]}; uWS closed the connection before the 400 could be sent`,
+      );
       return;
     }
     sendError(ctx, new MaasError('MALFORMED_HTTP', FRAMING_MESSAGES[reason]));
@@ -197,7 +205,10 @@ export function startHttpServer(deps: HttpDeps, host: string, port: number): Pro
   };
 
   // Routes that answer from the model service's synchronous state.
-  const answerSync = (ctx: RequestContext, route: Exclude<RouteName, 'infer' | 'repository_index' | 'metrics'>): void => {
+  const answerSync = (
+    ctx: RequestContext,
+    route: Exclude<RouteName, 'infer' | 'repository_index' | 'metrics'>,
+  ): void => {
     const { models } = deps;
     const { responder, model, version } = ctx;
     const idHeader: HeaderList = [['x-request-id', ctx.requestId]];
@@ -213,11 +224,15 @@ export function startHttpServer(deps: HttpDeps, host: string, port: number): Pro
         else sendError(ctx, new MaasError('MODEL_NOT_READY', 'Model version not ready'));
         return;
       case 'server_metadata':
-        responder.sendJson(200, {
-          name: deps.serverName ?? 'maas',
-          version: deps.serverVersion ?? '0.0.0',
-          extensions: EXTENSIONS,
-        }, idHeader);
+        responder.sendJson(
+          200,
+          {
+            name: deps.serverName ?? 'maas',
+            version: deps.serverVersion ?? '0.0.0',
+            extensions: EXTENSIONS,
+          },
+          idHeader,
+        );
         return;
       case 'model_metadata':
         responder.sendJson(200, models.metadata(model as string, version), idHeader);
@@ -286,7 +301,8 @@ export function startHttpServer(deps: HttpDeps, host: string, port: number): Pro
           throw new MaasError('INVALID_REQUEST', 'the index request must be a JSON object');
         }
         const ready = (parsed as { ready?: unknown }).ready;
-        if (ready !== undefined && typeof ready !== 'boolean') throw new MaasError('INVALID_REQUEST', "'ready' must be a boolean");
+        if (ready !== undefined && typeof ready !== 'boolean')
+          throw new MaasError('INVALID_REQUEST', "'ready' must be a boolean");
         readyOnly = ready === true;
       }
       ctx.responder.sendJson(200, deps.models.index(readyOnly), [['x-request-id', ctx.requestId]]);
@@ -298,7 +314,14 @@ export function startHttpServer(deps: HttpDeps, host: string, port: number): Pro
   const metrics = async (ctx: RequestContext): Promise<void> => {
     try {
       const text = await deps.metrics.text();
-      ctx.responder.send(200, [['Content-Type', deps.metrics.contentType], ['x-request-id', ctx.requestId]], text);
+      ctx.responder.send(
+        200,
+        [
+          ['Content-Type', deps.metrics.contentType],
+          ['x-request-id', ctx.requestId],
+        ],
+        text,
+      );
     } catch (err) {
       sendError(ctx, err);
     }
@@ -306,7 +329,12 @@ export function startHttpServer(deps: HttpDeps, host: string, port: number): Pro
 
   // Answers with {"error", "code"}; errors we did not make become a bare 500
   // so no internal detail reaches the client (the log has it).
-  const sendError = (ctx: RequestContext, err: unknown, extraHeaders: HeaderList = [], logUnexpected = true): MaasError => {
+  const sendError = (
+    ctx: RequestContext,
+    err: unknown,
+    extraHeaders: HeaderList = [],
+    logUnexpected = true,
+  ): MaasError => {
     const error = publicError(err);
     if (logUnexpected && error.code === 'INTERNAL' && !(err instanceof MaasError)) {
       deps.logger.error({ err, requestId: ctx.requestId, model: ctx.model }, 'unexpected error in the HTTP front end');
@@ -333,7 +361,10 @@ export function startHttpServer(deps: HttpDeps, host: string, port: number): Pro
       status,
       durationMs: round3(performance.now() - ctx.startedMs),
     };
-    if (error) { fields.code = error.code; fields.error = error.message; }
+    if (error) {
+      fields.code = error.code;
+      fields.error = error.message;
+    }
     if (status >= 500) deps.logger.error({ ...fields, err: cause }, 'infer');
     else deps.logger.info(fields, 'infer');
   };
@@ -367,7 +398,14 @@ export function startHttpServer(deps: HttpDeps, host: string, port: number): Pro
     for (const ctx of inFlight) ctx.responder.closeConnection = true;
     await withDeadline(Promise.all([...inFlight].map((ctx) => ctx.responder.finished)), deadlineMs);
     for (const ctx of [...inFlight]) {
-      if (!ctx.responder.done) sendError(ctx, new MaasError('SHUTTING_DOWN', 'the server is shutting down: the close deadline passed before the answer was ready'));
+      if (!ctx.responder.done)
+        sendError(
+          ctx,
+          new MaasError(
+            'SHUTTING_DOWN',
+            'the server is shutting down: the close deadline passed before the answer was ready',
+          ),
+        );
     }
     for (;;) {
       const quietForMs = performance.now() - lastArrivalMs;
@@ -386,7 +424,8 @@ function publicError(err: unknown): MaasError {
   if (err instanceof MaasError) return err;
   // Engine errors carry one of our codes; keep them (their messages are ours).
   const code = (err as { code?: unknown } | null)?.code;
-  if (isErrorCode(code) && code !== 'INTERNAL') return new MaasError(code as ErrorCode, (err as Error).message ?? String(err));
+  if (isErrorCode(code) && code !== 'INTERNAL')
+    return new MaasError(code as ErrorCode, (err as Error).message ?? String(err));
   return new MaasError('INTERNAL', ERRORS.INTERNAL.description);
 }
 

@@ -27,7 +27,9 @@ export class BodyBudget {
 
   constructor(readonly maxBytes: number) {}
 
-  get bytes(): number { return this.heldBytes; }
+  get bytes(): number {
+    return this.heldBytes;
+  }
 
   // Takes `bytes` more (or gives back, when negative); false (taking
   // nothing) when that passes the budget.
@@ -54,7 +56,10 @@ function tooLarge(maxBodyBytes: number): MaasError {
 }
 
 function busy(budget: BodyBudget): MaasError {
-  return new MaasError('SERVER_BUSY', `the server holds ${budget.bytes} bytes of request bodies, near its limit of ${budget.maxBytes}; retry later`);
+  return new MaasError(
+    'SERVER_BUSY',
+    `the server holds ${budget.bytes} bytes of request bodies, near its limit of ${budget.maxBytes}; retry later`,
+  );
 }
 
 // Must be called in the synchronous part of the route handler (uWS drops
@@ -116,7 +121,8 @@ class BodyReader {
     if (contentEncoding === '') return this.resolve(body);
     decode(body, contentEncoding, maxBodyBytes).then((decoded) => {
       // The decoded copy replaces the compressed one in the budget.
-      if (decoded !== body && !holdBodyBytes(this.responder, budget, decoded.byteLength)) return this.reject(busy(budget));
+      if (decoded !== body && !holdBodyBytes(this.responder, budget, decoded.byteLength))
+        return this.reject(busy(budget));
       this.resolve(decoded);
     }, this.reject);
   }
@@ -184,8 +190,12 @@ function gunzip(body: Buffer, options: zlib.ZlibOptions): Promise<Buffer> {
   return new Promise((resolve, reject) => zlib.gunzip(body, options, (err, out) => (err ? reject(err) : resolve(out))));
 }
 function inflate(body: Buffer, options: zlib.ZlibOptions): Promise<Buffer> {
-  return new Promise((resolve, reject) => zlib.inflate(body, options, (err, out) => (err ? reject(err) : resolve(out))));
+  return new Promise((resolve, reject) =>
+    zlib.inflate(body, options, (err, out) => (err ? reject(err) : resolve(out))),
+  );
 }
 function inflateRaw(body: Buffer, options: zlib.ZlibOptions): Promise<Buffer> {
-  return new Promise((resolve, reject) => zlib.inflateRaw(body, options, (err, out) => (err ? reject(err) : resolve(out))));
+  return new Promise((resolve, reject) =>
+    zlib.inflateRaw(body, options, (err, out) => (err ? reject(err) : resolve(out))),
+  );
 }

@@ -33,8 +33,13 @@ export interface RequestHead {
 // One object for every request: the handler reads it synchronously, before
 // the next request can be parsed.
 const head: RequestHead = {
-  requestId: '', contentLength: '', transferEncoding: '', contentEncoding: '', acceptEncoding: '',
-  inferenceHeaderLength: '', framingError: null,
+  requestId: '',
+  contentLength: '',
+  transferEncoding: '',
+  contentEncoding: '',
+  acceptEncoding: '',
+  inferenceHeaderLength: '',
+  framingError: null,
 };
 let contentLengths = 0;
 let conflictingLengths = false;
@@ -47,12 +52,24 @@ function onHeader(key: string, value: string): void {
       if (contentLengths++ > 0 && value !== head.contentLength) conflictingLengths = true;
       else head.contentLength = value;
       return;
-    case 'host': hosts++; return;
-    case 'x-request-id': if (head.requestId === '') head.requestId = value; return;
-    case 'transfer-encoding': head.transferEncoding = head.transferEncoding === '' ? value : `${head.transferEncoding}, ${value}`; return;
-    case 'content-encoding': if (head.contentEncoding === '') head.contentEncoding = value; return;
-    case 'accept-encoding': if (head.acceptEncoding === '') head.acceptEncoding = value; return;
-    case 'inference-header-content-length': if (head.inferenceHeaderLength === '') head.inferenceHeaderLength = value; return;
+    case 'host':
+      hosts++;
+      return;
+    case 'x-request-id':
+      if (head.requestId === '') head.requestId = value;
+      return;
+    case 'transfer-encoding':
+      head.transferEncoding = head.transferEncoding === '' ? value : `${head.transferEncoding}, ${value}`;
+      return;
+    case 'content-encoding':
+      if (head.contentEncoding === '') head.contentEncoding = value;
+      return;
+    case 'accept-encoding':
+      if (head.acceptEncoding === '') head.acceptEncoding = value;
+      return;
+    case 'inference-header-content-length':
+      if (head.inferenceHeaderLength === '') head.inferenceHeaderLength = value;
+      return;
     default:
   }
 }
@@ -75,8 +92,10 @@ export function readRequestHead(req: HttpRequest): RequestHead {
   conflictingLengths = false;
   req.forEach(onHeader);
   if (conflictingLengths) head.framingError = 'conflicting_content_length';
-  else if (head.contentLength !== '' && !isContentLength(head.contentLength)) head.framingError = 'invalid_content_length';
-  else if (head.transferEncoding !== '' && !/(^|,)\s*chunked\s*$/i.test(head.transferEncoding)) head.framingError = 'bad_transfer_encoding';
+  else if (head.contentLength !== '' && !isContentLength(head.contentLength))
+    head.framingError = 'invalid_content_length';
+  else if (head.transferEncoding !== '' && !/(^|,)\s*chunked\s*$/i.test(head.transferEncoding))
+    head.framingError = 'bad_transfer_encoding';
   else if (hosts > 1) head.framingError = 'duplicate_host';
   return head;
 }

@@ -27,9 +27,18 @@ export type HeaderList = ReadonlyArray<readonly [string, string]>;
 const STREAM_THRESHOLD_BYTES = 64 * 1024;
 
 const STATUS_TEXT: Record<number, string> = {
-  200: 'OK', 400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found',
-  405: 'Method Not Allowed', 413: 'Payload Too Large', 429: 'Too Many Requests',
-  500: 'Internal Server Error', 501: 'Not Implemented', 503: 'Service Unavailable', 505: 'HTTP Version Not Supported',
+  200: 'OK',
+  400: 'Bad Request',
+  401: 'Unauthorized',
+  403: 'Forbidden',
+  404: 'Not Found',
+  405: 'Method Not Allowed',
+  413: 'Payload Too Large',
+  429: 'Too Many Requests',
+  500: 'Internal Server Error',
+  501: 'Not Implemented',
+  503: 'Service Unavailable',
+  505: 'HTTP Version Not Supported',
 };
 
 export function statusLine(status: number): string {
@@ -55,7 +64,9 @@ export class Responder {
   private receivedTurn = -1;
 
   constructor(private readonly res: HttpResponse) {
-    this.finished = new Promise((resolve) => { this.resolveFinished = resolve; });
+    this.finished = new Promise((resolve) => {
+      this.resolveFinished = resolve;
+    });
     res.onAborted(() => {
       this.abortedFlag = true;
       this.closedBy = this.receivedTurn === loopTurn && turnArmed ? 'parser' : 'client';
@@ -74,13 +85,21 @@ export class Responder {
   }
 
   // True when the client went away; nothing more may be written.
-  get aborted(): boolean { return this.abortedFlag; }
+  get aborted(): boolean {
+    return this.abortedFlag;
+  }
   // True once the response is fully written or the client went away.
-  get isComplete(): boolean { return this.completeFlag; }
+  get isComplete(): boolean {
+    return this.completeFlag;
+  }
   // Aborted when the client goes away, so queued work can be dropped.
-  get signal(): AbortSignal { return this.controller.signal; }
+  get signal(): AbortSignal {
+    return this.controller.signal;
+  }
   // True once an answer was started (or can no longer be given).
-  get done(): boolean { return this.sentFlag || this.abortedFlag; }
+  get done(): boolean {
+    return this.sentFlag || this.abortedFlag;
+  }
 
   // Registers the body reader. Kept here so no one else holds `res`.
   onData(handler: (chunk: ArrayBuffer, isLast: boolean) => void): void {
@@ -119,7 +138,10 @@ export class Responder {
     const totalBytes = body.byteLength;
     const startOffset = this.res.getWriteOffset();
     const [, finished] = this.res.tryEnd(body, totalBytes);
-    if (finished) { this.complete(); return; }
+    if (finished) {
+      this.complete();
+      return;
+    }
     this.res.onWritable((offset) => {
       if (this.abortedFlag) return true;
       const [ok, done] = this.res.tryEnd(body.subarray(offset - startOffset), totalBytes);

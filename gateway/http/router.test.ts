@@ -12,16 +12,51 @@ test('fixed routes', () => {
 });
 
 test('model routes with and without a version', () => {
-  assert.deepEqual(matchRoute('GET', '/v2/models/mlp'), { kind: 'route', route: 'model_metadata', model: 'mlp', version: undefined });
-  assert.deepEqual(matchRoute('GET', '/v2/models/mlp/versions/12'), { kind: 'route', route: 'model_metadata', model: 'mlp', version: '12' });
-  assert.deepEqual(matchRoute('GET', '/v2/models/mlp/ready'), { kind: 'route', route: 'model_ready', model: 'mlp', version: undefined });
-  assert.deepEqual(matchRoute('GET', '/v2/models/mlp/versions/3/config'), { kind: 'route', route: 'model_config', model: 'mlp', version: '3' });
-  assert.deepEqual(matchRoute('GET', '/v2/models/mlp/stats'), { kind: 'route', route: 'model_stats', model: 'mlp', version: undefined });
-  assert.deepEqual(matchRoute('POST', '/v2/models/mlp/versions/1/infer'), { kind: 'route', route: 'infer', model: 'mlp', version: '1' });
+  assert.deepEqual(matchRoute('GET', '/v2/models/mlp'), {
+    kind: 'route',
+    route: 'model_metadata',
+    model: 'mlp',
+    version: undefined,
+  });
+  assert.deepEqual(matchRoute('GET', '/v2/models/mlp/versions/12'), {
+    kind: 'route',
+    route: 'model_metadata',
+    model: 'mlp',
+    version: '12',
+  });
+  assert.deepEqual(matchRoute('GET', '/v2/models/mlp/ready'), {
+    kind: 'route',
+    route: 'model_ready',
+    model: 'mlp',
+    version: undefined,
+  });
+  assert.deepEqual(matchRoute('GET', '/v2/models/mlp/versions/3/config'), {
+    kind: 'route',
+    route: 'model_config',
+    model: 'mlp',
+    version: '3',
+  });
+  assert.deepEqual(matchRoute('GET', '/v2/models/mlp/stats'), {
+    kind: 'route',
+    route: 'model_stats',
+    model: 'mlp',
+    version: undefined,
+  });
+  assert.deepEqual(matchRoute('POST', '/v2/models/mlp/versions/1/infer'), {
+    kind: 'route',
+    route: 'infer',
+    model: 'mlp',
+    version: '1',
+  });
 });
 
 test('the model name is URL-decoded and may hold any character but /', () => {
-  assert.deepEqual(matchRoute('POST', '/v2/models/my%20model.v2-x/infer'), { kind: 'route', route: 'infer', model: 'my model.v2-x', version: undefined });
+  assert.deepEqual(matchRoute('POST', '/v2/models/my%20model.v2-x/infer'), {
+    kind: 'route',
+    route: 'infer',
+    model: 'my model.v2-x',
+    version: undefined,
+  });
   assert.deepEqual(matchRoute('GET', '/v2/models/a%2Fb'), { kind: 'not_found' });
   assert.deepEqual(matchRoute('GET', '/v2/models/%E0%A4%A'), { kind: 'not_found' });
 });
@@ -33,7 +68,17 @@ test('the version segment must be digits', () => {
 });
 
 test('unknown paths are 404, wrong methods 405', () => {
-  for (const path of ['/', '/v1', '/v2/', '/v2/models', '/v2/models/', '/v2/models/mlp/', '/v2/models/mlp/bogus', '/v2/models/mlp/ready/x', '/v2/health']) {
+  for (const path of [
+    '/',
+    '/v1',
+    '/v2/',
+    '/v2/models',
+    '/v2/models/',
+    '/v2/models/mlp/',
+    '/v2/models/mlp/bogus',
+    '/v2/models/mlp/ready/x',
+    '/v2/health',
+  ]) {
     assert.deepEqual(matchRoute('GET', path), { kind: 'not_found' }, path);
   }
   assert.deepEqual(matchRoute('GET', '/v2/models/mlp/infer'), { kind: 'method_not_allowed', allow: 'POST' });

@@ -4,9 +4,16 @@
 // the wrong method is 405.
 
 export type RouteName =
-  | 'health_live' | 'health_ready' | 'server_metadata'
-  | 'model_metadata' | 'model_ready' | 'model_config' | 'model_stats' | 'infer'
-  | 'repository_index' | 'metrics';
+  | 'health_live'
+  | 'health_ready'
+  | 'server_metadata'
+  | 'model_metadata'
+  | 'model_ready'
+  | 'model_config'
+  | 'model_stats'
+  | 'infer'
+  | 'repository_index'
+  | 'metrics';
 
 export type RouteMatch =
   | { kind: 'route'; route: RouteName; model?: string; version?: string }

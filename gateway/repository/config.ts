@@ -6,9 +6,7 @@ import { MaasError } from '../../common/errors';
 import { MAX_TIMER_MS } from '../../common/timers';
 import { kserveFromEngineType, type KServeDatatype } from '../tensors/datatypes';
 import type { TensorMetadata as EngineTensorMetadata } from '../../native/types';
-import type {
-  DynamicBatchingConfig, InstanceGroupConfig, ModelConfig, TensorConfig, TensorMetadata,
-} from './types';
+import type { DynamicBatchingConfig, InstanceGroupConfig, ModelConfig, TensorConfig, TensorMetadata } from './types';
 
 // What config.json may say; everything optional.
 export type RawModelConfig = Partial<ModelConfig> & Record<string, unknown>;
@@ -31,9 +29,16 @@ export const CONFIG_LIMITS = {
   maxInstancesPerModel: 64, // summed over instance_group entries
 } as const;
 
-function nonNegativeInt(modelName: string, field: string, v: unknown, fallback: number, max = Number.MAX_SAFE_INTEGER): number {
+function nonNegativeInt(
+  modelName: string,
+  field: string,
+  v: unknown,
+  fallback: number,
+  max = Number.MAX_SAFE_INTEGER,
+): number {
   if (v === undefined) return fallback;
-  if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 0) fail(modelName, `${field} must be a non-negative integer`);
+  if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 0)
+    fail(modelName, `${field} must be a non-negative integer`);
   if (v > max) fail(modelName, `${field} is ${v}, above the largest allowed, ${max}`);
   return v;
 }
@@ -44,17 +49,34 @@ function intList(modelName: string, field: string, v: unknown): number[] {
   return v.map((x, i) => nonNegativeInt(modelName, `${field}[${i}]`, x, 0));
 }
 
-function parseDynamicBatching(modelName: string, raw: unknown, maxBatchSize: number): DynamicBatchingConfig | undefined {
+function parseDynamicBatching(
+  modelName: string,
+  raw: unknown,
+  maxBatchSize: number,
+): DynamicBatchingConfig | undefined {
   if (raw === undefined || raw === null) return undefined;
   if (!isObject(raw)) fail(modelName, 'dynamic_batching must be an object');
   const policy = raw.default_queue_policy;
-  if (policy !== undefined && !isObject(policy)) fail(modelName, 'dynamic_batching.default_queue_policy must be an object');
+  if (policy !== undefined && !isObject(policy))
+    fail(modelName, 'dynamic_batching.default_queue_policy must be an object');
   const preferred = intList(modelName, 'dynamic_batching.preferred_batch_size', raw.preferred_batch_size);
   for (const size of preferred) {
-    if (size < 1 || size > maxBatchSize) fail(modelName, `preferred_batch_size ${size} must be within [1, max_batch_size=${maxBatchSize}]`);
+    if (size < 1 || size > maxBatchSize)
+      fail(modelName, `preferred_batch_size ${size} must be within [1, max_batch_size=${maxBatchSize}]`);
   }
-  const priorityLevels = nonNegativeInt(modelName, 'dynamic_batching.priority_levels', raw.priority_levels, 0, CONFIG_LIMITS.maxPriorityLevels);
-  const defaultPriority = nonNegativeInt(modelName, 'dynamic_batching.default_priority_level', raw.default_priority_level, priorityLevels > 0 ? priorityLevels : 0);
+  const priorityLevels = nonNegativeInt(
+    modelName,
+    'dynamic_batching.priority_levels',
+    raw.priority_levels,
+    0,
+    CONFIG_LIMITS.maxPriorityLevels,
+  );
+  const defaultPriority = nonNegativeInt(
+    modelName,
+    'dynamic_batching.default_priority_level',
+    raw.default_priority_level,
+    priorityLevels > 0 ? priorityLevels : 0,
+  );
   if (priorityLevels > 0 && (defaultPriority < 1 || defaultPriority > priorityLevels)) {
     fail(modelName, `default_priority_level must be within [1, priority_levels=${priorityLevels}]`);
   }
@@ -67,14 +89,23 @@ function parseDynamicBatching(modelName: string, raw: unknown, maxBatchSize: num
   }
   // max_queue_size and default_timeout_microseconds may stand at either level;
   // the queue policy's value wins when both are given.
-  const maxQueueSize = nonNegativeInt(modelName, 'max_queue_size',
-    policy?.max_queue_size ?? raw.max_queue_size, 0);
-  const defaultTimeoutUs = nonNegativeInt(modelName, 'default_timeout_microseconds',
-    policy?.default_timeout_microseconds ?? raw.default_timeout_microseconds, 0, CONFIG_LIMITS.maxDurationUs);
+  const maxQueueSize = nonNegativeInt(modelName, 'max_queue_size', policy?.max_queue_size ?? raw.max_queue_size, 0);
+  const defaultTimeoutUs = nonNegativeInt(
+    modelName,
+    'default_timeout_microseconds',
+    policy?.default_timeout_microseconds ?? raw.default_timeout_microseconds,
+    0,
+    CONFIG_LIMITS.maxDurationUs,
+  );
   return {
     preferred_batch_size: preferred,
-    max_queue_delay_microseconds: nonNegativeInt(modelName, 'dynamic_batching.max_queue_delay_microseconds',
-      raw.max_queue_delay_microseconds, 0, CONFIG_LIMITS.maxDurationUs),
+    max_queue_delay_microseconds: nonNegativeInt(
+      modelName,
+      'dynamic_batching.max_queue_delay_microseconds',
+      raw.max_queue_delay_microseconds,
+      0,
+      CONFIG_LIMITS.maxDurationUs,
+    ),
     preserve_ordering: raw.preserve_ordering === true,
     priority_levels: priorityLevels,
     default_priority_level: defaultPriority,
@@ -93,13 +124,25 @@ function parseInstanceGroups(modelName: string, raw: unknown): InstanceGroupConf
   let instances = 0;
   return raw.map((g, i) => {
     if (!isObject(g)) fail(modelName, `instance_group[${i}] must be an object`);
-    const kind = String(g.kind ?? 'KIND_CPU').toUpperCase().replace(/^(KIND_)?/, 'KIND_');
-    if (!['KIND_CPU', 'KIND_GPU', 'KIND_AUTO'].includes(kind)) fail(modelName, `instance_group[${i}].kind ${JSON.stringify(g.kind)} is unknown`);
-    const count = nonNegativeInt(modelName, `instance_group[${i}].count`, g.count, 1, CONFIG_LIMITS.maxInstancesPerModel);
+    const kind = String(g.kind ?? 'KIND_CPU')
+      .toUpperCase()
+      .replace(/^(KIND_)?/, 'KIND_');
+    if (!['KIND_CPU', 'KIND_GPU', 'KIND_AUTO'].includes(kind))
+      fail(modelName, `instance_group[${i}].kind ${JSON.stringify(g.kind)} is unknown`);
+    const count = nonNegativeInt(
+      modelName,
+      `instance_group[${i}].count`,
+      g.count,
+      1,
+      CONFIG_LIMITS.maxInstancesPerModel,
+    );
     if (count < 1) fail(modelName, `instance_group[${i}].count must be at least 1`);
     instances += count;
     if (instances > CONFIG_LIMITS.maxInstancesPerModel) {
-      fail(modelName, `instance_group asks for ${instances} or more instances, above the largest allowed, ${CONFIG_LIMITS.maxInstancesPerModel}`);
+      fail(
+        modelName,
+        `instance_group asks for ${instances} or more instances, above the largest allowed, ${CONFIG_LIMITS.maxInstancesPerModel}`,
+      );
     }
     return {
       name: typeof g.name === 'string' ? g.name : `${modelName}_${i}`,
@@ -165,7 +208,11 @@ export function configTypeFromDatatype(datatype: KServeDatatype): string {
   return datatype === 'BYTES' ? 'TYPE_STRING' : `TYPE_${datatype}`;
 }
 
-function toTensorConfigs(modelName: string, tensors: EngineTensorMetadata[], batching: boolean): { config: TensorConfig[]; metadata: TensorMetadata[] } {
+function toTensorConfigs(
+  modelName: string,
+  tensors: EngineTensorMetadata[],
+  batching: boolean,
+): { config: TensorConfig[]; metadata: TensorMetadata[] } {
   const config: TensorConfig[] = [];
   const metadata: TensorMetadata[] = [];
   for (const t of tensors) {
@@ -173,7 +220,8 @@ function toTensorConfigs(modelName: string, tensors: EngineTensorMetadata[], bat
     let dims = t.dims.slice();
     if (batching) {
       if (dims.length === 0) fail(modelName, `max_batch_size >= 1 but '${t.name}' has no batch dimension`);
-      if (dims[0] !== -1) fail(modelName, `max_batch_size >= 1 but the first dimension of '${t.name}' is fixed at ${dims[0]}`);
+      if (dims[0] !== -1)
+        fail(modelName, `max_batch_size >= 1 but the first dimension of '${t.name}' is fixed at ${dims[0]}`);
       dims = dims.slice(1);
     }
     config.push({ name: t.name, data_type: configTypeFromDatatype(datatype), dims });
@@ -184,8 +232,14 @@ function toTensorConfigs(modelName: string, tensors: EngineTensorMetadata[], bat
 
 // Fills config.input/output from the engine's metadata and returns the
 // protocol metadata (with the leading -1 batch dimension when batching).
-export function completeConfig(config: ModelConfig, inputs: EngineTensorMetadata[], outputs: EngineTensorMetadata[]): {
-  config: ModelConfig; inputs: TensorMetadata[]; outputs: TensorMetadata[];
+export function completeConfig(
+  config: ModelConfig,
+  inputs: EngineTensorMetadata[],
+  outputs: EngineTensorMetadata[],
+): {
+  config: ModelConfig;
+  inputs: TensorMetadata[];
+  outputs: TensorMetadata[];
 } {
   const batching = config.max_batch_size >= 1;
   const i = toTensorConfigs(config.name, inputs, batching);

@@ -16,7 +16,13 @@ import { MODEL_FILE_NAME, scanRepository, selectVersions, type ModelDirectory } 
 import { VersionStatistics } from './stats';
 import { validateRequest } from './validate';
 import type {
-  ModelConfig, ModelMetadata, ModelService, ModelState, ModelStatistics, RepositoryIndexEntry, TensorMetadata,
+  ModelConfig,
+  ModelMetadata,
+  ModelService,
+  ModelState,
+  ModelStatistics,
+  RepositoryIndexEntry,
+  TensorMetadata,
 } from './types';
 
 export type LoadModelFn = (bytes: Uint8Array, options?: { intraOpThreads?: number }) => Promise<Session>;
@@ -110,7 +116,8 @@ export class ModelManager implements ModelService {
       const raw = dir.configPath ? JSON.parse(await fs.readFile(dir.configPath, 'utf8')) : undefined;
       entry.config = parseModelConfig(dir.name, raw);
     } catch (err) {
-      entry.reason = err instanceof SyntaxError ? `config.json is not valid JSON: ${err.message}` : toMaasError(err).message;
+      entry.reason =
+        err instanceof SyntaxError ? `config.json is not valid JSON: ${err.message}` : toMaasError(err).message;
       log.error({ reason: entry.reason }, 'model config rejected');
       return entry;
     }
@@ -136,22 +143,35 @@ export class ModelManager implements ModelService {
 
   private async loadVersion(baseConfig: ModelConfig, version: string, modelPath: string): Promise<ModelVersion> {
     const mv: ModelVersion = {
-      version, state: 'LOADING', reason: '', inputs: [], outputs: [], sessions: [], engineThreads: 0,
+      version,
+      state: 'LOADING',
+      reason: '',
+      inputs: [],
+      outputs: [],
+      sessions: [],
+      engineThreads: 0,
       stats: new VersionStatistics(baseConfig.name, version),
-      metrics: this.options.metrics.forVersion(baseConfig.name, version), modelSizeBytes: 0,
+      metrics: this.options.metrics.forVersion(baseConfig.name, version),
+      modelSizeBytes: 0,
     };
     const startNs = process.hrtime.bigint();
     try {
       const groups = baseConfig.instance_group;
       if (groups.some((g) => g.kind === 'KIND_GPU')) {
-        throw new MaasError('ENGINE_UNSUPPORTED', 'KIND_GPU instance groups need the CUDA execution backend, which this build does not run yet');
+        throw new MaasError(
+          'ENGINE_UNSUPPORTED',
+          'KIND_GPU instance groups need the CUDA execution backend, which this build does not run yet',
+        );
       }
       const instanceCount = groups.reduce((n, g) => n + (g.count ?? 1), 0);
       const intraOpThreads = this.threadsPerInstance(instanceCount);
       const threads = instanceCount * intraOpThreads;
       if (this.engineThreads + threads > MAX_ENGINE_THREADS) {
-        throw new MaasError('INVALID_REQUEST', `${instanceCount} instance(s) x ${intraOpThreads} engine thread(s) = ${threads} threads; ` +
-          `with the ${this.engineThreads} already started that passes the server's limit of ${MAX_ENGINE_THREADS} (lower instance_group.count or --threads)`);
+        throw new MaasError(
+          'INVALID_REQUEST',
+          `${instanceCount} instance(s) x ${intraOpThreads} engine thread(s) = ${threads} threads; ` +
+            `with the ${this.engineThreads} already started that passes the server's limit of ${MAX_ENGINE_THREADS} (lower instance_group.count or --threads)`,
+        );
       }
       const bytes = await fs.readFile(modelPath);
       mv.modelSizeBytes = bytes.byteLength;
@@ -212,7 +232,12 @@ export class ModelManager implements ModelService {
 
   // Runs one batch on one instance: concatenate inputs along the batch
   // dimension, run the engine, slice the outputs back per request.
-  private async execute(mv: ModelVersion, config: ModelConfig, batch: QueuedWork[], instanceIndex: number): Promise<ExecutionResult[]> {
+  private async execute(
+    mv: ModelVersion,
+    config: ModelConfig,
+    batch: QueuedWork[],
+    instanceIndex: number,
+  ): Promise<ExecutionResult[]> {
     const m = mv.metrics;
     m.pendingRequests.set(mv.batcher?.pendingCount ?? 0);
     const inputStartNs = process.hrtime.bigint();
@@ -220,9 +245,13 @@ export class ModelManager implements ModelService {
     const totalBatch = batchSizes.reduce((a, b) => a + b, 0);
     const feeds: Record<string, Tensor> = {};
     if (batch.length === 1) {
-      for (const input of batch[0].inputs) feeds[input.name] = this.toEngineTensor(input.name, input.datatype, input.shape, input.data);
+      for (const input of batch[0].inputs)
+        feeds[input.name] = this.toEngineTensor(input.name, input.datatype, input.shape, input.data);
     } else {
-      const merged = concatInputs(batch.map((w) => w.inputs), mv.inputs.map((t) => t.name));
+      const merged = concatInputs(
+        batch.map((w) => w.inputs),
+        mv.inputs.map((t) => t.name),
+      );
       for (const meta of mv.inputs) {
         const m = merged.get(meta.name)!;
         feeds[meta.name] = this.toEngineTensor(meta.name, meta.datatype, m.shape, m.data);
@@ -245,12 +274,24 @@ export class ModelManager implements ModelService {
     m.inferenceCount.inc(totalBatch);
     m.batchSize.observe(totalBatch);
     m.computeSeconds.observe((computeInputUs + computeInferUs + computeOutputUs) / 1e6);
-    return perRequest.map((o) => ({ outputs: o, batchSize: totalBatch, computeInputUs, computeInferUs, computeOutputUs }));
+    return perRequest.map((o) => ({
+      outputs: o,
+      batchSize: totalBatch,
+      computeInputUs,
+      computeInferUs,
+      computeOutputUs,
+    }));
   }
 
-  private toEngineTensor(name: string, datatype: InferInput['datatype'], shape: number[], data: InferInput['data']): Tensor {
+  private toEngineTensor(
+    name: string,
+    datatype: InferInput['datatype'],
+    shape: number[],
+    data: InferInput['data'],
+  ): Tensor {
     const type = DATATYPES[datatype].engineType;
-    if (!type) throw new MaasError('INVALID_DATATYPE', `input '${name}': datatype ${datatype} is not supported by the engine`);
+    if (!type)
+      throw new MaasError('INVALID_DATATYPE', `input '${name}': datatype ${datatype} is not supported by the engine`);
     return { type, dims: shape, data };
   }
 
@@ -267,13 +308,21 @@ export class ModelManager implements ModelService {
     const entry = this.entry(name);
     if (version !== undefined && version !== '') {
       const mv = entry.versions.get(String(Number(version)));
-      if (!mv) throw new MaasError('MODEL_VERSION_NOT_FOUND', `Request for unknown model: '${name}' version ${version} is not found`);
-      if (mv.state !== 'READY') throw new MaasError('MODEL_NOT_READY', `model '${name}' version ${version} is not ready: ${mv.reason}`);
+      if (!mv)
+        throw new MaasError(
+          'MODEL_VERSION_NOT_FOUND',
+          `Request for unknown model: '${name}' version ${version} is not found`,
+        );
+      if (mv.state !== 'READY')
+        throw new MaasError('MODEL_NOT_READY', `model '${name}' version ${version} is not ready: ${mv.reason}`);
       return { entry, mv };
     }
     const ready = [...entry.versions.values()].filter((v) => v.state === 'READY');
     if (ready.length === 0) {
-      throw new MaasError('MODEL_NOT_READY', `model '${name}' has no ready version${entry.reason ? `: ${entry.reason}` : ''}`);
+      throw new MaasError(
+        'MODEL_NOT_READY',
+        `model '${name}' has no ready version${entry.reason ? `: ${entry.reason}` : ''}`,
+      );
     }
     return { entry, mv: ready.reduce((a, b) => (Number(b.version) > Number(a.version) ? b : a)) };
   }
@@ -333,7 +382,10 @@ export class ModelManager implements ModelService {
       }
     }
     if (name !== undefined && version !== undefined && version !== '' && out.length === 0) {
-      throw new MaasError('MODEL_VERSION_NOT_FOUND', `Request for unknown model: '${name}' version ${version} is not found`);
+      throw new MaasError(
+        'MODEL_VERSION_NOT_FOUND',
+        `Request for unknown model: '${name}' version ${version} is not found`,
+      );
     }
     return out;
   }
@@ -347,9 +399,16 @@ export class ModelManager implements ModelService {
     const m = mv.metrics;
     try {
       const { batchSize, shapeKey } = validateRequest(request, mv.inputs, mv.outputs, config.max_batch_size);
-      const pending = mv.batcher!.submit({ inputs: request.inputs, batchSize }, {
-        batchSize, shapeKey, priority: request.priority, timeoutUs: request.timeoutUs, signal: request.signal,
-      });
+      const pending = mv.batcher!.submit(
+        { inputs: request.inputs, batchSize },
+        {
+          batchSize,
+          shapeKey,
+          priority: request.priority,
+          timeoutUs: request.timeoutUs,
+          signal: request.signal,
+        },
+      );
       m.pendingRequests.set(mv.batcher!.pendingCount);
       const { result, queueUs } = await pending;
       const wanted = request.outputs?.map((o) => o.name);
@@ -370,8 +429,11 @@ export class ModelManager implements ModelService {
         modelVersion: mv.version,
         outputs,
         timing: {
-          queueUs, computeInputUs: result.computeInputUs, computeInferUs: result.computeInferUs,
-          computeOutputUs: result.computeOutputUs, totalUs,
+          queueUs,
+          computeInputUs: result.computeInputUs,
+          computeInferUs: result.computeInferUs,
+          computeOutputUs: result.computeOutputUs,
+          totalUs,
         },
       };
     } catch (err) {

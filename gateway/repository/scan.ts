@@ -58,7 +58,12 @@ export async function scanRepository(repoDir: string): Promise<ModelDirectory[]>
       dirOfVersion.set(version, v);
       versions.push({ version, modelPath });
     }
-    const found: ModelDirectory = { name: entry.name, dir, configPath: (await exists(configPath)) ? configPath : null, versions };
+    const found: ModelDirectory = {
+      name: entry.name,
+      dir,
+      configPath: (await exists(configPath)) ? configPath : null,
+      versions,
+    };
     if (ambiguity) found.ambiguity = ambiguity;
     models.push(found);
   }

@@ -11,20 +11,32 @@ function add(stat: DurationStat, us: number): void {
   stat.ns += Math.round(us * 1000);
 }
 
-interface BatchStat { compute_input: DurationStat; compute_infer: DurationStat; compute_output: DurationStat }
+interface BatchStat {
+  compute_input: DurationStat;
+  compute_infer: DurationStat;
+  compute_output: DurationStat;
+}
 
 export class VersionStatistics {
   private lastInferenceMs = 0;
   private inferenceCount = 0;
   private executionCount = 0;
   private readonly inference = {
-    success: duration(), fail: duration(), queue: duration(),
-    compute_input: duration(), compute_infer: duration(), compute_output: duration(),
-    cache_hit: duration(), cache_miss: duration(),
+    success: duration(),
+    fail: duration(),
+    queue: duration(),
+    compute_input: duration(),
+    compute_infer: duration(),
+    compute_output: duration(),
+    cache_hit: duration(),
+    cache_miss: duration(),
   };
   private readonly batches = new Map<number, BatchStat>();
 
-  constructor(private readonly name: string, private readonly version: string) {}
+  constructor(
+    private readonly name: string,
+    private readonly version: string,
+  ) {}
 
   recordExecution(batchSize: number, inputUs: number, inferUs: number, outputUs: number): void {
     this.executionCount += 1;
@@ -66,10 +78,14 @@ export class VersionStatistics {
         Object.entries(this.inference).map(([k, v]) => [k, copy(v)]),
       ) as ModelStatistics['inference_stats'],
       response_stats: {},
-      batch_stats: [...this.batches.entries()].sort((a, b) => a[0] - b[0]).map(([size, b]) => ({
-        batch_size: size,
-        compute_input: copy(b.compute_input), compute_infer: copy(b.compute_infer), compute_output: copy(b.compute_output),
-      })),
+      batch_stats: [...this.batches.entries()]
+        .sort((a, b) => a[0] - b[0])
+        .map(([size, b]) => ({
+          batch_size: size,
+          compute_input: copy(b.compute_input),
+          compute_infer: copy(b.compute_infer),
+          compute_output: copy(b.compute_output),
+        })),
       memory_usage: [{ type: 'CPU', id: 0, byte_size: memoryBytes }],
     };
   }

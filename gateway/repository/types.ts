@@ -47,7 +47,11 @@ export interface ModelConfig {
   output: TensorConfig[];
   dynamic_batching?: DynamicBatchingConfig;
   instance_group: InstanceGroupConfig[];
-  version_policy?: { latest?: { num_versions: number }; all?: Record<string, never>; specific?: { versions: number[] } };
+  version_policy?: {
+    latest?: { num_versions: number };
+    all?: Record<string, never>;
+    specific?: { versions: number[] };
+  };
 }
 
 export interface TensorMetadata {
@@ -74,7 +78,10 @@ export interface RepositoryIndexEntry {
 }
 
 // Triton statistics extension (PROTOCOL.md 1.11); durations in ns.
-export interface DurationStat { count: number; ns: number }
+export interface DurationStat {
+  count: number;
+  ns: number;
+}
 export interface ModelStatistics {
   name: string;
   version: string;
@@ -82,12 +89,22 @@ export interface ModelStatistics {
   inference_count: number;
   execution_count: number;
   inference_stats: {
-    success: DurationStat; fail: DurationStat; queue: DurationStat;
-    compute_input: DurationStat; compute_infer: DurationStat; compute_output: DurationStat;
-    cache_hit: DurationStat; cache_miss: DurationStat;
+    success: DurationStat;
+    fail: DurationStat;
+    queue: DurationStat;
+    compute_input: DurationStat;
+    compute_infer: DurationStat;
+    compute_output: DurationStat;
+    cache_hit: DurationStat;
+    cache_miss: DurationStat;
   };
   response_stats: Record<string, never>;
-  batch_stats: Array<{ batch_size: number; compute_input: DurationStat; compute_infer: DurationStat; compute_output: DurationStat }>;
+  batch_stats: Array<{
+    batch_size: number;
+    compute_input: DurationStat;
+    compute_infer: DurationStat;
+    compute_output: DurationStat;
+  }>;
   memory_usage: Array<{ type: string; id: number; byte_size: number }>;
 }
 

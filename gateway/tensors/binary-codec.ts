@@ -6,16 +6,28 @@ import { DATATYPES, type KServeDatatype, type NumericArray } from './datatypes';
 // A typed-array view of `byteLength` bytes of `body` at `offset`. Zero-copy
 // when the address suits the element type; a typed array cannot start at a
 // misaligned byte, so only then the bytes are copied.
-export function viewBlob(body: Uint8Array, offset: number, byteLength: number, datatype: KServeDatatype, inputName: string): NumericArray {
+export function viewBlob(
+  body: Uint8Array,
+  offset: number,
+  byteLength: number,
+  datatype: KServeDatatype,
+  inputName: string,
+): NumericArray {
   const info = DATATYPES[datatype];
   if (!info.view || info.sizeBytes === 0) {
-    throw new MaasError('INVALID_DATATYPE', `input '${inputName}': ${datatype} tensors are not supported yet (the engine has no ${datatype} type)`);
+    throw new MaasError(
+      'INVALID_DATATYPE',
+      `input '${inputName}': ${datatype} tensors are not supported yet (the engine has no ${datatype} type)`,
+    );
   }
   if (offset < 0 || offset + byteLength > body.byteLength) {
     throw new MaasError('INVALID_BINARY', `input '${inputName}': binary data runs past the end of the body`);
   }
   if (byteLength % info.sizeBytes !== 0) {
-    throw new MaasError('INVALID_BINARY', `input '${inputName}': ${byteLength} bytes is not a whole number of ${datatype} elements`);
+    throw new MaasError(
+      'INVALID_BINARY',
+      `input '${inputName}': ${byteLength} bytes is not a whole number of ${datatype} elements`,
+    );
   }
   const length = byteLength / info.sizeBytes;
   const start = body.byteOffset + offset;

@@ -6,9 +6,14 @@ import { decodeInferRequest, type DecodeOptions, type RawModelInfo } from './inf
 import { encodeInferResponse } from './infer-response';
 
 const MLP: ModelMetadata = {
-  name: 'mlp', versions: ['1'], platform: 'onnxruntime_onnx',
+  name: 'mlp',
+  versions: ['1'],
+  platform: 'onnxruntime_onnx',
   inputs: [{ name: 'input', datatype: 'FP32', shape: [-1, 4] }],
-  outputs: [{ name: 'probs', datatype: 'FP32', shape: [-1, 2] }, { name: 'logits', datatype: 'FP32', shape: [-1, 2] }],
+  outputs: [
+    { name: 'probs', datatype: 'FP32', shape: [-1, 2] },
+    { name: 'logits', datatype: 'FP32', shape: [-1, 2] },
+  ],
 };
 
 function options(extra: Partial<DecodeOptions> = {}, raw?: RawModelInfo): DecodeOptions {
@@ -32,7 +37,10 @@ function binaryBody(header: unknown, blobs: Uint8Array[], padBytes = 0): { body:
   const body = Buffer.from(new ArrayBuffer(total));
   json.copy(body, 0);
   let offset = json.length;
-  for (const blob of blobs) { body.set(blob, offset); offset += blob.byteLength; }
+  for (const blob of blobs) {
+    body.set(blob, offset);
+    offset += blob.byteLength;
+  }
   return { body, headerLength: String(json.length) };
 }
 
@@ -40,14 +48,26 @@ function bytesOf(values: Float32Array | Int32Array | BigInt64Array): Uint8Array 
   return new Uint8Array(values.buffer, values.byteOffset, values.byteLength);
 }
 
-
 test('JSON request: id, inputs, outputs, parameters', () => {
-  const { request, outputEncoding } = decodeInferRequest(jsonBody({
-    id: '42',
-    parameters: { priority: 2, timeout: 5000, binary_data_output: true, custom: 'x' },
-    inputs: [{ name: 'input', shape: [2, 2], datatype: 'FP32', data: [[1, 2], [3, 4]] }],
-    outputs: [{ name: 'probs', parameters: { binary_data: false } }],
-  }), options({ modelVersion: '1' }));
+  const { request, outputEncoding } = decodeInferRequest(
+    jsonBody({
+      id: '42',
+      parameters: { priority: 2, timeout: 5000, binary_data_output: true, custom: 'x' },
+      inputs: [
+        {
+          name: 'input',
+          shape: [2, 2],
+          datatype: 'FP32',
+          data: [
+            [1, 2],
+            [3, 4],
+          ],
+        },
+      ],
+      outputs: [{ name: 'probs', parameters: { binary_data: false } }],
+    }),
+    options({ modelVersion: '1' }),
+  );
   assert.equal(request.id, '42');
   assert.equal(request.modelName, 'mlp');
   assert.equal(request.modelVersion, '1');
@@ -62,9 +82,12 @@ test('JSON request: id, inputs, outputs, parameters', () => {
 });
 
 test('defaults: no id, priority 0, timeout 0, JSON outputs', () => {
-  const { request, outputEncoding } = decodeInferRequest(jsonBody({
-    inputs: [{ name: 'input', shape: [1, 1], datatype: 'INT32', data: [7] }],
-  }), options());
+  const { request, outputEncoding } = decodeInferRequest(
+    jsonBody({
+      inputs: [{ name: 'input', shape: [1, 1], datatype: 'INT32', data: [7] }],
+    }),
+    options(),
+  );
   assert.equal('id' in request, false);
   assert.equal(request.priority, 0);
   assert.equal(request.timeoutUs, 0);
@@ -74,25 +97,80 @@ test('defaults: no id, priority 0, timeout 0, JSON outputs', () => {
 
 test('schema and datatype errors', () => {
   const input = { name: 'input', shape: [1], datatype: 'FP32', data: [1] };
-  assert.equal(code(() => decodeInferRequest(Buffer.from('{"inputs": ['), options())), 'INVALID_JSON');
-  assert.equal(code(() => decodeInferRequest(jsonBody([1]), options())), 'INVALID_REQUEST');
-  assert.equal(code(() => decodeInferRequest(jsonBody({ inputs: [] }), options())), 'INVALID_REQUEST');
-  assert.equal(code(() => decodeInferRequest(jsonBody({ id: 5, inputs: [input] }), options())), 'INVALID_REQUEST');
-  assert.equal(code(() => decodeInferRequest(jsonBody({ inputs: [{ ...input, shape: [-1] }] }), options())), 'INVALID_REQUEST');
-  assert.equal(code(() => decodeInferRequest(jsonBody({ inputs: [input, input] }), options())), 'INVALID_REQUEST');
-  assert.equal(code(() => decodeInferRequest(jsonBody({ inputs: [{ ...input, datatype: 'FLOAT' }] }), options())), 'INVALID_DATATYPE');
-  assert.equal(code(() => decodeInferRequest(jsonBody({ inputs: [{ ...input, datatype: 'BYTES', data: ['a'] }] }), options())), 'INVALID_DATATYPE');
-  assert.equal(code(() => decodeInferRequest(jsonBody({ inputs: [{ ...input, datatype: 'FP16' }] }), options())), 'UNSUPPORTED_ENCODING');
-  assert.equal(code(() => decodeInferRequest(jsonBody({ inputs: [{ ...input, shape: [3] }] }), options())), 'INVALID_SHAPE');
-  assert.equal(code(() => decodeInferRequest(jsonBody({ inputs: [{ ...input, shape: [1e9, 1e9] }] }), options())), 'INVALID_SHAPE');
-  assert.equal(code(() => decodeInferRequest(jsonBody({ inputs: [input], outputs: [{ name: 'a' }, { name: 'a' }] }), options())), 'INVALID_REQUEST');
+  assert.equal(
+    code(() => decodeInferRequest(Buffer.from('{"inputs": ['), options())),
+    'INVALID_JSON',
+  );
+  assert.equal(
+    code(() => decodeInferRequest(jsonBody([1]), options())),
+    'INVALID_REQUEST',
+  );
+  assert.equal(
+    code(() => decodeInferRequest(jsonBody({ inputs: [] }), options())),
+    'INVALID_REQUEST',
+  );
+  assert.equal(
+    code(() => decodeInferRequest(jsonBody({ id: 5, inputs: [input] }), options())),
+    'INVALID_REQUEST',
+  );
+  assert.equal(
+    code(() => decodeInferRequest(jsonBody({ inputs: [{ ...input, shape: [-1] }] }), options())),
+    'INVALID_REQUEST',
+  );
+  assert.equal(
+    code(() => decodeInferRequest(jsonBody({ inputs: [input, input] }), options())),
+    'INVALID_REQUEST',
+  );
+  assert.equal(
+    code(() => decodeInferRequest(jsonBody({ inputs: [{ ...input, datatype: 'FLOAT' }] }), options())),
+    'INVALID_DATATYPE',
+  );
+  assert.equal(
+    code(() => decodeInferRequest(jsonBody({ inputs: [{ ...input, datatype: 'BYTES', data: ['a'] }] }), options())),
+    'INVALID_DATATYPE',
+  );
+  assert.equal(
+    code(() => decodeInferRequest(jsonBody({ inputs: [{ ...input, datatype: 'FP16' }] }), options())),
+    'UNSUPPORTED_ENCODING',
+  );
+  assert.equal(
+    code(() => decodeInferRequest(jsonBody({ inputs: [{ ...input, shape: [3] }] }), options())),
+    'INVALID_SHAPE',
+  );
+  assert.equal(
+    code(() => decodeInferRequest(jsonBody({ inputs: [{ ...input, shape: [1e9, 1e9] }] }), options())),
+    'INVALID_SHAPE',
+  );
+  assert.equal(
+    code(() => decodeInferRequest(jsonBody({ inputs: [input], outputs: [{ name: 'a' }, { name: 'a' }] }), options())),
+    'INVALID_REQUEST',
+  );
 });
 
 test('exactly one of data, binary_data_size, shared memory', () => {
   const base = { name: 'input', shape: [1], datatype: 'FP32' };
-  assert.equal(code(() => decodeInferRequest(jsonBody({ inputs: [base] }), options())), 'INVALID_REQUEST');
-  assert.equal(code(() => decodeInferRequest(jsonBody({ inputs: [{ ...base, data: [1], parameters: { binary_data_size: 4 } }] }), options())), 'INVALID_REQUEST');
-  assert.equal(code(() => decodeInferRequest(jsonBody({ inputs: [{ ...base, parameters: { shared_memory_region: 'r', shared_memory_byte_size: 4 } }] }), options())), 'INVALID_PARAMETER');
+  assert.equal(
+    code(() => decodeInferRequest(jsonBody({ inputs: [base] }), options())),
+    'INVALID_REQUEST',
+  );
+  assert.equal(
+    code(() =>
+      decodeInferRequest(
+        jsonBody({ inputs: [{ ...base, data: [1], parameters: { binary_data_size: 4 } }] }),
+        options(),
+      ),
+    ),
+    'INVALID_REQUEST',
+  );
+  assert.equal(
+    code(() =>
+      decodeInferRequest(
+        jsonBody({ inputs: [{ ...base, parameters: { shared_memory_region: 'r', shared_memory_byte_size: 4 } }] }),
+        options(),
+      ),
+    ),
+    'INVALID_PARAMETER',
+  );
 });
 
 test('reserved and mistyped parameters are refused', () => {
@@ -109,10 +187,33 @@ test('reserved and mistyped parameters are refused', () => {
   assert.equal(bad({ nested: { a: 1 } }), 'INVALID_PARAMETER');
   assert.equal(bad([1]), 'INVALID_PARAMETER');
   // "not part of a sequence" is accepted
-  assert.equal(decodeInferRequest(jsonBody({ inputs, parameters: { sequence_id: 0, sequence_start: false } }), options()).request.priority, 0);
-  assert.equal(code(() => decodeInferRequest(jsonBody({ inputs: [{ ...inputs[0], parameters: { triton_x: 1 } }] }), options())), 'INVALID_PARAMETER');
-  assert.equal(code(() => decodeInferRequest(jsonBody({ inputs, outputs: [{ name: 'probs', parameters: { binary_data: 'yes' } }] }), options())), 'INVALID_PARAMETER');
-  assert.equal(code(() => decodeInferRequest(jsonBody({ inputs, outputs: [{ name: 'probs', parameters: { classification: 2 } }] }), options())), 'INVALID_PARAMETER');
+  assert.equal(
+    decodeInferRequest(jsonBody({ inputs, parameters: { sequence_id: 0, sequence_start: false } }), options()).request
+      .priority,
+    0,
+  );
+  assert.equal(
+    code(() => decodeInferRequest(jsonBody({ inputs: [{ ...inputs[0], parameters: { triton_x: 1 } }] }), options())),
+    'INVALID_PARAMETER',
+  );
+  assert.equal(
+    code(() =>
+      decodeInferRequest(
+        jsonBody({ inputs, outputs: [{ name: 'probs', parameters: { binary_data: 'yes' } }] }),
+        options(),
+      ),
+    ),
+    'INVALID_PARAMETER',
+  );
+  assert.equal(
+    code(() =>
+      decodeInferRequest(
+        jsonBody({ inputs, outputs: [{ name: 'probs', parameters: { classification: 2 } }] }),
+        options(),
+      ),
+    ),
+    'INVALID_PARAMETER',
+  );
 });
 
 test('binary blobs are sliced in input order, JSON inputs take no slot', () => {
@@ -163,33 +264,76 @@ test('truncated or inconsistent binary is INVALID_BINARY', () => {
   const blob = bytesOf(new Float32Array([1, 2]));
   const { body, headerLength } = binaryBody(header, [blob]);
   // Header length past the end of the body.
-  assert.equal(code(() => decodeInferRequest(body, options({ headerLength: String(body.length + 1) }))), 'INVALID_BINARY');
-  assert.equal(code(() => decodeInferRequest(body, options({ headerLength: 'abc' }))), 'INVALID_BINARY');
+  assert.equal(
+    code(() => decodeInferRequest(body, options({ headerLength: String(body.length + 1) }))),
+    'INVALID_BINARY',
+  );
+  assert.equal(
+    code(() => decodeInferRequest(body, options({ headerLength: 'abc' }))),
+    'INVALID_BINARY',
+  );
   // Truncated blob.
-  assert.equal(code(() => decodeInferRequest(body.subarray(0, body.length - 1), options({ headerLength }))), 'INVALID_BINARY');
+  assert.equal(
+    code(() => decodeInferRequest(body.subarray(0, body.length - 1), options({ headerLength }))),
+    'INVALID_BINARY',
+  );
   // Extra bytes after the blobs.
   const longer = Buffer.concat([body, Buffer.alloc(4)]);
-  assert.equal(code(() => decodeInferRequest(longer, options({ headerLength }))), 'INVALID_BINARY');
+  assert.equal(
+    code(() => decodeInferRequest(longer, options({ headerLength }))),
+    'INVALID_BINARY',
+  );
   // binary_data_size disagrees with the shape.
-  const wrong = binaryBody({ inputs: [{ name: 'a', shape: [3], datatype: 'FP32', parameters: { binary_data_size: 8 } }] }, [blob]);
-  assert.equal(code(() => decodeInferRequest(wrong.body, options({ headerLength: wrong.headerLength }))), 'INVALID_BINARY');
+  const wrong = binaryBody(
+    { inputs: [{ name: 'a', shape: [3], datatype: 'FP32', parameters: { binary_data_size: 8 } }] },
+    [blob],
+  );
+  assert.equal(
+    code(() => decodeInferRequest(wrong.body, options({ headerLength: wrong.headerLength }))),
+    'INVALID_BINARY',
+  );
   // Binary input without the header: the whole body is JSON, no blob bytes.
-  assert.equal(code(() => decodeInferRequest(jsonBody(header), options())), 'INVALID_BINARY');
+  assert.equal(
+    code(() => decodeInferRequest(jsonBody(header), options())),
+    'INVALID_BINARY',
+  );
   // A header length of 400 digits is a number larger than the body, not "Infinity".
   const nines = '9'.repeat(400);
-  assert.equal(code(() => decodeInferRequest(body, options({ headerLength: nines }))), 'INVALID_BINARY');
-  assert.match(String((() => { try { decodeInferRequest(body, options({ headerLength: nines })); } catch (e) { return (e as Error).message; } })()),
-    /Inference-Header-Content-Length 9{20}… \(400 digits\) is larger than the \d+-byte body/);
-  assert.equal(code(() => decodeInferRequest(body, options({ headerLength: `000${body.length + 1}` }))), 'INVALID_BINARY');
+  assert.equal(
+    code(() => decodeInferRequest(body, options({ headerLength: nines }))),
+    'INVALID_BINARY',
+  );
+  assert.match(
+    String(
+      (() => {
+        try {
+          decodeInferRequest(body, options({ headerLength: nines }));
+        } catch (e) {
+          return (e as Error).message;
+        }
+      })(),
+    ),
+    /Inference-Header-Content-Length 9{20}… \(400 digits\) is larger than the \d+-byte body/,
+  );
+  assert.equal(
+    code(() => decodeInferRequest(body, options({ headerLength: `000${body.length + 1}` }))),
+    'INVALID_BINARY',
+  );
   assert.equal(decodeInferRequest(body, options({ headerLength: `000${headerLength}` })).request.inputs[0].name, 'a');
   // Header length cutting the JSON short.
-  assert.equal(code(() => decodeInferRequest(body, options({ headerLength: '10' }))), 'INVALID_JSON');
+  assert.equal(
+    code(() => decodeInferRequest(body, options({ headerLength: '10' }))),
+    'INVALID_JSON',
+  );
 });
 
 test('raw-body mode: batch 1, variable dimension from the length, outputs binary', () => {
   const values = new Float32Array([1, 2, 3, 4]);
   const body = Buffer.from(values.buffer);
-  const { request, outputEncoding } = decodeInferRequest(body, options({ headerLength: '0' }, { metadata: MLP, maxBatchSize: 8 }));
+  const { request, outputEncoding } = decodeInferRequest(
+    body,
+    options({ headerLength: '0' }, { metadata: MLP, maxBatchSize: 8 }),
+  );
   assert.deepEqual(request.inputs[0].shape, [1, 4]);
   assert.equal(request.inputs[0].name, 'input');
   assert.deepEqual(list(request.inputs[0].data), [1, 2, 3, 4]);
@@ -201,15 +345,35 @@ test('raw-body mode: batch 1, variable dimension from the length, outputs binary
   assert.deepEqual(decoded.request.inputs[0].shape, [1, 3, 2]);
 
   const unbatched: ModelMetadata = { ...MLP, inputs: [{ name: 'x', datatype: 'FP32', shape: [2, 2] }] };
-  assert.deepEqual(decodeInferRequest(body, options({ headerLength: '0' }, { metadata: unbatched, maxBatchSize: 0 })).request.inputs[0].shape, [2, 2]);
+  assert.deepEqual(
+    decodeInferRequest(body, options({ headerLength: '0' }, { metadata: unbatched, maxBatchSize: 0 })).request.inputs[0]
+      .shape,
+    [2, 2],
+  );
 
   // Wrong length, two inputs, two variable dims.
-  assert.equal(code(() => decodeInferRequest(body.subarray(0, 12), options({ headerLength: '0' }, { metadata: MLP, maxBatchSize: 8 }))), 'INVALID_BINARY');
-  assert.equal(code(() => decodeInferRequest(ints.subarray(0, 20), options({ headerLength: '0' }, { metadata: variable, maxBatchSize: 4 }))), 'INVALID_BINARY');
+  assert.equal(
+    code(() =>
+      decodeInferRequest(body.subarray(0, 12), options({ headerLength: '0' }, { metadata: MLP, maxBatchSize: 8 })),
+    ),
+    'INVALID_BINARY',
+  );
+  assert.equal(
+    code(() =>
+      decodeInferRequest(ints.subarray(0, 20), options({ headerLength: '0' }, { metadata: variable, maxBatchSize: 4 })),
+    ),
+    'INVALID_BINARY',
+  );
   const two: ModelMetadata = { ...MLP, inputs: [...MLP.inputs, { name: 'y', datatype: 'FP32', shape: [-1, 1] }] };
-  assert.equal(code(() => decodeInferRequest(body, options({ headerLength: '0' }, { metadata: two, maxBatchSize: 8 }))), 'INVALID_REQUEST');
+  assert.equal(
+    code(() => decodeInferRequest(body, options({ headerLength: '0' }, { metadata: two, maxBatchSize: 8 }))),
+    'INVALID_REQUEST',
+  );
   const twoVar: ModelMetadata = { ...MLP, inputs: [{ name: 'x', datatype: 'FP32', shape: [-1, -1, -1] }] };
-  assert.equal(code(() => decodeInferRequest(body, options({ headerLength: '0' }, { metadata: twoVar, maxBatchSize: 8 }))), 'INVALID_REQUEST');
+  assert.equal(
+    code(() => decodeInferRequest(body, options({ headerLength: '0' }, { metadata: twoVar, maxBatchSize: 8 }))),
+    'INVALID_REQUEST',
+  );
 });
 
 const RESULT = {
@@ -230,14 +394,20 @@ test('encode: JSON response, flat data, id only when given, version as string', 
   assert.equal(encoded.headerLengthBytes, undefined);
   const json = JSON.parse(encoded.body.toString());
   assert.deepEqual(json, {
-    model_name: 'mlp', model_version: '1',
+    model_name: 'mlp',
+    model_version: '1',
     outputs: [
       { name: 'probs', datatype: 'FP32', shape: [1, 2], data: [0.25, 0.75] },
       { name: 'ids', datatype: 'INT64', shape: [2], data: [3, -4] },
       { name: 'mask', datatype: 'BOOL', shape: [2], data: [true, false] },
     ],
   });
-  const withId = JSON.parse(encodeInferResponse(RESULT, { id: 'abc', outputEncoding: { defaultBinary: false, binaryByName: none } }).body.toString());
+  const withId = JSON.parse(
+    encodeInferResponse(RESULT, {
+      id: 'abc',
+      outputEncoding: { defaultBinary: false, binaryByName: none },
+    }).body.toString(),
+  );
   assert.equal(withId.id, 'abc');
 });
 
@@ -249,17 +419,25 @@ test('encode: requested outputs filter and order; binary per output', () => {
   assert.equal(encoded.contentType, 'application/octet-stream');
   const headerBytes = encoded.headerLengthBytes as number;
   const json = JSON.parse(encoded.body.subarray(0, headerBytes).toString());
-  assert.deepEqual(json.outputs.map((o: { name: string }) => o.name), ['mask', 'probs']);
+  assert.deepEqual(
+    json.outputs.map((o: { name: string }) => o.name),
+    ['mask', 'probs'],
+  );
   assert.deepEqual(json.outputs[0].data, [true, false]);
   assert.deepEqual(json.outputs[1].parameters, { binary_data_size: 8 });
   assert.equal(json.outputs[1].data, undefined);
   const blob = encoded.body.subarray(headerBytes);
   assert.equal(blob.length, 8);
   assert.deepEqual(list(new Float32Array(new Uint8Array(blob).buffer)), [0.25, 0.75]);
-  assert.equal(code(() => encodeInferResponse(RESULT, {
-    requestedOutputs: [{ name: 'nope' }],
-    outputEncoding: { defaultBinary: false, binaryByName: new Map() },
-  })), 'INVALID_REQUEST');
+  assert.equal(
+    code(() =>
+      encodeInferResponse(RESULT, {
+        requestedOutputs: [{ name: 'nope' }],
+        outputEncoding: { defaultBinary: false, binaryByName: new Map() },
+      }),
+    ),
+    'INVALID_REQUEST',
+  );
 });
 
 test('encode: binary_data_output makes all binary unless overridden', () => {
@@ -268,7 +446,10 @@ test('encode: binary_data_output makes all binary unless overridden', () => {
   });
   const headerBytes = encoded.headerLengthBytes as number;
   const json = JSON.parse(encoded.body.subarray(0, headerBytes).toString());
-  assert.deepEqual(json.outputs.map((o: { parameters?: unknown }) => o.parameters), [{ binary_data_size: 8 }, { binary_data_size: 16 }, undefined]);
+  assert.deepEqual(
+    json.outputs.map((o: { parameters?: unknown }) => o.parameters),
+    [{ binary_data_size: 8 }, { binary_data_size: 16 }, undefined],
+  );
   assert.equal(encoded.body.length, headerBytes + 24);
   const ids = new BigInt64Array(new Uint8Array(encoded.body.subarray(headerBytes + 8, headerBytes + 24)).buffer);
   assert.deepEqual(list(ids), [3n, -4n]);
@@ -278,12 +459,30 @@ test('encode: binary_data_output makes all binary unless overridden', () => {
 // pass that is refused up front (not a bare 500 "Invalid string length"),
 // and the same output goes out in binary.
 test('encode: outputs too large for a JSON string are OUTPUT_TOO_LARGE pointing to binary output', () => {
-  const huge = { name: 'y', datatype: 'FP32' as const, shape: [30_000_000], data: new Float32Array(30_000_000).fill(1 / 3) };
+  const huge = {
+    name: 'y',
+    datatype: 'FP32' as const,
+    shape: [30_000_000],
+    data: new Float32Array(30_000_000).fill(1 / 3),
+  };
   const result = { ...RESULT, outputs: [huge] };
   const none = new Map<string, boolean>();
-  assert.equal(code(() => encodeInferResponse(result, { outputEncoding: { defaultBinary: false, binaryByName: none } })), 'OUTPUT_TOO_LARGE');
-  assert.match(String((() => { try { encodeInferResponse(result, { outputEncoding: { defaultBinary: false, binaryByName: none } }); } catch (e) { return (e as Error).message; } })()),
-    /'y' \(30000000 elements\).*binary_data_output/);
+  assert.equal(
+    code(() => encodeInferResponse(result, { outputEncoding: { defaultBinary: false, binaryByName: none } })),
+    'OUTPUT_TOO_LARGE',
+  );
+  assert.match(
+    String(
+      (() => {
+        try {
+          encodeInferResponse(result, { outputEncoding: { defaultBinary: false, binaryByName: none } });
+        } catch (e) {
+          return (e as Error).message;
+        }
+      })(),
+    ),
+    /'y' \(30000000 elements\).*binary_data_output/,
+  );
   const binary = encodeInferResponse(result, { outputEncoding: { defaultBinary: true, binaryByName: none } });
   assert.equal(binary.body.length, (binary.headerLengthBytes as number) + 120_000_000);
 });

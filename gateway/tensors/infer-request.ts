@@ -39,7 +39,13 @@ export interface DecodeOptions {
 // Request-level names the protocol reserves; those we act on are parsed,
 // the others (sequences, header forwarding) are refused.
 const RESERVED_REQUEST_PARAMETERS = new Set([
-  'sequence_id', 'sequence_start', 'sequence_end', 'priority', 'timeout', 'headers', 'binary_data_output',
+  'sequence_id',
+  'sequence_start',
+  'sequence_end',
+  'priority',
+  'timeout',
+  'headers',
+  'binary_data_output',
 ]);
 const SHARED_MEMORY_PARAMETERS = new Set(['shared_memory_region', 'shared_memory_offset', 'shared_memory_byte_size']);
 
@@ -57,15 +63,20 @@ export function decodeInferRequest(body: Buffer, options: DecodeOptions): Decode
 
   if (!Array.isArray(root.inputs) || root.inputs.length === 0) throw invalid("'inputs' must be a non-empty array");
   const pending = root.inputs.map((raw, index) => readInputHeader(raw, index));
-  assertUnique(pending.map((p) => p.name), 'input');
+  assertUnique(
+    pending.map((p) => p.name),
+    'input',
+  );
 
   // Blobs follow the JSON back to back, in the order of the binary inputs.
   const blobBytes = body.byteLength - jsonBytes;
   let declaredBytes = 0;
   for (const p of pending) if (p.binaryBytes !== undefined) declaredBytes += p.binaryBytes;
   if (declaredBytes !== blobBytes) {
-    throw new MaasError('INVALID_BINARY',
-      `binary inputs declare ${declaredBytes} bytes but the body has ${blobBytes} bytes after the ${jsonBytes}-byte JSON header`);
+    throw new MaasError(
+      'INVALID_BINARY',
+      `binary inputs declare ${declaredBytes} bytes but the body has ${blobBytes} bytes after the ${jsonBytes}-byte JSON header`,
+    );
   }
   let offset = jsonBytes;
   const inputs: InferInput[] = pending.map((p) => {
@@ -79,8 +90,10 @@ export function decodeInferRequest(body: Buffer, options: DecodeOptions): Decode
     }
     const expectedBytes = p.elementCount * DATATYPES[p.datatype].sizeBytes;
     if (p.binaryBytes !== expectedBytes) {
-      throw new MaasError('INVALID_BINARY',
-        `input '${p.name}': binary_data_size is ${p.binaryBytes} but shape [${p.shape}] of ${p.datatype} needs ${expectedBytes} bytes`);
+      throw new MaasError(
+        'INVALID_BINARY',
+        `input '${p.name}': binary_data_size is ${p.binaryBytes} but shape [${p.shape}] of ${p.datatype} needs ${expectedBytes} bytes`,
+      );
     }
     input.data = viewBlob(body, offset, p.binaryBytes, p.datatype, p.name);
     offset += p.binaryBytes;
@@ -114,7 +127,10 @@ export function parseHeaderLength(value: string, bodyBytes: number): number | un
   const bytes = digits.length <= 15 ? Number(digits) : Infinity;
   if (bytes > bodyBytes) {
     const shown = digits.length <= 20 ? digits : `${digits.slice(0, 20)}… (${digits.length} digits)`;
-    throw new MaasError('INVALID_BINARY', `Inference-Header-Content-Length ${shown} is larger than the ${bodyBytes}-byte body`);
+    throw new MaasError(
+      'INVALID_BINARY',
+      `Inference-Header-Content-Length ${shown} is larger than the ${bodyBytes}-byte body`,
+    );
   }
   return bytes;
 }
@@ -131,7 +147,8 @@ interface InputHeader {
 
 function readInputHeader(raw: unknown, index: number): InputHeader {
   if (!isObject(raw)) throw invalid(`inputs[${index}] must be an object`);
-  if (typeof raw.name !== 'string' || raw.name === '') throw invalid(`inputs[${index}].name must be a non-empty string`);
+  if (typeof raw.name !== 'string' || raw.name === '')
+    throw invalid(`inputs[${index}].name must be a non-empty string`);
   const name = raw.name;
   const shape = readShape(raw.shape, name);
   const datatype = readDatatype(raw.datatype, name);
@@ -152,14 +169,20 @@ function readInputHeader(raw: unknown, index: number): InputHeader {
   }
   const sources = (raw.data !== undefined ? 1 : 0) + (binaryBytes !== undefined ? 1 : 0) + (usesSharedMemory ? 1 : 0);
   if (sources !== 1) {
-    throw invalid(`input '${name}' must have exactly one of 'data', parameters.binary_data_size or parameters.shared_memory_region`);
+    throw invalid(
+      `input '${name}' must have exactly one of 'data', parameters.binary_data_size or parameters.shared_memory_region`,
+    );
   }
   if (usesSharedMemory) throw badParameter(`input '${name}': shared memory is not supported by this server`);
   if (datatype === 'BYTES') {
-    throw new MaasError('INVALID_DATATYPE', `input '${name}': BYTES tensors are not supported yet (the engine has no string type)`);
+    throw new MaasError(
+      'INVALID_DATATYPE',
+      `input '${name}': BYTES tensors are not supported yet (the engine has no string type)`,
+    );
   }
   const elementCount = shapeElementCount(shape);
-  if (!Number.isSafeInteger(elementCount)) throw new MaasError('INVALID_SHAPE', `input '${name}': shape [${shape}] is too large`);
+  if (!Number.isSafeInteger(elementCount))
+    throw new MaasError('INVALID_SHAPE', `input '${name}': shape [${shape}] is too large`);
   return { name, datatype, shape, elementCount, data: raw.data, binaryBytes, parameters: custom };
 }
 
@@ -176,14 +199,22 @@ function readDatatype(value: unknown, name: string): KServeDatatype {
   return value;
 }
 
-function readRequestParameters(value: unknown): { custom: Parameters; priority: number; timeoutUs: number; binaryDataOutput: boolean } {
+function readRequestParameters(value: unknown): {
+  custom: Parameters;
+  priority: number;
+  timeoutUs: number;
+  binaryDataOutput: boolean;
+} {
   const parameters = readParameters(value, 'request');
   const custom: Parameters = {};
   let priority = 0;
   let timeoutUs = 0;
   let binaryDataOutput = false;
   for (const [key, v] of Object.entries(parameters)) {
-    if (!RESERVED_REQUEST_PARAMETERS.has(key)) { custom[key] = v; continue; }
+    if (!RESERVED_REQUEST_PARAMETERS.has(key)) {
+      custom[key] = v;
+      continue;
+    }
     switch (key) {
       case 'priority':
         if (!isUint(v)) throw badParameter('priority must be a non-negative integer');
@@ -218,7 +249,8 @@ function readRequestedOutputs(value: unknown): { outputs?: RequestedOutput[]; bi
   if (!Array.isArray(value)) throw invalid("'outputs' must be an array");
   const outputs = value.map((raw, index): RequestedOutput => {
     if (!isObject(raw)) throw invalid(`outputs[${index}] must be an object`);
-    if (typeof raw.name !== 'string' || raw.name === '') throw invalid(`outputs[${index}].name must be a non-empty string`);
+    if (typeof raw.name !== 'string' || raw.name === '')
+      throw invalid(`outputs[${index}].name must be a non-empty string`);
     const name = raw.name;
     const output: RequestedOutput = { name };
     let custom: Parameters | undefined;
@@ -237,7 +269,10 @@ function readRequestedOutputs(value: unknown): { outputs?: RequestedOutput[]; bi
     if (custom) output.parameters = custom;
     return output;
   });
-  assertUnique(outputs.map((o) => o.name), 'output');
+  assertUnique(
+    outputs.map((o) => o.name),
+    'output',
+  );
   return { outputs, binaryByName };
 }
 
@@ -261,13 +296,17 @@ function readParameters(value: unknown, where: string): Parameters {
 function decodeRawBody(body: Buffer, options: DecodeOptions): DecodedInferRequest {
   const { metadata, maxBatchSize } = options.describeModel();
   if (metadata.inputs.length !== 1) {
-    throw invalid(`raw binary requests need a model with exactly one input; '${metadata.name}' has ${metadata.inputs.length}`);
+    throw invalid(
+      `raw binary requests need a model with exactly one input; '${metadata.name}' has ${metadata.inputs.length}`,
+    );
   }
   const input = metadata.inputs[0];
   const dims = maxBatchSize >= 1 ? input.shape.slice(1) : input.shape.slice();
   const variable = dims.filter((d) => d < 0).length;
   if (variable > 1) {
-    throw invalid(`raw binary requests need at most one variable dimension; input '${input.name}' has shape [${input.shape}]`);
+    throw invalid(
+      `raw binary requests need at most one variable dimension; input '${input.name}' has shape [${input.shape}]`,
+    );
   }
   const elementBytes = DATATYPES[input.datatype].sizeBytes;
   if (elementBytes === 0) {
@@ -277,16 +316,29 @@ function decodeRawBody(body: Buffer, options: DecodeOptions): DecodedInferReques
   if (variable === 1) {
     const free = fixedBytes === 0 ? (body.byteLength === 0 ? 0 : NaN) : body.byteLength / fixedBytes;
     if (!Number.isInteger(free)) {
-      throw new MaasError('INVALID_BINARY', `raw body of ${body.byteLength} bytes is not a whole number of rows of ${fixedBytes} bytes for input '${input.name}'`);
+      throw new MaasError(
+        'INVALID_BINARY',
+        `raw body of ${body.byteLength} bytes is not a whole number of rows of ${fixedBytes} bytes for input '${input.name}'`,
+      );
     }
     dims[dims.indexOf(-1)] = free;
   } else if (body.byteLength !== fixedBytes) {
-    throw new MaasError('INVALID_BINARY', `raw body has ${body.byteLength} bytes; input '${input.name}' needs ${fixedBytes}`);
+    throw new MaasError(
+      'INVALID_BINARY',
+      `raw body has ${body.byteLength} bytes; input '${input.name}' needs ${fixedBytes}`,
+    );
   }
   const shape = maxBatchSize >= 1 ? [1, ...dims] : dims;
   const request: InferRequest = {
     modelName: options.modelName,
-    inputs: [{ name: input.name, datatype: input.datatype, shape, data: viewBlob(body, 0, body.byteLength, input.datatype, input.name) }],
+    inputs: [
+      {
+        name: input.name,
+        datatype: input.datatype,
+        shape,
+        data: viewBlob(body, 0, body.byteLength, input.datatype, input.name),
+      },
+    ],
     parameters: {},
     priority: 0,
     timeoutUs: 0,
@@ -327,5 +379,8 @@ function badParameter(message: string): MaasError {
 }
 
 function countMismatch(name: string, elementCount: number): MaasError {
-  return new MaasError('INVALID_SHAPE', `input '${name}': the shape calls for ${elementCount} elements, more than 'data' can hold`);
+  return new MaasError(
+    'INVALID_SHAPE',
+    `input '${name}': the shape calls for ${elementCount} elements, more than 'data' can hold`,
+  );
 }

@@ -50,7 +50,17 @@ export function encodeInferResponse(result: InferResult, context: EncodeContext)
 // at most MAX_JSON_CHARS, so outputs that might not fit are refused before
 // any text is built, pointing to binary output.
 const MAX_ELEMENT_CHARS: Record<string, number> = {
-  BOOL: 6, INT8: 5, UINT8: 4, INT16: 7, UINT16: 6, INT32: 12, UINT32: 11, INT64: 21, UINT64: 21, FP32: 25, FP64: 25,
+  BOOL: 6,
+  INT8: 5,
+  UINT8: 4,
+  INT16: 7,
+  UINT16: 6,
+  INT32: 12,
+  UINT32: 11,
+  INT64: 21,
+  UINT64: 21,
+  FP32: 25,
+  FP64: 25,
 };
 const MAX_JSON_CHARS = bufferConstants.MAX_STRING_LENGTH - 1024 * 1024; // room for the names and shapes
 
@@ -60,10 +70,16 @@ function checkJsonSize(outputs: InferOutput[], asJson: (output: InferOutput) => 
     if (asJson(output)) chars += output.data.length * (MAX_ELEMENT_CHARS[output.datatype] ?? 25);
   }
   if (chars <= MAX_JSON_CHARS) return;
-  const names = outputs.filter(asJson).map((o) => `'${o.name}' (${o.data.length} elements)`).join(', ');
-  throw new MaasError('OUTPUT_TOO_LARGE', `outputs ${names} are too large to send as JSON (up to ${chars} characters, ` +
-    `more than a response can hold); ask for them in binary: parameters.binary_data_output = true, ` +
-    `or outputs[].parameters.binary_data = true`);
+  const names = outputs
+    .filter(asJson)
+    .map((o) => `'${o.name}' (${o.data.length} elements)`)
+    .join(', ');
+  throw new MaasError(
+    'OUTPUT_TOO_LARGE',
+    `outputs ${names} are too large to send as JSON (up to ${chars} characters, ` +
+      `more than a response can hold); ask for them in binary: parameters.binary_data_output = true, ` +
+      `or outputs[].parameters.binary_data = true`,
+  );
 }
 
 // Requested outputs filter and order the response; otherwise model order.

@@ -7,18 +7,29 @@
 import { MaasError } from '../../common/errors';
 import { DATATYPES, isKServeDatatype, type KServeDatatype, type NumericArray } from './datatypes';
 import {
-  JsonDataSpan, MAX_JSON_NESTING_DEPTH, SCALAR_FALSE, SCALAR_STRING, SCALAR_TRUE, jsonNumber, jsonString, jsonText,
+  JsonDataSpan,
+  MAX_JSON_NESTING_DEPTH,
+  SCALAR_FALSE,
+  SCALAR_STRING,
+  SCALAR_TRUE,
+  jsonNumber,
+  jsonString,
+  jsonText,
   type DataSink,
 } from './json-reader';
 
 export { MAX_JSON_NESTING_DEPTH };
 
 const INT_RANGES: Partial<Record<KServeDatatype, readonly [number, number]>> = {
-  INT8: [-128, 127], UINT8: [0, 255],
-  INT16: [-32768, 32767], UINT16: [0, 65535],
-  INT32: [-2147483648, 2147483647], UINT32: [0, 4294967295],
+  INT8: [-128, 127],
+  UINT8: [0, 255],
+  INT16: [-32768, 32767],
+  UINT16: [0, 65535],
+  INT32: [-2147483648, 2147483647],
+  UINT32: [0, 4294967295],
   // JSON numbers are doubles here: only integers JS holds exactly.
-  INT64: [Number.MIN_SAFE_INTEGER, Number.MAX_SAFE_INTEGER], UINT64: [0, Number.MAX_SAFE_INTEGER],
+  INT64: [Number.MIN_SAFE_INTEGER, Number.MAX_SAFE_INTEGER],
+  UINT64: [0, Number.MAX_SAFE_INTEGER],
 };
 
 const NON_FINITE: Record<string, number> = { NaN: NaN, Infinity: Infinity, '-Infinity': -Infinity };
@@ -30,13 +41,24 @@ type ElementWriter = (value: unknown, index: number) => void;
 // (json-reader.ts), or a JS array. Throws MaasError for a datatype that
 // cannot travel as JSON, a value that does not fit the datatype, too deep
 // nesting, or a count that does not match the shape.
-export function readJsonData(data: unknown, datatype: KServeDatatype, elementCount: number, inputName: string): NumericArray {
+export function readJsonData(
+  data: unknown,
+  datatype: KServeDatatype,
+  elementCount: number,
+  inputName: string,
+): NumericArray {
   const info = DATATYPES[datatype];
   if (info.jsonKind === 'none') {
-    throw new MaasError('UNSUPPORTED_ENCODING', `input '${inputName}': ${datatype} data cannot be sent as JSON; use the binary data format`);
+    throw new MaasError(
+      'UNSUPPORTED_ENCODING',
+      `input '${inputName}': ${datatype} data cannot be sent as JSON; use the binary data format`,
+    );
   }
   if (info.jsonKind === 'string' || !info.view) {
-    throw new MaasError('INVALID_DATATYPE', `input '${inputName}': ${datatype} tensors are not supported yet (the engine has no ${datatype} type)`);
+    throw new MaasError(
+      'INVALID_DATATYPE',
+      `input '${inputName}': ${datatype} tensors are not supported yet (the engine has no ${datatype} type)`,
+    );
   }
   if (data instanceof JsonDataSpan) return readSpan(data, datatype, elementCount, inputName);
   if (!Array.isArray(data)) throw new MaasError('INVALID_REQUEST', `input '${inputName}': 'data' must be an array`);
@@ -45,10 +67,16 @@ export function readJsonData(data: unknown, datatype: KServeDatatype, elementCou
   let seen = 0;
   const walk = (node: unknown[], depth: number): void => {
     if (depth > MAX_JSON_NESTING_DEPTH) {
-      throw new MaasError('INVALID_REQUEST', `input '${inputName}': 'data' is nested deeper than ${MAX_JSON_NESTING_DEPTH} levels`);
+      throw new MaasError(
+        'INVALID_REQUEST',
+        `input '${inputName}': 'data' is nested deeper than ${MAX_JSON_NESTING_DEPTH} levels`,
+      );
     }
     for (const item of node) {
-      if (Array.isArray(item)) { walk(item, depth + 1); continue; }
+      if (Array.isArray(item)) {
+        walk(item, depth + 1);
+        continue;
+      }
       // Past the expected count, keep counting only, for the error message.
       if (seen < elementCount) write(item, seen);
       seen++;
@@ -60,7 +88,10 @@ export function readJsonData(data: unknown, datatype: KServeDatatype, elementCou
 }
 
 function countMismatch(inputName: string, elementCount: number, seen: number): MaasError {
-  return new MaasError('INVALID_SHAPE', `input '${inputName}': the shape calls for ${elementCount} elements but 'data' has ${seen}`);
+  return new MaasError(
+    'INVALID_SHAPE',
+    `input '${inputName}': the shape calls for ${elementCount} elements but 'data' has ${seen}`,
+  );
 }
 
 function badElement(inputName: string, index: number, text: string, why: string): MaasError {
@@ -91,9 +122,16 @@ class TensorSink implements DataSink {
   private badStart = 0;
   private badEnd = 0;
 
-  constructor(readonly datatype: KServeDatatype, readonly elementCount: number) {
+  constructor(
+    readonly datatype: KServeDatatype,
+    readonly elementCount: number,
+  ) {
     const info = DATATYPES[datatype];
-    this.out = (info.view as NonNullable<typeof info.view>)(new ArrayBuffer(elementCount * info.sizeBytes), 0, elementCount);
+    this.out = (info.view as NonNullable<typeof info.view>)(
+      new ArrayBuffer(elementCount * info.sizeBytes),
+      0,
+      elementCount,
+    );
     const range = INT_RANGES[datatype];
     this.min = range ? range[0] : 0;
     this.max = range ? range[1] : 0;
@@ -244,7 +282,10 @@ function elementWriter(out: NumericArray, datatype: KServeDatatype, inputName: s
   }
   const floats = out as Float32Array | Float64Array;
   return (value, index) => {
-    if (typeof value === 'number') { floats[index] = value; return; }
+    if (typeof value === 'number') {
+      floats[index] = value;
+      return;
+    }
     if (typeof value === 'string' && Object.prototype.hasOwnProperty.call(NON_FINITE, value)) {
       floats[index] = NON_FINITE[value];
       return;
@@ -267,7 +308,11 @@ export function writeJsonData(data: NumericArray, datatype: KServeDatatype): str
   if (datatype === 'FP32' || datatype === 'FP64') {
     const floats = data as Float32Array | Float64Array;
     let allFinite = true;
-    for (let i = 0; i < floats.length; i++) if (!Number.isFinite(floats[i])) { allFinite = false; break; }
+    for (let i = 0; i < floats.length; i++)
+      if (!Number.isFinite(floats[i])) {
+        allFinite = false;
+        break;
+      }
     if (!allFinite) {
       const parts = new Array<string>(floats.length);
       for (let i = 0; i < floats.length; i++) parts[i] = floatText(floats[i]);

@@ -27,7 +27,11 @@ function assertSameAsJsonParse(text: string | Buffer): void {
     threw = true;
   }
   if (threw) {
-    assert.equal(code(() => readJson(body)), 'INVALID_JSON', `JSON.parse refuses ${JSON.stringify(body.toString('latin1').slice(0, 80))}`);
+    assert.equal(
+      code(() => readJson(body)),
+      'INVALID_JSON',
+      `JSON.parse refuses ${JSON.stringify(body.toString('latin1').slice(0, 80))}`,
+    );
     return;
   }
   assert.deepStrictEqual(readJson(body), expected, body.toString('latin1').slice(0, 80));
@@ -35,12 +39,47 @@ function assertSameAsJsonParse(text: string | Buffer): void {
 
 test('values match JSON.parse: literals, numbers, strings, escapes, unicode, nesting, duplicates, __proto__', () => {
   const cases = [
-    'true', 'false', 'null', '0', '-0', '0.0', '-0.0', '1', '-1', '1.5', '1e2', '1E+2', '1e-2', '-1.25e-3',
-    '123456789012345678901234567890', '0.1', '0.30000000000000004', '1e400', '-1e400', '1e-400', '4.9e-324', '2.4e-324',
-    '1.7976931348623157e308', '9007199254740993', '0.000001234', '1234567890.0987654321e-5',
-    '""', '"a"', '"\\"\\\\\\/\\b\\f\\n\\r\\t"', '"\\u00e9\\u0041"', '"\\ud83d\\ude00"', '"é ü 漢字 😀"', '"\\ud800"',
-    '[]', '{}', '[1,[2,[3,[]]],{"a":{}}]', ' \t\r\n[ 1 , 2 ]\n ', '{"a":1,"a":2}', '{"__proto__":{"x":1}}',
-    '{"":0," ":[true,false,null]}', '[1e5,-0e0,0e-0,5E00]',
+    'true',
+    'false',
+    'null',
+    '0',
+    '-0',
+    '0.0',
+    '-0.0',
+    '1',
+    '-1',
+    '1.5',
+    '1e2',
+    '1E+2',
+    '1e-2',
+    '-1.25e-3',
+    '123456789012345678901234567890',
+    '0.1',
+    '0.30000000000000004',
+    '1e400',
+    '-1e400',
+    '1e-400',
+    '4.9e-324',
+    '2.4e-324',
+    '1.7976931348623157e308',
+    '9007199254740993',
+    '0.000001234',
+    '1234567890.0987654321e-5',
+    '""',
+    '"a"',
+    '"\\"\\\\\\/\\b\\f\\n\\r\\t"',
+    '"\\u00e9\\u0041"',
+    '"\\ud83d\\ude00"',
+    '"é ü 漢字 😀"',
+    '"\\ud800"',
+    '[]',
+    '{}',
+    '[1,[2,[3,[]]],{"a":{}}]',
+    ' \t\r\n[ 1 , 2 ]\n ',
+    '{"a":1,"a":2}',
+    '{"__proto__":{"x":1}}',
+    '{"":0," ":[true,false,null]}',
+    '[1e5,-0e0,0e-0,5E00]',
   ];
   for (const text of cases) assertSameAsJsonParse(text);
   const proto = readJson(bytes('{"__proto__":{"x":1}}')) as Record<string, unknown>;
@@ -53,29 +92,79 @@ test('values match JSON.parse: literals, numbers, strings, escapes, unicode, nes
 
 test('INVALID_JSON exactly where JSON.parse throws, with the position', () => {
   const cases = [
-    '', ' ', '[', ']', '{', '[1,]', '[,1]', '{"a":1,}', '{"a" 1}', '{a:1}', "{'a':1}", '01', '-', '-01', '1.', '.5',
-    '+1', '1e', '1e+', '0x10', 'NaN', 'Infinity', '-Infinity', 'tru', 'nul', 'True', '"abc', '"a\u0001b"', '"\\x"',
-    '"\\u12G4"', '[1 2]', '{"a":1}{', '[] []', '\u00a0[]', '\ufeff[]', '[1,2', '{"a":[1,{"b":2]}', '[1]x',
+    '',
+    ' ',
+    '[',
+    ']',
+    '{',
+    '[1,]',
+    '[,1]',
+    '{"a":1,}',
+    '{"a" 1}',
+    '{a:1}',
+    "{'a':1}",
+    '01',
+    '-',
+    '-01',
+    '1.',
+    '.5',
+    '+1',
+    '1e',
+    '1e+',
+    '0x10',
+    'NaN',
+    'Infinity',
+    '-Infinity',
+    'tru',
+    'nul',
+    'True',
+    '"abc',
+    '"a\u0001b"',
+    '"\\x"',
+    '"\\u12G4"',
+    '[1 2]',
+    '{"a":1}{',
+    '[] []',
+    '\u00a0[]',
+    '\ufeff[]',
+    '[1,2',
+    '{"a":[1,{"b":2]}',
+    '[1]x',
   ];
   for (const text of cases) assertSameAsJsonParse(text);
-  assert.match(String((() => { try { readJson(bytes('[1, 2 x')); } catch (e) { return (e as Error).message; } })()),
-    /at byte 6: expected ',' or '\]' after an array element, found 'x'/);
+  assert.match(
+    String(
+      (() => {
+        try {
+          readJson(bytes('[1, 2 x'));
+        } catch (e) {
+          return (e as Error).message;
+        }
+      })(),
+    ),
+    /at byte 6: expected ',' or '\]' after an array element, found 'x'/,
+  );
 });
 
 test('random documents and their mutations agree with JSON.parse', () => {
   const random = seededRandom(11);
   const pick = <T>(items: T[]): T => items[Math.floor(random() * items.length)];
-  const scalar = (): string => pick([
-    () => String(Math.floor(random() * 1e6) - 5e5),
-    () => String((random() - 0.5) * 10 ** Math.floor(random() * 40 - 20)),
-    () => (random() * 100).toExponential(Math.floor(random() * 20)),
-    () => JSON.stringify(String.fromCharCode(...Array.from({ length: Math.floor(random() * 6) }, () => Math.floor(random() * 0x3000)))),
-    () => pick(['true', 'false', 'null', '"\\n\\u00e9"', '""']),
-  ])();
+  const scalar = (): string =>
+    pick([
+      () => String(Math.floor(random() * 1e6) - 5e5),
+      () => String((random() - 0.5) * 10 ** Math.floor(random() * 40 - 20)),
+      () => (random() * 100).toExponential(Math.floor(random() * 20)),
+      () =>
+        JSON.stringify(
+          String.fromCharCode(...Array.from({ length: Math.floor(random() * 6) }, () => Math.floor(random() * 0x3000))),
+        ),
+      () => pick(['true', 'false', 'null', '"\\n\\u00e9"', '""']),
+    ])();
   const value = (depth: number): string => {
     if (depth > 4 || random() < 0.4) return scalar();
     const n = Math.floor(random() * 4);
-    if (random() < 0.5) return `[${Array.from({ length: n }, () => value(depth + 1)).join(random() < 0.5 ? ',' : ' , ')}]`;
+    if (random() < 0.5)
+      return `[${Array.from({ length: n }, () => value(depth + 1)).join(random() < 0.5 ? ',' : ' , ')}]`;
     return `{${Array.from({ length: n }, (_, i) => `"k${i % 3}" : ${value(depth + 1)}`).join(',')}}`;
   };
   for (let i = 0; i < 400; i++) {
@@ -87,7 +176,8 @@ test('random documents and their mutations agree with JSON.parse', () => {
       const mutated = pick([
         () => text.slice(0, at),
         () => text.slice(0, at) + text.slice(at + 1),
-        () => text.slice(0, at) + pick([',', ']', '}', '"', '-', '.', 'e', '0', ' ', ':', '[', '{', '\\']) + text.slice(at),
+        () =>
+          text.slice(0, at) + pick([',', ']', '}', '"', '-', '.', 'e', '0', ' ', ':', '[', '{', '\\']) + text.slice(at),
       ])();
       assertSameAsJsonParse(mutated);
     }
@@ -98,9 +188,15 @@ test('numbers are the correctly rounded doubles, in every form a client prints t
   const random = seededRandom(5);
   for (let i = 0; i < 5000; i++) {
     const x = (random() - 0.5) * 10 ** Math.floor(random() * 80 - 40);
-    const forms = [String(x), x.toExponential(Math.floor(random() * 21)), x.toPrecision(1 + Math.floor(random() * 21)),
-      String(Math.fround(x)), Math.abs(x) < 1e15 ? x.toFixed(Math.floor(random() * 20)) : String(x)];
-    for (const text of forms) if (Number.isFinite(Number(text))) assert.ok(Object.is(readJson(bytes(text)), Number(text)), text);
+    const forms = [
+      String(x),
+      x.toExponential(Math.floor(random() * 21)),
+      x.toPrecision(1 + Math.floor(random() * 21)),
+      String(Math.fround(x)),
+      Math.abs(x) < 1e15 ? x.toFixed(Math.floor(random() * 20)) : String(x),
+    ];
+    for (const text of forms)
+      if (Number.isFinite(Number(text))) assert.ok(Object.is(readJson(bytes(text)), Number(text)), text);
   }
 });
 
@@ -118,13 +214,30 @@ test('FP32 data lands on the same float32 as JSON.parse + Float32Array, boundari
     const mid = (f + next) / 2;
     texts.push(mid.toPrecision(21), (mid * (1 + 2 ** -50)).toPrecision(21), (mid * (1 - 2 ** -50)).toPrecision(21));
   }
-  texts.push('3.4028235677973366e38', '3.4028235677973367e38', '1e-45', '7e-46', '1.401298464324817e-45', '0.1', '16777217.000000000001');
-  const body = bytes(JSON.stringify({ inputs: [{ name: 'x', shape: [texts.length], datatype: 'FP32', data: [] }] })
-    .replace('"data":[]', `"data":[${texts.join(',')}]`));
-  const { request } = decodeInferRequest(body, { modelName: 'm', headerLength: '', describeModel: () => assert.fail() });
+  texts.push(
+    '3.4028235677973366e38',
+    '3.4028235677973367e38',
+    '1e-45',
+    '7e-46',
+    '1.401298464324817e-45',
+    '0.1',
+    '16777217.000000000001',
+  );
+  const body = bytes(
+    JSON.stringify({ inputs: [{ name: 'x', shape: [texts.length], datatype: 'FP32', data: [] }] }).replace(
+      '"data":[]',
+      `"data":[${texts.join(',')}]`,
+    ),
+  );
+  const { request } = decodeInferRequest(body, {
+    modelName: 'm',
+    headerLength: '',
+    describeModel: () => assert.fail(),
+  });
   const got = request.inputs[0].data as Float32Array;
   const expected = Float32Array.from(JSON.parse(`[${texts.join(',')}]`) as number[]);
-  for (let i = 0; i < texts.length; i++) assert.ok(Object.is(got[i], expected[i]), `${texts[i]}: ${got[i]} vs ${expected[i]}`);
+  for (let i = 0; i < texts.length; i++)
+    assert.ok(Object.is(got[i], expected[i]), `${texts[i]}: ${got[i]} vs ${expected[i]}`);
 });
 
 function span(dataText: string): JsonDataSpan {
@@ -138,9 +251,14 @@ test('tensor data read from the bytes equals data read from JS arrays, for every
   const cases: Array<[KServeDatatype, string]> = [
     ['FP32', '[[1, -2.5e3], [3.25, "NaN"], ["Infinity", "-Infinity"]]'],
     ['FP64', '[0.1, 1e-310, -0, 1.7976931348623157e308]'],
-    ['INT8', '[[-128], [127]]'], ['UINT8', '[0, 255]'], ['INT16', '[-32768, 32767]'], ['UINT16', '[0, 65535]'],
-    ['INT32', '[-2147483648, 2147483647, 1e3, 2.0]'], ['UINT32', '[4294967295, 0]'],
-    ['INT64', '[-9007199254740991, 9007199254740991]'], ['UINT64', '[0, 12345678901234]'],
+    ['INT8', '[[-128], [127]]'],
+    ['UINT8', '[0, 255]'],
+    ['INT16', '[-32768, 32767]'],
+    ['UINT16', '[0, 65535]'],
+    ['INT32', '[-2147483648, 2147483647, 1e3, 2.0]'],
+    ['UINT32', '[4294967295, 0]'],
+    ['INT64', '[-9007199254740991, 9007199254740991]'],
+    ['UINT64', '[0, 12345678901234]'],
     ['BOOL', '[true, [false, true]]'],
   ];
   for (const [datatype, text] of cases) {
@@ -151,14 +269,39 @@ test('tensor data read from the bytes equals data read from JS arrays, for every
   }
   // Values that do not fit: the same codes (and for counts the same message).
   const bad: Array<[KServeDatatype, string, number]> = [
-    ['UINT8', '[256]', 1], ['INT32', '[1.5]', 1], ['UINT64', '[-1]', 1], ['INT64', '[1152921504606846976]', 1],
-    ['BOOL', '[1]', 1], ['FP32', '["nan"]', 1], ['FP32', '[null]', 1], ['FP32', '[{"a":1}]', 1], ['INT16', '["1"]', 1],
-    ['FP32', '[1, 2, 3]', 4], ['FP32', '[[1, 2], [3]]', 4], ['INT32', '[1, 2, 3, 4, 5]', 2], ['FP32', '[1, "x", 3]', 2],
-    ['FP16', '[1]', 1], ['BYTES', '["a"]', 1],
+    ['UINT8', '[256]', 1],
+    ['INT32', '[1.5]', 1],
+    ['UINT64', '[-1]', 1],
+    ['INT64', '[1152921504606846976]', 1],
+    ['BOOL', '[1]', 1],
+    ['FP32', '["nan"]', 1],
+    ['FP32', '[null]', 1],
+    ['FP32', '[{"a":1}]', 1],
+    ['INT16', '["1"]', 1],
+    ['FP32', '[1, 2, 3]', 4],
+    ['FP32', '[[1, 2], [3]]', 4],
+    ['INT32', '[1, 2, 3, 4, 5]', 2],
+    ['FP32', '[1, "x", 3]', 2],
+    ['FP16', '[1]', 1],
+    ['BYTES', '["a"]', 1],
   ];
   for (const [datatype, text, count] of bad) {
-    const fromJs = (() => { try { readJsonData(JSON.parse(text), datatype, count, 'x'); return null; } catch (e) { return e as Error & { code: string }; } })();
-    const fromBytes = (() => { try { readJsonData(span(text), datatype, count, 'x'); return null; } catch (e) { return e as Error & { code: string }; } })();
+    const fromJs = (() => {
+      try {
+        readJsonData(JSON.parse(text), datatype, count, 'x');
+        return null;
+      } catch (e) {
+        return e as Error & { code: string };
+      }
+    })();
+    const fromBytes = (() => {
+      try {
+        readJsonData(span(text), datatype, count, 'x');
+        return null;
+      } catch (e) {
+        return e as Error & { code: string };
+      }
+    })();
     assert.ok(fromJs && fromBytes, `${datatype} ${text} must fail`);
     assert.equal(fromBytes.code, fromJs.code, `${datatype} ${text}: ${fromBytes.message}`);
     if (fromJs.code === 'INVALID_SHAPE') assert.equal(fromBytes.message, fromJs.message);
@@ -169,25 +312,54 @@ test('data read on the way (datatype and shape first) and read later (data first
   const first = '{"inputs":[{"name":"x","datatype":"INT32","shape":[2,2],"data":[[1,2],[3,4]]}]}';
   const later = '{"inputs":[{"data":[[1,2],[3,4]],"name":"x","datatype":"INT32","shape":[2,2]}]}';
   const options = { modelName: 'm', headerLength: '', describeModel: () => assert.fail() };
-  for (const text of [first, later]) assert.deepEqual(list(decodeInferRequest(bytes(text), options).request.inputs[0].data), [1, 2, 3, 4]);
+  for (const text of [first, later])
+    assert.deepEqual(list(decodeInferRequest(bytes(text), options).request.inputs[0].data), [1, 2, 3, 4]);
   // A later duplicate "datatype" wins, as in JSON.parse: the early read is redone.
   const redone = '{"inputs":[{"name":"x","datatype":"INT32","shape":[2],"data":[1.5,2],"datatype":"FP32"}]}';
   assert.deepEqual(list(decodeInferRequest(bytes(redone), options).request.inputs[0].data), [1.5, 2]);
   // A bad value early in the data does not hide a syntax error later in the body.
-  assert.equal(code(() => decodeInferRequest(bytes('{"inputs":[{"name":"x","datatype":"INT32","shape":[1],"data":[1.5]}],}'), options)), 'INVALID_JSON');
+  assert.equal(
+    code(() =>
+      decodeInferRequest(bytes('{"inputs":[{"name":"x","datatype":"INT32","shape":[1],"data":[1.5]}],}'), options),
+    ),
+    'INVALID_JSON',
+  );
 });
 
 test('nesting is limited to 100 levels (data counted from itself), values outside data to MAX_JSON_VALUES', () => {
   const nest = (n: number, inner: string) => '['.repeat(n) + inner + ']'.repeat(n);
   assert.ok(readJson(bytes(nest(MAX_JSON_NESTING_DEPTH, '1'))));
-  assert.equal(code(() => readJson(bytes(nest(MAX_JSON_NESTING_DEPTH + 1, '1')))), 'INVALID_REQUEST');
+  assert.equal(
+    code(() => readJson(bytes(nest(MAX_JSON_NESTING_DEPTH + 1, '1')))),
+    'INVALID_REQUEST',
+  );
   assert.equal(span(nest(MAX_JSON_NESTING_DEPTH, '1')).count, 1);
-  assert.equal(code(() => span(nest(MAX_JSON_NESTING_DEPTH + 1, '1'))), 'INVALID_REQUEST');
+  assert.equal(
+    code(() => span(nest(MAX_JSON_NESTING_DEPTH + 1, '1'))),
+    'INVALID_REQUEST',
+  );
   // A million levels: refused at level 101, without recursion trouble.
-  assert.equal(code(() => span(nest(1_000_000, ''))), 'INVALID_REQUEST');
-  assert.equal(code(() => readJson(bytes(nest(1_000_000, '')))), 'INVALID_REQUEST');
+  assert.equal(
+    code(() => span(nest(1_000_000, ''))),
+    'INVALID_REQUEST',
+  );
+  assert.equal(
+    code(() => readJson(bytes(nest(1_000_000, '')))),
+    'INVALID_REQUEST',
+  );
   const many = `[${'0,'.repeat(MAX_JSON_VALUES)}0]`;
-  assert.match(String((() => { try { readJson(bytes(many)); } catch (e) { return (e as Error).message; } })()), /more than 65536 values/);
+  assert.match(
+    String(
+      (() => {
+        try {
+          readJson(bytes(many));
+        } catch (e) {
+          return (e as Error).message;
+        }
+      })(),
+    ),
+    /more than 65536 values/,
+  );
   // Inside tensor data there is no such cap: only the shape decides.
   assert.equal(span(many).count, MAX_JSON_VALUES + 1);
 });
@@ -199,15 +371,31 @@ test('hostile bodies cost a scan, not the heap', () => {
   const MiB = 1 << 20;
   const options = { modelName: 'm', headerLength: '', describeModel: () => assert.fail() };
   const bodies: Array<[string, Buffer, string]> = [
-    ['empty arrays in data', bytes(`{"inputs":[{"name":"x","shape":[1],"datatype":"FP32","data":[${'[],'.repeat(8 * MiB / 3)}[]]}]}`), 'INVALID_SHAPE'],
-    ['empty objects in data', bytes(`{"inputs":[{"name":"x","shape":[1],"datatype":"FP32","data":[${'{},'.repeat(8 * MiB / 3)}{}]}]}`), 'INVALID_REQUEST'],
-    ['zeros past the shape', bytes(`{"inputs":[{"name":"x","shape":[1],"datatype":"FP32","data":[${'0,'.repeat(4 * MiB)}0]}]}`), 'INVALID_SHAPE'],
-    ['junk beside the inputs', bytes(`{"junk":[${'[],'.repeat(8 * MiB / 3)}[]],"inputs":[]}`), 'INVALID_REQUEST'],
+    [
+      'empty arrays in data',
+      bytes(`{"inputs":[{"name":"x","shape":[1],"datatype":"FP32","data":[${'[],'.repeat((8 * MiB) / 3)}[]]}]}`),
+      'INVALID_SHAPE',
+    ],
+    [
+      'empty objects in data',
+      bytes(`{"inputs":[{"name":"x","shape":[1],"datatype":"FP32","data":[${'{},'.repeat((8 * MiB) / 3)}{}]}]}`),
+      'INVALID_REQUEST',
+    ],
+    [
+      'zeros past the shape',
+      bytes(`{"inputs":[{"name":"x","shape":[1],"datatype":"FP32","data":[${'0,'.repeat(4 * MiB)}0]}]}`),
+      'INVALID_SHAPE',
+    ],
+    ['junk beside the inputs', bytes(`{"junk":[${'[],'.repeat((8 * MiB) / 3)}[]],"inputs":[]}`), 'INVALID_REQUEST'],
     ['a million outputs', bytes(`{"inputs":[],"outputs":[${'{},'.repeat(MiB)}{}]}`), 'INVALID_REQUEST'],
   ];
   for (const [name, body, expected] of bodies) {
     const before = process.memoryUsage().heapUsed;
-    assert.equal(code(() => decodeInferRequest(body, options)), expected, name);
+    assert.equal(
+      code(() => decodeInferRequest(body, options)),
+      expected,
+      name,
+    );
     const grownMiB = (process.memoryUsage().heapUsed - before) / MiB;
     assert.ok(grownMiB < 32, `${name}: the heap grew by ${grownMiB.toFixed(0)} MiB`);
   }

@@ -16,8 +16,23 @@
 // UTF-8 in strings becomes U+FFFD.
 import { MaasError } from '../../common/errors';
 import {
-  CLOSE_ARRAY, CLOSE_OBJECT, COMMA, CR, LF, LOWER_F, LOWER_N, LOWER_T, MINUS, OPEN_ARRAY, OPEN_OBJECT, QUOTE, SPACE, Scanner,
-  TAB, asBuffer, isDigit,
+  CLOSE_ARRAY,
+  CLOSE_OBJECT,
+  COMMA,
+  CR,
+  LF,
+  LOWER_F,
+  LOWER_N,
+  LOWER_T,
+  MINUS,
+  OPEN_ARRAY,
+  OPEN_OBJECT,
+  QUOTE,
+  SPACE,
+  Scanner,
+  TAB,
+  asBuffer,
+  isDigit,
 } from './json-scanner';
 import { MAX_JSON_NESTING_DEPTH, MAX_JSON_VALUES } from './json-limits';
 
@@ -95,9 +110,17 @@ class JsonParser {
   private inputIndex = 0;
   private readonly s: Scanner;
   private readonly tooDeep = (at: number): MaasError =>
-    new MaasError('INVALID_REQUEST', `the request JSON is nested deeper than ${MAX_JSON_NESTING_DEPTH} levels (at byte ${at})`);
+    new MaasError(
+      'INVALID_REQUEST',
+      `the request JSON is nested deeper than ${MAX_JSON_NESTING_DEPTH} levels (at byte ${at})`,
+    );
 
-  constructor(bytes: Uint8Array, end: number, private readonly inference: boolean, private readonly sinkFor: SinkFactory | null = null) {
+  constructor(
+    bytes: Uint8Array,
+    end: number,
+    private readonly inference: boolean,
+    private readonly sinkFor: SinkFactory | null = null,
+  ) {
     this.s = new Scanner(bytes, end);
   }
 
@@ -121,15 +144,27 @@ class JsonParser {
       return new JsonDataSpan(s.bytes, start, s.pos, count, sink);
     }
     if (++this.values > MAX_JSON_VALUES) {
-      throw new MaasError('INVALID_REQUEST', `the request JSON holds more than ${MAX_JSON_VALUES} values outside tensor data (at byte ${s.pos})`);
+      throw new MaasError(
+        'INVALID_REQUEST',
+        `the request JSON holds more than ${MAX_JSON_VALUES} values outside tensor data (at byte ${s.pos})`,
+      );
     }
     switch (c) {
-      case OPEN_OBJECT: return this.object(depth, at);
-      case OPEN_ARRAY: return this.array(depth, at);
-      case QUOTE: return s.string();
-      case LOWER_T: s.literal('true'); return true;
-      case LOWER_F: s.literal('false'); return false;
-      case LOWER_N: s.literal('null'); return null;
+      case OPEN_OBJECT:
+        return this.object(depth, at);
+      case OPEN_ARRAY:
+        return this.array(depth, at);
+      case QUOTE:
+        return s.string();
+      case LOWER_T:
+        s.literal('true');
+        return true;
+      case LOWER_F:
+        s.literal('false');
+        return false;
+      case LOWER_N:
+        s.literal('null');
+        return null;
       default:
         if (c === MINUS || isDigit(c)) {
           s.number(false);
@@ -156,7 +191,8 @@ class JsonParser {
       if (at === AT_ROOT && key === 'inputs') childAt = AT_INPUTS;
       else if (at === AT_INPUT && key === 'data') childAt = AT_DATA;
       const value = this.value(depth + 1, childAt, object);
-      if (key === '__proto__') Object.defineProperty(object, key, { value, enumerable: true, writable: true, configurable: true });
+      if (key === '__proto__')
+        Object.defineProperty(object, key, { value, enumerable: true, writable: true, configurable: true });
       else object[key] = value;
     } while (s.afterMember(CLOSE_OBJECT));
     return object;
@@ -198,8 +234,10 @@ class JsonParser {
         case OPEN_ARRAY:
           if (!expectValue) break;
           if (++depth > MAX_JSON_NESTING_DEPTH) {
-            throw new MaasError('INVALID_REQUEST',
-              `inputs[${inputIndex}]: 'data' is nested deeper than ${MAX_JSON_NESTING_DEPTH} levels (at byte ${pos})`);
+            throw new MaasError(
+              'INVALID_REQUEST',
+              `inputs[${inputIndex}]: 'data' is nested deeper than ${MAX_JSON_NESTING_DEPTH} levels (at byte ${pos})`,
+            );
           }
           pos++;
           opened = true;
@@ -219,7 +257,10 @@ class JsonParser {
           expectValue = true;
           opened = false;
           continue;
-        case SPACE: case LF: case CR: case TAB:
+        case SPACE:
+        case LF:
+        case CR:
+        case TAB:
           pos++;
           continue;
         default:
@@ -235,10 +276,16 @@ class JsonParser {
           } else {
             let kind = SCALAR_OTHER;
             if (c === OPEN_OBJECT) s.skipValue(depth + 1, this.tooDeep);
-            else if (c === QUOTE) { s.skipString(); kind = SCALAR_STRING; }
-            else if (c === LOWER_T) { s.literal('true'); kind = SCALAR_TRUE; }
-            else if (c === LOWER_F) { s.literal('false'); kind = SCALAR_FALSE; }
-            else s.skipScalar();
+            else if (c === QUOTE) {
+              s.skipString();
+              kind = SCALAR_STRING;
+            } else if (c === LOWER_T) {
+              s.literal('true');
+              kind = SCALAR_TRUE;
+            } else if (c === LOWER_F) {
+              s.literal('false');
+              kind = SCALAR_FALSE;
+            } else s.skipScalar();
             if (count < capacity) (sink as DataSink).other(count, kind, pos, s.pos);
           }
           pos = s.pos;
@@ -260,6 +307,10 @@ export function readJson(bytes: Uint8Array, length = bytes.byteLength): unknown 
 // is an array comes back as a JsonDataSpan (read into `sinkFor`'s sink on
 // the way when it gives one), and members the decoder ignores are skipped
 // rather than built.
-export function readInferenceJson(bytes: Uint8Array, length = bytes.byteLength, sinkFor: SinkFactory | null = null): unknown {
+export function readInferenceJson(
+  bytes: Uint8Array,
+  length = bytes.byteLength,
+  sinkFor: SinkFactory | null = null,
+): unknown {
   return new JsonParser(bytes, length, true, sinkFor).document();
 }

@@ -54,15 +54,45 @@ export function asBuffer(bytes: Uint8Array): Buffer {
 }
 
 // Buffer's own slice decoders (what toString calls after its argument checks).
-interface Slicer { latin1Slice(start: number, end: number): string; utf8Slice(start: number, end: number): string }
+interface Slicer {
+  latin1Slice(start: number, end: number): string;
+  utf8Slice(start: number, end: number): string;
+}
 
 // Keys and values every request repeats, returned as the same strings
 // instead of decoding their bytes each time. Indexed by length.
 const COMMON_STRINGS: string[][] = (() => {
   const words = [
-    'id', 'parameters', 'inputs', 'outputs', 'name', 'shape', 'datatype', 'data', 'binary_data_size', 'binary_data',
-    'binary_data_output', 'priority', 'timeout', 'ready', 'input', 'output',
-    'BOOL', 'UINT8', 'UINT16', 'UINT32', 'UINT64', 'INT8', 'INT16', 'INT32', 'INT64', 'FP16', 'FP32', 'FP64', 'BYTES', 'BF16',
+    'id',
+    'parameters',
+    'inputs',
+    'outputs',
+    'name',
+    'shape',
+    'datatype',
+    'data',
+    'binary_data_size',
+    'binary_data',
+    'binary_data_output',
+    'priority',
+    'timeout',
+    'ready',
+    'input',
+    'output',
+    'BOOL',
+    'UINT8',
+    'UINT16',
+    'UINT32',
+    'UINT64',
+    'INT8',
+    'INT16',
+    'INT32',
+    'INT64',
+    'FP16',
+    'FP32',
+    'FP64',
+    'BYTES',
+    'BF16',
   ];
   const byLength: string[][] = [];
   for (const w of words) (byLength[w.length] ??= []).push(w);
@@ -94,7 +124,10 @@ export class Scanner {
 
   private slicer: unknown; // the bytes as a Buffer
 
-  constructor(public bytes: Uint8Array, public end: number) {
+  constructor(
+    public bytes: Uint8Array,
+    public end: number,
+  ) {
     this.slicer = asBuffer(bytes);
   }
 
@@ -105,7 +138,10 @@ export class Scanner {
       const c = bytes[at];
       found = c >= 0x20 && c < 0x7f ? `'${String.fromCharCode(c)}'` : `byte 0x${c.toString(16).padStart(2, '0')}`;
     }
-    return new MaasError('INVALID_JSON', `malformed JSON in the request at byte ${at}: expected ${expected}, found ${found}`);
+    return new MaasError(
+      'INVALID_JSON',
+      `malformed JSON in the request at byte ${at}: expected ${expected}, found ${found}`,
+    );
   }
 
   peek(): number {
@@ -147,7 +183,10 @@ export class Scanner {
     const start = this.pos;
     let pos = start;
     let negative = false;
-    if (bytes[pos] === MINUS) { negative = true; pos++; }
+    if (bytes[pos] === MINUS) {
+      negative = true;
+      pos++;
+    }
     let c = pos < end ? bytes[pos] : -1;
     if (!isDigit(c)) throw this.error('a digit', pos);
     let mantissa = 0;
@@ -221,20 +260,23 @@ export class Scanner {
     if (c === DIGIT_0) {
       c = ++pos < end ? bytes[pos] : -1;
     } else if (c > DIGIT_0 && c <= DIGIT_9) {
-      do c = ++pos < end ? bytes[pos] : -1; while (isDigit(c));
+      do c = ++pos < end ? bytes[pos] : -1;
+      while (isDigit(c));
     } else {
       throw this.error('a digit', pos);
     }
     if (c === DOT) {
       c = ++pos < end ? bytes[pos] : -1;
       if (!isDigit(c)) throw this.error('a digit after the decimal point', pos);
-      do c = ++pos < end ? bytes[pos] : -1; while (isDigit(c));
+      do c = ++pos < end ? bytes[pos] : -1;
+      while (isDigit(c));
     }
     if (c === LOWER_E || c === UPPER_E) {
       c = ++pos < end ? bytes[pos] : -1;
       if (c === MINUS || c === PLUS) c = ++pos < end ? bytes[pos] : -1;
       if (!isDigit(c)) throw this.error('a digit in the exponent', pos);
-      do c = ++pos < end ? bytes[pos] : -1; while (isDigit(c));
+      do c = ++pos < end ? bytes[pos] : -1;
+      while (isDigit(c));
     }
     this.pos = pos;
   }
@@ -256,12 +298,22 @@ export class Scanner {
         escapes = true;
         const e = i + 1 < end ? bytes[i + 1] : -1;
         if (e === LOWER_U) {
-          for (let k = 2; k < 6; k++) if (!isHexDigit(i + k < end ? bytes[i + k] : -1)) throw this.error('four hex digits after \\u', i + k);
+          for (let k = 2; k < 6; k++)
+            if (!isHexDigit(i + k < end ? bytes[i + k] : -1)) throw this.error('four hex digits after \\u', i + k);
           i += 6;
           continue;
         }
         // \" \\ \/ \b \f \n \r \t
-        if (e !== QUOTE && e !== BACKSLASH && e !== SLASH && e !== 0x62 && e !== LOWER_F && e !== LOWER_N && e !== 0x72 && e !== LOWER_T) {
+        if (
+          e !== QUOTE &&
+          e !== BACKSLASH &&
+          e !== SLASH &&
+          e !== 0x62 &&
+          e !== LOWER_F &&
+          e !== LOWER_N &&
+          e !== 0x72 &&
+          e !== LOWER_T
+        ) {
           throw this.error('a valid escape', i + 1);
         }
         i += 2;
@@ -313,13 +365,24 @@ export class Scanner {
   // A scalar (number, string, literal) of any kind, checked and skipped.
   skipScalar(): void {
     switch (this.peek()) {
-      case QUOTE: this.skipString(); return;
-      case LOWER_T: this.literal('true'); return;
-      case LOWER_F: this.literal('false'); return;
-      case LOWER_N: this.literal('null'); return;
+      case QUOTE:
+        this.skipString();
+        return;
+      case LOWER_T:
+        this.literal('true');
+        return;
+      case LOWER_F:
+        this.literal('false');
+        return;
+      case LOWER_N:
+        this.literal('null');
+        return;
       default: {
         const c = this.peek();
-        if (c === MINUS || isDigit(c)) { this.skipNumber(); return; }
+        if (c === MINUS || isDigit(c)) {
+          this.skipNumber();
+          return;
+        }
         throw this.error('a JSON value');
       }
     }
@@ -340,6 +403,8 @@ export class Scanner {
   afterMember(close: number): boolean {
     if (this.eat(COMMA)) return true;
     if (this.eat(close)) return false;
-    throw this.error(close === CLOSE_OBJECT ? "',' or '}' after an object member" : "',' or ']' after an array element");
+    throw this.error(
+      close === CLOSE_OBJECT ? "',' or '}' after an object member" : "',' or ']' after an array element",
+    );
   }
 }

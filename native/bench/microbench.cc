@@ -11,9 +11,9 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <ctime>
 #include <string>
 #include <thread>
-#include <ctime>
 #include <vector>
 
 #include "cpu/gemm.h"
@@ -102,17 +102,24 @@ int RunBench(int runs) {
   };
   const std::vector<float> w(16 * 16, 0.01f), bias(16, 0.1f);
   const Case cases[] = {
-      {"identity [1,16]", ModelBuilder().Input("x", kOnnxFloat, {-1, 16}).Node("Identity", {"x"}, {"y"}).Output("y", kOnnxFloat, {-1, 16}).Bytes()},
-      {"relu [1,16]", ModelBuilder().Input("x", kOnnxFloat, {-1, 16}).Node("Relu", {"x"}, {"y"}).Output("y", kOnnxFloat, {-1, 16}).Bytes()},
-      {"gemm+relu [1,16]x[16,16]",
-       ModelBuilder()
-           .Input("x", kOnnxFloat, {-1, 16})
-           .Floats("w", {16, 16}, w)
-           .Floats("b", {16}, bias)
-           .Node("Gemm", {"x", "w", "b"}, {"g"})
-           .Node("Relu", {"g"}, {"y"})
-           .Output("y", kOnnxFloat, {-1, 16})
-           .Bytes()},
+      {"identity [1,16]", ModelBuilder()
+                              .Input("x", kOnnxFloat, {-1, 16})
+                              .Node("Identity", {"x"}, {"y"})
+                              .Output("y", kOnnxFloat, {-1, 16})
+                              .Bytes()},
+      {"relu [1,16]", ModelBuilder()
+                          .Input("x", kOnnxFloat, {-1, 16})
+                          .Node("Relu", {"x"}, {"y"})
+                          .Output("y", kOnnxFloat, {-1, 16})
+                          .Bytes()},
+      {"gemm+relu [1,16]x[16,16]", ModelBuilder()
+                                       .Input("x", kOnnxFloat, {-1, 16})
+                                       .Floats("w", {16, 16}, w)
+                                       .Floats("b", {16}, bias)
+                                       .Node("Gemm", {"x", "w", "b"}, {"g"})
+                                       .Node("Relu", {"g"}, {"y"})
+                                       .Output("y", kOnnxFloat, {-1, 16})
+                                       .Bytes()},
   };
   std::printf("Session::Run from C++, median of 5 rounds of %d calls, 1 intra-op thread\n", runs);
   std::vector<float> input(16, 0.5f);
@@ -163,14 +170,18 @@ int LayerBench(int runs) {
   const std::vector<Layer> layers = {
       {"stem1 3->16 3x3 s2 @64", {n, 3, 64, 64}, {16, 3, 3, 3}, conv(2, 1, 1)},
       {"stem2 16->32 3x3 @32", {n, 16, 32, 32}, {32, 16, 3, 3}, conv(1, 1, 1)},
-      {"maxpool 2x2 @32", {n, 32, 32, 32}, {}, {IntsAttribute("kernel_shape", {2, 2}), IntsAttribute("strides", {2, 2})}},
+      {"maxpool 2x2 @32",
+       {n, 32, 32, 32},
+       {},
+       {IntsAttribute("kernel_shape", {2, 2}), IntsAttribute("strides", {2, 2})}},
       {"dw 32 3x3 @16", {n, 32, 16, 16}, {32, 1, 3, 3}, conv(1, 1, 32)},
       {"pw 32->64 1x1 @16", {n, 32, 16, 16}, {64, 32, 1, 1}, conv(1, 0, 1)},
       {"res 64->64 3x3 @16", {n, 64, 16, 16}, {64, 64, 3, 3}, conv(1, 1, 1)},
       {"head 64->128 3x3 s2 @16", {n, 64, 16, 16}, {128, 64, 3, 3}, conv(2, 1, 1)},
       {"gap @8", {n, 128, 8, 8}, {}, {}},
   };
-  std::printf("cnn-small layers, batch %lld, 1 thread, median of 5 rounds of %d runs\n", static_cast<long long>(n), runs);
+  std::printf("cnn-small layers, batch %lld, 1 thread, median of 5 rounds of %d runs\n", static_cast<long long>(n),
+              runs);
   for (const Layer& layer : layers) {
     const std::string op = layer.w.empty() ? (layer.attrs.empty() ? "GlobalAveragePool" : "MaxPool") : "Conv";
     const std::string bytes = LayerModel(op, layer.x, layer.w, layer.attrs);
@@ -232,7 +243,8 @@ int FileBench(const char* path, int64_t batch, int runs, int threads) {
     Shape shape = input.shape;
     for (int64_t& d : shape) d = d < 0 ? batch : d;
     storage.emplace_back(NumElements(shape), 0.25f);
-    feeds.push_back({input.name, Tensor{DType::kFloat32, shape, Buffer::Borrow(storage.back().data(), storage.back().size() * 4)}});
+    feeds.push_back(
+        {input.name, Tensor{DType::kFloat32, shape, Buffer::Borrow(storage.back().data(), storage.back().size() * 4)}});
   }
   std::vector<NamedTensor> outputs;
   for (int i = 0; i < 3; ++i) (void)session->Run(feeds, &outputs);
@@ -266,9 +278,11 @@ int main(int argc, char** argv) {
   }
   if (what == "run") return maas::RunBench(argc > 2 ? std::max(1, std::atoi(argv[2])) : 100000);
   if (what == "file" && argc > 2)
-    return maas::FileBench(argv[2], argc > 3 ? std::atoll(argv[3]) : 1, argc > 4 ? std::max(1, std::atoi(argv[4])) : 100,
+    return maas::FileBench(argv[2], argc > 3 ? std::atoll(argv[3]) : 1,
+                           argc > 4 ? std::max(1, std::atoi(argv[4])) : 100,
                            argc > 5 ? std::max(1, std::atoi(argv[5])) : 1);
   if (what == "layers") return maas::LayerBench(argc > 2 ? std::max(1, std::atoi(argv[2])) : 20);
-  std::fprintf(stderr, "usage: %s gemm [threads] | run [runs] | layers [runs] | file model.onnx [batch runs threads]\n", argv[0]);
+  std::fprintf(stderr, "usage: %s gemm [threads] | run [runs] | layers [runs] | file model.onnx [batch runs threads]\n",
+               argv[0]);
   return 2;
 }

@@ -21,7 +21,8 @@ Status ExecContext::AllocateOutput(size_t i, DType dtype, const Shape& shape) {
   const size_t element_bytes = DTypeSizeBytes(dtype);
   // count * element_bytes must not wrap into a small allocation.
   if (count < 0 || element_bytes == 0 || static_cast<uint64_t>(count) > SIZE_MAX / element_bytes)
-    return Status(StatusCode::kOutOfMemory, "cannot allocate " + std::string(DTypeName(dtype)) + " " + ShapeToString(shape));
+    return Status(StatusCode::kOutOfMemory,
+                  "cannot allocate " + std::string(DTypeName(dtype)) + " " + ShapeToString(shape));
   const size_t bytes = static_cast<size_t>(count) * element_bytes;
   std::shared_ptr<Buffer> buffer;
   if (backend_) {

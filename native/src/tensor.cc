@@ -186,10 +186,9 @@ Status CheckTensorLimit(DType dtype, const Shape& shape, uint64_t max_bytes, con
   uint64_t bytes = TensorBytes(dtype, shape);
   if (bytes <= max_bytes) return Status::Ok();
   std::string size = bytes == UINT64_MAX ? "more than 2^64" : std::to_string(bytes);
-  return Status(StatusCode::kOutputTooLarge, what + ": a " + DTypeName(dtype) + " tensor of shape " +
-                                                 ShapeToString(shape) + " needs " + size +
-                                                 " bytes, above this session's limit of " + std::to_string(max_bytes) +
-                                                 " bytes per tensor");
+  return Status(StatusCode::kOutputTooLarge,
+                what + ": a " + DTypeName(dtype) + " tensor of shape " + ShapeToString(shape) + " needs " + size +
+                    " bytes, above this session's limit of " + std::to_string(max_bytes) + " bytes per tensor");
 }
 
 }  // namespace maas

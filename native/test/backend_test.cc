@@ -104,7 +104,8 @@ class FakeExecutable final : public Executable {
   size_t WorkspaceBytes(const NodeDesc&) const override { return workspace_bytes_; }
   Status Run(ExecContext& ctx) const override {
     for (size_t i = 0; i < ctx.num_inputs(); ++i)
-      if (ctx.input(i) && ctx.input(i)->device() != kFakeDevice) return Internal("input " + std::to_string(i) + " is on the host");
+      if (ctx.input(i) && ctx.input(i)->device() != kFakeDevice)
+        return Internal("input " + std::to_string(i) + " is on the host");
     if (ctx.workspace_bytes() != workspace_bytes_ || (workspace_bytes_ && !ctx.workspace()))
       return Internal("the workspace asked for is missing");
     if (workspace_bytes_) std::memset(ctx.workspace(), 0xA5, workspace_bytes_);
@@ -146,7 +147,8 @@ class FakeDeviceBackend final : public Backend {
     return Status::Ok();
   }
   Status CopyFromHost(const Tensor& src, const Tensor& dst, Stream*) override {
-    if (!src.device().is_host() || dst.device() != kFakeDevice) return Internal("CopyFromHost between the wrong devices");
+    if (!src.device().is_host() || dst.device() != kFakeDevice)
+      return Internal("CopyFromHost between the wrong devices");
     ++fake_counters.to_device;
     return Copy(src, dst);
   }
@@ -279,7 +281,8 @@ TEST(FakeDevice, ABackendDeclaresItsOwnGaps) {
   FakeDeviceScope narrow({"MatMul", "Add", "Relu", "Reshape", "Transpose", "Flatten", "Softmax"});
   auto session = LoadSession(DeviceModel(), OnDevice("cuda:0"));
   ASSERT_NE(session, nullptr);
-  for (const Node& node : session->internals().graph.nodes) EXPECT_EQ(node.op_type.rfind("maas.", 0), std::string::npos);
+  for (const Node& node : session->internals().graph.nodes)
+    EXPECT_EQ(node.op_type.rfind("maas.", 0), std::string::npos);
 }
 
 // ---- the device option ----------------------------------------------------------------------

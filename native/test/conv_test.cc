@@ -31,14 +31,16 @@ Attributes ConvAttrs(std::vector<int64_t> pads, std::vector<int64_t> strides, st
   return a;
 }
 
-ConvGeometry Geometry(ConvFamily family, const Attributes& attrs, std::vector<int64_t> in,
-                      std::vector<int64_t> kernel, Status* status = nullptr) {
+ConvGeometry Geometry(ConvFamily family, const Attributes& attrs, std::vector<int64_t> in, std::vector<int64_t> kernel,
+                      Status* status = nullptr) {
   ConvParams params;
   EXPECT_TRUE(ParseConvParams("op", &attrs, family, static_cast<int>(in.size()), &params).ok());
   ConvGeometry g;
   Status s = ResolveConvGeometry("op", params, in.data(), kernel.data(), StatusCode::kInvalidModel, &g);
-  if (status) *status = s;
-  else EXPECT_TRUE(s.ok()) << s.message();
+  if (status)
+    *status = s;
+  else
+    EXPECT_TRUE(s.ok()) << s.message();
   return g;
 }
 
@@ -191,13 +193,13 @@ void CheckConv(const ConvCase& c, ThreadPool* pool) {
 TEST(ConvKernel, EveryRouteMatchesANaiveConvolution) {
   ThreadPool pool(2);
   const ConvCase cases[] = {
-      {{1, 3, 9, 9}, {4, 3, 3, 3}, {1, 1, 1, 1}, {}, {}, 1, true},            // lowered, GEMM-parallel
-      {{4, 6, 7, 8}, {5, 6, 3, 3}, {0, 1, 2, 1}, {2, 1}, {}, 1, true},        // lowered, image-parallel
-      {{3, 8, 6, 6}, {12, 8, 1, 1}, {}, {}, {}, 1, true},                      // pointwise
-      {{2, 8, 9, 9}, {8, 1, 3, 3}, {1, 1, 1, 1}, {2, 2}, {}, 8, true},         // depthwise, stride 2
-      {{1, 4, 8, 8}, {8, 1, 3, 3}, {2, 2, 2, 2}, {}, {2, 2}, 4, false},        // depthwise multiplier 2, dilated
-      {{2, 6, 7, 7}, {9, 2, 3, 3}, {1, 1, 1, 1}, {}, {}, 3, true},             // groups
-      {{1, 32, 10, 10}, {100, 32, 3, 3}, {1, 1, 1, 1}, {}, {}, 1, true},       // K, M over one block
+      {{1, 3, 9, 9}, {4, 3, 3, 3}, {1, 1, 1, 1}, {}, {}, 1, true},        // lowered, GEMM-parallel
+      {{4, 6, 7, 8}, {5, 6, 3, 3}, {0, 1, 2, 1}, {2, 1}, {}, 1, true},    // lowered, image-parallel
+      {{3, 8, 6, 6}, {12, 8, 1, 1}, {}, {}, {}, 1, true},                 // pointwise
+      {{2, 8, 9, 9}, {8, 1, 3, 3}, {1, 1, 1, 1}, {2, 2}, {}, 8, true},    // depthwise, stride 2
+      {{1, 4, 8, 8}, {8, 1, 3, 3}, {2, 2, 2, 2}, {}, {2, 2}, 4, false},   // depthwise multiplier 2, dilated
+      {{2, 6, 7, 7}, {9, 2, 3, 3}, {1, 1, 1, 1}, {}, {}, 3, true},        // groups
+      {{1, 32, 10, 10}, {100, 32, 3, 3}, {1, 1, 1, 1}, {}, {}, 1, true},  // K, M over one block
       // Implicit Im2Col: rows wider than any strip, read in place (dilated
       // width too); a strided width, packed in runs; both past one depth slice.
       {{1, 3, 5, 70}, {4, 3, 3, 3}, {1, 1, 1, 1}, {}, {1, 2}, 1, true},
@@ -210,15 +212,18 @@ TEST(ConvKernel, EveryRouteMatchesANaiveConvolution) {
 
 TEST(ConvKernel, InferenceRejectsMismatchedChannels) {
   Attributes attrs = ConvAttrs({}, {}, {}, 2);
-  EXPECT_EQ(InferOp("Conv", {Info(DType::kFloat32, {1, 4, 5, 5}), Info(DType::kFloat32, {6, 3, 3, 3})}, attrs).status.code(),
-            StatusCode::kInvalidModel);  // 4 channels, W expects 3 * 2
-  EXPECT_EQ(InferOp("Conv", {Info(DType::kFloat32, {1, 4, 5, 5}), Info(DType::kFloat32, {5, 2, 3, 3})}, attrs).status.code(),
-            StatusCode::kInvalidModel);  // M = 5 is not a multiple of group 2
+  EXPECT_EQ(
+      InferOp("Conv", {Info(DType::kFloat32, {1, 4, 5, 5}), Info(DType::kFloat32, {6, 3, 3, 3})}, attrs).status.code(),
+      StatusCode::kInvalidModel);  // 4 channels, W expects 3 * 2
+  EXPECT_EQ(
+      InferOp("Conv", {Info(DType::kFloat32, {1, 4, 5, 5}), Info(DType::kFloat32, {5, 2, 3, 3})}, attrs).status.code(),
+      StatusCode::kInvalidModel);  // M = 5 is not a multiple of group 2
   Inferred ok = InferOp("Conv", {Info(DType::kFloat32, {-1, 4, 5, 5}), Info(DType::kFloat32, {6, 2, 3, 3})}, attrs);
   ASSERT_TRUE(ok.status.ok()) << ok.status.message();
   EXPECT_EQ(ok.out().shape, (Shape{-1, 6, 3, 3}));
-  EXPECT_EQ(InferOp("Conv", {Info(DType::kInt32, {1, 4, 5, 5}), Info(DType::kInt32, {6, 2, 3, 3})}, attrs).status.code(),
-            StatusCode::kUnsupported);
+  EXPECT_EQ(
+      InferOp("Conv", {Info(DType::kInt32, {1, 4, 5, 5}), Info(DType::kInt32, {6, 2, 3, 3})}, attrs).status.code(),
+      StatusCode::kUnsupported);
 }
 
 // ---- load-time rewrites ---------------------------------------------------------------------

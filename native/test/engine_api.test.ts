@@ -55,11 +55,13 @@ test('Add + Relu gives the hand-computed numbers', async () => {
 // engine's memory): small or large, each is whole, owns its buffer and
 // outlives the run.
 test('outputs of any size come back whole and independent', async () => {
-  const session = await loadModel(encodeModel({
-    nodes: [{ opType: 'Relu', inputs: ['x'], outputs: ['y'] }],
-    inputs: [{ name: 'x', dataType: 'FLOAT', shape: ['n'] }],
-    outputs: [{ name: 'y', dataType: 'FLOAT', shape: ['n'] }],
-  }));
+  const session = await loadModel(
+    encodeModel({
+      nodes: [{ opType: 'Relu', inputs: ['x'], outputs: ['y'] }],
+      inputs: [{ name: 'x', dataType: 'FLOAT', shape: ['n'] }],
+      outputs: [{ name: 'y', dataType: 'FLOAT', shape: ['n'] }],
+    }),
+  );
   for (const n of [1, 16383, 16384, 65536]) {
     const x = Float32Array.from({ length: n }, (_, i) => (i % 7) - 3);
     const first = await session.run({ x: { type: 'float32', dims: [n], data: x } });
@@ -83,25 +85,27 @@ test('outputs of any size come back whole and independent', async () => {
 
 test('int64 and bool outputs come back as BigInt64Array and Uint8Array', async () => {
   // An identity-like graph: the outputs are the inputs (so the engine must copy, not alias).
-  const session = await loadModel(encodeModel({
-    nodes: [
-      { opType: 'Relu', inputs: ['f'], outputs: ['g'] },
-    ],
-    inputs: [
-      { name: 'f', dataType: 'FLOAT', shape: [1] },
-      { name: 'i', dataType: 'INT64', shape: [2] },
-      { name: 'b', dataType: 'BOOL', shape: [3] },
-    ],
-    outputs: [
-      { name: 'g', dataType: 'FLOAT', shape: [1] },
-      { name: 'i', dataType: 'INT64', shape: [2] },
-      { name: 'b', dataType: 'BOOL', shape: [3] },
-    ],
-  }));
+  const session = await loadModel(
+    encodeModel({
+      nodes: [{ opType: 'Relu', inputs: ['f'], outputs: ['g'] }],
+      inputs: [
+        { name: 'f', dataType: 'FLOAT', shape: [1] },
+        { name: 'i', dataType: 'INT64', shape: [2] },
+        { name: 'b', dataType: 'BOOL', shape: [3] },
+      ],
+      outputs: [
+        { name: 'g', dataType: 'FLOAT', shape: [1] },
+        { name: 'i', dataType: 'INT64', shape: [2] },
+        { name: 'b', dataType: 'BOOL', shape: [3] },
+      ],
+    }),
+  );
   const i = new BigInt64Array([5n, -7n]);
   const b = new Uint8Array([1, 0, 1]);
   const out = await session.run({
-    f: floats([1], [-1]), i: { type: 'int64', dims: [2], data: i }, b: { type: 'bool', dims: [3], data: b },
+    f: floats([1], [-1]),
+    i: { type: 'int64', dims: [2], data: i },
+    b: { type: 'bool', dims: [3], data: b },
   });
   assert.ok(out.i.data instanceof BigInt64Array);
   assert.deepEqual(Array.from(out.i.data as BigInt64Array), [5n, -7n]);
@@ -114,17 +118,23 @@ test('int64 and bool outputs come back as BigInt64Array and Uint8Array', async (
 });
 
 test('a Constant shape is folded at load and a Reshape view of a feed comes back as a copy', async () => {
-  const session = await loadModel(encodeModel({
-    nodes: [
-      {
-        opType: 'Constant', inputs: [], outputs: ['shape'],
-        attributes: { value: { tensor: { name: 'v', dataType: 'INT64', dims: [2], values: new BigInt64Array([3n, 2n]) } } },
-      },
-      { opType: 'Reshape', inputs: ['x', 'shape'], outputs: ['y'] },
-    ],
-    inputs: [{ name: 'x', dataType: 'FLOAT', shape: [2, 3] }],
-    outputs: [{ name: 'y', dataType: 'FLOAT', shape: [null, null] }],
-  }));
+  const session = await loadModel(
+    encodeModel({
+      nodes: [
+        {
+          opType: 'Constant',
+          inputs: [],
+          outputs: ['shape'],
+          attributes: {
+            value: { tensor: { name: 'v', dataType: 'INT64', dims: [2], values: new BigInt64Array([3n, 2n]) } },
+          },
+        },
+        { opType: 'Reshape', inputs: ['x', 'shape'], outputs: ['y'] },
+      ],
+      inputs: [{ name: 'x', dataType: 'FLOAT', shape: [2, 3] }],
+      outputs: [{ name: 'y', dataType: 'FLOAT', shape: [null, null] }],
+    }),
+  );
   // Inference saw the constant: the output shape is known at load time.
   assert.deepEqual(session.outputMetadata, [{ name: 'y', type: 'float32', dims: [3, 2] }]);
   const x = new Float32Array([1, 2, 3, 4, 5, 6]);
@@ -187,19 +197,31 @@ test('a cycle or an undefined value is ENGINE_INVALID_MODEL', async () => {
 
 test('bad feeds reject with ENGINE_INVALID_ARGUMENT naming the input', async () => {
   const session = await loadModel(addReluModel());
-  await rejectsWithCode(session.run({ x: { type: 'int32', dims: [1, 3], data: new Int32Array(3) } }),
-    'ENGINE_INVALID_ARGUMENT', ["'x'"]);
+  await rejectsWithCode(
+    session.run({ x: { type: 'int32', dims: [1, 3], data: new Int32Array(3) } }),
+    'ENGINE_INVALID_ARGUMENT',
+    ["'x'"],
+  );
   await rejectsWithCode(session.run({ x: floats([1, 4], [1, 2, 3, 4]) }), 'ENGINE_INVALID_ARGUMENT', ["'x'"]);
   await rejectsWithCode(session.run({ x: floats([3], [1, 2, 3]) }), 'ENGINE_INVALID_ARGUMENT', ["'x'"]);
   await rejectsWithCode(session.run({}), 'ENGINE_INVALID_ARGUMENT', ["'x'"]);
-  await rejectsWithCode(session.run({ x: floats([1, 3], [1, 2, 3]), extra: floats([1], [1]) }),
-    'ENGINE_INVALID_ARGUMENT', ["'extra'"]);
+  await rejectsWithCode(
+    session.run({ x: floats([1, 3], [1, 2, 3]), extra: floats([1], [1]) }),
+    'ENGINE_INVALID_ARGUMENT',
+    ["'extra'"],
+  );
   // Data that does not match its own dims or type, caught before the addon.
   await rejectsWithCode(session.run({ x: floats([2, 3], [1, 2, 3]) }), 'ENGINE_INVALID_ARGUMENT', ["'x'"]);
-  await rejectsWithCode(session.run({ x: { type: 'float32', dims: [1, 3], data: new Float64Array(3) } }),
-    'ENGINE_INVALID_ARGUMENT', ["'x'"]);
-  await rejectsWithCode(session.run({ x: { type: 'float32', dims: [1, -3], data: new Float32Array(3) } }),
-    'ENGINE_INVALID_ARGUMENT', ["'x'"]);
+  await rejectsWithCode(
+    session.run({ x: { type: 'float32', dims: [1, 3], data: new Float64Array(3) } }),
+    'ENGINE_INVALID_ARGUMENT',
+    ["'x'"],
+  );
+  await rejectsWithCode(
+    session.run({ x: { type: 'float32', dims: [1, -3], data: new Float32Array(3) } }),
+    'ENGINE_INVALID_ARGUMENT',
+    ["'x'"],
+  );
   session.release();
 });
 
@@ -247,23 +269,31 @@ test('a Reshape whose dims product overflows is refused at load, not run off the
 });
 
 test('a Reshape shape fed at run time whose product overflows rejects the run', async () => {
-  const session = await loadModel(encodeModel({
-    nodes: [
-      { opType: 'Reshape', inputs: ['x', 'shape'], outputs: ['r'] },
-      { opType: 'Transpose', inputs: ['r'], outputs: ['y'] },
-    ],
-    inputs: [
-      { name: 'x', dataType: 'FLOAT', shape: [4] },
-      { name: 'shape', dataType: 'INT64', shape: [2] },
-    ],
-    outputs: [{ name: 'y', dataType: 'FLOAT', shape: [null, null] }],
-  }));
-  await rejectsWithCode(session.run({
-    x: floats([4], [1, 2, 3, 4]), shape: { type: 'int64', dims: [2], data: WRAPPING_SHAPE },
-  }), 'ENGINE_INVALID_ARGUMENT', ['Reshape']);
+  const session = await loadModel(
+    encodeModel({
+      nodes: [
+        { opType: 'Reshape', inputs: ['x', 'shape'], outputs: ['r'] },
+        { opType: 'Transpose', inputs: ['r'], outputs: ['y'] },
+      ],
+      inputs: [
+        { name: 'x', dataType: 'FLOAT', shape: [4] },
+        { name: 'shape', dataType: 'INT64', shape: [2] },
+      ],
+      outputs: [{ name: 'y', dataType: 'FLOAT', shape: [null, null] }],
+    }),
+  );
+  await rejectsWithCode(
+    session.run({
+      x: floats([4], [1, 2, 3, 4]),
+      shape: { type: 'int64', dims: [2], data: WRAPPING_SHAPE },
+    }),
+    'ENGINE_INVALID_ARGUMENT',
+    ['Reshape'],
+  );
   // The same graph still works for a sane shape.
   const out = await session.run({
-    x: floats([4], [1, 2, 3, 4]), shape: { type: 'int64', dims: [2], data: new BigInt64Array([2n, 2n]) },
+    x: floats([4], [1, 2, 3, 4]),
+    shape: { type: 'int64', dims: [2], data: new BigInt64Array([2n, 2n]) },
   });
   assert.deepEqual(Array.from(out.y.data as Float32Array), [1, 3, 2, 4]);
   session.release();
@@ -296,25 +326,36 @@ test('memory() reports weights and one plan per input-shape signature; planMemor
   const planned = await session.planMemory({ x: [64, 3] });
   assert.deepEqual(planned, { inputDims: { x: [64, 3] }, arenaBytes: planned.arenaBytes, outputBytes: 64 * 3 * 4 });
   assert.equal(typeof planned.arenaBytes, 'number');
-  assert.deepEqual(session.memory().plans.map((p) => p.inputDims.x), [[64, 3], [2, 3]]);
+  assert.deepEqual(
+    session.memory().plans.map((p) => p.inputDims.x),
+    [
+      [64, 3],
+      [2, 3],
+    ],
+  );
   await rejectsWithCode(session.planMemory({ x: [8, 4] }), 'ENGINE_INVALID_ARGUMENT', ["'x'"]);
   await rejectsWithCode(session.planMemory({ y: [8, 3] }), 'ENGINE_INVALID_ARGUMENT', ["'y'"]);
   session.release();
-  assert.throws(() => session.memory(), (err: Error & { code?: string }) => err.code === 'ENGINE_RELEASED');
+  assert.throws(
+    () => session.memory(),
+    (err: Error & { code?: string }) => err.code === 'ENGINE_RELEASED',
+  );
   await rejectsWithCode(session.planMemory({ x: [1, 3] }), 'ENGINE_RELEASED');
 });
 
 test('a model with fixed shapes is planned at load, its arena laid out by liveness', async () => {
   // x [64,64] → Transpose → Transpose → Transpose → y: two intermediates live at once.
-  const session = await loadModel(encodeModel({
-    nodes: [
-      { opType: 'Transpose', inputs: ['x'], outputs: ['t1'] },
-      { opType: 'Transpose', inputs: ['t1'], outputs: ['t2'] },
-      { opType: 'Transpose', inputs: ['t2'], outputs: ['y'] },
-    ],
-    inputs: [{ name: 'x', dataType: 'FLOAT', shape: [64, 64] }],
-    outputs: [{ name: 'y', dataType: 'FLOAT', shape: [64, 64] }],
-  }));
+  const session = await loadModel(
+    encodeModel({
+      nodes: [
+        { opType: 'Transpose', inputs: ['x'], outputs: ['t1'] },
+        { opType: 'Transpose', inputs: ['t1'], outputs: ['t2'] },
+        { opType: 'Transpose', inputs: ['t2'], outputs: ['y'] },
+      ],
+      inputs: [{ name: 'x', dataType: 'FLOAT', shape: [64, 64] }],
+      outputs: [{ name: 'y', dataType: 'FLOAT', shape: [64, 64] }],
+    }),
+  );
   const { plans, weightsBytes } = session.memory();
   assert.equal(weightsBytes, 0);
   assert.deepEqual(plans, [{ inputDims: { x: [64, 64] }, arenaBytes: 2 * 64 * 64 * 4, outputBytes: 64 * 64 * 4 }]);
@@ -325,7 +366,10 @@ test('a model with fixed shapes is planned at load, its arena laid out by livene
 function outerProductModel(): Uint8Array {
   return encodeModel({
     nodes: [{ opType: 'MatMul', inputs: ['a', 'b'], outputs: ['y'] }],
-    inputs: [{ name: 'a', dataType: 'FLOAT', shape: ['m', 1] }, { name: 'b', dataType: 'FLOAT', shape: [1, 'n'] }],
+    inputs: [
+      { name: 'a', dataType: 'FLOAT', shape: ['m', 1] },
+      { name: 'b', dataType: 'FLOAT', shape: [1, 'n'] },
+    ],
     outputs: [{ name: 'y', dataType: 'FLOAT', shape: ['m', 'n'] }],
   });
 }
@@ -337,9 +381,13 @@ function outerFeeds(m: number, n: number): Record<string, Tensor> {
 // Runs `body` (JS) in a child Node with the engine and the ONNX writer in
 // scope as `loadModel` and `encodeModel`: a crash there fails the test
 // instead of taking the test runner down.
-function runInChild(body: string, nodeFlags: string[] = []): { status: number | null; signal: string | null; output: string } {
+function runInChild(
+  body: string,
+  nodeFlags: string[] = [],
+): { status: number | null; signal: string | null; output: string } {
   const dist = path.join(__dirname, '..', '..');
-  const script = `const { loadModel } = require(${JSON.stringify(path.join(dist, 'native', 'index.js'))});\n` +
+  const script =
+    `const { loadModel } = require(${JSON.stringify(path.join(dist, 'native', 'index.js'))});\n` +
     `const { encodeModel } = require(${JSON.stringify(path.join(dist, 'models', 'onnx-writer.js'))});\n` +
     `(async () => {\n${body}\n})().catch((err) => { console.log('FAILED', err.code, err.message); process.exit(3); });`;
   const child = spawnSync(process.execPath, [...nodeFlags, '-e', script], { encoding: 'utf8', timeout: 60_000 });
@@ -363,13 +411,20 @@ test('a tensor above the limit is refused before it is allocated (OUTPUT_TOO_LAR
 // above the limit, before it is even copied (the engine checks views of feeds
 // too: native/test/onnx_reader_test.cc).
 test('an input above the tensor limit is refused before it is copied', async () => {
-  const session = await loadModel(encodeModel({
-    nodes: [{ opType: 'Identity', inputs: ['x'], outputs: ['y'] }],
-    inputs: [{ name: 'x', dataType: 'FLOAT', shape: ['n'] }],
-    outputs: [{ name: 'y', dataType: 'FLOAT', shape: ['n'] }],
-  }), { maxTensorBytes: 1024 });
+  const session = await loadModel(
+    encodeModel({
+      nodes: [{ opType: 'Identity', inputs: ['x'], outputs: ['y'] }],
+      inputs: [{ name: 'x', dataType: 'FLOAT', shape: ['n'] }],
+      outputs: [{ name: 'y', dataType: 'FLOAT', shape: ['n'] }],
+    }),
+    { maxTensorBytes: 1024 },
+  );
   assert.equal((await session.run({ x: floats([256], new Array(256).fill(1)) })).y.dims[0], 256);
-  await rejectsWithCode(session.run({ x: floats([257], new Array(257).fill(1)) }), 'ENGINE_INVALID_ARGUMENT', ["'x'", '1028 bytes', '1024']);
+  await rejectsWithCode(session.run({ x: floats([257], new Array(257).fill(1)) }), 'ENGINE_INVALID_ARGUMENT', [
+    "'x'",
+    '1028 bytes',
+    '1024',
+  ]);
   session.release();
   await assert.rejects(loadModel(addReluModel(), { maxTensorBytes: 0 }), /maxTensorBytes/);
 });
@@ -401,7 +456,8 @@ test('a 4.5 GB output is refused with OUTPUT_TOO_LARGE and the process keeps run
 // engine works on its own copy, so neither a GC of the transferred memory nor
 // a reuse of the array can crash it or change the result.
 test('detaching and collecting an input during a run (and the model bytes during a load) cannot crash', () => {
-  const child = runInChild(`
+  const child = runInChild(
+    `
     const K = 4096, M = 1024, N = 256;
     const modelBytes = encodeModel({ nodes: [{ opType: 'MatMul', inputs: ['x', 'w'], outputs: ['y'] }],
       inputs: [{ name: 'x', dataType: 'FLOAT', shape: ['m', K] }], outputs: [{ name: 'y', dataType: 'FLOAT', shape: ['m', N] }],
@@ -419,7 +475,9 @@ test('detaching and collecting an input during a run (and the model bytes during
       if (x.byteLength !== 0) throw new Error('the input was not detached');
       if (y.length !== M * N || y[0] !== K * 0.5 || y[M * N - 1] !== K * 0.5) throw new Error('wrong result ' + y[0]);
     }
-    console.log('SURVIVED');`, ['--expose-gc']);
+    console.log('SURVIVED');`,
+    ['--expose-gc'],
+  );
   assert.equal(child.signal, null, `child died: ${child.signal}\n${child.output}`);
   assert.equal(child.status, 0, child.output);
   assert.match(child.output, /SURVIVED/);

@@ -128,9 +128,9 @@ TEST(Pattern, CapturesCommutativeInputsAndRepeatedNames) {
   const int add = g.Node("Add", {x, mul});  // Add(x, Mul(x, c)): x twice
   g.graph.output_ids = {add};
   const GraphIndex index(g.graph);
-  Pattern p = Pattern::Op({"Add"}, {Pattern::Op({"Mul"}, {Pattern::Any("x"), Pattern::Constant("c")}, "m"),
-                                    Pattern::Any("x")})
-                  .Commutative();
+  Pattern p =
+      Pattern::Op({"Add"}, {Pattern::Op({"Mul"}, {Pattern::Any("x"), Pattern::Constant("c")}, "m"), Pattern::Any("x")})
+          .Commutative();
   Match match;
   ASSERT_TRUE(MatchAt(g.graph, index, add, p, &match));
   EXPECT_EQ(match.value("x"), x);

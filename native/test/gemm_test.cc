@@ -30,11 +30,11 @@ struct GemmCase {
 };
 
 std::string Describe(const gemm::IsaKernels& kernels, const GemmCase& c) {
-  return std::string(CpuIsaName(kernels.isa)) + " nr=" + std::to_string(kernels.nr) + " ta=" +
-         std::to_string(c.ta) + " tb=" + std::to_string(c.tb) + " m=" + std::to_string(c.m) + " n=" +
-         std::to_string(c.n) + " k=" + std::to_string(c.k) + " alpha=" + std::to_string(c.alpha) +
-         " beta=" + std::to_string(c.beta) + " packA=" + std::to_string(c.pack_a) + " packB=" +
-         std::to_string(c.pack_b) + " bias=" + std::to_string(c.bias) + " rowbias=" + std::to_string(c.row_bias) +
+  return std::string(CpuIsaName(kernels.isa)) + " nr=" + std::to_string(kernels.nr) + " ta=" + std::to_string(c.ta) +
+         " tb=" + std::to_string(c.tb) + " m=" + std::to_string(c.m) + " n=" + std::to_string(c.n) +
+         " k=" + std::to_string(c.k) + " alpha=" + std::to_string(c.alpha) + " beta=" + std::to_string(c.beta) +
+         " packA=" + std::to_string(c.pack_a) + " packB=" + std::to_string(c.pack_b) +
+         " bias=" + std::to_string(c.bias) + " rowbias=" + std::to_string(c.row_bias) +
          " act=" + ActivationName(c.activation);
 }
 
@@ -114,9 +114,8 @@ TEST(Sgemm, RandomOddSizesMatchNaive) {
 TEST(Sgemm, EdgeShapesAndBlockBoundaries) {
   std::mt19937 rng(5);
   ThreadPool pool(2);
-  const int64_t shapes[][3] = {{1, 1, 1},    {1, 129, 77},  {4, 33, 300},  {5, 17, 1},   {129, 1, 65},
-                               {97, 2049, 3}, {200, 40, 513}, {7, 300, 256}, {96, 16, 257}, {3, 5, 0},
-                               {13, 64, 40},  {25, 33, 17}};
+  const int64_t shapes[][3] = {{1, 1, 1},      {1, 129, 77},  {4, 33, 300},  {5, 17, 1}, {129, 1, 65}, {97, 2049, 3},
+                               {200, 40, 513}, {7, 300, 256}, {96, 16, 257}, {3, 5, 0},  {13, 64, 40}, {25, 33, 17}};
   for (const gemm::IsaKernels* kernels : RunnableKernelSets())
     for (auto& s : shapes)
       for (int t = 0; t < 4; ++t) {
@@ -131,7 +130,7 @@ TEST(Sgemm, EdgeShapesAndBlockBoundaries) {
 TEST(Sgemm, PrePackedOperandsMatchNaive) {
   std::mt19937 rng(77);
   ThreadPool pool(3);
-  const int64_t shapes[][3] = {{33, 2049, 3}, {37, 19, 513}, {32, 128, 784}, {7, 21, 257}, {3, 45, 67},
+  const int64_t shapes[][3] = {{33, 2049, 3}, {37, 19, 513}, {32, 128, 784}, {7, 21, 257},   {3, 45, 67},
                                {1, 10, 64},   {41, 1, 99},   {97, 17, 1},    {100, 130, 40}, {1, 300, 9}};
   for (const gemm::IsaKernels* kernels : RunnableKernelSets())
     for (ThreadPool* p : {static_cast<ThreadPool*>(nullptr), &pool})
@@ -243,8 +242,11 @@ TEST(Sgemm, KernelPrepareMatchesUnprepared) {
     const char* op;
     int trans_b;
     int64_t m, k, n;
-  } cases[] = {{"Gemm", 1, 32, 97, 45}, {"Gemm", 0, 19, 300, 33}, {"Gemm", 1, 2, 50, 7},
-               {"MatMul", 0, 21, 65, 130}, {"MatMul", 0, 1, 9, 5}};
+  } cases[] = {{"Gemm", 1, 32, 97, 45},
+               {"Gemm", 0, 19, 300, 33},
+               {"Gemm", 1, 2, 50, 7},
+               {"MatMul", 0, 21, 65, 130},
+               {"MatMul", 0, 1, 9, 5}};
   for (const Case& c : cases) {
     Tensor a = random({c.m, c.k});
     Tensor b = c.trans_b ? random({c.n, c.k}) : random({c.k, c.n});

@@ -101,7 +101,7 @@ struct Inferred {
 };
 
 inline Inferred InferOp(const std::string& op, const std::vector<ValueInfo>& inputs, const Attributes& attrs = {},
-               int opset = 13) {
+                        int opset = 13) {
   const OpSchema* schema = FindSchema(op);
   EXPECT_NE(schema, nullptr) << op;
   Inferred r;

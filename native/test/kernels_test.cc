@@ -16,8 +16,8 @@
 #include "cpu/kernel.h"
 #include "cpu/kernel_util.h"
 #include "cpu/thread_pool.h"
-#include "ops/schema.h"
 #include "kernel_test_util.h"
+#include "ops/schema.h"
 
 namespace maas {
 namespace {
@@ -27,8 +27,8 @@ using namespace test;  // NOLINT: the helpers are this file's vocabulary
 // ---- registry, attributes, pool --------------------------------------------------------
 
 TEST(KernelRegistry, HasEveryOp) {
-  for (const char* op : {"Gemm", "MatMul", "Add", "Sub", "Mul", "Div", "Relu", "Sigmoid", "Tanh", "Softmax",
-                         "Identity", "Reshape", "Flatten", "Transpose", "Concat", "Constant", "Cast"}) {
+  for (const char* op : {"Gemm", "MatMul", "Add", "Sub", "Mul", "Div", "Relu", "Sigmoid", "Tanh", "Softmax", "Identity",
+                         "Reshape", "Flatten", "Transpose", "Concat", "Constant", "Cast"}) {
     EXPECT_NE(FindCpuKernel(op), nullptr) << op;
   }
   EXPECT_EQ(FindCpuKernel("NoSuchOp"), nullptr);
@@ -71,8 +71,7 @@ TEST(ThreadPool, ConcurrentCallersAllFinish) {
   std::atomic<int64_t> total{0};
   for (int c = 0; c < 4; ++c)
     callers.emplace_back([&] {
-      for (int rep = 0; rep < 50; ++rep)
-        pool.ParallelFor(1000, 10, [&](int64_t b, int64_t e) { total += e - b; });
+      for (int rep = 0; rep < 50; ++rep) pool.ParallelFor(1000, 10, [&](int64_t b, int64_t e) { total += e - b; });
     });
   for (auto& t : callers) t.join();
   EXPECT_EQ(total.load(), 4 * 50 * 1000);
@@ -133,7 +132,7 @@ TEST(Binary, IntegerDivisionTruncatesAndSurvivesZero) {
   EXPECT_EQ(v[1], -3);
   EXPECT_EQ(v[2], -3);
   EXPECT_EQ(v[3], 3);
-  EXPECT_EQ(v[4], 0);  // x/0 -> 0, no SIGFPE
+  EXPECT_EQ(v[4], 0);          // x/0 -> 0, no SIGFPE
   EXPECT_EQ(v[5], INT64_MIN);  // MIN/-1 wraps, no SIGFPE
   Tensor c = I32({3}, {9, 8, 1}), z = I32({}, {0});
   EXPECT_EQ(Values<int32_t>(RunOp("Div", {&c, &z}).out()), (std::vector<int32_t>{0, 0, 0}));
@@ -275,7 +274,6 @@ TEST(Softmax, InferChecksAxis) {
 }
 
 // ---- Gemm / MatMul ---------------------------------------------------------------------
-
 
 TEST(Gemm, PlainAndWithBiasRow) {
   Tensor a = F32({2, 3}, {1, 2, 3, 4, 5, 6}), b = F32({3, 2}, {1, 0, 0, 1, 1, 1}), c = F32({2}, {10, 20});
@@ -524,8 +522,8 @@ TEST(Transpose, DefaultReversesAndPerms) {
   ExpectNear(Values<float>(r.out()), {1, 4, 2, 5, 3, 6});
 
   Tensor y = F32({2, 3, 4}, Iota(24));
-  for (std::vector<int64_t> perm : std::vector<std::vector<int64_t>>{
-           {0, 1, 2}, {0, 2, 1}, {1, 0, 2}, {1, 2, 0}, {2, 0, 1}, {2, 1, 0}}) {
+  for (std::vector<int64_t> perm :
+       std::vector<std::vector<int64_t>>{{0, 1, 2}, {0, 2, 1}, {1, 0, 2}, {1, 2, 0}, {2, 0, 1}, {2, 1, 0}}) {
     Attributes attrs;
     attrs.values["perm"] = IntsAttr(perm);
     Result t = RunOp("Transpose", {&y}, attrs);
@@ -706,8 +704,8 @@ TEST(InferShapes, ElementwiseAndGemm) {
 
   Attributes trans;
   trans.values["transA"] = IntAttr(1);
-  Inferred g = InferOp("Gemm", {Info(DType::kFloat32, {5, -1}), Info(DType::kFloat32, {5, 7}), Info(DType::kFloat32, {7})},
-                     trans);
+  Inferred g = InferOp(
+      "Gemm", {Info(DType::kFloat32, {5, -1}), Info(DType::kFloat32, {5, 7}), Info(DType::kFloat32, {7})}, trans);
   ASSERT_TRUE(g.status.ok()) << g.status.message();
   EXPECT_EQ(g.out().shape, (Shape{-1, 7}));
   EXPECT_EQ(InferOp("Gemm", {Info(DType::kFloat32, {2, 5}), Info(DType::kFloat32, {5, 7}), Info(DType::kFloat32, {3})})

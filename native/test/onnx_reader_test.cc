@@ -46,7 +46,6 @@ std::string SmallModel() {
   return model.bytes();
 }
 
-
 TEST(OnnxReader, ReadsASmallModel) {
   std::string bytes = SmallModel();
   onnx::ModelDecl model;
@@ -199,8 +198,10 @@ TEST(SessionLoad, RandomByteFlipsNeverCrash) {
     for (int f = 0; f < flips; ++f) bytes[rng() % bytes.size()] = static_cast<char>(rng() & 0xff);
     std::unique_ptr<Session> session;
     Status status = Session::Load(Data(bytes), bytes.size(), SessionOptions{1}, &session);
-    if (status.ok()) ++loaded;
-    else EXPECT_NE(status.code(), StatusCode::kOk);
+    if (status.ok())
+      ++loaded;
+    else
+      EXPECT_NE(status.code(), StatusCode::kOk);
   }
   SUCCEED() << loaded << " corrupted models still loaded";
 }

@@ -49,8 +49,8 @@ TEST(MemoryPlanner, LiveBlocksNeverShareBytes) {
       if (b.first_step <= step && step <= b.last_step) live += b.size_bytes;
     widest_step = std::max(widest_step, live);
   }
-  EXPECT_GE(arena, top);            // every block fits
-  EXPECT_GE(arena, widest_step);    // no layout beats the widest step
+  EXPECT_GE(arena, top);          // every block fits
+  EXPECT_GE(arena, widest_step);  // no layout beats the widest step
 }
 
 TEST(MemoryPlanner, AChainNeedsTwoBlocks) {
@@ -322,9 +322,8 @@ OpSchema ShapeOfSchema() {
   return s;
 }
 SchemaRegistrar shape_of_schema(ShapeOfSchema());
-CpuKernelRegistrar shape_of_kernel(CpuKernel{"test.ShapeOf", {},
-                                             [](KernelContext&) { return Internal("test.ShapeOf ran at run time"); },
-                                             nullptr, nullptr});
+CpuKernelRegistrar shape_of_kernel(CpuKernel{
+    "test.ShapeOf", {}, [](KernelContext&) { return Internal("test.ShapeOf ran at run time"); }, nullptr, nullptr});
 
 TEST(PlanFolding, ShapeSubgraphsVanishOnceShapesAreKnown) {
   // y = Relu(Reshape(z, ShapeOf(x))), x: [batch, 4], z: [n].
@@ -347,7 +346,8 @@ TEST(PlanFolding, ShapeSubgraphsVanishOnceShapesAreKnown) {
   for (int i = 0; i < 8; ++i) EXPECT_EQ(FloatsOf(out[0].tensor)[i], std::max(0.0f, feeds[1].values[i]));
   const ExecutionPlan& plan = OnlyPlan(*session);
   ASSERT_EQ(plan.steps.size(), 2u);  // Reshape (a view) and Relu
-  for (const PlanStep& step : plan.steps) EXPECT_NE(session->internals().graph.nodes[step.node].op_type, "test.ShapeOf");
+  for (const PlanStep& step : plan.steps)
+    EXPECT_NE(session->internals().graph.nodes[step.node].op_type, "test.ShapeOf");
 }
 
 // test.Rogue: an elementwise schema whose kernel ignores the memory the plan
@@ -364,12 +364,14 @@ OpSchema RogueSchema() {
   return s;
 }
 SchemaRegistrar rogue_schema(RogueSchema());
-CpuKernelRegistrar rogue_kernel(CpuKernel{"test.Rogue", {},
+CpuKernelRegistrar rogue_kernel(CpuKernel{"test.Rogue",
+                                          {},
                                           [](KernelContext& ctx) {
                                             ctx.output(0) = MakeTensor(ctx.inputs[0]->dtype, ctx.inputs[0]->shape);
                                             return Status::Ok();
                                           },
-                                          nullptr, nullptr});
+                                          nullptr,
+                                          nullptr});
 
 TEST(Executor, AKernelThatReplacesItsPlannedMemoryIsRefused) {
   const std::string bytes = ModelBuilder()

@@ -60,8 +60,10 @@ inline Proto TensorValueInfo(const std::string& name, int elem_type, const std::
   Proto shape;
   for (int64_t d : dims) {
     Proto dim;
-    if (d >= 0) dim.Varint(1, static_cast<uint64_t>(d));
-    else dim.Bytes(2, "batch");
+    if (d >= 0)
+      dim.Varint(1, static_cast<uint64_t>(d));
+    else
+      dim.Bytes(2, "batch");
     shape.Message(1, dim);
   }
   Proto tensor_type;

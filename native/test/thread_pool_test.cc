@@ -53,8 +53,7 @@ TEST(SharedPool, NestedAndConcurrentCallsFinish) {
     callers.emplace_back([&] {
       for (int rep = 0; rep < 20; ++rep)
         pool.ParallelFor(8, 1, [&](int64_t b, int64_t e) {
-          for (int64_t i = b; i < e; ++i)
-            pool.ParallelFor(100, 10, [&](int64_t ib, int64_t ie) { total += ie - ib; });
+          for (int64_t i = b; i < e; ++i) pool.ParallelFor(100, 10, [&](int64_t ib, int64_t ie) { total += ie - ib; });
         });
     });
   for (auto& t : callers) t.join();

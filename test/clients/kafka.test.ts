@@ -25,9 +25,16 @@ test('a created topic takes idempotent writes that a new consumer group reads on
   assert.equal(await admin.createTopics({ topics: [{ topic, numPartitions: 2 }], waitForLeaders: true }), true);
   assert.ok((await admin.listTopics()).includes(topic));
 
-  const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, createPartitioner: Partitioners.DefaultPartitioner });
+  const producer = kafka.producer({
+    idempotent: true,
+    maxInFlightRequests: 1,
+    createPartitioner: Partitioners.DefaultPartitioner,
+  });
   await producer.connect();
-  const sent = Array.from({ length: 20 }, (_, i) => ({ key: `tenant-${i % 3}`, value: JSON.stringify({ id: `r${i}`, seq: i }) }));
+  const sent = Array.from({ length: 20 }, (_, i) => ({
+    key: `tenant-${i % 3}`,
+    value: JSON.stringify({ id: `r${i}`, seq: i }),
+  }));
   try {
     const acks = await producer.send({ topic, acks: -1, messages: sent });
     assert.ok(acks.length > 0);

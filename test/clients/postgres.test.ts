@@ -30,7 +30,10 @@ test('a table takes rows; a committed transaction is visible, a rolled-back one 
     // A unique violation aborts the transaction; nothing of it stays.
     await tx.query('BEGIN');
     await tx.query('INSERT INTO items (name) VALUES ($1)', ['d']);
-    await assert.rejects(tx.query('INSERT INTO items (name) VALUES ($1)', ['a']), (err: Error & { code?: string }) => err.code === '23505');
+    await assert.rejects(
+      tx.query('INSERT INTO items (name) VALUES ($1)', ['a']),
+      (err: Error & { code?: string }) => err.code === '23505',
+    );
     await tx.query('ROLLBACK');
   } finally {
     tx.release();

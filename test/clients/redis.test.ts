@@ -40,10 +40,7 @@ test('a Lua script runs atomically: a counter that stops at its limit', async ()
   const take = (redis as unknown as { takeUpTo(key: string, limit: number): Promise<number> }).takeUpTo.bind(redis);
   const key = `${prefix}:bucket`;
   const results = await Promise.all(Array.from({ length: 8 }, () => take(key, 5)));
-  assert.deepEqual(
-    results.filter((r) => r > 0).sort(),
-    [1, 2, 3, 4, 5],
-  );
+  assert.deepEqual(results.filter((r) => r > 0).sort(), [1, 2, 3, 4, 5]);
   assert.equal(results.filter((r) => r === -1).length, 3);
   assert.equal(await redis.get(key), '5');
 });
@@ -52,7 +49,9 @@ test('a message published on one connection reaches a subscriber on another', as
   const subscriber = new Redis(testServices().redisUrl);
   try {
     const channel = `${prefix}:events`;
-    const received = new Promise<[string, string]>((resolve) => subscriber.once('message', (ch: string, msg: string) => resolve([ch, msg])));
+    const received = new Promise<[string, string]>((resolve) =>
+      subscriber.once('message', (ch: string, msg: string) => resolve([ch, msg])),
+    );
     assert.equal(await subscriber.subscribe(channel), 1);
     assert.equal(await redis.publish(channel, 'key-revoked:42'), 1);
     assert.deepEqual(await received, [channel, 'key-revoked:42']);

@@ -63,7 +63,12 @@ test('the runner-made bucket exists, and a new one lists', async () => {
 test('a streamed multipart upload reads back byte for byte, lists, and deletes', async () => {
   const size = 11 * 1024 * 1024 + 5; // three parts of at least 5 MiB but the last
   const key = 'models/mlp/1/model.onnx';
-  const upload = new Upload({ client: s3, params: { Bucket: bucket, Key: key, Body: patternStream(size) }, partSize: 5 * 1024 * 1024, queueSize: 2 });
+  const upload = new Upload({
+    client: s3,
+    params: { Bucket: bucket, Key: key, Body: patternStream(size) },
+    partSize: 5 * 1024 * 1024,
+    queueSize: 2,
+  });
   let parts = 0;
   upload.on('httpUploadProgress', () => parts++);
   await upload.done();
@@ -77,17 +82,28 @@ test('a streamed multipart upload reads back byte for byte, lists, and deletes',
   await s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'models/mlp/config.json', Body: '{"max_batch_size":8}' }));
   await s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'other/x', Body: 'x' }));
   const listed = await s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: 'models/mlp/' }));
-  assert.deepEqual((listed.Contents ?? []).map((o) => o.Key).sort(), ['models/mlp/1/model.onnx', 'models/mlp/config.json']);
+  assert.deepEqual((listed.Contents ?? []).map((o) => o.Key).sort(), [
+    'models/mlp/1/model.onnx',
+    'models/mlp/config.json',
+  ]);
 
-  for (const k of [key, 'models/mlp/config.json', 'other/x']) await s3.send(new DeleteObjectCommand({ Bucket: bucket, Key: k }));
+  for (const k of [key, 'models/mlp/config.json', 'other/x'])
+    await s3.send(new DeleteObjectCommand({ Bucket: bucket, Key: k }));
   assert.equal((await s3.send(new ListObjectsV2Command({ Bucket: bucket }))).KeyCount ?? 0, 0);
-  await assert.rejects(s3.send(new GetObjectCommand({ Bucket: bucket, Key: key })), (err: Error) => err.name === 'NoSuchKey');
+  await assert.rejects(
+    s3.send(new GetObjectCommand({ Bucket: bucket, Key: key })),
+    (err: Error) => err.name === 'NoSuchKey',
+  );
   await s3.send(new DeleteBucketCommand({ Bucket: bucket }));
 });
 
 test('a request signed with a wrong secret is refused (the server checks signatures)', async () => {
   const info = testServices().s3;
-  const wrong = new S3Client({ ...s3ClientConfig(info), credentials: { accessKeyId: info.accessKeyId, secretAccessKey: 'wrong-secret' }, maxAttempts: 1 });
+  const wrong = new S3Client({
+    ...s3ClientConfig(info),
+    credentials: { accessKeyId: info.accessKeyId, secretAccessKey: 'wrong-secret' },
+    maxAttempts: 1,
+  });
   try {
     await assert.rejects(wrong.send(new ListBucketsCommand({})), (err: Error) => err.name === 'SignatureDoesNotMatch');
   } finally {

@@ -50,23 +50,29 @@ function runPython(args: string[], timeoutMs: number): Promise<PythonRun> {
     let output = '';
     child.stdout.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
     child.stderr.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
-    child.on('error', (err) => resolvePromise({ code: null, signal: null, output: `${output}\nspawn failed: ${err.message}` }));
+    child.on('error', (err) =>
+      resolvePromise({ code: null, signal: null, output: `${output}\nspawn failed: ${err.message}` }),
+    );
     child.on('close', (code, signal) => resolvePromise({ code, signal, output }));
   });
 }
 
-test('tritonclient.http (Python) works unmodified against the gateway', { timeout: SCRIPT_TIMEOUT_MS + 60_000 }, async (t) => {
-  const probe = await runPython(['-c', 'import tritonclient.http, numpy'], 30_000);
-  assert.equal(probe.code, 0, `${INSTALL_HINT}\n${probe.output.trim()}`);
+test(
+  'tritonclient.http (Python) works unmodified against the gateway',
+  { timeout: SCRIPT_TIMEOUT_MS + 60_000 },
+  async (t) => {
+    const probe = await runPython(['-c', 'import tritonclient.http, numpy'], 30_000);
+    assert.equal(probe.code, 0, `${INSTALL_HINT}\n${probe.output.trim()}`);
 
-  const repoDir = await mkdtemp(join(tmpdir(), 'maas-compat-'));
-  t.after(() => rm(repoDir, { recursive: true, force: true }));
-  await writeDemoRepository(repoDir);
-  const server = await startServer({ modelRepository: repoDir, httpPort: 0, host: '127.0.0.1', logLevel: 'silent' });
-  t.after(() => server.close());
+    const repoDir = await mkdtemp(join(tmpdir(), 'maas-compat-'));
+    t.after(() => rm(repoDir, { recursive: true, force: true }));
+    await writeDemoRepository(repoDir);
+    const server = await startServer({ modelRepository: repoDir, httpPort: 0, host: '127.0.0.1', logLevel: 'silent' });
+    t.after(() => server.close());
 
-  const run = await runPython([SCRIPT, `http://127.0.0.1:${server.httpPort}`], SCRIPT_TIMEOUT_MS);
-  const verdict = run.signal ? `killed by ${run.signal} (timeout ${SCRIPT_TIMEOUT_MS} ms?)` : `exit code ${run.code}`;
-  assert.equal(run.code, 0, `tritonclient_http.py failed (${verdict}):\n${run.output}`);
-  assert.match(run.output, /\b\d+ passed, 0 failed\b/, `unexpected output:\n${run.output}`);
-});
+    const run = await runPython([SCRIPT, `http://127.0.0.1:${server.httpPort}`], SCRIPT_TIMEOUT_MS);
+    const verdict = run.signal ? `killed by ${run.signal} (timeout ${SCRIPT_TIMEOUT_MS} ms?)` : `exit code ${run.code}`;
+    assert.equal(run.code, 0, `tritonclient_http.py failed (${verdict}):\n${run.output}`);
+    assert.match(run.output, /\b\d+ passed, 0 failed\b/, `unexpected output:\n${run.output}`);
+  },
+);

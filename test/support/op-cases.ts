@@ -3,16 +3,33 @@
 // inputs), one node or a hand-written graph, the outputs it must produce,
 // and seeded feeds.
 import {
-  encodeModel, type OnnxAttribute, type OnnxDataTypeName, type OnnxNodeInit, type OnnxTensorInit,
+  encodeModel,
+  type OnnxAttribute,
+  type OnnxDataTypeName,
+  type OnnxNodeInit,
+  type OnnxTensorInit,
 } from '../../models/onnx-writer';
 import type { TensorType } from '../../native/types';
 import {
-  defaultSource, elementCount, type ElementSource, type ExpectedOutput, type Feeds, randomTensor, rngFor, type Rng,
+  defaultSource,
+  elementCount,
+  type ElementSource,
+  type ExpectedOutput,
+  type Feeds,
+  randomTensor,
+  rngFor,
+  type Rng,
   typedArrayOf,
 } from './ort-compare';
 
 export const ONNX_TYPE: Partial<Record<TensorType, OnnxDataTypeName>> = {
-  float32: 'FLOAT', float64: 'DOUBLE', int32: 'INT32', int64: 'INT64', bool: 'BOOL', uint8: 'UINT8', int8: 'INT8',
+  float32: 'FLOAT',
+  float64: 'DOUBLE',
+  int32: 'INT32',
+  int64: 'INT64',
+  bool: 'BOOL',
+  uint8: 'UINT8',
+  int8: 'INT8',
 };
 
 export function onnxType(type: TensorType): OnnxDataTypeName {
@@ -25,17 +42,41 @@ export function onnxType(type: TensorType): OnnxDataTypeName {
 // initializer, or an absent optional input.
 export type Operand =
   | { kind: 'input'; type: TensorType; dims: number[]; source?: ElementSource }
-  | { kind: 'init'; type: TensorType; dims: number[]; values?: number[]; encoding: 'raw' | 'typed'; source?: ElementSource }
+  | {
+      kind: 'init';
+      type: TensorType;
+      dims: number[];
+      values?: number[];
+      encoding: 'raw' | 'typed';
+      source?: ElementSource;
+    }
   | { kind: 'absent' };
 
 // A graph input.
-export const x = (type: TensorType, dims: number[], source?: ElementSource): Operand => ({ kind: 'input', type, dims, source });
+export const x = (type: TensorType, dims: number[], source?: ElementSource): Operand => ({
+  kind: 'input',
+  type,
+  dims,
+  source,
+});
 // An initializer in raw_data; `values` fixes its contents, else random.
-export const w = (type: TensorType, dims: number[], values?: number[], source?: ElementSource): Operand =>
-  ({ kind: 'init', type, dims, values, encoding: 'raw', source });
+export const w = (type: TensorType, dims: number[], values?: number[], source?: ElementSource): Operand => ({
+  kind: 'init',
+  type,
+  dims,
+  values,
+  encoding: 'raw',
+  source,
+});
 // An initializer in the typed fields (float_data, int32_data, int64_data).
-export const wTyped = (type: TensorType, dims: number[], values?: number[], source?: ElementSource): Operand =>
-  ({ kind: 'init', type, dims, values, encoding: 'typed', source });
+export const wTyped = (type: TensorType, dims: number[], values?: number[], source?: ElementSource): Operand => ({
+  kind: 'init',
+  type,
+  dims,
+  values,
+  encoding: 'typed',
+  source,
+});
 export const NONE: Operand = { kind: 'absent' };
 export const out = (type: TensorType, dims: number[]): ExpectedOutput => ({ type, dims });
 
@@ -66,14 +107,23 @@ export function initializer(name: string, op: Extract<Operand, { kind: 'init' }>
   const source = op.source ?? defaultSource(op.type);
   const values = op.values ?? Array.from({ length: elementCount(op.dims) }, (_, i) => source(rng, i));
   return {
-    name, dataType: onnxType(op.type), dims: op.dims, encoding: op.encoding,
+    name,
+    dataType: onnxType(op.type),
+    dims: op.dims,
+    encoding: op.encoding,
     values: typedArrayOf(op.type, values) as OnnxTensorInit['values'],
   };
 }
 
 // One node of `opType` over `operands`, with outputs y0, y1, ...
-export function opCase(name: string, opType: string, operands: Operand[], outputs: ExpectedOutput | ExpectedOutput[],
-  attributes: Record<string, OnnxAttribute> = {}, opset = 13): ModelCase {
+export function opCase(
+  name: string,
+  opType: string,
+  operands: Operand[],
+  outputs: ExpectedOutput | ExpectedOutput[],
+  attributes: Record<string, OnnxAttribute> = {},
+  opset = 13,
+): ModelCase {
   const rng = rngFor(`${name}/initializers`);
   const inputs: GraphInput[] = [];
   const initializers: OnnxTensorInit[] = [];
@@ -87,7 +137,11 @@ export function opCase(name: string, opType: string, operands: Operand[], output
   const outputList = Array.isArray(outputs) ? outputs : [outputs];
   const outputMap = Object.fromEntries(outputList.map((o, i) => [`y${i}`, o]));
   return {
-    name, opset, inputs, initializers, outputs: outputMap,
+    name,
+    opset,
+    inputs,
+    initializers,
+    outputs: outputMap,
     nodes: [{ opType, inputs: nodeInputs, outputs: Object.keys(outputMap), attributes }],
   };
 }

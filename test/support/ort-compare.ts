@@ -20,33 +20,51 @@ export const FLOAT_TOLERANCE = 1e-4;
 // Produces the i-th element of a tensor as a JS number (bool: 0/1).
 export type ElementSource = (rng: Rng, index: number) => number;
 
-export const uniform = (min: number, max: number): ElementSource => (rng) => min + (max - min) * rng();
+export const uniform =
+  (min: number, max: number): ElementSource =>
+  (rng) =>
+    min + (max - min) * rng();
 
 // Integers in [min, max]; `nonzero` skips 0 (divisors).
-export const integers = (min: number, max: number, nonzero = false): ElementSource => (rng) => {
-  for (;;) {
-    const v = min + Math.floor(rng() * (max - min + 1));
-    if (!nonzero || v !== 0) return v;
-  }
-};
+export const integers =
+  (min: number, max: number, nonzero = false): ElementSource =>
+  (rng) => {
+    for (;;) {
+      const v = min + Math.floor(rng() * (max - min + 1));
+      if (!nonzero || v !== 0) return v;
+    }
+  };
 
 // Floats with |x| in [low, high] and a random sign: divisors far from 0.
-export const awayFromZero = (low: number, high: number): ElementSource => (rng) => {
-  const magnitude = low + (high - low) * rng();
-  return rng() < 0.5 ? -magnitude : magnitude;
-};
+export const awayFromZero =
+  (low: number, high: number): ElementSource =>
+  (rng) => {
+    const magnitude = low + (high - low) * rng();
+    return rng() < 0.5 ? -magnitude : magnitude;
+  };
 
 export const bools: ElementSource = (rng) => (rng() < 0.5 ? 0 : 1);
 
 // The given values in order, repeated to fill the tensor (edge cases).
-export const cycle = (values: readonly number[]): ElementSource => (_rng, i) => values[i % values.length];
+export const cycle =
+  (values: readonly number[]): ElementSource =>
+  (_rng, i) =>
+    values[i % values.length];
 
 export function defaultSource(type: TensorType): ElementSource {
   switch (type) {
-    case 'bool': return bools;
-    case 'float32': case 'float64': return uniform(-2, 2);
-    case 'uint8': case 'uint16': case 'uint32': case 'uint64': return integers(0, 40);
-    default: return integers(-20, 20);
+    case 'bool':
+      return bools;
+    case 'float32':
+    case 'float64':
+      return uniform(-2, 2);
+    case 'uint8':
+    case 'uint16':
+    case 'uint32':
+    case 'uint64':
+      return integers(0, 40);
+    default:
+      return integers(-20, 20);
   }
 }
 
@@ -55,24 +73,40 @@ const FLOAT_TYPES: ReadonlySet<TensorType> = new Set(['float32', 'float64']);
 // A typed array of `type` holding `values` (floats rounded to the type).
 export function typedArrayOf(type: TensorType, values: readonly number[]): NumericArray {
   switch (type) {
-    case 'float32': return Float32Array.from(values);
-    case 'float64': return Float64Array.from(values);
-    case 'int8': return Int8Array.from(values);
-    case 'uint8': case 'bool': return Uint8Array.from(values);
-    case 'int16': return Int16Array.from(values);
-    case 'uint16': return Uint16Array.from(values);
-    case 'int32': return Int32Array.from(values);
-    case 'uint32': return Uint32Array.from(values);
-    case 'int64': return BigInt64Array.from(values, (v) => BigInt(v));
-    case 'uint64': return BigUint64Array.from(values, (v) => BigInt(v));
-    case 'float16': throw new Error('float16 inputs are not generated');
+    case 'float32':
+      return Float32Array.from(values);
+    case 'float64':
+      return Float64Array.from(values);
+    case 'int8':
+      return Int8Array.from(values);
+    case 'uint8':
+    case 'bool':
+      return Uint8Array.from(values);
+    case 'int16':
+      return Int16Array.from(values);
+    case 'uint16':
+      return Uint16Array.from(values);
+    case 'int32':
+      return Int32Array.from(values);
+    case 'uint32':
+      return Uint32Array.from(values);
+    case 'int64':
+      return BigInt64Array.from(values, (v) => BigInt(v));
+    case 'uint64':
+      return BigUint64Array.from(values, (v) => BigInt(v));
+    case 'float16':
+      throw new Error('float16 inputs are not generated');
   }
 }
 
 export { elementCount } from '../../gateway/tensors/datatypes';
 
-export function randomTensor(type: TensorType, dims: readonly number[], rng: Rng,
-  source: ElementSource = defaultSource(type)): Tensor {
+export function randomTensor(
+  type: TensorType,
+  dims: readonly number[],
+  rng: Rng,
+  source: ElementSource = defaultSource(type),
+): Tensor {
   const values = Array.from({ length: elementCount(dims) }, (_, i) => source(rng, i));
   return { type, dims: [...dims], data: typedArrayOf(type, values) };
 }
@@ -126,9 +160,18 @@ export async function runEngine(modelBytes: Uint8Array, feeds: Feeds, options?: 
 // ---- comparing -------------------------------------------------------------
 
 const ARRAY_CLASS: Record<TensorType, Function> = {
-  float32: Float32Array, float64: Float64Array, float16: Uint16Array,
-  int8: Int8Array, uint8: Uint8Array, bool: Uint8Array, int16: Int16Array, uint16: Uint16Array,
-  int32: Int32Array, uint32: Uint32Array, int64: BigInt64Array, uint64: BigUint64Array,
+  float32: Float32Array,
+  float64: Float64Array,
+  float16: Uint16Array,
+  int8: Int8Array,
+  uint8: Uint8Array,
+  bool: Uint8Array,
+  int16: Int16Array,
+  uint16: Uint16Array,
+  int32: Int32Array,
+  uint32: Uint32Array,
+  int64: BigInt64Array,
+  uint64: BigUint64Array,
 };
 
 function floatsAgree(actual: number, expected: number): boolean {
@@ -143,8 +186,10 @@ const MISMATCHES_SHOWN = 5;
 export function assertTensorClose(actual: Tensor, expected: Tensor, label: string): void {
   assert.equal(actual.type, expected.type, `${label}: type`);
   assert.deepEqual([...actual.dims], [...expected.dims], `${label}: dims`);
-  assert.ok(actual.data instanceof ARRAY_CLASS[actual.type],
-    `${label}: data is ${actual.data?.constructor?.name}, expected ${ARRAY_CLASS[actual.type].name}`);
+  assert.ok(
+    actual.data instanceof ARRAY_CLASS[actual.type],
+    `${label}: data is ${actual.data?.constructor?.name}, expected ${ARRAY_CLASS[actual.type].name}`,
+  );
   assert.equal(actual.data.length, expected.data.length, `${label}: element count`);
 
   const isFloat = FLOAT_TYPES.has(expected.type);
@@ -158,8 +203,7 @@ export function assertTensorClose(actual: Tensor, expected: Tensor, label: strin
     mismatches++;
     if (shown.length < MISMATCHES_SHOWN) shown.push(`[${i}] engine ${a} vs ort ${e}`);
   }
-  assert.equal(mismatches, 0,
-    `${label}: ${mismatches}/${expected.data.length} elements differ: ${shown.join(', ')}`);
+  assert.equal(mismatches, 0, `${label}: ${mismatches}/${expected.data.length} elements differ: ${shown.join(', ')}`);
 }
 
 export interface ExpectedOutput {
@@ -186,8 +230,11 @@ function assertFeedsUnchanged(feeds: Feeds, before: Map<string, Uint8Array>): vo
 // wrong table entry fails loudly), the engine left its inputs alone and did not
 // hand an input's buffer back as an output, and every engine output matches
 // ORT's. Returns both results for extra assertions.
-export async function compareWithOrt(modelBytes: Uint8Array, feeds: Feeds,
-  declared?: Record<string, ExpectedOutput>): Promise<{ engine: Outputs; ort: Outputs }> {
+export async function compareWithOrt(
+  modelBytes: Uint8Array,
+  feeds: Feeds,
+  declared?: Record<string, ExpectedOutput>,
+): Promise<{ engine: Outputs; ort: Outputs }> {
   const reference = await runOrt(modelBytes, feeds);
   if (declared) {
     assert.deepEqual(Object.keys(reference).sort(), Object.keys(declared).sort(), 'ORT output names');

@@ -15,7 +15,7 @@ enum class StatusCode : int {
   kOutOfMemory = 5,
   kInternal = 6,
   kCancelled = 7,
-  kOutputTooLarge = 8,   // a tensor of the run would exceed SessionOptions::max_tensor_bytes
+  kOutputTooLarge = 8,  // a tensor of the run would exceed SessionOptions::max_tensor_bytes
 };
 
 // Stable string form used as the JS Error's `code`: ENGINE_<NAME>, except
@@ -43,8 +43,8 @@ inline Status Internal(std::string m) { return Status(StatusCode::kInternal, std
 
 }  // namespace maas
 
-#define MAAS_RETURN_IF_ERROR(expr)              \
-  do {                                          \
-    ::maas::Status maas_status_ = (expr);       \
+#define MAAS_RETURN_IF_ERROR(expr)               \
+  do {                                           \
+    ::maas::Status maas_status_ = (expr);        \
     if (!maas_status_.ok()) return maas_status_; \
   } while (0)

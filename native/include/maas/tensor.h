@@ -127,7 +127,10 @@ struct Tensor {
     return buffer && buffer->size_bytes() >= byte_offset ? buffer->size_bytes() - byte_offset : 0;
   }
   void* raw() const { return buffer ? static_cast<char*>(buffer->data()) + byte_offset : nullptr; }
-  template <typename T> T* data() const { return static_cast<T*>(raw()); }
+  template <typename T>
+  T* data() const {
+    return static_cast<T*>(raw());
+  }
 };
 
 // Allocates a host tensor of the given type and shape (all dims known). On

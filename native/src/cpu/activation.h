@@ -11,7 +11,10 @@
 namespace maas {
 
 struct ReluFn {
-  template <typename T> static T Apply(T x) { return x > T(0) ? x : T(0); }
+  template <typename T>
+  static T Apply(T x) {
+    return x > T(0) ? x : T(0);
+  }
 };
 struct SigmoidFn {
   static float Apply(float x) { return StableSigmoid(x); }
@@ -21,7 +24,10 @@ struct SigmoidFn {
   }
 };
 struct TanhFn {
-  template <typename T> static T Apply(T x) { return std::tanh(x); }
+  template <typename T>
+  static T Apply(T x) {
+    return std::tanh(x);
+  }
 };
 
 // y[i] = act(y[i]) for i in [0, n).

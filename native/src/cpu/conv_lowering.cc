@@ -92,8 +92,8 @@ void PackImplicitColumns(const void* context, int64_t p0, int64_t kc, int64_t j0
     int64_t c = p0 / kvol, k = p0 % kvol;
     int64_t kd = k / (kh_n * kw_n), kh = (k / kw_n) % kh_n, kw = k % kw_n;
     for (int64_t p = 0; p < kc; ++p, d += nr) {
-      const float* src = cols.padded + c * padded_plane +
-                         ((kd * g.dilation[0]) * pd.h + kh * g.dilation[1]) * pd.w + kw * g.dilation[2];
+      const float* src = cols.padded + c * padded_plane + ((kd * g.dilation[0]) * pd.h + kh * g.dilation[1]) * pd.w +
+                         kw * g.dilation[2];
       if (one_full_run) {
         std::memcpy(d, src + runs[0].base, 16 * sizeof(float));  // the common case: a fixed-size copy
       } else {

@@ -19,28 +19,65 @@ template <typename... Ts>
 struct TypeList {};
 
 // The DType a C++ element type stores (bool is ONNX's 1-byte bool).
-template <typename T> struct DTypeOfType;
-template <> struct DTypeOfType<float> { static constexpr DType value = DType::kFloat32; };
-template <> struct DTypeOfType<double> { static constexpr DType value = DType::kFloat64; };
-template <> struct DTypeOfType<int8_t> { static constexpr DType value = DType::kInt8; };
-template <> struct DTypeOfType<int16_t> { static constexpr DType value = DType::kInt16; };
-template <> struct DTypeOfType<int32_t> { static constexpr DType value = DType::kInt32; };
-template <> struct DTypeOfType<int64_t> { static constexpr DType value = DType::kInt64; };
-template <> struct DTypeOfType<uint8_t> { static constexpr DType value = DType::kUint8; };
-template <> struct DTypeOfType<uint16_t> { static constexpr DType value = DType::kUint16; };
-template <> struct DTypeOfType<uint32_t> { static constexpr DType value = DType::kUint32; };
-template <> struct DTypeOfType<uint64_t> { static constexpr DType value = DType::kUint64; };
-template <> struct DTypeOfType<bool> { static constexpr DType value = DType::kBool; };
-template <typename T> constexpr DType kDTypeOf = DTypeOfType<T>::value;
+template <typename T>
+struct DTypeOfType;
+template <>
+struct DTypeOfType<float> {
+  static constexpr DType value = DType::kFloat32;
+};
+template <>
+struct DTypeOfType<double> {
+  static constexpr DType value = DType::kFloat64;
+};
+template <>
+struct DTypeOfType<int8_t> {
+  static constexpr DType value = DType::kInt8;
+};
+template <>
+struct DTypeOfType<int16_t> {
+  static constexpr DType value = DType::kInt16;
+};
+template <>
+struct DTypeOfType<int32_t> {
+  static constexpr DType value = DType::kInt32;
+};
+template <>
+struct DTypeOfType<int64_t> {
+  static constexpr DType value = DType::kInt64;
+};
+template <>
+struct DTypeOfType<uint8_t> {
+  static constexpr DType value = DType::kUint8;
+};
+template <>
+struct DTypeOfType<uint16_t> {
+  static constexpr DType value = DType::kUint16;
+};
+template <>
+struct DTypeOfType<uint32_t> {
+  static constexpr DType value = DType::kUint32;
+};
+template <>
+struct DTypeOfType<uint64_t> {
+  static constexpr DType value = DType::kUint64;
+};
+template <>
+struct DTypeOfType<bool> {
+  static constexpr DType value = DType::kBool;
+};
+template <typename T>
+constexpr DType kDTypeOf = DTypeOfType<T>::value;
 
 using FloatTypes = TypeList<float, double>;
 using IntegerTypes = TypeList<int8_t, int16_t, int32_t, int64_t, uint8_t, uint16_t, uint32_t, uint64_t>;
 using ArithmeticTypes =
     TypeList<float, double, int8_t, int16_t, int32_t, int64_t, uint8_t, uint16_t, uint32_t, uint64_t>;
-using AllTypes = TypeList<float, double, int8_t, int16_t, int32_t, int64_t, uint8_t, uint16_t, uint32_t, uint64_t, bool>;
+using AllTypes =
+    TypeList<float, double, int8_t, int16_t, int32_t, int64_t, uint8_t, uint16_t, uint32_t, uint64_t, bool>;
 
 // Calls fn(T{}) for the T in `List` that stores `dtype`; false when none does.
-template <typename List, typename Fn> struct Dispatcher;
+template <typename List, typename Fn>
+struct Dispatcher;
 template <typename... Ts, typename Fn>
 struct Dispatcher<TypeList<Ts...>, Fn> {
   static bool Run(DType dtype, Fn& fn) {

@@ -50,7 +50,7 @@ struct SliceTask {
   int64_t groups, strips_per_group, strips;
   float beta_now;
   bool last_slice;
-  const float* b_pack;  // null: no scratch, use NaiveBlock
+  const float* b_pack;          // null: no scratch, use NaiveBlock
   const GemmBSource* in_place;  // strips it has a base for are read in place, not from b_pack
 
   const float* InPlaceBase(int64_t j) const {
@@ -151,10 +151,23 @@ bool GemmBlocked(const IsaKernels& kernels, const SgemmArgs& args, const MatrixV
       } else if (args.b_source) {
         return false;  // no B to fall back on
       }
-      const SliceTask task{kernels, args, a, b, b_pack ? packed_a : nullptr, jc, nc, pc, kc, slice, k_slices,
-                           groups, strips_per_group, strips,
+      const SliceTask task{kernels,
+                           args,
+                           a,
+                           b,
+                           b_pack ? packed_a : nullptr,
+                           jc,
+                           nc,
+                           pc,
+                           kc,
+                           slice,
+                           k_slices,
+                           groups,
+                           strips_per_group,
+                           strips,
                            pc == 0 ? args.beta : 1.0f,  // later slices accumulate
-                           pc + kc >= s.k, b_pack,
+                           pc + kc >= s.k,
+                           b_pack,
                            b_pack && args.b_source && args.b_source->strip_base ? args.b_source : nullptr};
       RunParallel(pool, m_blocks * groups, 1, [&](int64_t t0, int64_t t1) { task.Run(t0, t1); });
     }

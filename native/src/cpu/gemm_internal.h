@@ -93,8 +93,7 @@ bool SgemmWithKernels(const IsaKernels& kernels, const SgemmArgs& args, ThreadPo
 
 // The epilogue on C[i0, i1) x [j0, j1), for paths that do not apply it in
 // the micro-kernel: bias, row bias, then the activation, row by row.
-void ApplyEpilogue(const GemmEpilogue* epilogue, float* c, int64_t ldc, int64_t i0, int64_t i1, int64_t j0,
-                   int64_t j1);
+void ApplyEpilogue(const GemmEpilogue* epilogue, float* c, int64_t ldc, int64_t i0, int64_t i1, int64_t j0, int64_t j1);
 
 // fn over [0, n) on the pool when there is one and n > grain, else inline.
 void RunParallel(ThreadPool* pool, int64_t n, int64_t grain, RangeFn fn);

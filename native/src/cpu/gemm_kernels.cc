@@ -156,22 +156,22 @@ MAAS_ALWAYS_INLINE float DotBody(int64_t n, const float* x, const float* y) {
 }
 
 // One wrapper per (ISA, row count, B access); the tables below list them by rows.
-#define MAAS_MICRO_ARGS                                                                                          \
+#define MAAS_MICRO_ARGS                                                                                   \
   int64_t kc, const float *ap, const float *bp, float *c, int64_t ldc, float alpha, float beta, int cols, \
       const TileEpilogue &ep
-#define MAAS_INDIRECT_ARGS                                                                                        \
+#define MAAS_INDIRECT_ARGS                                                                                     \
   int64_t kc, const float *ap, const float *b_base, const int64_t *b_rows, float *c, int64_t ldc, float alpha, \
       float beta, int cols, const TileEpilogue &ep
 #define MAAS_MICRO_REST c, ldc, alpha, beta, cols, ep
 // Both wrappers of one (ISA, vector, tile) for row count kRows.
-#define MAAS_MICRO_PAIR(Name, Target, Vec, Mr, Nv)                                                        \
-  template <int kRows>                                                                                   \
-  Target void Name(MAAS_MICRO_ARGS) {                                                                    \
-    MicroTile<Vec, Mr, kRows, Nv>(kc, ap, PackedRows<Nv * int(sizeof(Vec) / 4)>{bp}, MAAS_MICRO_REST);  \
-  }                                                                                                      \
-  template <int kRows>                                                                                   \
-  Target void Name##Indirect(MAAS_INDIRECT_ARGS) {                                                       \
-    MicroTile<Vec, Mr, kRows, Nv>(kc, ap, IndirectRows{b_base, b_rows}, MAAS_MICRO_REST);               \
+#define MAAS_MICRO_PAIR(Name, Target, Vec, Mr, Nv)                                                    \
+  template <int kRows>                                                                                \
+  Target void Name(MAAS_MICRO_ARGS) {                                                                 \
+    MicroTile<Vec, Mr, kRows, Nv>(kc, ap, PackedRows<Nv* int(sizeof(Vec) / 4)>{bp}, MAAS_MICRO_REST); \
+  }                                                                                                   \
+  template <int kRows>                                                                                \
+  Target void Name##Indirect(MAAS_INDIRECT_ARGS) {                                                    \
+    MicroTile<Vec, Mr, kRows, Nv>(kc, ap, IndirectRows{b_base, b_rows}, MAAS_MICRO_REST);             \
   }
 
 MAAS_MICRO_PAIR(MicroPortable, , Vec4, 4, 2)
@@ -204,13 +204,14 @@ MAAS_MICRO_PAIR(MicroWideOnAvx2, MAAS_TARGET_AVX2, Vec16, 12, 2)
 }  // namespace
 
 const IsaKernels& KernelsFor(CpuIsa isa) {
-  static const IsaKernels portable{CpuIsa::kPortable,           4, 8, {MAAS_ROWS4(MicroPortable)},
-                                   {MAAS_ROWS4(MicroPortableIndirect)}, AxpyPortable, DotPortable};
+  static const IsaKernels portable{
+      CpuIsa::kPortable, 4,          8, {MAAS_ROWS4(MicroPortable)}, {MAAS_ROWS4(MicroPortableIndirect)},
+      AxpyPortable,      DotPortable};
 #if MAAS_GEMM_X86
-  static const IsaKernels avx2{CpuIsa::kAvx2Fma,         6, 16, {MAAS_ROWS6(MicroAvx2)},
-                               {MAAS_ROWS6(MicroAvx2Indirect)}, AxpyAvx2, DotAvx2};
-  static const IsaKernels avx512{CpuIsa::kAvx512,          12, 32, {MAAS_ROWS12(MicroAvx512)},
-                                 {MAAS_ROWS12(MicroAvx512Indirect)}, AxpyAvx512, DotAvx512};
+  static const IsaKernels avx2{CpuIsa::kAvx2Fma, 6,      16, {MAAS_ROWS6(MicroAvx2)}, {MAAS_ROWS6(MicroAvx2Indirect)},
+                               AxpyAvx2,         DotAvx2};
+  static const IsaKernels avx512{
+      CpuIsa::kAvx512, 12, 32, {MAAS_ROWS12(MicroAvx512)}, {MAAS_ROWS12(MicroAvx512Indirect)}, AxpyAvx512, DotAvx512};
   switch (UsableIsa(isa)) {
     case CpuIsa::kAvx512: return avx512;
     case CpuIsa::kAvx2Fma: return avx2;
@@ -222,8 +223,9 @@ const IsaKernels& KernelsFor(CpuIsa isa) {
 
 const IsaKernels* Avx512LayoutOnAvx2() {
 #if MAAS_GEMM_X86
-  static const IsaKernels wide{CpuIsa::kAvx2Fma,         12, 32, {MAAS_ROWS12(MicroWideOnAvx2)},
-                               {MAAS_ROWS12(MicroWideOnAvx2Indirect)}, AxpyAvx2, DotAvx2};
+  static const IsaKernels wide{
+      CpuIsa::kAvx2Fma, 12,     32, {MAAS_ROWS12(MicroWideOnAvx2)}, {MAAS_ROWS12(MicroWideOnAvx2Indirect)},
+      AxpyAvx2,         DotAvx2};
   if (CpuSupportsIsa(CpuIsa::kAvx2Fma)) return &wide;
 #endif
   return nullptr;

@@ -17,7 +17,8 @@ void PackA(const MatrixView& a, int64_t i0, int64_t mc, int64_t p0, int64_t kc, 
     const int64_t rows = std::min<int64_t>(mr, mc - s);
     if (rows < mr) std::fill(dst, dst + kc * mr, 0.0f);
     if (a.rs == 1) {  // op(A) = A^T: a strip's rows are adjacent for each p
-      for (int64_t p = 0; p < kc; ++p) std::memcpy(dst + p * mr, &a.data[(i0 + s) + (p0 + p) * a.cs], rows * sizeof(float));
+      for (int64_t p = 0; p < kc; ++p)
+        std::memcpy(dst + p * mr, &a.data[(i0 + s) + (p0 + p) * a.cs], rows * sizeof(float));
       continue;
     }
     for (int64_t r = 0; r < rows; ++r) {

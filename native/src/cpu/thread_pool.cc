@@ -26,8 +26,8 @@ struct Job {
   // Under the pool's mutex:
   const int helpers_wanted;  // workers that may join (the cap minus the caller)
   int helpers_joined = 0;
-  int helpers_active = 0;    // joined and not yet back
-  bool open = true;          // still taking helpers
+  int helpers_active = 0;  // joined and not yet back
+  bool open = true;        // still taking helpers
 
   void RunChunks() {
     for (;;) {
@@ -36,9 +36,7 @@ struct Job {
       fn(begin, std::min(n, begin + chunk));
     }
   }
-  bool WantsHelp() const {
-    return open && helpers_joined < helpers_wanted && next.load(std::memory_order_relaxed) < n;
-  }
+  bool WantsHelp() const { return open && helpers_joined < helpers_wanted && next.load(std::memory_order_relaxed) < n; }
 };
 
 class WorkerPool {

@@ -162,7 +162,8 @@ class PlanRun {
     if (step.workspace_bytes)
       ctx.set_workspace(static_cast<char*>(arena_->data()) + step.workspace_offset, step.workspace_bytes);
     Status status = step.executable->Run(ctx);
-    if (!status.ok()) return Status(status.code(), "node '" + node.name + "' (" + node.op_type + "): " + status.message());
+    if (!status.ok())
+      return Status(status.code(), "node '" + node.name + "' (" + node.op_type + "): " + status.message());
     for (size_t i = 0; i < step.outputs.size(); ++i)
       if (step.outputs[i] != -1) MAAS_RETURN_IF_ERROR(CheckOutput(step, node, i));
     for (int v : step.release_after) frame_->slots[v].buffer.reset();
@@ -179,8 +180,7 @@ class PlanRun {
       // The kernel must have written into the storage the plan gave it.
       const auto& owned = frame_->owned_buffers;
       const bool kept = pv.storage == Storage::kArena
-                            ? result.buffer == frame_->arena_view &&
-                                  result.byte_offset == plan_.blocks[pv.block].offset
+                            ? result.buffer == frame_->arena_view && result.byte_offset == plan_.blocks[pv.block].offset
                             : std::find(owned.begin(), owned.end(), result.buffer) != owned.end();
       if (kept && result.dtype == pv.dtype && result.shape == pv.shape) return Status::Ok();
       frame_->bound_data = nullptr;  // rebind the slots next run
@@ -188,15 +188,18 @@ class PlanRun {
     }
     if (result.dtype == DType::kUndefined) return Internal(where() + "the kernel produced nothing");
     if (pv.dtype != DType::kUndefined && pv.dtype != result.dtype)
-      return Internal(where() + "dtype " + DTypeName(result.dtype) + " differs from the inferred " + DTypeName(pv.dtype));
-    if (NumElements(result.shape) < 0) return Internal(where() + "shape " + ShapeToString(result.shape) + " is not concrete");
+      return Internal(where() + "dtype " + DTypeName(result.dtype) + " differs from the inferred " +
+                      DTypeName(pv.dtype));
+    if (NumElements(result.shape) < 0)
+      return Internal(where() + "shape " + ShapeToString(result.shape) + " is not concrete");
     // Kernels check the limit before allocating (AllocateOutput); this catches
     // one that allocated some other way before the tensor travels further.
     if (impl_.max_tensor_bytes != 0 && TensorBytes(result.dtype, result.shape) > impl_.max_tensor_bytes)
       return CheckTensorLimit(result.dtype, result.shape, impl_.max_tensor_bytes,
                               "node '" + node.name + "' (" + node.op_type + ") output " + std::to_string(i));
     if (result.size_bytes() > 0 && (!result.buffer || result.available_bytes() < result.size_bytes()))
-      return Status(StatusCode::kOutOfMemory, where() + "no memory for " + std::to_string(result.size_bytes()) + " bytes");
+      return Status(StatusCode::kOutOfMemory,
+                    where() + "no memory for " + std::to_string(result.size_bytes()) + " bytes");
     return Status::Ok();
   }
 

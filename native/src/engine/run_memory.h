@@ -35,15 +35,15 @@ class ArenaPool {
 // input and output pointers an ExecContext spans. Built once per plan per
 // concurrent run; slots keep their shapes' capacity between runs.
 struct Frame {
-  std::vector<Tensor> slots;             // per value id
-  std::vector<Tensor> unused_outputs;    // where kernels write outputs the model does not use
-  std::vector<const Tensor*> inputs;     // all steps' inputs, flattened
-  std::vector<Tensor*> outputs;          // all steps' outputs, flattened
-  std::vector<size_t> input_begin;       // per step, into `inputs`
-  std::vector<size_t> output_begin;      // per step, into `outputs`
-  std::vector<int> arena_values;         // values in arena blocks (rebound with the arena)
-  std::vector<int> owned_values;         // values in owned blocks, with owned_block_of
-  std::vector<int> owned_block_of;      // index into ExecutionPlan::owned_blocks
+  std::vector<Tensor> slots;                           // per value id
+  std::vector<Tensor> unused_outputs;                  // where kernels write outputs the model does not use
+  std::vector<const Tensor*> inputs;                   // all steps' inputs, flattened
+  std::vector<Tensor*> outputs;                        // all steps' outputs, flattened
+  std::vector<size_t> input_begin;                     // per step, into `inputs`
+  std::vector<size_t> output_begin;                    // per step, into `outputs`
+  std::vector<int> arena_values;                       // values in arena blocks (rebound with the arena)
+  std::vector<int> owned_values;                       // values in owned blocks, with owned_block_of
+  std::vector<int> owned_block_of;                     // index into ExecutionPlan::owned_blocks
   std::vector<std::shared_ptr<Buffer>> owned_buffers;  // this run's, per owned block
   std::unique_ptr<Stream> stream;
   // The arena memory the slots point into, by address and size: a Buffer
@@ -51,7 +51,7 @@ struct Frame {
   // its size only if it is the same memory.
   const void* bound_data = nullptr;
   size_t bound_size = 0;
-  std::shared_ptr<Buffer> arena_view;    // a non-owning Buffer over that memory
+  std::shared_ptr<Buffer> arena_view;  // a non-owning Buffer over that memory
 };
 
 // Frames of one plan, waiting for the next run.

@@ -54,7 +54,7 @@ struct Session::Impl {
   Backend* host = nullptr;                // evaluates folds: backend or host_backend
   Graph graph;
   std::vector<std::unique_ptr<Executable>> executables;  // per node
-  std::vector<Tensor> constants;  // per value id: constants as the backend reads them
+  std::vector<Tensor> constants;                         // per value id: constants as the backend reads them
   std::vector<TensorMetadata> inputs;
   std::vector<TensorMetadata> outputs;
   uint64_t weights_bytes = 0;

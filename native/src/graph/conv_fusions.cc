@@ -26,10 +26,10 @@ const Tensor* ChannelParams(const Graph& graph, int value, int64_t count) {
 FusionRule ConvBatchNormRule() {
   FusionRule rule;
   rule.name = "Conv+BatchNormalization";
-  rule.pattern = Pattern::Op({"BatchNormalization"}, {Pattern::Op({"Conv"}, {Pattern::Any("x"), Pattern::Constant("w")},
-                                                                  "conv"),
-                                                      Pattern::Constant("scale"), Pattern::Constant("shift"),
-                                                      Pattern::Constant("mean"), Pattern::Constant("var")});
+  rule.pattern =
+      Pattern::Op({"BatchNormalization"}, {Pattern::Op({"Conv"}, {Pattern::Any("x"), Pattern::Constant("w")}, "conv"),
+                                           Pattern::Constant("scale"), Pattern::Constant("shift"),
+                                           Pattern::Constant("mean"), Pattern::Constant("var")});
   rule.build_with_constants = [](Graph* graph, const Match& match, Node* folded) {
     const Node& bn = graph->nodes[match.root_node];
     const Node& conv = graph->nodes[match.node("conv")];

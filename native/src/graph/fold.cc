@@ -65,8 +65,8 @@ Status EvaluateOnHost(Backend& host, const NodeDesc& node, const std::vector<con
   for (Tensor& t : *outputs) slots.push_back(&t);
   std::unique_ptr<Stream> stream;
   MAAS_RETURN_IF_ERROR(host.CreateStream(&stream));
-  ExecContext ctx(Span<const Tensor* const>(inputs.data(), inputs.size()), Span<Tensor* const>(slots.data(), slots.size()),
-                  &host, stream.get());
+  ExecContext ctx(Span<const Tensor* const>(inputs.data(), inputs.size()),
+                  Span<Tensor* const>(slots.data(), slots.size()), &host, stream.get());
   MAAS_RETURN_IF_ERROR(executable->Run(ctx));
   MAAS_RETURN_IF_ERROR(stream->Synchronize());
   for (size_t i = 0; i < outputs->size(); ++i) {

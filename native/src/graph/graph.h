@@ -18,10 +18,10 @@ constexpr int kNoValue = -1;  // an absent optional input or unused output
 
 struct Value {
   std::string name;
-  ValueInfo info;              // dtype and shape; info.constant stays null here (see Graph::InfoFor)
-  bool is_constant = false;    // an initializer or a folded node output
-  Tensor constant;             // the data when is_constant (host memory)
-  int producer = -1;           // index into Graph::nodes; -1 for inputs, constants and orphans
+  ValueInfo info;            // dtype and shape; info.constant stays null here (see Graph::InfoFor)
+  bool is_constant = false;  // an initializer or a folded node output
+  Tensor constant;           // the data when is_constant (host memory)
+  int producer = -1;         // index into Graph::nodes; -1 for inputs, constants and orphans
 };
 
 struct Node {
@@ -35,8 +35,8 @@ struct Node {
 struct Graph {
   int opset = 0;
   std::vector<Value> values;
-  std::vector<Node> nodes;        // topological order
-  std::vector<int> input_ids;     // model inputs (initializers excluded)
+  std::vector<Node> nodes;     // topological order
+  std::vector<int> input_ids;  // model inputs (initializers excluded)
   std::vector<int> output_ids;
   // Declared types of the outputs, for metadata where inference knew less.
   std::vector<onnx::ValueInfoDecl> declared_outputs;

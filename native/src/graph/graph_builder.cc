@@ -139,7 +139,8 @@ Status SortTopologically(Graph* graph) {
   }
   if (order.size() != count) {
     for (size_t n = 0; n < count; ++n)
-      if (pending_inputs[n] > 0) return InvalidModel("the graph has a cycle through node '" + graph->nodes[n].name + "'");
+      if (pending_inputs[n] > 0)
+        return InvalidModel("the graph has a cycle through node '" + graph->nodes[n].name + "'");
   }
   std::vector<Node> sorted;
   sorted.reserve(count);
@@ -161,7 +162,8 @@ constexpr const char* kInternalDomainPrefix = "maas.";
 // schema says.
 Status CheckSchemas(const Graph& graph, UnsupportedReport* report) {
   for (const Node& node : graph.nodes) {
-    const OpSchema* schema = node.op_type.compare(0, 5, kInternalDomainPrefix) == 0 ? nullptr : FindSchema(node.op_type);
+    const OpSchema* schema =
+        node.op_type.compare(0, 5, kInternalDomainPrefix) == 0 ? nullptr : FindSchema(node.op_type);
     if (!schema) {
       report->AddOp(node.op_type);
       continue;

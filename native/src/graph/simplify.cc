@@ -11,7 +11,8 @@ namespace {
 bool IsIdentity(const Graph& graph, const Node& node) {
   if (node.inputs.size() != 1 || node.outputs.size() != 1 || node.inputs[0] == kNoValue) return false;
   if (node.op_type == "Identity") return true;
-  return node.op_type == "Cast" && graph.values[node.inputs[0]].info.dtype == graph.values[node.outputs[0]].info.dtype &&
+  return node.op_type == "Cast" &&
+         graph.values[node.inputs[0]].info.dtype == graph.values[node.outputs[0]].info.dtype &&
          graph.values[node.outputs[0]].info.dtype != DType::kUndefined;
 }
 

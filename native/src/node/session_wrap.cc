@@ -21,14 +21,13 @@ Napi::Function SessionWrap::DefineClass(Napi::Env env) {
                                               });
 }
 
-Napi::Object SessionWrap::NewInstance(Napi::Env env, std::shared_ptr<const Session> session, uint64_t max_tensor_bytes) {
+Napi::Object SessionWrap::NewInstance(Napi::Env env, std::shared_ptr<const Session> session,
+                                      uint64_t max_tensor_bytes) {
   AddonData* data = env.GetInstanceData<AddonData>();
   // The session travels through an External so JS cannot construct a handle.
   auto* carrier = new std::shared_ptr<const Session>(std::move(session));
-  Napi::External<std::shared_ptr<const Session>> external =
-      Napi::External<std::shared_ptr<const Session>>::New(env, carrier, [](Napi::Env, std::shared_ptr<const Session>* p) {
-        delete p;
-      });
+  Napi::External<std::shared_ptr<const Session>> external = Napi::External<std::shared_ptr<const Session>>::New(
+      env, carrier, [](Napi::Env, std::shared_ptr<const Session>* p) { delete p; });
   Napi::Object handle =
       data->session_constructor.New({external, Napi::Number::New(env, static_cast<double>(max_tensor_bytes))});
   const Session& loaded = **carrier;
@@ -44,7 +43,8 @@ SessionWrap::SessionWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Sess
   if (info.Length() < 1 || !info[0].IsExternal())
     throw Napi::TypeError::New(info.Env(), "session handles come from loadModel()");
   session_ = *info[0].As<Napi::External<std::shared_ptr<const Session>>>().Data();
-  if (info.Length() >= 2 && info[1].IsNumber()) max_tensor_bytes_ = static_cast<uint64_t>(info[1].As<Napi::Number>().DoubleValue());
+  if (info.Length() >= 2 && info[1].IsNumber())
+    max_tensor_bytes_ = static_cast<uint64_t>(info[1].As<Napi::Number>().DoubleValue());
 }
 
 // run(names: string[], tensors: {type, dims, data}[]) → Promise<tensors in the order of outputMetadata>
@@ -64,7 +64,8 @@ Napi::Value SessionWrap::Run(const Napi::CallbackInfo& info) {
     return reject(StatusCode::kInvalidArgument, "run expects (names: string[], tensors: Tensor[])");
   Napi::Array names = info[0].As<Napi::Array>();
   Napi::Array tensors = info[1].As<Napi::Array>();
-  if (names.Length() != tensors.Length()) return reject(StatusCode::kInvalidArgument, "names and tensors differ in length");
+  if (names.Length() != tensors.Length())
+    return reject(StatusCode::kInvalidArgument, "names and tensors differ in length");
 
   AddonData* addon = env.GetInstanceData<AddonData>();
   Napi::Array strings = addon->strings.Value().As<Napi::Array>();

@@ -120,7 +120,8 @@ Status CopyJsTensor(const Napi::Array& strings, const Napi::Value& value, const 
       napi_ok) {
     return invalid("cannot read the data");
   }
-  if (array_type != expected_array) return invalid(std::string("data is not the TypedArray for type ") + DTypeName(dtype));
+  if (array_type != expected_array)
+    return invalid(std::string("data is not the TypedArray for type ") + DTypeName(dtype));
   if (static_cast<int64_t>(length) != NumElements(shape)) {
     return invalid("data has " + std::to_string(length) + " elements, dims " + ShapeToString(shape) + " need " +
                    std::to_string(NumElements(shape)));
@@ -134,8 +135,8 @@ Status CopyJsTensor(const Napi::Array& strings, const Napi::Value& value, const 
   tensor->shape = std::move(shape);
   tensor->buffer = HostBuffer::Allocate(size_bytes);
   if (!tensor->buffer) {
-    return Status(StatusCode::kOutOfMemory, "input '" + name + "': no memory for a copy of " +
-                                                std::to_string(size_bytes) + " bytes");
+    return Status(StatusCode::kOutOfMemory,
+                  "input '" + name + "': no memory for a copy of " + std::to_string(size_bytes) + " bytes");
   }
   // On the JS thread, so JS cannot detach the array while this reads it.
   if (size_bytes != 0) std::memcpy(tensor->buffer->data(), bytes, size_bytes);
@@ -149,10 +150,10 @@ Napi::Object ToJsTensor(Napi::Env env, const Napi::Array& strings, const Tensor&
   Napi::ArrayBuffer buffer = WrapBuffer(env, tensor);
   napi_value typed_array = nullptr;
   size_t length = static_cast<size_t>(tensor.num_elements());
-  NAPI_THROW_IF_FAILED(env, napi_create_typedarray(env, array_type, length, buffer, 0, &typed_array),
-                       Napi::Object());
+  NAPI_THROW_IF_FAILED(env, napi_create_typedarray(env, array_type, length, buffer, 0, &typed_array), Napi::Object());
   Napi::Array dims = Napi::Array::New(env, tensor.shape.size());
-  for (size_t i = 0; i < tensor.shape.size(); ++i) dims.Set(i, Napi::Number::New(env, static_cast<double>(tensor.shape[i])));
+  for (size_t i = 0; i < tensor.shape.size(); ++i)
+    dims.Set(i, Napi::Number::New(env, static_cast<double>(tensor.shape[i])));
   Napi::Object out = Napi::Object::New(env);
   out.Set(strings.Get(static_cast<uint32_t>(kTypeKey)), DTypeNameString(env, strings, tensor.dtype));
   out.Set(strings.Get(static_cast<uint32_t>(kDimsKey)), dims);

@@ -50,8 +50,8 @@ void LoadWorker::OnOK() {
     return;
   }
   try {
-    deferred_.Resolve(SessionWrap::NewInstance(env, std::shared_ptr<const Session>(session_.release()),
-                                               options_.max_tensor_bytes));
+    deferred_.Resolve(
+        SessionWrap::NewInstance(env, std::shared_ptr<const Session>(session_.release()), options_.max_tensor_bytes));
   } catch (const Napi::Error& e) {
     deferred_.Reject(e.Value());
   } catch (const std::exception& e) {
@@ -61,8 +61,7 @@ void LoadWorker::OnOK() {
 
 // ---- run -------------------------------------------------------------------------
 
-RunJob::RunJob(napi_env env, AddonData* addon, std::shared_ptr<const Session> session,
-               std::vector<NamedTensor> feeds)
+RunJob::RunJob(napi_env env, AddonData* addon, std::shared_ptr<const Session> session, std::vector<NamedTensor> feeds)
     : env_(env), addon_(addon), session_(std::move(session)), feeds_(std::move(feeds)) {}
 
 RunJob::~RunJob() {
@@ -75,8 +74,9 @@ Napi::Value RunJob::Start(Napi::Env env, AddonData* addon, std::shared_ptr<const
   std::unique_ptr<RunJob> job(new RunJob(env, addon, std::move(session), std::move(feeds)));
   napi_value promise = nullptr;
   NAPI_THROW_IF_FAILED(env, napi_create_promise(env, &job->deferred_, &promise), Napi::Value());
-  napi_status status = napi_create_async_work(env, nullptr, addon->strings.Value().Get(static_cast<uint32_t>(kRunResourceName)), Execute, Complete,
-                                              job.get(), &job->work_);
+  napi_status status =
+      napi_create_async_work(env, nullptr, addon->strings.Value().Get(static_cast<uint32_t>(kRunResourceName)), Execute,
+                             Complete, job.get(), &job->work_);
   if (status == napi_ok) status = napi_queue_async_work(env, job->work_);
   if (status != napi_ok) {
     // The promise exists: settle it rather than throw.

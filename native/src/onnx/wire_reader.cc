@@ -36,9 +36,7 @@ Status WireReader::Next(WireField* field, const char* context) {
   field->fixed_bits = 0;
   size_t remaining = 0;
   switch (tag & 7) {
-    case 0:
-      field->wire_type = WireType::kVarint;
-      return ReadVarint(&field->varint, context);
+    case 0: field->wire_type = WireType::kVarint; return ReadVarint(&field->varint, context);
     case 1:
       field->wire_type = WireType::kFixed64;
       if (end_ - pos_ < 8) return Truncated(context);

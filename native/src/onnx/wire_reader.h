@@ -23,10 +23,10 @@ enum class WireType : uint32_t {
 struct WireField {
   uint32_t number = 0;
   WireType wire_type = WireType::kVarint;
-  uint64_t varint = 0;            // kVarint
-  uint64_t fixed_bits = 0;        // kFixed64 / kFixed32 (zero-extended)
-  const uint8_t* bytes = nullptr; // kLengthDelimited
-  size_t size_bytes = 0;          // kLengthDelimited
+  uint64_t varint = 0;             // kVarint
+  uint64_t fixed_bits = 0;         // kFixed64 / kFixed32 (zero-extended)
+  const uint8_t* bytes = nullptr;  // kLengthDelimited
+  size_t size_bytes = 0;           // kLengthDelimited
 
   std::string AsString() const { return std::string(reinterpret_cast<const char*>(bytes), size_bytes); }
   int64_t AsInt64() const { return static_cast<int64_t>(varint); }

@@ -26,8 +26,8 @@ Status InferBatchNorm(const InferContext& ctx, std::vector<ValueInfo>& outputs) 
     if (!p.rank_known) continue;
     if (p.shape.size() != 1) return InvalidModel(op + ": input " + std::to_string(i) + " must be 1-D");
     if (channels >= 0 && p.shape[0] >= 0 && p.shape[0] != channels)
-      return InvalidModel(op + ": input " + std::to_string(i) + " has " + std::to_string(p.shape[0]) +
-                          " values for " + std::to_string(channels) + " channels");
+      return InvalidModel(op + ": input " + std::to_string(i) + " has " + std::to_string(p.shape[0]) + " values for " +
+                          std::to_string(channels) + " channels");
   }
   ValueInfo& out = FirstOutput(outputs);
   out.dtype = x.dtype;

@@ -47,8 +47,8 @@ Status ConstantValue(const Attributes* attrs, Tensor* value) {
   const bool is_float = name == "value_float" || name == "value_floats";
   const bool is_list = name == "value_floats" || name == "value_ints";
   const size_t count = is_list ? (is_float ? a->floats.size() : a->ints.size()) : 1;
-  *value = MakeTensor(is_float ? DType::kFloat32 : DType::kInt64,
-                      is_list ? Shape{static_cast<int64_t>(count)} : Shape{});
+  *value =
+      MakeTensor(is_float ? DType::kFloat32 : DType::kInt64, is_list ? Shape{static_cast<int64_t>(count)} : Shape{});
   if (!value->buffer) return Status(StatusCode::kOutOfMemory, std::string(kOp) + ": cannot allocate its value");
   if (name == "value_float") *value->data<float>() = a->f;
   if (name == "value_int") *value->data<int64_t>() = a->i;

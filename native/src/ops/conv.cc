@@ -28,8 +28,8 @@ Status InferConv(const std::string& op, bool transpose, const InferContext& ctx,
   if (bias && bias->rank_known && bias->shape.size() != 1) return InvalidModel(op + ": B must be 1-D");
   ValueInfo& out = FirstOutput(outputs);
   out.dtype = x.dtype;
-  const int64_t rank = x.rank_known ? static_cast<int64_t>(x.shape.size())
-                                    : (w.rank_known ? static_cast<int64_t>(w.shape.size()) : -1);
+  const int64_t rank =
+      x.rank_known ? static_cast<int64_t>(x.shape.size()) : (w.rank_known ? static_cast<int64_t>(w.shape.size()) : -1);
   if (rank < 0) {
     out.rank_known = false;
     return Status::Ok();
@@ -38,8 +38,8 @@ Status InferConv(const std::string& op, bool transpose, const InferContext& ctx,
   if (x.rank_known && w.rank_known && static_cast<int64_t>(w.shape.size()) != rank)
     return InvalidModel(op + ": W's rank differs from X's");
   ConvParams params;
-  MAAS_RETURN_IF_ERROR(
-      ParseConvParams(op, ctx.attrs, transpose ? ConvFamily::kConvTranspose : ConvFamily::kConv, int(rank - 2), &params));
+  MAAS_RETURN_IF_ERROR(ParseConvParams(op, ctx.attrs, transpose ? ConvFamily::kConvTranspose : ConvFamily::kConv,
+                                       int(rank - 2), &params));
   out.rank_known = true;
   out.shape.assign(static_cast<size_t>(rank), kUnknownDim);
   if (x.rank_known) out.shape[0] = x.shape[0];
@@ -50,7 +50,8 @@ Status InferConv(const std::string& op, bool transpose, const InferContext& ctx,
     const int64_t w0 = w.shape[0], w1 = w.shape[1];
     if (!transpose) {
       // W [M, C/group, k...]
-      if (w0 >= 0 && w0 % group != 0) return InvalidModel(op + ": M (" + std::to_string(w0) + ") is not a multiple of group");
+      if (w0 >= 0 && w0 % group != 0)
+        return InvalidModel(op + ": M (" + std::to_string(w0) + ") is not a multiple of group");
       if (channels >= 0 && w1 >= 0 && channels != w1 * group)
         return InvalidModel(op + ": X has " + std::to_string(channels) + " channels, W expects " +
                             std::to_string(w1 * group));

@@ -29,11 +29,16 @@ Status ReadInts(const std::string& op, const Attributes* attrs, const char* name
 
 Status ParseAutoPad(const std::string& op, const Attributes* attrs, AutoPad* auto_pad) {
   const std::string value = attrs ? attrs->GetString("auto_pad", "NOTSET") : "NOTSET";
-  if (value == "NOTSET" || value.empty()) *auto_pad = AutoPad::kNotSet;
-  else if (value == "SAME_UPPER") *auto_pad = AutoPad::kSameUpper;
-  else if (value == "SAME_LOWER") *auto_pad = AutoPad::kSameLower;
-  else if (value == "VALID") *auto_pad = AutoPad::kValid;
-  else return InvalidModel(op + ": unknown auto_pad '" + value + "'");
+  if (value == "NOTSET" || value.empty())
+    *auto_pad = AutoPad::kNotSet;
+  else if (value == "SAME_UPPER")
+    *auto_pad = AutoPad::kSameUpper;
+  else if (value == "SAME_LOWER")
+    *auto_pad = AutoPad::kSameLower;
+  else if (value == "VALID")
+    *auto_pad = AutoPad::kValid;
+  else
+    return InvalidModel(op + ": unknown auto_pad '" + value + "'");
   return Status::Ok();
 }
 
@@ -96,7 +101,7 @@ Status ResolveConvGeometry(const std::string& op, const ConvParams& params, cons
   const int offset = kMaxSpatial - params.rank;
   for (int s = 0; s < kMaxSpatial; ++s) {
     const int i = s - offset;  // the op's own dim index when >= 0
-    if (i < 0) {  // a leading unit dim of a 1-D or 2-D op
+    if (i < 0) {               // a leading unit dim of a 1-D or 2-D op
       g->in[s] = g->out[s] = g->kernel[s] = g->stride[s] = g->dilation[s] = 1;
       g->pad_begin[s] = g->pad_end[s] = 0;
       continue;
@@ -118,8 +123,7 @@ Status ResolveConvGeometry(const std::string& op, const ConvParams& params, cons
     const int64_t dk = (g->kernel[s] - 1) * g->dilation[s] + 1;  // the dilated kernel's extent
     if (params.family == ConvFamily::kConvTranspose) {
       const int64_t full = stride * (in_dim - 1) + params.output_padding[s] + dk;
-      if (params.has_output_shape || params.auto_pad == AutoPad::kSameUpper ||
-          params.auto_pad == AutoPad::kSameLower) {
+      if (params.has_output_shape || params.auto_pad == AutoPad::kSameUpper || params.auto_pad == AutoPad::kSameLower) {
         g->out[s] = params.has_output_shape ? params.output_shape[s] : in_dim * stride;
         const int64_t total = full - g->out[s];
         if (total < 0) return Status(bad_code, op + ": output_shape is larger than the input allows");

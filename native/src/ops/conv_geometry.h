@@ -36,8 +36,8 @@ struct ConvParams {
   int64_t dilations[kMaxSpatial] = {1, 1, 1};
   int64_t pads[2 * kMaxSpatial] = {0, 0, 0, 0, 0, 0};  // begins then ends, op order
   int64_t group = 1;
-  bool ceil_mode = false;             // pools
-  bool count_include_pad = false;     // AveragePool
+  bool ceil_mode = false;                           // pools
+  bool count_include_pad = false;                   // AveragePool
   int64_t output_padding[kMaxSpatial] = {0, 0, 0};  // ConvTranspose
   bool has_output_shape = false;                    // ConvTranspose
   int64_t output_shape[kMaxSpatial] = {0, 0, 0};

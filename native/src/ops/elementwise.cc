@@ -55,7 +55,9 @@ OpSchema UnarySchema(const std::string& op, bool (*legal)(DType)) {
 }
 
 // Relu since opset 14 also takes signed integers.
-bool ReluDType(DType d) { return IsFloatDType(d) || IsOneOf(d, {DType::kInt8, DType::kInt16, DType::kInt32, DType::kInt64}); }
+bool ReluDType(DType d) {
+  return IsFloatDType(d) || IsOneOf(d, {DType::kInt8, DType::kInt16, DType::kInt32, DType::kInt64});
+}
 
 SchemaRegistrar add(BinarySchema("Add"));
 SchemaRegistrar sub(BinarySchema("Sub"));

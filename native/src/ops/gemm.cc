@@ -82,7 +82,8 @@ Status CheckBias(const std::string& op, const InferContext& ctx) {
   if (bias.dtype != ctx.inputs[0].dtype) return InvalidModel(op + ": bias dtype differs");
   if (!bias.rank_known || bias.shape.size() != 1) return InvalidModel(op + ": bias must be 1-D");
   const ValueInfo& b = ctx.inputs[1];
-  if (b.rank_known && b.shape.size() >= 2 && b.shape.back() >= 0 && bias.shape[0] >= 0 && bias.shape[0] != b.shape.back())
+  if (b.rank_known && b.shape.size() >= 2 && b.shape.back() >= 0 && bias.shape[0] >= 0 &&
+      bias.shape[0] != b.shape.back())
     return InvalidModel(op + ": bias length " + std::to_string(bias.shape[0]) + " differs from N " +
                         std::to_string(b.shape.back()));
   return Status::Ok();

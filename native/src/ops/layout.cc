@@ -33,7 +33,8 @@ Status ResolveReshape(const Shape& in, const std::vector<int64_t>& spec, bool al
     bool unknown = in_count < 0;
     for (size_t i = 0; i < out->size(); ++i) {
       if (static_cast<int64_t>(i) == infer_at) continue;
-      if ((*out)[i] < 0) unknown = true;
+      if ((*out)[i] < 0)
+        unknown = true;
       else if (__builtin_mul_overflow(known, (*out)[i], &known))
         return InvalidModel(op + ": shape " + ShapeToString(*out) + " has too many elements");
     }
@@ -61,8 +62,10 @@ bool ReadShapeTensor(const Tensor& t, std::vector<int64_t>* spec) {
   if (t.dtype != DType::kInt64 || t.shape.size() > 1 || !t.device().is_host()) return false;
   const int64_t n = t.num_elements();
   if (n > 0 && (!t.raw() || t.available_bytes() < static_cast<size_t>(n) * sizeof(int64_t))) return false;
-  if (n > 0) spec->assign(t.data<int64_t>(), t.data<int64_t>() + n);
-  else spec->clear();
+  if (n > 0)
+    spec->assign(t.data<int64_t>(), t.data<int64_t>() + n);
+  else
+    spec->clear();
   return true;
 }
 

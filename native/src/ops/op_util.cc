@@ -41,9 +41,11 @@ Status UnsupportedDType(const std::string& op, DType dtype) {
 }
 
 Status RequireInputs(const std::string& op, const InferContext& ctx, size_t min_inputs) {
-  if (ctx.inputs.size() < min_inputs) return InvalidModel(op + ": expects at least " + std::to_string(min_inputs) + " inputs");
+  if (ctx.inputs.size() < min_inputs)
+    return InvalidModel(op + ": expects at least " + std::to_string(min_inputs) + " inputs");
   for (size_t i = 0; i < min_inputs; ++i)
-    if (ctx.inputs[i].dtype == DType::kUndefined) return InvalidModel(op + ": input " + std::to_string(i) + " is missing");
+    if (ctx.inputs[i].dtype == DType::kUndefined)
+      return InvalidModel(op + ": input " + std::to_string(i) + " is missing");
   return Status::Ok();
 }
 

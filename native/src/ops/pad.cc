@@ -38,7 +38,8 @@ OpSchema PadSchema() {
   s.op_type = "Pad";
   s.min_inputs = 1;
   s.max_inputs = 4;
-  s.attributes = {{"mode", Attribute::Kind::kString}, {"pads", Attribute::Kind::kInts}, {"value", Attribute::Kind::kFloat}};
+  s.attributes = {
+      {"mode", Attribute::Kind::kString}, {"pads", Attribute::Kind::kInts}, {"value", Attribute::Kind::kFloat}};
   s.infer = InferPad;
   return s;
 }

@@ -6,11 +6,16 @@ namespace maas {
 
 Status ParsePadMode(const Attributes* attrs, PadMode* mode) {
   const std::string name = attrs ? attrs->GetString("mode", "constant") : "constant";
-  if (name == "constant") *mode = PadMode::kConstant;
-  else if (name == "reflect") *mode = PadMode::kReflect;
-  else if (name == "edge") *mode = PadMode::kEdge;
-  else if (name == "wrap") *mode = PadMode::kWrap;
-  else return InvalidModel("Pad: unknown mode '" + name + "'");
+  if (name == "constant")
+    *mode = PadMode::kConstant;
+  else if (name == "reflect")
+    *mode = PadMode::kReflect;
+  else if (name == "edge")
+    *mode = PadMode::kEdge;
+  else if (name == "wrap")
+    *mode = PadMode::kWrap;
+  else
+    return InvalidModel("Pad: unknown mode '" + name + "'");
   return Status::Ok();
 }
 
@@ -25,7 +30,8 @@ Status ResolvePads(const Attributes* attrs, int opset, int64_t rank, const Tenso
   }
   std::vector<int64_t> axis_list;
   if (axes && axes->num_elements() > 0) {
-    if (axes->dtype != DType::kInt64 && axes->dtype != DType::kInt32) return Status(bad_code, "Pad: axes must be integers");
+    if (axes->dtype != DType::kInt64 && axes->dtype != DType::kInt32)
+      return Status(bad_code, "Pad: axes must be integers");
     for (int64_t i = 0; i < axes->num_elements(); ++i) {
       const int64_t a = axes->dtype == DType::kInt64 ? axes->data<int64_t>()[i] : axes->data<int32_t>()[i];
       int64_t axis;
@@ -47,8 +53,8 @@ Status ResolvePads(const Attributes* attrs, int opset, int64_t rank, const Tenso
   return Status::Ok();
 }
 
-Status PaddedShape(PadMode mode, const Shape& shape, const std::vector<int64_t>& begin,
-                   const std::vector<int64_t>& end, StatusCode bad_code, Shape* out) {
+Status PaddedShape(PadMode mode, const Shape& shape, const std::vector<int64_t>& begin, const std::vector<int64_t>& end,
+                   StatusCode bad_code, Shape* out) {
   *out = shape;
   for (size_t i = 0; i < shape.size(); ++i) {
     if (shape[i] < 0) continue;  // unknown until run time

@@ -23,7 +23,7 @@ Status ResolvePads(const Attributes* attrs, int opset, int64_t rank, const Tenso
 
 // Output dims for `shape` and the pads; checks what the mode can do
 // (reflect needs pads smaller than the dim, edge and reflect a non-empty dim).
-Status PaddedShape(PadMode mode, const Shape& shape, const std::vector<int64_t>& begin,
-                   const std::vector<int64_t>& end, StatusCode bad_code, Shape* out);
+Status PaddedShape(PadMode mode, const Shape& shape, const std::vector<int64_t>& begin, const std::vector<int64_t>& end,
+                   StatusCode bad_code, Shape* out);
 
 }  // namespace maas

@@ -52,8 +52,10 @@ OpSchema PoolSchema(const std::string& op, bool max_pool) {
   s.attributes = {{"auto_pad", Attribute::Kind::kString}, {"ceil_mode", Attribute::Kind::kInt},
                   {"dilations", Attribute::Kind::kInts},  {"kernel_shape", Attribute::Kind::kInts, true},
                   {"pads", Attribute::Kind::kInts},       {"strides", Attribute::Kind::kInts}};
-  if (max_pool) s.attributes.push_back({"storage_order", Attribute::Kind::kInt});
-  else s.attributes.push_back({"count_include_pad", Attribute::Kind::kInt});
+  if (max_pool)
+    s.attributes.push_back({"storage_order", Attribute::Kind::kInt});
+  else
+    s.attributes.push_back({"count_include_pad", Attribute::Kind::kInt});
   s.infer = [op, max_pool](const InferContext& ctx, std::vector<ValueInfo>& outputs) {
     return InferPool(op, max_pool, ctx, outputs);
   };

@@ -13,10 +13,14 @@ Status ParseResizeParams(const Attributes* attrs, int opset, ResizeParams* param
     return attrs ? attrs->GetString(name, fallback) : std::string(fallback);
   };
   const std::string mode = text("mode", "nearest");
-  if (mode == "nearest") params->mode = ResizeMode::kNearest;
-  else if (mode == "linear") params->mode = ResizeMode::kLinear;
-  else if (mode == "cubic") return Unsupported(op + ": mode cubic");
-  else return InvalidModel(op + ": unknown mode '" + mode + "'");
+  if (mode == "nearest")
+    params->mode = ResizeMode::kNearest;
+  else if (mode == "linear")
+    params->mode = ResizeMode::kLinear;
+  else if (mode == "cubic")
+    return Unsupported(op + ": mode cubic");
+  else
+    return InvalidModel(op + ": unknown mode '" + mode + "'");
   // Opset 10 has no coordinate attributes: its sampling is asymmetric with
   // nearest rounding down.
   if (opset < 11) {
@@ -25,20 +29,33 @@ Status ParseResizeParams(const Attributes* attrs, int opset, ResizeParams* param
     return Status::Ok();
   }
   const std::string coordinates = text("coordinate_transformation_mode", "half_pixel");
-  if (coordinates == "half_pixel") params->coordinates = ResizeCoordinates::kHalfPixel;
-  else if (coordinates == "half_pixel_symmetric") params->coordinates = ResizeCoordinates::kHalfPixelSymmetric;
-  else if (coordinates == "pytorch_half_pixel") params->coordinates = ResizeCoordinates::kPytorchHalfPixel;
-  else if (coordinates == "align_corners") params->coordinates = ResizeCoordinates::kAlignCorners;
-  else if (coordinates == "asymmetric") params->coordinates = ResizeCoordinates::kAsymmetric;
-  else if (coordinates == "tf_half_pixel_for_nn") params->coordinates = ResizeCoordinates::kTfHalfPixelForNn;
-  else if (coordinates == "tf_crop_and_resize") params->coordinates = ResizeCoordinates::kTfCropAndResize;
-  else return InvalidModel(op + ": unknown coordinate_transformation_mode '" + coordinates + "'");
+  if (coordinates == "half_pixel")
+    params->coordinates = ResizeCoordinates::kHalfPixel;
+  else if (coordinates == "half_pixel_symmetric")
+    params->coordinates = ResizeCoordinates::kHalfPixelSymmetric;
+  else if (coordinates == "pytorch_half_pixel")
+    params->coordinates = ResizeCoordinates::kPytorchHalfPixel;
+  else if (coordinates == "align_corners")
+    params->coordinates = ResizeCoordinates::kAlignCorners;
+  else if (coordinates == "asymmetric")
+    params->coordinates = ResizeCoordinates::kAsymmetric;
+  else if (coordinates == "tf_half_pixel_for_nn")
+    params->coordinates = ResizeCoordinates::kTfHalfPixelForNn;
+  else if (coordinates == "tf_crop_and_resize")
+    params->coordinates = ResizeCoordinates::kTfCropAndResize;
+  else
+    return InvalidModel(op + ": unknown coordinate_transformation_mode '" + coordinates + "'");
   const std::string rounding = text("nearest_mode", "round_prefer_floor");
-  if (rounding == "round_prefer_floor") params->rounding = NearestRounding::kRoundPreferFloor;
-  else if (rounding == "round_prefer_ceil") params->rounding = NearestRounding::kRoundPreferCeil;
-  else if (rounding == "floor") params->rounding = NearestRounding::kFloor;
-  else if (rounding == "ceil") params->rounding = NearestRounding::kCeil;
-  else return InvalidModel(op + ": unknown nearest_mode '" + rounding + "'");
+  if (rounding == "round_prefer_floor")
+    params->rounding = NearestRounding::kRoundPreferFloor;
+  else if (rounding == "round_prefer_ceil")
+    params->rounding = NearestRounding::kRoundPreferCeil;
+  else if (rounding == "floor")
+    params->rounding = NearestRounding::kFloor;
+  else if (rounding == "ceil")
+    params->rounding = NearestRounding::kCeil;
+  else
+    return InvalidModel(op + ": unknown nearest_mode '" + rounding + "'");
   if (attrs && attrs->GetInt("antialias", 0) != 0) return Unsupported(op + ": antialias");
   if (text("keep_aspect_ratio_policy", "stretch") != "stretch") return Unsupported(op + ": keep_aspect_ratio_policy");
   params->extrapolation_value = attrs ? attrs->GetFloat("extrapolation_value", 0.0f) : 0.0f;
@@ -80,8 +97,8 @@ Status ResolveResizeShape(const ResizeParams& params, const Shape& shape, const 
     }
   }
   if (given->num_elements() != static_cast<int64_t>(axes.size()))
-    return Status(bad_code, op + ": " + std::to_string(given->num_elements()) + " " +
-                                (use_sizes ? "sizes" : "scales") + " for " + std::to_string(axes.size()) + " axes");
+    return Status(bad_code, op + ": " + std::to_string(given->num_elements()) + " " + (use_sizes ? "sizes" : "scales") +
+                                " for " + std::to_string(axes.size()) + " axes");
   *out = shape;
   axis_scales->assign(static_cast<size_t>(rank), 1.0f);
   for (size_t i = 0; i < axes.size(); ++i) {
@@ -118,9 +135,10 @@ float ResizeSourceCoordinate(ResizeCoordinates mode, float x, float scale, int64
     case ResizeCoordinates::kAsymmetric: return x / scale;
     case ResizeCoordinates::kTfHalfPixelForNn: return (x + 0.5f) / scale;
     case ResizeCoordinates::kTfCropAndResize:
-      return out_len > 1 ? roi_start * static_cast<float>(in_len - 1) +
-                               x * (roi_end - roi_start) * static_cast<float>(in_len - 1) / static_cast<float>(out_len - 1)
-                         : 0.5f * (roi_start + roi_end) * static_cast<float>(in_len - 1);
+      return out_len > 1
+                 ? roi_start * static_cast<float>(in_len - 1) +
+                       x * (roi_end - roi_start) * static_cast<float>(in_len - 1) / static_cast<float>(out_len - 1)
+                 : 0.5f * (roi_start + roi_end) * static_cast<float>(in_len - 1);
   }
   return x;
 }

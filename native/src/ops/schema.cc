@@ -37,8 +37,9 @@ Status CheckNodeAgainstSchema(const OpSchema& schema, size_t input_count, size_t
                               const Attributes& attrs) {
   const std::string& op = schema.op_type;
   auto count_error = [&](const char* what, size_t have, int min, int max) {
-    std::string range = max < 0 ? "at least " + std::to_string(min)
-                                : (min == max ? std::to_string(min) : std::to_string(min) + " to " + std::to_string(max));
+    std::string range = max < 0
+                            ? "at least " + std::to_string(min)
+                            : (min == max ? std::to_string(min) : std::to_string(min) + " to " + std::to_string(max));
     return InvalidModel(op + ": has " + std::to_string(have) + " " + what + ", expects " + range);
   };
   if (static_cast<int64_t>(input_count) < schema.min_inputs ||

@@ -37,7 +37,7 @@ struct OpSchema {
 
   std::string op_type;  // "Gemm", or "domain.Op" ("maas.FusedGemm" for the engine's own)
   int min_inputs = 0;
-  int max_inputs = 0;   // -1: variadic
+  int max_inputs = 0;  // -1: variadic
   int min_outputs = 1;
   int max_outputs = 1;
   std::vector<AttrSpec> attributes;
@@ -70,8 +70,7 @@ const OpSchema* FindSchema(const std::string& op_type);
 std::vector<std::string> SchemaOpTypes();
 
 // Arity and attribute kinds against the schema (kInvalidModel naming the op).
-Status CheckNodeAgainstSchema(const OpSchema& schema, size_t input_count, size_t output_count,
-                              const Attributes& attrs);
+Status CheckNodeAgainstSchema(const OpSchema& schema, size_t input_count, size_t output_count, const Attributes& attrs);
 
 // Used by each schema file: `SchemaRegistrar reg(OpSchema{...});`
 struct SchemaRegistrar {

@@ -27,11 +27,11 @@ enum class Storage : uint8_t {
 struct PlanValue {
   Storage storage = Storage::kUnused;
   DType dtype = DType::kUndefined;
-  Shape shape;                 // concrete for kArena and kOwned
-  int block = -1;              // kArena, kOwned: index into ExecutionPlan::blocks
-  int root = -1;               // kView: the value whose storage it shares (never itself a view)
-  int first_step = -1;         // the step that writes it (-1: before the first step)
-  int last_step = -1;          // its last reader (steps.size(): read by the caller as an output)
+  Shape shape;          // concrete for kArena and kOwned
+  int block = -1;       // kArena, kOwned: index into ExecutionPlan::blocks
+  int root = -1;        // kView: the value whose storage it shares (never itself a view)
+  int first_step = -1;  // the step that writes it (-1: before the first step)
+  int last_step = -1;   // its last reader (steps.size(): read by the caller as an output)
 };
 
 // Memory of one or more values: several share a block when an elementwise
@@ -45,30 +45,30 @@ struct PlanBlock {
 };
 
 struct PlanStep {
-  int node = 0;                         // index into the session graph's nodes
+  int node = 0;  // index into the session graph's nodes
   const Executable* executable = nullptr;
-  std::vector<int> inputs;              // value ids, -1 for an absent input
-  std::vector<int> outputs;             // value ids, -1 for an unused output
-  std::vector<uint8_t> planned;         // per output: the slot holds its storage before the step
-  std::vector<int> release_after;       // kDynamic and kView values whose last reader is this step
+  std::vector<int> inputs;         // value ids, -1 for an absent input
+  std::vector<int> outputs;        // value ids, -1 for an unused output
+  std::vector<uint8_t> planned;    // per output: the slot holds its storage before the step
+  std::vector<int> release_after;  // kDynamic and kView values whose last reader is this step
   // Every output is a view with a shape known here (Reshape, Flatten, ...):
   // the executor relabels the input itself and never calls the backend.
   bool view_only = false;
-  std::vector<int> view_inputs;         // per output: the input it views, or -1
-  uint64_t workspace_offset = 0;        // in the arena
+  std::vector<int> view_inputs;   // per output: the input it views, or -1
+  uint64_t workspace_offset = 0;  // in the arena
   uint64_t workspace_bytes = 0;
 };
 
 struct ExecutionPlan {
-  std::vector<Shape> input_shapes;      // the signature, in the session's input order
-  std::vector<PlanValue> values;        // per graph value id
-  std::vector<Tensor> constants;        // per value id: the value when this plan folded it
+  std::vector<Shape> input_shapes;  // the signature, in the session's input order
+  std::vector<PlanValue> values;    // per graph value id
+  std::vector<Tensor> constants;    // per value id: the value when this plan folded it
   std::vector<PlanBlock> blocks;
   std::vector<PlanStep> steps;
-  std::vector<int> owned_blocks;        // blocks allocated per run (outputs)
-  uint64_t arena_bytes = 0;             // intermediates and workspaces, laid out by liveness
-  uint64_t output_bytes = 0;            // the owned blocks together
-  bool staged_io = false;               // device backend: feeds copied into the arena, outputs out of it
+  std::vector<int> owned_blocks;  // blocks allocated per run (outputs)
+  uint64_t arena_bytes = 0;       // intermediates and workspaces, laid out by liveness
+  uint64_t output_bytes = 0;      // the owned blocks together
+  bool staged_io = false;         // device backend: feeds copied into the arena, outputs out of it
 };
 
 }  // namespace maas

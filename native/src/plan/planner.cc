@@ -19,9 +19,7 @@ std::string SignatureText(const std::vector<Shape>& shapes) {
   return text;
 }
 
-uint64_t ByteSize(const PlanValue& v) {
-  return static_cast<uint64_t>(NumElements(v.shape)) * DTypeSizeBytes(v.dtype);
-}
+uint64_t ByteSize(const PlanValue& v) { return static_cast<uint64_t>(NumElements(v.shape)) * DTypeSizeBytes(v.dtype); }
 
 class PlanBuilder {
  public:

@@ -111,7 +111,10 @@ export function testServices(): TestServices {
 // A name no other test uses: lower-case letters, digits and '-' (valid as a
 // Kafka topic, an S3 bucket, a Redis key prefix), at most 63 characters.
 export function uniqueName(prefix: string): string {
-  const clean = prefix.toLowerCase().replace(/[^a-z0-9-]/g, '-').slice(0, 40);
+  const clean = prefix
+    .toLowerCase()
+    .replace(/[^a-z0-9-]/g, '-')
+    .slice(0, 40);
   return `${clean}-${Date.now().toString(36)}-${randomBytes(4).toString('hex')}`;
 }
 
@@ -145,7 +148,10 @@ export interface StartAllResult {
 
 // Starts the named servers in parallel. If one fails, closes the others and
 // throws one error naming every failure.
-export async function startServices(names: readonly ServiceName[], logFile?: (name: ServiceName) => string): Promise<StartAllResult> {
+export async function startServices(
+  names: readonly ServiceName[],
+  logFile?: (name: ServiceName) => string,
+): Promise<StartAllResult> {
   const started: StartedServices = {};
   const startupMs: StartAllResult['startupMs'] = {};
   const results = await Promise.allSettled(
@@ -156,7 +162,9 @@ export async function startServices(names: readonly ServiceName[], logFile?: (na
       startupMs[name] = Math.round(performance.now() - t0);
     }),
   );
-  const failures = results.flatMap((r, i) => (r.status === 'rejected' ? [`${names[i]}: ${r.reason instanceof Error ? r.reason.message : String(r.reason)}`] : []));
+  const failures = results.flatMap((r, i) =>
+    r.status === 'rejected' ? [`${names[i]}: ${r.reason instanceof Error ? r.reason.message : String(r.reason)}`] : [],
+  );
   if (failures.length > 0) {
     await closeServices(started);
     throw new Error(`could not start the test servers:\n${failures.join('\n')}`);

@@ -107,7 +107,8 @@ export function startKafka(options: KafkaOptions = {}): Promise<TestServer<Kafka
   const libs = join(home, 'libs');
   const template = join(home, 'storage-template');
   const archive = join(home, 'kafka.jsa');
-  if (!existsSync(libs) || !existsSync(template)) return Promise.reject(new Error(`kafka: no broker jars or storage template in ${home}; ${INSTALL_HINT}`));
+  if (!existsSync(libs) || !existsSync(template))
+    return Promise.reject(new Error(`kafka: no broker jars or storage template in ${home}; ${INSTALL_HINT}`));
   const java = javaCommand();
   const classpath = `${libs}/*`;
   return startFresh('kafka', async (dir) => {

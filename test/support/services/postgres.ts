@@ -56,7 +56,9 @@ function serverUser(): { uid?: number; gid?: number } {
     const gid = Number(execFileSync('id', ['-g', 'postgres'], { encoding: 'utf8' }).trim());
     return { uid, gid };
   } catch {
-    throw new Error(`postgres: running as root, and PostgreSQL refuses root, but there is no 'postgres' user to run it as; ${INSTALL_HINT}`);
+    throw new Error(
+      `postgres: running as root, and PostgreSQL refuses root, but there is no 'postgres' user to run it as; ${INSTALL_HINT}`,
+    );
   }
 }
 
@@ -98,7 +100,16 @@ export function startPostgres(options: PostgresOptions = {}): Promise<TestServer
       'postgres',
       {
         command: join(bin, 'initdb'),
-        args: [`--pgdata=${dataDir}`, '--username=postgres', `--pwfile=${pwFile}`, '--auth=scram-sha-256', '--encoding=UTF8', '--locale=C', '--no-sync', '--no-instructions'],
+        args: [
+          `--pgdata=${dataDir}`,
+          '--username=postgres',
+          `--pwfile=${pwFile}`,
+          '--auth=scram-sha-256',
+          '--encoding=UTF8',
+          '--locale=C',
+          '--no-sync',
+          '--no-instructions',
+        ],
         env,
         cwd: dir,
         ...user,

@@ -12,7 +12,18 @@
 // holding its PID (= process group) and its folder.
 // Owner of the processes, records and folders: the ServerProcess that spawned them.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, readdirSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
+import {
+  closeSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  openSync,
+  readFileSync,
+  readdirSync,
+  rmSync,
+  unlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 
@@ -152,10 +163,14 @@ function installOwnerHooks(): void {
     '  rm -f -- "$f"',
     'done',
   ].join('\n');
-  const watchdog = spawn('bash', ['-c', script, 'maas-test-watchdog', String(process.pid), STATE_DIR, SERVER_DIR_PREFIX], {
-    detached: true,
-    stdio: 'ignore',
-  });
+  const watchdog = spawn(
+    'bash',
+    ['-c', script, 'maas-test-watchdog', String(process.pid), STATE_DIR, SERVER_DIR_PREFIX],
+    {
+      detached: true,
+      stdio: 'ignore',
+    },
+  );
   watchdog.on('error', () => undefined); // no bash: guards 1 and 3 remain
   watchdog.unref();
 }
@@ -196,10 +211,12 @@ export function cleanStaleServers(): void {
     }
     const [pidText, dir, ownerStart, serverStart] = lines;
     const owner = Number(match[1]);
-    const ownerGone = !alive(owner) || (ownerStart !== undefined && startTicks(owner) !== null && startTicks(owner) !== ownerStart);
+    const ownerGone =
+      !alive(owner) || (ownerStart !== undefined && startTicks(owner) !== null && startTicks(owner) !== ownerStart);
     if (!ownerGone) continue;
     const pid = Number(pidText);
-    if (pid > 0 && alive(pid) && (serverStart === undefined || startTicks(pid) === serverStart)) killGroup(pid, 'SIGKILL');
+    if (pid > 0 && alive(pid) && (serverStart === undefined || startTicks(pid) === serverStart))
+      killGroup(pid, 'SIGKILL');
     if (dir) removeServerDir(dir);
     rmSync(file, { force: true });
   }

@@ -8,7 +8,14 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { CreateBucketCommand, DeleteObjectCommand, ListBucketsCommand, PutObjectCommand, S3Client, type S3ClientConfig } from '@aws-sdk/client-s3';
+import {
+  CreateBucketCommand,
+  DeleteObjectCommand,
+  ListBucketsCommand,
+  PutObjectCommand,
+  S3Client,
+  type S3ClientConfig,
+} from '@aws-sdk/client-s3';
 import { INSTALL_HINT, TestServer, freePorts, servicesHome, startFresh, type StartOptions } from './server';
 
 // The AWS SDK warns once per process that its 2027 releases need Node 22
@@ -42,10 +49,15 @@ export function s3ClientConfig(info: S3Info): S3ClientConfig {
 // Ready means a signed request works and the first write into a bucket went
 // through (SeaweedFS grows its volumes at the first write).
 export async function probeS3(info: S3Info): Promise<void> {
-  const client = new S3Client({ ...s3ClientConfig(info), maxAttempts: 1, requestHandler: { requestTimeout: 5000, connectionTimeout: 1000 } });
+  const client = new S3Client({
+    ...s3ClientConfig(info),
+    maxAttempts: 1,
+    requestHandler: { requestTimeout: 5000, connectionTimeout: 1000 },
+  });
   try {
     const { Buckets = [] } = await client.send(new ListBucketsCommand({}));
-    if (!Buckets.some((b) => b.Name === info.bucket)) await client.send(new CreateBucketCommand({ Bucket: info.bucket }));
+    if (!Buckets.some((b) => b.Name === info.bucket))
+      await client.send(new CreateBucketCommand({ Bucket: info.bucket }));
     const Key = '.maas-test-probe';
     await client.send(new PutObjectCommand({ Bucket: info.bucket, Key, Body: 'ready' }));
     await client.send(new DeleteObjectCommand({ Bucket: info.bucket, Key }));

@@ -86,7 +86,11 @@ export class TestServer<Info> {
         const tail = this.logTail();
         const reason = this.process.exitReason;
         const hint = reason.includes('ENOENT') ? `; ${INSTALL_HINT}` : '';
-        throw new ServiceStartError(`${this.name}: ${reason} during start-up${hint} (log: ${this.logFile})`, tail, ADDRESS_IN_USE.test(tail));
+        throw new ServiceStartError(
+          `${this.name}: ${reason} during start-up${hint} (log: ${this.logFile})`,
+          tail,
+          ADDRESS_IN_USE.test(tail),
+        );
       }
       try {
         await this.setup.probe();
@@ -147,7 +151,11 @@ export class TestServer<Info> {
 // Runs setup for a fresh server on fresh ports; when the server could not
 // bind a port that another process took in the meantime, tries again with
 // new ports (ports are picked free, then released, then bound by the server).
-export async function startFresh<Info>(name: ServiceName, create: (dir: string) => Promise<TestServer<Info>>, attempts = 3): Promise<TestServer<Info>> {
+export async function startFresh<Info>(
+  name: ServiceName,
+  create: (dir: string) => Promise<TestServer<Info>>,
+  attempts = 3,
+): Promise<TestServer<Info>> {
   for (let attempt = 1; ; attempt++) {
     const dir = makeServerDir(name);
     let server: TestServer<Info> | undefined;
@@ -192,13 +200,29 @@ export async function runTool(name: string, spec: SpawnSpec, logFile: string, ti
   const log = openSync(logFile, 'a');
   let child;
   try {
-    child = spawn(spec.command, spec.args, { stdio: ['ignore', log, log], env: spec.env ?? process.env, cwd: spec.cwd, uid: spec.uid, gid: spec.gid, timeout: timeoutMs, killSignal: 'SIGKILL' });
+    child = spawn(spec.command, spec.args, {
+      stdio: ['ignore', log, log],
+      env: spec.env ?? process.env,
+      cwd: spec.cwd,
+      uid: spec.uid,
+      gid: spec.gid,
+      timeout: timeoutMs,
+      killSignal: 'SIGKILL',
+    });
   } finally {
     closeSync(log);
   }
   const result = await new Promise<string | null>((resolve) => {
-    child.once('error', (err) => resolve(`could not run ${spec.command}: ${err.message}${err.message.includes('ENOENT') ? `; ${INSTALL_HINT}` : ''}`));
-    child.once('exit', (code, signal) => resolve(code === 0 ? null : signal ? `killed by ${signal} (timeout ${timeoutMs} ms?)` : `exited with code ${code}`));
+    child.once('error', (err) =>
+      resolve(
+        `could not run ${spec.command}: ${err.message}${err.message.includes('ENOENT') ? `; ${INSTALL_HINT}` : ''}`,
+      ),
+    );
+    child.once('exit', (code, signal) =>
+      resolve(
+        code === 0 ? null : signal ? `killed by ${signal} (timeout ${timeoutMs} ms?)` : `exited with code ${code}`,
+      ),
+    );
   });
   if (result !== null) {
     throw new ServiceStartError(`${name}: ${spec.command} ${result} (log: ${logFile})`, logTailOf(logFile), false);
@@ -212,4 +236,5 @@ export function servicesHome(): string {
   return `${root}/.services`;
 }
 
-export const INSTALL_HINT = 'run `bash .ci/services.sh install` (npm test does it in its pretest step); see docs/testing.md';
+export const INSTALL_HINT =
+  'run `bash .ci/services.sh install` (npm test does it in its pretest step); see docs/testing.md';

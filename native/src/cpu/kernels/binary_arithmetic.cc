@@ -17,16 +17,26 @@ namespace maas {
 namespace {
 
 struct AddOp {
-  template <typename T> static T Apply(T a, T b) { return a + b; }
+  template <typename T>
+  static T Apply(T a, T b) {
+    return a + b;
+  }
 };
 struct SubOp {
-  template <typename T> static T Apply(T a, T b) { return a - b; }
+  template <typename T>
+  static T Apply(T a, T b) {
+    return a - b;
+  }
 };
 struct MulOp {
-  template <typename T> static T Apply(T a, T b) { return a * b; }
+  template <typename T>
+  static T Apply(T a, T b) {
+    return a * b;
+  }
 };
 struct DivOp {
-  template <typename T> static T Apply(T a, T b) {
+  template <typename T>
+  static T Apply(T a, T b) {
     if constexpr (std::is_integral_v<T>) {
       // Truncating like ORT; x/0 gives 0 and MIN/-1 wraps, instead of SIGFPE.
       if (b == 0) return 0;

@@ -61,8 +61,8 @@ Status PlanCall(const std::string& op, const ConvParams& params, const Shape& x,
   call->cg = x[1] / params.group;
   call->mg = w[0] / params.group;
   call->k_dim = call->cg * call->g.kernel_size();
-  call->route = call->cg == 1 ? ConvRoute::kDepthwise
-                              : (call->g.IsPointwise() ? ConvRoute::kPointwise : ConvRoute::kLowered);
+  call->route =
+      call->cg == 1 ? ConvRoute::kDepthwise : (call->g.IsPointwise() ? ConvRoute::kPointwise : ConvRoute::kLowered);
   call->image_parallel = call->route != ConvRoute::kDepthwise && threads > 1 && call->batch >= threads;
   return Status::Ok();
 }
@@ -89,8 +89,8 @@ thread_local AlignedFloats tls_padded;
 thread_local std::vector<int64_t> tls_row_offsets;
 
 // One image through the GEMM routes: every group's product into y.
-Status RunImage(const ConvCall& c, const ConvState* state, const float* x, const float* w, const float* bias,
-                float* y, const ActivationSpec& activation, const int64_t* row_offsets, ThreadPool* pool) {
+Status RunImage(const ConvCall& c, const ConvState* state, const float* x, const float* w, const float* bias, float* y,
+                const ActivationSpec& activation, const int64_t* row_offsets, ThreadPool* pool) {
   const int64_t in_size = c.g.in_size(), out_size = c.g.out_size();
   float* padded = nullptr;
   if (c.route == ConvRoute::kLowered) {
@@ -142,7 +142,8 @@ Status Compute(const std::string& op, KernelContext& ctx) {
   ConvCall c;
   MAAS_RETURN_IF_ERROR(PlanCall(op, *params, x.shape, w.shape, threads, StatusCode::kInvalidArgument, &c));
   if (bias && (bias->shape.size() != 1 || bias->shape[0] != c.out_channels))
-    return InvalidArgument(op + ": B " + ShapeToString(bias->shape) + " does not match M " + std::to_string(c.out_channels));
+    return InvalidArgument(op + ": B " + ShapeToString(bias->shape) + " does not match M " +
+                           std::to_string(c.out_channels));
   Shape out_shape = {c.batch, c.out_channels};
   for (int i = kMaxSpatial - params->rank; i < kMaxSpatial; ++i) out_shape.push_back(c.g.out[i]);
   MAAS_RETURN_IF_ERROR(AllocateOutput(op, ctx, 0, DType::kFloat32, out_shape));
@@ -165,15 +166,14 @@ Status Compute(const std::string& op, KernelContext& ctx) {
   }
   if (!c.image_parallel) {
     for (int64_t n = 0; n < c.batch; ++n)
-      MAAS_RETURN_IF_ERROR(RunImage(c, state, x_data + n * x_image, w_data, b_data, y + n * y_image, activation,
-                                    row_offsets, ctx.pool));
+      MAAS_RETURN_IF_ERROR(
+          RunImage(c, state, x_data + n * x_image, w_data, b_data, y + n * y_image, activation, row_offsets, ctx.pool));
     return Status::Ok();
   }
   std::atomic<bool> failed{false};
   ctx.pool->ParallelFor(c.batch, 1, [&](int64_t n0, int64_t n1) {
     for (int64_t n = n0; n < n1; ++n)
-      if (!RunImage(c, state, x_data + n * x_image, w_data, b_data, y + n * y_image, activation, row_offsets,
-                    nullptr)
+      if (!RunImage(c, state, x_data + n * x_image, w_data, b_data, y + n * y_image, activation, row_offsets, nullptr)
                .ok())
         failed = true;
   });

@@ -52,7 +52,8 @@ Status Compute(const std::string& op, KernelContext& ctx) {
   s.n = trans_b ? b.shape[0] : b.shape[1];
   const int64_t k_b = trans_b ? b.shape[1] : b.shape[0];
   if (s.k != k_b)
-    return InvalidArgument(op + ": inner dims differ (" + ShapeToString(a.shape) + " x " + ShapeToString(b.shape) + ")");
+    return InvalidArgument(op + ": inner dims differ (" + ShapeToString(a.shape) + " x " + ShapeToString(b.shape) +
+                           ")");
   if (c && !GemmCBroadcasts(c->shape, s.m, s.n))
     return InvalidArgument(op + ": C " + ShapeToString(c->shape) + " does not broadcast to [" + std::to_string(s.m) +
                            "," + std::to_string(s.n) + "]");
@@ -80,11 +81,10 @@ Status Prepare(const NodeDesc& node, std::shared_ptr<const void>* prepared, size
   return Status::Ok();
 }
 
-CpuKernelRegistrar gemm_registrar(CpuKernel{"Gemm", {DType::kFloat32},
-                                            [](KernelContext& ctx) { return Compute("Gemm", ctx); }, Prepare, nullptr});
-CpuKernelRegistrar fused_registrar(CpuKernel{kFusedGemmOp, {DType::kFloat32},
-                                             [](KernelContext& ctx) { return Compute(kFusedGemmOp, ctx); }, Prepare,
-                                             nullptr});
+CpuKernelRegistrar gemm_registrar(CpuKernel{
+    "Gemm", {DType::kFloat32}, [](KernelContext& ctx) { return Compute("Gemm", ctx); }, Prepare, nullptr});
+CpuKernelRegistrar fused_registrar(CpuKernel{
+    kFusedGemmOp, {DType::kFloat32}, [](KernelContext& ctx) { return Compute(kFusedGemmOp, ctx); }, Prepare, nullptr});
 
 }  // namespace
 }  // namespace maas

@@ -103,12 +103,13 @@ Status Prepare(const NodeDesc& node, std::shared_ptr<const void>* prepared, size
   return Status::Ok();
 }
 
-CpuKernelRegistrar matmul_registrar(CpuKernel{"MatMul", {DType::kFloat32},
-                                              [](KernelContext& ctx) { return Compute("MatMul", ctx); }, Prepare,
-                                              nullptr});
-CpuKernelRegistrar fused_registrar(CpuKernel{kFusedMatMulOp, {DType::kFloat32},
+CpuKernelRegistrar matmul_registrar(CpuKernel{
+    "MatMul", {DType::kFloat32}, [](KernelContext& ctx) { return Compute("MatMul", ctx); }, Prepare, nullptr});
+CpuKernelRegistrar fused_registrar(CpuKernel{kFusedMatMulOp,
+                                             {DType::kFloat32},
                                              [](KernelContext& ctx) { return Compute(kFusedMatMulOp, ctx); },
-                                             Prepare, nullptr});
+                                             Prepare,
+                                             nullptr});
 
 }  // namespace
 }  // namespace maas

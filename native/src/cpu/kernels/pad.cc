@@ -42,38 +42,38 @@ void PadRows(const T* in, T* out, const Shape& in_shape, const Shape& out_shape,
   const int64_t b = begin.back();
   MaybeParallelFor(pool, rows, std::max<int64_t>(1, kElementwiseGrain / std::max<int64_t>(1, out_inner)),
                    [&](int64_t r0, int64_t r1) {
-    for (int64_t r = r0; r < r1; ++r) {
-      T* dst = out + r * out_inner;
-      // The source row: each outer coordinate through the mode's rule.
-      int64_t rest = r, src_row = 0, stride = 1;
-      bool padding = false;
-      for (size_t a = rank - 1; a-- > 0;) {
-        const int64_t coordinate = rest % out_shape[a];
-        rest /= out_shape[a];
-        const int64_t s = SourceIndex(mode, coordinate, begin[a], in_shape[a]);
-        padding |= s < 0;
-        src_row += s * stride;
-        stride *= in_shape[a];
-      }
-      if (padding || in_inner == 0) {
-        std::fill(dst, dst + out_inner, value);
-        continue;
-      }
-      const T* src = in + src_row * in_inner;
-      // Middle: output [lo, hi) reads src[j - b] directly.
-      const int64_t lo = std::min(std::max<int64_t>(b, 0), out_inner);
-      const int64_t hi = std::max(lo, std::min(out_inner, b + in_inner));
-      std::memcpy(dst + lo, src + (lo - b), (hi - lo) * sizeof(T));
-      for (int64_t j = 0; j < lo; ++j) {
-        const int64_t s = SourceIndex(mode, j, b, in_inner);
-        dst[j] = s < 0 ? value : src[s];
-      }
-      for (int64_t j = hi; j < out_inner; ++j) {
-        const int64_t s = SourceIndex(mode, j, b, in_inner);
-        dst[j] = s < 0 ? value : src[s];
-      }
-    }
-  });
+                     for (int64_t r = r0; r < r1; ++r) {
+                       T* dst = out + r * out_inner;
+                       // The source row: each outer coordinate through the mode's rule.
+                       int64_t rest = r, src_row = 0, stride = 1;
+                       bool padding = false;
+                       for (size_t a = rank - 1; a-- > 0;) {
+                         const int64_t coordinate = rest % out_shape[a];
+                         rest /= out_shape[a];
+                         const int64_t s = SourceIndex(mode, coordinate, begin[a], in_shape[a]);
+                         padding |= s < 0;
+                         src_row += s * stride;
+                         stride *= in_shape[a];
+                       }
+                       if (padding || in_inner == 0) {
+                         std::fill(dst, dst + out_inner, value);
+                         continue;
+                       }
+                       const T* src = in + src_row * in_inner;
+                       // Middle: output [lo, hi) reads src[j - b] directly.
+                       const int64_t lo = std::min(std::max<int64_t>(b, 0), out_inner);
+                       const int64_t hi = std::max(lo, std::min(out_inner, b + in_inner));
+                       std::memcpy(dst + lo, src + (lo - b), (hi - lo) * sizeof(T));
+                       for (int64_t j = 0; j < lo; ++j) {
+                         const int64_t s = SourceIndex(mode, j, b, in_inner);
+                         dst[j] = s < 0 ? value : src[s];
+                       }
+                       for (int64_t j = hi; j < out_inner; ++j) {
+                         const int64_t s = SourceIndex(mode, j, b, in_inner);
+                         dst[j] = s < 0 ? value : src[s];
+                       }
+                     }
+                   });
 }
 
 Status Compute(KernelContext& ctx) {

@@ -84,13 +84,13 @@ void ForEachOutput(const T* x, int64_t planes, const ConvGeometry& g, ThreadPool
   const int64_t in_size = g.in_size(), out_size = g.out_size();
   MaybeParallelFor(pool, planes, std::max<int64_t>(1, kElementwiseGrain / std::max<int64_t>(1, out_size)),
                    [&](int64_t p0, int64_t p1) {
-    for (int64_t p = p0; p < p1; ++p) {
-      int64_t o = p * out_size;
-      for (int64_t od = 0; od < g.out[0]; ++od)
-        for (int64_t oh = 0; oh < g.out[1]; ++oh)
-          for (int64_t ow = 0; ow < g.out[2]; ++ow, ++o) fn(p, x + p * in_size, o, od, oh, ow);
-    }
-  });
+                     for (int64_t p = p0; p < p1; ++p) {
+                       int64_t o = p * out_size;
+                       for (int64_t od = 0; od < g.out[0]; ++od)
+                         for (int64_t oh = 0; oh < g.out[1]; ++oh)
+                           for (int64_t ow = 0; ow < g.out[2]; ++ow, ++o) fn(p, x + p * in_size, o, od, oh, ow);
+                     }
+                   });
 }
 
 // The common case, every dilation 1: each window is a box clipped to the
@@ -99,39 +99,40 @@ template <typename T, bool kMax>
 void PoolDense(const T* x, T* y, int64_t planes, const ConvGeometry& g, bool count_include_pad, ThreadPool* pool) {
   const int64_t in_size = g.in_size(), out_size = g.out_size();
   const int64_t H = g.in[1], W = g.in[2];
-  MaybeParallelFor(pool, planes, std::max<int64_t>(1, kElementwiseGrain / std::max<int64_t>(1, out_size)),
-                   [&](int64_t p0, int64_t p1) {
-    for (int64_t p = p0; p < p1; ++p) {
-      const T* plane = x + p * in_size;
-      T* out = y + p * out_size;
-      for (int64_t od = 0; od < g.out[0]; ++od) {
-        const int64_t ds = od * g.stride[0] - g.pad_begin[0];
-        const int64_t d0 = std::max<int64_t>(ds, 0), d1 = std::min(ds + g.kernel[0], g.in[0]);
-        const int64_t dn = count_include_pad ? std::min(ds + g.kernel[0], g.in[0] + g.pad_end[0]) - ds : d1 - d0;
-        for (int64_t oh = 0; oh < g.out[1]; ++oh) {
-          const int64_t hs = oh * g.stride[1] - g.pad_begin[1];
-          const int64_t h0 = std::max<int64_t>(hs, 0), h1 = std::min(hs + g.kernel[1], H);
-          const int64_t hn = count_include_pad ? std::min(hs + g.kernel[1], H + g.pad_end[1]) - hs : h1 - h0;
-          for (int64_t ow = 0; ow < g.out[2]; ++ow) {
-            const int64_t ws = ow * g.stride[2] - g.pad_begin[2];
-            const int64_t w0 = std::max<int64_t>(ws, 0), w1 = std::min(ws + g.kernel[2], W);
-            const int64_t wn = count_include_pad ? std::min(ws + g.kernel[2], W + g.pad_end[2]) - ws : w1 - w0;
-            T acc = kMax ? std::numeric_limits<T>::lowest() : T(0);
-            for (int64_t d = d0; d < d1; ++d)
-              for (int64_t h = h0; h < h1; ++h) {
-                const T* row = plane + (d * H + h) * W;
-                for (int64_t w = w0; w < w1; ++w) acc = kMax ? (row[w] > acc ? row[w] : acc) : acc + row[w];
+  MaybeParallelFor(
+      pool, planes, std::max<int64_t>(1, kElementwiseGrain / std::max<int64_t>(1, out_size)),
+      [&](int64_t p0, int64_t p1) {
+        for (int64_t p = p0; p < p1; ++p) {
+          const T* plane = x + p * in_size;
+          T* out = y + p * out_size;
+          for (int64_t od = 0; od < g.out[0]; ++od) {
+            const int64_t ds = od * g.stride[0] - g.pad_begin[0];
+            const int64_t d0 = std::max<int64_t>(ds, 0), d1 = std::min(ds + g.kernel[0], g.in[0]);
+            const int64_t dn = count_include_pad ? std::min(ds + g.kernel[0], g.in[0] + g.pad_end[0]) - ds : d1 - d0;
+            for (int64_t oh = 0; oh < g.out[1]; ++oh) {
+              const int64_t hs = oh * g.stride[1] - g.pad_begin[1];
+              const int64_t h0 = std::max<int64_t>(hs, 0), h1 = std::min(hs + g.kernel[1], H);
+              const int64_t hn = count_include_pad ? std::min(hs + g.kernel[1], H + g.pad_end[1]) - hs : h1 - h0;
+              for (int64_t ow = 0; ow < g.out[2]; ++ow) {
+                const int64_t ws = ow * g.stride[2] - g.pad_begin[2];
+                const int64_t w0 = std::max<int64_t>(ws, 0), w1 = std::min(ws + g.kernel[2], W);
+                const int64_t wn = count_include_pad ? std::min(ws + g.kernel[2], W + g.pad_end[2]) - ws : w1 - w0;
+                T acc = kMax ? std::numeric_limits<T>::lowest() : T(0);
+                for (int64_t d = d0; d < d1; ++d)
+                  for (int64_t h = h0; h < h1; ++h) {
+                    const T* row = plane + (d * H + h) * W;
+                    for (int64_t w = w0; w < w1; ++w) acc = kMax ? (row[w] > acc ? row[w] : acc) : acc + row[w];
+                  }
+                if (!kMax) {
+                  const int64_t count = dn * hn * wn;
+                  acc = count > 0 ? acc / static_cast<T>(count) : T(0);
+                }
+                *out++ = acc;
               }
-            if (!kMax) {
-              const int64_t count = dn * hn * wn;
-              acc = count > 0 ? acc / static_cast<T>(count) : T(0);
             }
-            *out++ = acc;
           }
         }
-      }
-    }
-  });
+      });
 }
 
 bool Dense(const ConvGeometry& g) { return g.dilation[0] == 1 && g.dilation[1] == 1 && g.dilation[2] == 1; }
@@ -242,11 +243,11 @@ CpuKernel MakeGlobalPool(const std::string& op) {
       T* out = ctx.output(0).data<T>();
       MaybeParallelFor(ctx.pool, planes, std::max<int64_t>(1, kElementwiseGrain / std::max<int64_t>(1, size)),
                        [&](int64_t p0, int64_t p1) {
-        for (int64_t p = p0; p < p1; ++p) {
-          const T total = Reduce<T, kMax>(in + p * size, size);
-          out[p] = kMax ? total : total / static_cast<T>(size);
-        }
-      });
+                         for (int64_t p = p0; p < p1; ++p) {
+                           const T total = Reduce<T, kMax>(in + p * size, size);
+                           out[p] = kMax ? total : total / static_cast<T>(size);
+                         }
+                       });
     });
     return ok ? Status::Ok() : UnsupportedDType(op, x.dtype);
   };

@@ -20,10 +20,10 @@ namespace {
 const char* const kOp = "Resize";
 
 struct AxisMap {
-  std::vector<int64_t> i0, i1;     // input indices per output coordinate
-  std::vector<float> w0, w1;       // their weights (linear)
-  std::vector<uint8_t> outside;    // sample outside the input (tf_crop_and_resize)
-  bool identity = true;            // a scale-1 axis: every output coordinate reads its own index
+  std::vector<int64_t> i0, i1;   // input indices per output coordinate
+  std::vector<float> w0, w1;     // their weights (linear)
+  std::vector<uint8_t> outside;  // sample outside the input (tf_crop_and_resize)
+  bool identity = true;          // a scale-1 axis: every output coordinate reads its own index
 };
 
 AxisMap MapAxis(const ResizeParams& p, int64_t in_len, int64_t out_len, float scale, float roi_start, float roi_end) {
@@ -41,10 +41,10 @@ AxisMap MapAxis(const ResizeParams& p, int64_t in_len, int64_t out_len, float sc
   }
   m.identity = false;
   for (int64_t o = 0; o < out_len; ++o) {
-    const float x = ResizeSourceCoordinate(p.coordinates, static_cast<float>(o), scale, in_len, out_len, roi_start,
-                                           roi_end);
-    m.outside[o] = p.coordinates == ResizeCoordinates::kTfCropAndResize &&
-                   (x < 0.0f || x > static_cast<float>(in_len - 1));
+    const float x =
+        ResizeSourceCoordinate(p.coordinates, static_cast<float>(o), scale, in_len, out_len, roi_start, roi_end);
+    m.outside[o] =
+        p.coordinates == ResizeCoordinates::kTfCropAndResize && (x < 0.0f || x > static_cast<float>(in_len - 1));
     if (p.mode == ResizeMode::kNearest) {
       m.i0[o] = m.i1[o] = std::min(std::max<int64_t>(ResizeNearestIndex(p.rounding, x), 0), in_len - 1);
       m.w0[o] = 1.0f;
@@ -74,49 +74,49 @@ void Gather(const T* in, T* out, const Shape& in_shape, const Shape& out_shape, 
   const int64_t rows = inner == 0 ? 0 : NumElements(out_shape) / inner;
   MaybeParallelFor(pool, rows, std::max<int64_t>(1, kElementwiseGrain / std::max<int64_t>(1, inner)),
                    [&](int64_t r0, int64_t r1) {
-    std::vector<int64_t> index(rank, 0);
-    for (int64_t r = r0; r < r1; ++r) {
-      int64_t rest = r;
-      for (size_t a = rank - 1; a-- > 0;) {
-        index[a] = rest % out_shape[a];
-        rest /= out_shape[a];
-      }
-      for (int64_t j = 0; j < inner; ++j) {
-        index[rank - 1] = j;
-        bool outside = false;
-        int64_t base = 0;  // offset of corner 0
-        for (size_t a = 0; a < rank; ++a) {
-          outside |= maps[a].outside[index[a]] != 0;
-          base += maps[a].i0[index[a]] * strides[a];
-        }
-        T value;
-        if (outside) {
-          value = extrapolation;
-        } else if (!linear) {
-          value = in[base];
-        } else {
-          double sum = 0;
-          for (int corner = 0; corner < corners; ++corner) {
-            double weight = 1;
-            int64_t offset = base;
-            for (size_t b = 0; b < active.size(); ++b) {
-              const AxisMap& m = maps[active[b]];
-              const int64_t i = index[active[b]];
-              if (corner & (1 << b)) {
-                weight *= m.w1[i];
-                offset += (m.i1[i] - m.i0[i]) * strides[active[b]];
-              } else {
-                weight *= m.w0[i];
-              }
-            }
-            if (weight != 0) sum += weight * static_cast<double>(in[offset]);
-          }
-          value = static_cast<T>(sum);
-        }
-        out[r * inner + j] = value;
-      }
-    }
-  });
+                     std::vector<int64_t> index(rank, 0);
+                     for (int64_t r = r0; r < r1; ++r) {
+                       int64_t rest = r;
+                       for (size_t a = rank - 1; a-- > 0;) {
+                         index[a] = rest % out_shape[a];
+                         rest /= out_shape[a];
+                       }
+                       for (int64_t j = 0; j < inner; ++j) {
+                         index[rank - 1] = j;
+                         bool outside = false;
+                         int64_t base = 0;  // offset of corner 0
+                         for (size_t a = 0; a < rank; ++a) {
+                           outside |= maps[a].outside[index[a]] != 0;
+                           base += maps[a].i0[index[a]] * strides[a];
+                         }
+                         T value;
+                         if (outside) {
+                           value = extrapolation;
+                         } else if (!linear) {
+                           value = in[base];
+                         } else {
+                           double sum = 0;
+                           for (int corner = 0; corner < corners; ++corner) {
+                             double weight = 1;
+                             int64_t offset = base;
+                             for (size_t b = 0; b < active.size(); ++b) {
+                               const AxisMap& m = maps[active[b]];
+                               const int64_t i = index[active[b]];
+                               if (corner & (1 << b)) {
+                                 weight *= m.w1[i];
+                                 offset += (m.i1[i] - m.i0[i]) * strides[active[b]];
+                               } else {
+                                 weight *= m.w0[i];
+                               }
+                             }
+                             if (weight != 0) sum += weight * static_cast<double>(in[offset]);
+                           }
+                           value = static_cast<T>(sum);
+                         }
+                         out[r * inner + j] = value;
+                       }
+                     }
+                   });
 }
 
 float RoiAt(const Tensor* roi, int64_t i, float fallback) {
@@ -130,7 +130,8 @@ Status Compute(KernelContext& ctx) {
   MAAS_RETURN_IF_ERROR(RequireInputs(kOp, ctx, 1));
   ResizeParams params;
   Status s = ParseResizeParams(ctx.attrs, ctx.opset, &params);
-  if (!s.ok()) return Status(s.code() == StatusCode::kInvalidModel ? StatusCode::kInvalidArgument : s.code(), s.message());
+  if (!s.ok())
+    return Status(s.code() == StatusCode::kInvalidModel ? StatusCode::kInvalidArgument : s.code(), s.message());
   const Tensor& x = *ctx.inputs[0];
   const ResizeInputs at = ResizeInputIndices(ctx.opset);
   auto input = [&](int i) -> const Tensor* {
