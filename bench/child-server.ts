@@ -31,8 +31,8 @@ export async function startChildServer(
     logTail.push(line);
     if (logTail.length > LOG_TAIL_LINES) logTail.shift();
   };
-  createInterface({ input: child.stderr! }).on('line', remember);
-  const stdout = createInterface({ input: child.stdout! });
+  createInterface({ input: child.stderr }).on('line', remember);
+  const stdout = createInterface({ input: child.stdout });
 
   const url = await new Promise<string>((resolve, reject) => {
     const timer = setTimeout(() => fail(new Error(`not listening after ${READY_TIMEOUT_MS} ms`)), READY_TIMEOUT_MS);

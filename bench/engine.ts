@@ -207,7 +207,7 @@ async function benchIdentity(): Promise<IdentityCost> {
       run: async () => {
         for (let i = 0; i < 200; i++) await e.run();
       },
-      release: e.release,
+      release: () => e.release(),
     });
     const [ours, theirs] = await timeEngines(engines.map(batchOf));
     return {

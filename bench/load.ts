@@ -10,7 +10,6 @@ interface AutocannonOptions {
   connections: number;
   duration: number; // seconds
   timeout: number; // seconds per request
-  warmup?: { connections: number; duration: number };
 }
 interface AutocannonCounts {
   duration: number; // seconds actually run
@@ -20,16 +19,14 @@ interface AutocannonCounts {
   '2xx': number;
   statusCodeStats: Record<string, { count: number }>;
 }
-interface AutocannonResult extends AutocannonCounts {
-  warmup?: AutocannonCounts;
-}
+type AutocannonResult = AutocannonCounts;
 interface AutocannonInstance extends PromiseLike<AutocannonResult> {
   on(
     event: 'response',
     listener: (client: unknown, statusCode: number, resBytes: number, responseTimeMs: number) => void,
   ): this;
 }
-// eslint-disable-next-line @typescript-eslint/no-var-requires
+// eslint-disable-next-line @typescript-eslint/no-require-imports -- autocannon ships no types; the shape it is used at is declared above
 const autocannon = require('autocannon') as (options: AutocannonOptions) => AutocannonInstance;
 
 export interface LoadOptions {
@@ -38,7 +35,6 @@ export interface LoadOptions {
   body: Buffer;
   connections: number;
   durationS: number;
-  warmupS: number;
 }
 
 export interface LoadResult {
@@ -47,14 +43,17 @@ export interface LoadResult {
   p90Ms: number;
   p99Ms: number;
   completed: number; // 2xx responses in the measured window
-  non2xx: number; // including the warm-up: a wrong answer is wrong whenever it comes
-  errors: number; // connection errors and timeouts (autocannon counts both), warm-up included
+  non2xx: number;
+  errors: number; // connection errors and timeouts (autocannon counts both)
   statusCodes: Record<string, number>;
   durationS: number;
 }
 
 const REQUEST_TIMEOUT_S = 10;
 
+// One autocannon run of options.durationS seconds. Warm-ups are runs of
+// their own (bench/run.ts), so the measured window has clean edges for the
+// server's CPU reading.
 export async function runLoad(options: LoadOptions): Promise<LoadResult> {
   const latency = new LatencyRecorder();
   const instance = autocannon({
@@ -65,29 +64,22 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
     connections: options.connections,
     duration: options.durationS,
     timeout: REQUEST_TIMEOUT_S,
-    warmup: options.warmupS > 0 ? { connections: options.connections, duration: options.warmupS } : undefined,
   });
-  // Only the measured run emits here; the warm-up has its own tracker.
   instance.on('response', (_client, statusCode, _bytes, responseTimeMs) => {
     if (statusCode >= 200 && statusCode < 300) latency.record(responseTimeMs);
   });
   const result = await instance;
-  const warmup = result.warmup;
   const [p50Ms, p90Ms, p99Ms] = latency.percentilesMs([50, 90, 99]);
   const statusCodes: Record<string, number> = {};
-  for (const counts of [result, warmup]) {
-    for (const [code, { count }] of Object.entries(counts?.statusCodeStats ?? {})) {
-      statusCodes[code] = (statusCodes[code] ?? 0) + count;
-    }
-  }
+  for (const [code, { count }] of Object.entries(result.statusCodeStats ?? {})) statusCodes[code] = count;
   return {
     requestsPerS: result['2xx'] / result.duration,
     p50Ms,
     p90Ms,
     p99Ms,
     completed: result['2xx'],
-    non2xx: result.non2xx + (warmup?.non2xx ?? 0),
-    errors: result.errors + (warmup?.errors ?? 0),
+    non2xx: result.non2xx,
+    errors: result.errors,
     statusCodes,
     durationS: result.duration,
   };

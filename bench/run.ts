@@ -1,16 +1,30 @@
-// `npm run bench`: the uWS hello baseline, then the real server (`maas serve`),
-// each in its own child process, loaded by autocannon from this process.
+// `npm run bench [-- --json]`: the bare uWS baseline, the fastify +
+// onnxruntime-node peer and the real server (`maas serve`), each in its own
+// child process, loaded by autocannon from this process, with the server's
+// CPU time per request read from /proc around each measured window.
 //   BENCH_DURATION_S (default 10)  measured seconds per scenario
 //   BENCH_WARMUP_S   (default 2)   unmeasured seconds per scenario before that
-//   BENCH_CONNECTIONS (default 32) concurrent keep-alive connections
+//   BENCH_CONNECTIONS (default 64) concurrent keep-alive connections
+//   BENCH_SCENARIOS  (optional)    comma-separated substrings: run only matching scenarios
+//   BENCH_MAAS_CLI   (optional)    another build's dist/bin/maas.js, to compare builds on one machine
+// --json prints the summary as one JSON object on the last stdout line.
 // Exits non-zero if any response was not 2xx or any request failed.
 import { existsSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { startChildServer, type ChildServer } from './child-server';
+import { processCpuUs } from './cpu';
 import { runLoad } from './load';
 import { busyWarning, describeMachine, machineLine, sampleCpuBusy } from './machine';
-import { formatTable, writeReport, type BenchReport, type ScenarioResult } from './report';
+import {
+  checkTargets,
+  formatTable,
+  formatTargets,
+  jsonSummary,
+  writeReport,
+  type BenchReport,
+  type ScenarioResult,
+} from './report';
 import { writeBenchRepository } from './repository';
 import { buildScenarios, type Scenario, type Target } from './scenarios';
 
@@ -23,7 +37,9 @@ function packageRoot(start: string): string {
 }
 
 const RESULTS_DIR = join(packageRoot(__dirname), 'bench', 'results');
-const MAAS_CLI = join(__dirname, '..', 'bin', 'maas.js'); // compiled beside this file's folder
+// Compiled beside this file's folder, unless another build is named.
+const MAAS_CLI = process.env.BENCH_MAAS_CLI || join(__dirname, '..', 'bin', 'maas.js');
+const TARGETS: readonly Target[] = ['uws', 'fastify', 'maas'];
 
 function envNumber(name: string, fallback: number, min: number): number {
   const raw = process.env[name];
@@ -46,14 +62,45 @@ async function preflight(server: ChildServer, scenario: Scenario): Promise<void>
   try {
     scenario.check(response.status, response.headers, body);
   } catch (err) {
-    throw new Error(`preflight of '${scenario.name}' failed: ${(err as Error).message}`);
+    throw new Error(`preflight of '${scenario.name}' failed: ${(err as Error).message}`, { cause: err });
   }
 }
 
+async function measure(
+  server: ChildServer,
+  scenario: Scenario,
+  connections: number,
+  durationS: number,
+  warmupS: number,
+): Promise<ScenarioResult> {
+  const load = { url: server.url + scenario.path, headers: scenario.headers, body: scenario.body, connections };
+  const warmup = warmupS > 0 ? await runLoad({ ...load, durationS: warmupS }) : undefined;
+  const cpuBeforeUs = processCpuUs(server.pid);
+  const measured = await runLoad({ ...load, durationS });
+  const cpuUs = processCpuUs(server.pid) - cpuBeforeUs;
+  return {
+    scenario: scenario.name,
+    target: scenario.target,
+    model: scenario.model,
+    batching: scenario.batching,
+    connections,
+    what: scenario.what,
+    ...measured,
+    cpuUsPerRequest: measured.completed > 0 ? cpuUs / measured.completed : Number.NaN,
+    warmupNon2xx: warmup?.non2xx ?? 0,
+    warmupErrors: warmup?.errors ?? 0,
+  };
+}
+
 async function main(): Promise<void> {
+  const json = process.argv.includes('--json');
   const durationS = envNumber('BENCH_DURATION_S', 10, 1);
   const warmupS = envNumber('BENCH_WARMUP_S', 2, 0);
-  const connections = Math.round(envNumber('BENCH_CONNECTIONS', 32, 1));
+  const connections = Math.round(envNumber('BENCH_CONNECTIONS', 64, 1));
+  const only = (process.env.BENCH_SCENARIOS ?? '')
+    .split(',')
+    .map((s) => s.trim().toLowerCase())
+    .filter(Boolean);
   const machine = { ...describeMachine(), cpuBusyBeforeRun: await sampleCpuBusy() };
   const report: BenchReport = {
     startedAt: new Date().toISOString(),
@@ -66,11 +113,14 @@ async function main(): Promise<void> {
   if (warning) console.warn(warning);
   console.log(`load: autocannon, ${connections} connections, ${warmupS} s warm-up + ${durationS} s per scenario\n`);
 
-  const scenarios = buildScenarios();
+  const scenarios = buildScenarios().filter(
+    (s) => only.length === 0 || only.some((o) => s.name.toLowerCase().includes(o)),
+  );
   const repository = await writeBenchRepository();
   const launchers: Record<Target, () => Promise<ChildServer>> = {
-    baseline: () => startChildServer('uws-hello', [join(__dirname, 'uws-hello.js'), '0']),
-    server: () =>
+    uws: () => startChildServer('uws-hello', [join(__dirname, 'uws-hello.js'), '0']),
+    fastify: () => startChildServer('fastify-ort', [join(__dirname, 'fastify-ort.js'), repository, 'identity', 'mlp']),
+    maas: () =>
       startChildServer('maas serve', [
         MAAS_CLI,
         'serve',
@@ -84,34 +134,20 @@ async function main(): Promise<void> {
         'info',
       ]),
   };
-  let baselineRps = Number.NaN;
   try {
-    for (const target of ['baseline', 'server'] as const) {
+    for (const target of TARGETS) {
+      const mine = scenarios.filter((s) => s.target === target);
+      if (mine.length === 0) continue;
       const server = await launchers[target]();
       console.log(`${server.name} (pid ${server.pid}) on ${server.url}`);
       try {
-        for (const scenario of scenarios.filter((s) => s.target === target)) {
+        for (const scenario of mine) {
           await preflight(server, scenario);
-          const load = await runLoad({
-            url: server.url + scenario.path,
-            headers: scenario.headers,
-            body: scenario.body,
-            connections,
-            durationS,
-            warmupS,
-          });
-          if (target === 'baseline') baselineRps = load.requestsPerS;
-          const result: ScenarioResult = {
-            scenario: scenario.name,
-            target,
-            what: scenario.what,
-            ...load,
-            ratioToBaseline: load.requestsPerS / baselineRps,
-          };
+          const result = await measure(server, scenario, connections, durationS, warmupS);
           report.results.push(result);
           console.log(
-            `  ${scenario.name}: ${Math.round(load.requestsPerS)} req/s, p50 ${load.p50Ms.toFixed(2)} ms, ` +
-              `p99 ${load.p99Ms.toFixed(2)} ms, non-2xx ${load.non2xx}, errors ${load.errors}`,
+            `  ${scenario.name}: ${Math.round(result.requestsPerS)} req/s, p50 ${result.p50Ms.toFixed(2)} ms, ` +
+              `p99 ${result.p99Ms.toFixed(2)} ms, ${result.cpuUsPerRequest.toFixed(1)} CPU µs/req, non-2xx ${result.non2xx}, errors ${result.errors}`,
           );
         }
       } finally {
@@ -123,18 +159,20 @@ async function main(): Promise<void> {
   }
 
   console.log(`\n${formatTable(report.results)}\n`);
+  console.log(`targets (this run):\n${formatTargets(checkTargets(report.results))}\n`);
   console.log(`machine: ${machineLine(machine)}`);
   if (warning) console.warn(warning);
   console.log(`results: ${await writeReport(RESULTS_DIR, report)}`);
-  const failed = report.results.filter((r) => r.non2xx > 0 || r.errors > 0);
+  const failed = report.results.filter((r) => r.non2xx + r.warmupNon2xx > 0 || r.errors + r.warmupErrors > 0);
   if (failed.length > 0) {
     for (const r of failed) {
       console.error(
-        `FAIL ${r.scenario}: ${r.non2xx} non-2xx responses, ${r.errors} errors; status codes ${JSON.stringify(r.statusCodes)}`,
+        `FAIL ${r.scenario}: ${r.non2xx + r.warmupNon2xx} non-2xx responses, ${r.errors + r.warmupErrors} errors; status codes ${JSON.stringify(r.statusCodes)}`,
       );
     }
     process.exitCode = 1;
   }
+  if (json) console.log(jsonSummary(report));
 }
 
 main().catch((err) => {

@@ -4,11 +4,15 @@
 import { DEMO_MODELS, seededRandom } from '../models/demo';
 import { IDENTITY_BATCHED_MODEL, NOBATCH_MODEL } from './repository';
 
-export type Target = 'baseline' | 'server';
+// Which server a scenario loads: the bare uWS baseline, the fastify +
+// onnxruntime-node peer, or `maas serve`.
+export type Target = 'uws' | 'fastify' | 'maas';
 
 export interface Scenario {
   name: string;
   target: Target;
+  model: string | null; // the model the request runs (null: none, the uWS baseline)
+  batching: boolean | null; // dynamic batching on the server side (null: not applicable)
   path: string;
   headers: Record<string, string>;
   body: Buffer;
@@ -84,7 +88,9 @@ const JSON_HEADERS = { 'content-type': 'application/json' };
 function mlpJson(model: string, batching: string): Scenario {
   return {
     name: `mlp JSON batching ${batching}`,
-    target: 'server',
+    target: 'maas',
+    model: MLP.name,
+    batching: batching === 'on',
     path: `/v2/models/${model}/infer`,
     headers: JSON_HEADERS,
     body: jsonInfer(MLP.input.name, inputRow(MLP_FEATURES, 2)),
@@ -97,7 +103,9 @@ function mlpBinary(model: string, batching: string): Scenario {
   const { body, headerBytes } = binaryInfer(MLP.input.name, inputRow(MLP_FEATURES, 2));
   return {
     name: `mlp binary batching ${batching}`,
-    target: 'server',
+    target: 'maas',
+    model: MLP.name,
+    batching: batching === 'on',
     path: `/v2/models/${model}/infer`,
     headers: { 'content-type': 'application/octet-stream', 'inference-header-content-length': String(headerBytes) },
     body,
@@ -108,33 +116,63 @@ function mlpBinary(model: string, batching: string): Scenario {
 
 export function buildScenarios(): Scenario[] {
   const identityBody = jsonInfer(IDENTITY.input.name, inputRow(IDENTITY_WIDTH, 1));
+  const mlpBody = jsonInfer(MLP.input.name, inputRow(MLP_FEATURES, 2));
+  const identityCheck = checkJsonOutput(IDENTITY.output.name, IDENTITY_WIDTH);
   return [
     {
       name: 'uWS hello (baseline)',
-      target: 'baseline',
+      target: 'uws',
+      model: null,
+      batching: null,
       path: '/v2/models/identity/infer',
       headers: JSON_HEADERS,
       body: identityBody,
-      what: 'bare uWebSockets.js: read the POST body, answer a fixed small JSON; the ceiling for this HTTP stack',
+      what: 'bare uWebSockets.js: read the POST body, answer a fixed small JSON; the floor of this HTTP stack',
       check: (status, _headers, body) => expectOk(status, body),
     },
     {
-      name: 'identity JSON',
-      target: 'server',
+      name: 'fastify+ort identity',
+      target: 'fastify',
+      model: IDENTITY.name,
+      batching: false,
+      path: `/v2/models/${IDENTITY.name}/infer`,
+      headers: JSON_HEADERS,
+      body: identityBody,
+      what: 'the peer: fastify + onnxruntime-node, same model file and body, one run per request',
+      check: identityCheck,
+    },
+    {
+      name: 'fastify+ort mlp',
+      target: 'fastify',
+      model: MLP.name,
+      batching: false,
+      path: `/v2/models/${MLP.name}/infer`,
+      headers: JSON_HEADERS,
+      body: mlpBody,
+      what: 'the peer on mlp',
+      check: checkJsonOutput(MLP.output.name, MLP_CLASSES),
+    },
+    {
+      name: 'identity JSON batching off',
+      target: 'maas',
+      model: IDENTITY.name,
+      batching: false,
       path: `/v2/models/${IDENTITY.name}/infer`,
       headers: JSON_HEADERS,
       body: identityBody,
       what: "identity [1,16] FP32 as JSON, no batching: the gateway's own per-request cost (parse, route, engine call, encode)",
-      check: checkJsonOutput(IDENTITY.output.name, IDENTITY_WIDTH),
+      check: identityCheck,
     },
     {
       name: 'identity JSON batching on',
-      target: 'server',
+      target: 'maas',
+      model: IDENTITY.name,
+      batching: true,
       path: `/v2/models/${IDENTITY_BATCHED_MODEL}/infer`,
       headers: JSON_HEADERS,
       body: identityBody,
       what: 'the same, with dynamic batching at no delay: requests that arrive during one engine run form the next batch',
-      check: checkJsonOutput(IDENTITY.output.name, IDENTITY_WIDTH),
+      check: identityCheck,
     },
     mlpJson(MLP.name, 'on'),
     mlpJson(NOBATCH_MODEL, 'off'),

@@ -8,6 +8,7 @@ import type * as UWS from '@trufflesuite/uws-js-unofficial';
 // slow pure-JS server on an ABI mismatch, which would make the baseline lie.
 function loadUwsBinary(): typeof UWS {
   const file = `@trufflesuite/uws-js-unofficial/binaries/uws_${process.platform}_${process.arch}_${process.versions.modules}.node`;
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- the binary's name is known only at run time
   return require(file) as typeof UWS;
 }
 

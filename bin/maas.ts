@@ -1,25 +1,36 @@
 #!/usr/bin/env node
 // The `maas` command line.
 //   maas serve [--model-repository DIR] [--http-port 8000] [--host 0.0.0.0] ...
+//              [--model-control-mode none|explicit|poll] [--load-model NAME]... [--repository-poll-secs N]
 //   maas models demo DIR
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { createLogger, type LogLevel } from '../common/logger';
 import { writeDemoRepository } from '../models/demo';
-import { DEFAULT_MAX_BODY_BYTES, DEFAULT_MAX_BUFFERED_BYTES, startServer } from '../gateway/server';
+import {
+  DEFAULT_MAX_BODY_BYTES,
+  DEFAULT_MAX_BUFFERED_BYTES,
+  DEFAULT_REPOSITORY_POLL_SECS,
+  startServer,
+} from '../gateway/server';
+import type { ControlMode } from '../gateway/serving/types';
 
 const USAGE = `usage:
   maas serve [--model-repository DIR] [--http-port PORT] [--host ADDR]
              [--log-level LEVEL] [--max-body-bytes N] [--max-buffered-bytes N] [--threads N]
+             [--model-control-mode none|explicit|poll] [--load-model NAME]... [--repository-poll-secs N]
+             [--access-log-sample N]
   maas models demo DIR
 
 Environment (flags win): MAAS_MODEL_REPOSITORY, MAAS_HTTP_PORT, MAAS_HOST, MAAS_LOG_LEVEL
 Defaults: repository ./.maas/models (demo models are written there when it is
 empty), port 8000, host 0.0.0.0, log level info, body limit 64 MiB, request
-bodies held at once 1 GiB.`;
+bodies held at once 1 GiB, model control mode none (every model loads at
+start), one successful request in 100 logged.`;
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+const CONTROL_MODES: readonly ControlMode[] = ['none', 'explicit', 'poll'];
 
 function fail(message: string): never {
   process.stderr.write(`maas: ${message}\n\n${USAGE}\n`);
@@ -52,6 +63,10 @@ async function serve(argv: string[]): Promise<void> {
     'max-body-bytes': { type: 'string' },
     'max-buffered-bytes': { type: 'string' },
     threads: { type: 'string' },
+    'model-control-mode': { type: 'string' },
+    'load-model': { type: 'string', multiple: true },
+    'repository-poll-secs': { type: 'string' },
+    'access-log-sample': { type: 'string' },
   } as const;
   let values: ReturnType<typeof parseArgs<{ options: typeof options }>>['values'];
   try {
@@ -64,6 +79,7 @@ async function serve(argv: string[]): Promise<void> {
   const repo = path.resolve(explicitRepo ?? path.join('.maas', 'models'));
   const logLevel = (values['log-level'] ?? env.MAAS_LOG_LEVEL ?? 'info') as LogLevel;
   if (!LOG_LEVELS.includes(logLevel)) fail(`--log-level must be one of ${LOG_LEVELS.join(', ')}`);
+  const control = controlOptions(values['model-control-mode'], values['load-model'], values['repository-poll-secs']);
   const logger = createLogger(logLevel);
   if (!explicitRepo && (await isEmptyDir(repo))) {
     await writeDemoRepository(repo);
@@ -83,9 +99,16 @@ async function serve(argv: string[]): Promise<void> {
       Number.MAX_SAFE_INTEGER,
     ),
     intraOpThreads: values.threads === undefined ? undefined : intOption('threads', values.threads, 1, 1, 1024),
+    ...control,
+    accessLogSampleEvery: intOption('access-log-sample', values['access-log-sample'], 100, 0, 1_000_000_000),
   });
   logger.info(
-    { address: `http://${server.host}:${server.httpPort}`, repository: repo, models: server.models.index(false) },
+    {
+      address: `http://${server.host}:${server.httpPort}`,
+      repository: repo,
+      controlMode: control.controlMode,
+      models: await server.models.index(false),
+    },
     `maas listening on http://${server.host}:${server.httpPort}`,
   );
   let signals = 0;
@@ -106,6 +129,20 @@ async function serve(argv: string[]): Promise<void> {
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
+}
+
+// Triton's model control flags: --load-model only with explicit, the poll
+// interval only with poll.
+function controlOptions(mode: string | undefined, loadModels: string[] | undefined, pollSecs: string | undefined) {
+  const controlMode = (mode ?? 'none') as ControlMode;
+  if (!CONTROL_MODES.includes(controlMode)) fail(`--model-control-mode must be one of ${CONTROL_MODES.join(', ')}`);
+  if (loadModels && controlMode !== 'explicit') fail('--load-model needs --model-control-mode explicit');
+  if (pollSecs !== undefined && controlMode !== 'poll') fail('--repository-poll-secs needs --model-control-mode poll');
+  return {
+    controlMode,
+    loadModels: loadModels ?? [],
+    repositoryPollSecs: intOption('repository-poll-secs', pollSecs, DEFAULT_REPOSITORY_POLL_SECS, 1, 86_400),
+  };
 }
 
 async function models(argv: string[]): Promise<void> {

@@ -1,5 +1,5 @@
 // One registry of error codes for the whole project. Each code has a fixed HTTP
-// status (PROTOCOL.md 1.9) and gRPC status; codes are never reused.
+// status (docs/protocol.md "Errors") and gRPC status; codes are never reused.
 // Add new codes at the end of their area; a test keeps this table, the README
 // and the types in step.
 
@@ -57,6 +57,17 @@ export const ERRORS = {
   MODEL_NOT_FOUND: { httpStatus: 404, grpcStatus: 5, description: 'no model of that name in the repository' },
   MODEL_VERSION_NOT_FOUND: { httpStatus: 404, grpcStatus: 5, description: 'the model has no such version' },
   MODEL_NOT_READY: { httpStatus: 400, grpcStatus: 14, description: 'the model failed to load or is not loaded' },
+  // model lifecycle (repository extension; gateway/serving)
+  MODEL_CONTROL_DISABLED: {
+    httpStatus: 400,
+    grpcStatus: 9,
+    description: 'load and unload need --model-control-mode explicit',
+  },
+  MODEL_LOAD_FAILED: {
+    httpStatus: 400,
+    grpcStatus: 3,
+    description: 'the model could not be loaded; what served before keeps serving',
+  },
   // scheduling (gateway/batching)
   QUEUE_FULL: { httpStatus: 503, grpcStatus: 14, description: 'the model queue holds max_queue_size requests' },
   // Triton rejects a queue timeout as UNAVAILABLE ("Request timeout expired").

@@ -1,111 +1,141 @@
-// Prometheus metrics: Triton's `nv_*` names and labels (PROTOCOL.md 4) so
-// existing dashboards keep working, plus real latency and batch-size
-// histograms, which Triton lacks. One registry per server instance so tests
-// can run several servers in one process.
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+// Prometheus metrics: Triton's `nv_*` names and labels (docs/protocol.md
+// "Metrics") so existing dashboards keep working, plus latency and
+// batch-size histograms, which Triton lacks. One registry per server
+// instance so tests can run several servers in one process.
+//
+// The per-model figures are plain numbers in a VersionMeters, updated on
+// the hot path with field increments; they become Prometheus families only
+// when /metrics is scraped (ScrapedFamily). prom-client's own metric objects
+// would hash their labels on every update. The same meters feed Triton's
+// statistics extension (gateway/serving/statistics.ts), so the two always agree.
+import { Counter, Registry, collectDefaultMetrics } from 'prom-client';
+import { Histogram as Buckets, LATENCY_BUCKETS_SECONDS, BATCH_SIZE_BUCKETS } from './histogram';
 
 export type FailureReason = 'REJECTED' | 'CANCELED' | 'BACKEND' | 'OTHER';
+const FAILURE_REASONS: readonly FailureReason[] = ['REJECTED', 'CANCELED', 'BACKEND', 'OTHER'];
 
-// Latency buckets in seconds: 50 µs .. 10 s, roughly ×2.5 apart.
-const LATENCY_BUCKETS_SECONDS = [
-  0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 10,
-];
-const BATCH_SIZE_BUCKETS = [1, 2, 4, 8, 16, 32, 64, 128, 256];
-
-type CounterChild = ReturnType<Counter<'model' | 'version'>['labels']>;
-type GaugeChild = ReturnType<Gauge<'model' | 'version'>['labels']>;
-type HistogramChild = ReturnType<Histogram<'model' | 'version'>['labels']>;
-
-export interface VersionMetrics {
-  requestSuccess: CounterChild;
-  requestFailure: (reason: FailureReason) => void;
-  inferenceCount: CounterChild;
-  execCount: CounterChild;
-  pendingRequests: GaugeChild;
-  requestDurationUs: CounterChild;
-  queueDurationUs: CounterChild;
-  computeInputDurationUs: CounterChild;
-  computeInferDurationUs: CounterChild;
-  computeOutputDurationUs: CounterChild;
-  modelLoadDurationSecs: GaugeChild;
-  requestSeconds: HistogramChild;
-  queueSeconds: HistogramChild;
-  computeSeconds: HistogramChild;
-  batchSize: HistogramChild;
+// Triton's duration stat: a count and a total in nanoseconds.
+export interface DurationTotal {
+  count: number;
+  ns: number;
 }
+
+function duration(): DurationTotal {
+  return { count: 0, ns: 0 };
+}
+
+export interface BatchTotals {
+  input: DurationTotal;
+  infer: DurationTotal;
+  output: DurationTotal;
+}
+
+// Everything counted for one model version. Owned by InferenceMetrics, one
+// per (model, version) for the server's life: runtimes that replace each
+// other (a reload, a hot swap) share it, so counters never go backwards and
+// no series is exported twice.
+export class VersionMeters {
+  lastInferenceMs = 0;
+  inferenceCount = 0; // a batch of n counts n
+  executionCount = 0;
+  pendingRequests = 0; // set by the serving runtime as its queue moves
+  loadDurationSecs = 0;
+  readonly success = duration();
+  readonly fail = duration();
+  readonly queue = duration();
+  readonly computeInput = duration();
+  readonly computeInfer = duration();
+  readonly computeOutput = duration();
+  readonly failures: Record<FailureReason, number> = { REJECTED: 0, CANCELED: 0, BACKEND: 0, OTHER: 0 };
+  readonly batches = new Map<number, BatchTotals>();
+  readonly requestSeconds = new Buckets(LATENCY_BUCKETS_SECONDS);
+  readonly queueSeconds = new Buckets(LATENCY_BUCKETS_SECONDS);
+  readonly computeSeconds = new Buckets(LATENCY_BUCKETS_SECONDS);
+  readonly batchSize = new Buckets(BATCH_SIZE_BUCKETS);
+
+  constructor(
+    readonly model: string,
+    readonly version: string,
+  ) {}
+
+  // One model execution of `batchSize` inferences.
+  recordExecution(batchSize: number, inputUs: number, inferUs: number, outputUs: number): void {
+    this.executionCount += 1;
+    this.inferenceCount += batchSize;
+    this.lastInferenceMs = Date.now();
+    let b = this.batches.get(batchSize);
+    if (!b) {
+      b = { input: duration(), infer: duration(), output: duration() };
+      this.batches.set(batchSize, b);
+    }
+    add(b.input, inputUs);
+    add(b.infer, inferUs);
+    add(b.output, outputUs);
+    this.computeSeconds.observe((inputUs + inferUs + outputUs) / 1e6);
+    this.batchSize.observe(batchSize);
+  }
+
+  // A request's own view of the batch it ran in (Triton counts compute
+  // timers once per request).
+  recordSuccess(totalUs: number, queueUs: number, inputUs: number, inferUs: number, outputUs: number): void {
+    add(this.success, totalUs);
+    add(this.queue, queueUs);
+    add(this.computeInput, inputUs);
+    add(this.computeInfer, inferUs);
+    add(this.computeOutput, outputUs);
+    this.requestSeconds.observe(totalUs / 1e6);
+    this.queueSeconds.observe(queueUs / 1e6);
+  }
+
+  recordFailure(totalUs: number, reason: FailureReason): void {
+    add(this.fail, totalUs);
+    this.failures[reason] += 1;
+  }
+}
+
+function add(stat: DurationTotal, us: number): void {
+  stat.count += 1;
+  stat.ns += Math.round(us * 1000);
+}
+
+// What prom-client's Registry reads from a metric when it is scraped
+// (Registry.getMetricsAsString: name, help, type, and get() resolving to
+// {values: [{labels, value, metricName?}]}).
+interface FamilyValue {
+  labels: Record<string, string | number>;
+  value: number;
+  metricName?: string;
+}
+
+class ScrapedFamily {
+  readonly aggregator = 'sum';
+  constructor(
+    readonly name: string,
+    readonly help: string,
+    readonly type: 'counter' | 'gauge' | 'histogram',
+    private readonly read: () => FamilyValue[],
+  ) {}
+
+  get(): Promise<{ name: string; help: string; type: string; aggregator: string; values: FamilyValue[] }> {
+    return Promise.resolve({
+      name: this.name,
+      help: this.help,
+      type: this.type,
+      aggregator: this.aggregator,
+      values: this.read(),
+    });
+  }
+
+  reset(): void {
+    // The meters are cumulative for the server's life; nothing to reset here.
+  }
+}
+
+type Field = (m: VersionMeters) => number;
 
 export class InferenceMetrics {
   readonly registry = new Registry();
-  private readonly labels = ['model', 'version'] as const;
-
-  readonly requestSuccess = this.counter(
-    'nv_inference_request_success',
-    'Number of successful inference requests, all batch sizes',
-  );
-  readonly requestFailure = new Counter({
-    name: 'nv_inference_request_failure',
-    help: 'Number of failed inference requests, all batch sizes',
-    labelNames: ['model', 'version', 'reason'],
-    registers: [this.registry],
-  });
-  readonly inferenceCount = this.counter(
-    'nv_inference_count',
-    'Number of inferences performed (a batch of n counts n)',
-  );
-  readonly execCount = this.counter('nv_inference_exec_count', 'Number of model executions performed (one per batch)');
-  readonly pendingRequests = new Gauge({
-    name: 'nv_inference_pending_request_count',
-    help: 'Instantaneous number of requests waiting in the scheduler queue',
-    labelNames: this.labels,
-    registers: [this.registry],
-  });
-  readonly requestDurationUs = this.counter(
-    'nv_inference_request_duration_us',
-    'Cumulative inference request duration in microseconds',
-  );
-  readonly queueDurationUs = this.counter(
-    'nv_inference_queue_duration_us',
-    'Cumulative inference queuing duration in microseconds',
-  );
-  readonly computeInputDurationUs = this.counter(
-    'nv_inference_compute_input_duration_us',
-    'Cumulative compute input duration in microseconds',
-  );
-  readonly computeInferDurationUs = this.counter(
-    'nv_inference_compute_infer_duration_us',
-    'Cumulative compute inference duration in microseconds',
-  );
-  readonly computeOutputDurationUs = this.counter(
-    'nv_inference_compute_output_duration_us',
-    'Cumulative inference compute output duration in microseconds',
-  );
-  readonly modelLoadDurationSecs = new Gauge({
-    name: 'nv_model_load_duration_secs',
-    help: 'Model load time in seconds',
-    labelNames: this.labels,
-    registers: [this.registry],
-  });
-
-  readonly requestSeconds = this.histogram(
-    'maas_inference_request_duration_seconds',
-    'End-to-end inference request duration',
-    LATENCY_BUCKETS_SECONDS,
-  );
-  readonly queueSeconds = this.histogram(
-    'maas_inference_queue_duration_seconds',
-    'Time a request waited in the batcher queue',
-    LATENCY_BUCKETS_SECONDS,
-  );
-  readonly computeSeconds = this.histogram(
-    'maas_inference_compute_duration_seconds',
-    'Time of one batch execution (input, infer, output)',
-    LATENCY_BUCKETS_SECONDS,
-  );
-  readonly batchSize = this.histogram(
-    'maas_inference_batch_size',
-    'Batch size of each model execution',
-    BATCH_SIZE_BUCKETS,
-  );
+  private readonly meters = new Map<string, VersionMeters>();
   readonly httpClosedConnections = new Counter({
     name: 'maas_http_closed_connections_total',
     help: 'HTTP connections closed because of what arrived on them (bad framing, pipelining uWS refuses, oversized or over-budget bodies)',
@@ -115,33 +145,107 @@ export class InferenceMetrics {
 
   constructor(options: { processMetrics?: boolean } = {}) {
     if (options.processMetrics) collectDefaultMetrics({ register: this.registry, prefix: 'maas_' });
+    this.perVersion(
+      'nv_inference_request_success',
+      'Number of successful inference requests, all batch sizes',
+      'counter',
+      (m) => m.success.count,
+    );
+    this.family(
+      'nv_inference_request_failure',
+      'Number of failed inference requests, all batch sizes',
+      'counter',
+      () => {
+        const values: FamilyValue[] = [];
+        for (const m of this.meters.values()) {
+          for (const reason of FAILURE_REASONS) {
+            const value = m.failures[reason];
+            if (value > 0) values.push({ labels: { model: m.model, version: m.version, reason }, value });
+          }
+        }
+        return values;
+      },
+    );
+    this.perVersion(
+      'nv_inference_count',
+      'Number of inferences performed (a batch of n counts n)',
+      'counter',
+      (m) => m.inferenceCount,
+    );
+    this.perVersion(
+      'nv_inference_exec_count',
+      'Number of model executions performed (one per batch)',
+      'counter',
+      (m) => m.executionCount,
+    );
+    this.perVersion(
+      'nv_inference_pending_request_count',
+      'Instantaneous number of requests waiting in the scheduler queue',
+      'gauge',
+      (m) => m.pendingRequests,
+    );
+    this.perVersion(
+      'nv_inference_request_duration_us',
+      'Cumulative inference request duration in microseconds',
+      'counter',
+      (m) => m.success.ns / 1000,
+    );
+    this.perVersion(
+      'nv_inference_queue_duration_us',
+      'Cumulative inference queuing duration in microseconds',
+      'counter',
+      (m) => m.queue.ns / 1000,
+    );
+    this.perVersion(
+      'nv_inference_compute_input_duration_us',
+      'Cumulative compute input duration in microseconds',
+      'counter',
+      (m) => m.computeInput.ns / 1000,
+    );
+    this.perVersion(
+      'nv_inference_compute_infer_duration_us',
+      'Cumulative compute inference duration in microseconds',
+      'counter',
+      (m) => m.computeInfer.ns / 1000,
+    );
+    this.perVersion(
+      'nv_inference_compute_output_duration_us',
+      'Cumulative inference compute output duration in microseconds',
+      'counter',
+      (m) => m.computeOutput.ns / 1000,
+    );
+    this.perVersion('nv_model_load_duration_secs', 'Model load time in seconds', 'gauge', (m) => m.loadDurationSecs);
+    this.histogram(
+      'maas_inference_request_duration_seconds',
+      'End-to-end inference request duration',
+      (m) => m.requestSeconds,
+    );
+    this.histogram(
+      'maas_inference_queue_duration_seconds',
+      'Time a request waited in the batcher queue',
+      (m) => m.queueSeconds,
+    );
+    this.histogram(
+      'maas_inference_compute_duration_seconds',
+      'Time of one batch execution (input, infer, output)',
+      (m) => m.computeSeconds,
+    );
+    this.histogram('maas_inference_batch_size', 'Batch size of each model execution', (m) => m.batchSize);
   }
 
-  // Metrics bound to one model version's labels once at load, so the
-  // per-request path builds no label objects (prom-client still hashes the
-  // bound labels on each update).
-  forVersion(model: string, version: string): VersionMetrics {
-    const labels = { model, version };
-    return {
-      requestSuccess: this.requestSuccess.labels(labels),
-      requestFailure: (reason) => this.requestFailure.inc({ ...labels, reason }),
-      inferenceCount: this.inferenceCount.labels(labels),
-      execCount: this.execCount.labels(labels),
-      pendingRequests: this.pendingRequests.labels(labels),
-      requestDurationUs: this.requestDurationUs.labels(labels),
-      queueDurationUs: this.queueDurationUs.labels(labels),
-      computeInputDurationUs: this.computeInputDurationUs.labels(labels),
-      computeInferDurationUs: this.computeInferDurationUs.labels(labels),
-      computeOutputDurationUs: this.computeOutputDurationUs.labels(labels),
-      modelLoadDurationSecs: this.modelLoadDurationSecs.labels(labels),
-      requestSeconds: this.requestSeconds.labels(labels),
-      queueSeconds: this.queueSeconds.labels(labels),
-      computeSeconds: this.computeSeconds.labels(labels),
-      batchSize: this.batchSize.labels(labels),
-    };
+  // The meters of one model version, made on first use and kept for the
+  // server's life (see VersionMeters).
+  forVersion(model: string, version: string): VersionMeters {
+    const key = `${model}\u0000${version}`;
+    let m = this.meters.get(key);
+    if (!m) {
+      m = new VersionMeters(model, version);
+      this.meters.set(key, m);
+    }
+    return m;
   }
 
-  // For the HTTP front end (gateway/http/app.ts ClosedBy reasons).
+  // For the HTTP front end (gateway/http ClosedBy reasons).
   closedConnection(reason: string): void {
     this.httpClosedConnections.inc({ reason });
   }
@@ -154,11 +258,34 @@ export class InferenceMetrics {
     return this.registry.metrics();
   }
 
-  private counter(name: string, help: string): Counter<'model' | 'version'> {
-    return new Counter({ name, help, labelNames: this.labels, registers: [this.registry] });
+  private family(name: string, help: string, type: 'counter' | 'gauge' | 'histogram', read: () => FamilyValue[]): void {
+    // Registry reads families by duck type (see ScrapedFamily).
+    this.registry.registerMetric(new ScrapedFamily(name, help, type, read) as unknown as Counter);
   }
 
-  private histogram(name: string, help: string, buckets: number[]): Histogram<'model' | 'version'> {
-    return new Histogram({ name, help, buckets, labelNames: this.labels, registers: [this.registry] });
+  private perVersion(name: string, help: string, type: 'counter' | 'gauge', field: Field): void {
+    this.family(name, help, type, () => {
+      const values: FamilyValue[] = [];
+      for (const m of this.meters.values())
+        values.push({ labels: { model: m.model, version: m.version }, value: field(m) });
+      return values;
+    });
+  }
+
+  private histogram(name: string, help: string, pick: (m: VersionMeters) => Buckets): void {
+    this.family(name, help, 'histogram', () => {
+      const values: FamilyValue[] = [];
+      for (const m of this.meters.values()) {
+        const h = pick(m);
+        if (h.count === 0) continue;
+        const labels = { model: m.model, version: m.version };
+        h.forEachCumulative((le, count) => {
+          values.push({ labels: { le, ...labels }, value: count, metricName: `${name}_bucket` });
+        });
+        values.push({ labels, value: h.sum, metricName: `${name}_sum` });
+        values.push({ labels, value: h.count, metricName: `${name}_count` });
+      }
+      return values;
+    });
   }
 }

@@ -4,21 +4,23 @@
 // parallel arrays into records.
 import { constants as bufferConstants } from 'node:buffer';
 import { existsSync } from 'node:fs';
-import { join } from 'node:path';
+import { isAbsolute, join } from 'node:path';
 import { MaasError, toMaasError } from '../common/errors';
 import { findPackageRoot } from '../common/package-root';
-import type {
-  DeviceInfo,
-  DeviceName,
-  LoadOptions,
-  PlanMemory,
-  Session,
-  SessionMemory,
-  Tensor,
-  TensorMetadata,
-  TensorType,
+import {
+  TENSOR_TYPES,
+  type DeviceInfo,
+  type DeviceName,
+  type LoadOptions,
+  type PlanMemory,
+  type Session,
+  type SessionMemory,
+  type Tensor,
+  type TensorMetadata,
+  type TensorType,
 } from './types';
 
+export { TENSOR_TYPES } from './types';
 export type {
   DeviceInfo,
   DeviceName,
@@ -29,6 +31,7 @@ export type {
   Tensor,
   TensorMetadata,
   TensorType,
+  TypedArray,
 } from './types';
 
 // ---- the addon's own surface -----------------------------------------------------
@@ -50,8 +53,10 @@ interface NativeSessionHandle {
   readonly inputMetadata: TensorMetadata[];
   readonly outputMetadata: TensorMetadata[];
   readonly device: DeviceName;
-  // Resolves with the outputs' tensors in the order of outputMetadata.
-  run(names: string[], tensors: NativeTensor[]): Promise<NativeTensor[]>;
+  // Resolves with {outputName: tensor}, keys in the order of outputMetadata;
+  // rejects with an Error carrying the engine's `code`. Runs on the addon's
+  // own threads (native/src/node/run_queue.h).
+  run(names: string[], tensors: NativeTensor[]): Promise<Record<string, Tensor>>;
   memory(): { weightsBytes: number; arenaReservedBytes: number; plans: NativePlanMemory[] };
   plan(dims: number[][]): Promise<NativePlanMemory>;
   release(): void;
@@ -66,19 +71,31 @@ interface NativeLoadOptions {
 interface NativeAddon {
   loadModel(bytes: Uint8Array, options: NativeLoadOptions): Promise<NativeSessionHandle>;
   devices(): DeviceInfo[];
+  engineTables(): EngineTables;
+}
+
+// The addon's own tables, for the test that keeps TENSOR_TYPES and the error
+// registry in step with the C++ ones.
+export interface EngineTables {
+  dtypes: Array<{ name: string; sizeBytes: number; array: string }>;
+  statusCodes: string[];
 }
 
 // ---- loading the addon -------------------------------------------------------------
 
 const ADDON_RELATIVE_PATH = join('build', 'Release', 'maas_addon.node');
+// Another build of the addon, e.g. the sanitizer build that `npm run test:asan`
+// loads (CONTRIBUTING.md); a relative path is taken from the package root.
+const ADDON_PATH_VARIABLE = 'MAAS_ADDON_PATH';
 
 let addon: NativeAddon | null = null;
 
 function loadAddon(): NativeAddon {
   if (addon) return addon;
   const root = findPackageRoot(__dirname);
-  const path = root ? join(root, ADDON_RELATIVE_PATH) : ADDON_RELATIVE_PATH;
-  if (!root || !existsSync(path)) {
+  const relative = process.env[ADDON_PATH_VARIABLE] || ADDON_RELATIVE_PATH;
+  const path = isAbsolute(relative) || !root ? relative : join(root, relative);
+  if (!existsSync(path)) {
     throw new MaasError(
       'ENGINE_INTERNAL',
       `the native engine is not built (missing ${path}); run \`npm install\` or \`npm run build:native\` ` +
@@ -86,7 +103,7 @@ function loadAddon(): NativeAddon {
     );
   }
   try {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- the addon's path is known only at run time
     addon = require(path) as NativeAddon;
   } catch (err) {
     throw new MaasError(
@@ -101,40 +118,12 @@ function loadAddon(): NativeAddon {
 
 // ---- validation -------------------------------------------------------------------------
 
-type TypedArrayConstructor =
-  | Float32ArrayConstructor
-  | Float64ArrayConstructor
-  | Int8ArrayConstructor
-  | Uint8ArrayConstructor
-  | Int16ArrayConstructor
-  | Uint16ArrayConstructor
-  | Int32ArrayConstructor
-  | Uint32ArrayConstructor
-  | BigInt64ArrayConstructor
-  | BigUint64ArrayConstructor;
-
-// The TypedArray each tensor type travels in (float16 as its bits, bool as bytes).
-const ARRAY_OF_TYPE: Record<TensorType, TypedArrayConstructor> = {
-  float32: Float32Array,
-  float64: Float64Array,
-  float16: Uint16Array,
-  int8: Int8Array,
-  uint8: Uint8Array,
-  int16: Int16Array,
-  uint16: Uint16Array,
-  int32: Int32Array,
-  uint32: Uint32Array,
-  int64: BigInt64Array,
-  uint64: BigUint64Array,
-  bool: Uint8Array,
-};
-
 function invalid(message: string): MaasError {
   return new MaasError('ENGINE_INVALID_ARGUMENT', message);
 }
 
 function isTensorType(value: unknown): value is TensorType {
-  return typeof value === 'string' && Object.prototype.hasOwnProperty.call(ARRAY_OF_TYPE, value);
+  return typeof value === 'string' && Object.prototype.hasOwnProperty.call(TENSOR_TYPES, value);
 }
 
 // Plain loops, no closures: this runs for every feed of every run.
@@ -150,7 +139,7 @@ function checkTensor(name: string, tensor: Tensor): void {
     if (!(Number.isSafeInteger(d) && d >= 0)) throw invalid(`input '${name}': dims must be non-negative integers`);
     elementCount *= d;
   }
-  const ArrayType = ARRAY_OF_TYPE[type];
+  const ArrayType = TENSOR_TYPES[type].array;
   const data = tensor.data;
   // The tag, not instanceof, so typed arrays from other realms (vm, workers) pass.
   const tag = ArrayBuffer.isView(data) ? (data as unknown as { [Symbol.toStringTag]: string })[Symbol.toStringTag] : '';
@@ -208,9 +197,7 @@ class NativeSession implements Session {
   readonly outputMetadata: TensorMetadata[];
   readonly device: DeviceName;
   private handle: NativeSessionHandle | null;
-  // The output names in the addon's output order, copied once: callers may
-  // mutate outputMetadata.
-  private readonly outputNames: string[];
+  // The input names in the addon's order, copied once: callers may mutate inputMetadata.
   private readonly inputNames: string[];
 
   constructor(handle: NativeSessionHandle) {
@@ -218,33 +205,29 @@ class NativeSession implements Session {
     this.inputMetadata = handle.inputMetadata;
     this.outputMetadata = handle.outputMetadata;
     this.device = handle.device;
-    this.outputNames = handle.outputMetadata.map((m) => m.name);
     this.inputNames = handle.inputMetadata.map((m) => m.name);
   }
 
-  async run(feeds: Record<string, Tensor>): Promise<Record<string, Tensor>> {
+  // Not async: the addon's Promise is handed back as it is (no extra
+  // Promise and microtask per run); mistakes still reject, never throw.
+  run(feeds: Record<string, Tensor>): Promise<Record<string, Tensor>> {
     const handle = this.handle;
-    if (!handle) throw new MaasError('ENGINE_RELEASED', 'the session was released');
-    if (feeds === null || typeof feeds !== 'object') throw invalid('feeds must be an object of tensors');
+    if (!handle) return Promise.reject(new MaasError('ENGINE_RELEASED', 'the session was released'));
+    if (feeds === null || typeof feeds !== 'object')
+      return Promise.reject(invalid('feeds must be an object of tensors'));
     const names = Object.keys(feeds);
-    const tensors: NativeTensor[] = new Array(names.length);
-    for (let i = 0; i < names.length; i++) {
-      const tensor = feeds[names[i]];
-      checkTensor(names[i], tensor);
-      // Handed over as is: the addon reads {type, dims, data} again and checks them.
-      tensors[i] = tensor;
-    }
-    let results: NativeTensor[];
+    const tensors = new Array<NativeTensor>(names.length);
     try {
-      results = await handle.run(names, tensors);
+      for (let i = 0; i < names.length; i++) {
+        const tensor = feeds[names[i]];
+        checkTensor(names[i], tensor);
+        // Handed over as is: the addon reads {type, dims, data} again and checks them.
+        tensors[i] = tensor;
+      }
     } catch (err) {
-      throw toMaasError(err);
+      return Promise.reject(toMaasError(err));
     }
-    // The addon's tensor objects are fresh: they become the records as they are.
-    const outputNames = this.outputNames;
-    const outputs: Record<string, Tensor> = {};
-    for (let i = 0; i < outputNames.length; i++) outputs[outputNames[i]] = results[i] as Tensor;
-    return outputs;
+    return handle.run(names, tensors);
   }
 
   memory(): SessionMemory {
@@ -291,11 +274,15 @@ export async function loadModel(bytes: Uint8Array, options?: LoadOptions): Promi
   }
 }
 
-// Accelerators the engine can use; [] on a CPU-only host or any failure.
+// Accelerators the engine can use; [] on a CPU-only host or a host without
+// a CUDA driver. Throws (ENGINE_INTERNAL, saying how to build it) when the
+// addon itself is missing or does not load: "no devices" must not hide a
+// broken install.
 export function devices(): DeviceInfo[] {
-  try {
-    return loadAddon().devices();
-  } catch {
-    return [];
-  }
+  return loadAddon().devices();
+}
+
+// The addon's dtype and status-code tables (see EngineTables).
+export function engineTables(): EngineTables {
+  return loadAddon().engineTables();
 }

@@ -1,7 +1,66 @@
-// The engine's JS API types (the contract of native/index.ts).
-import type { EngineTensorType, NumericArray } from '../gateway/tensors/datatypes';
+// The engine's JS API types (the contract of native/index.ts). The engine
+// owns its tensor type: nothing here (or anywhere under native/) imports
+// from the gateway; the gateway maps its protocol datatypes onto these
+// (gateway/inference/datatypes.ts).
 
-export type TensorType = EngineTensorType;
+// Element types, by the engine's names (native/src/tensor.cc DTypeName).
+export type TensorType =
+  | 'float32'
+  | 'float64'
+  | 'float16'
+  | 'int8'
+  | 'uint8'
+  | 'int16'
+  | 'uint16'
+  | 'int32'
+  | 'uint32'
+  | 'int64'
+  | 'uint64'
+  | 'bool';
+
+// The typed arrays tensors travel in (TENSOR_TYPES below says which for which).
+export type TypedArray =
+  | Float32Array
+  | Float64Array
+  | Uint16Array
+  | Int8Array
+  | Uint8Array
+  | Int16Array
+  | Int32Array
+  | Uint32Array
+  | BigInt64Array
+  | BigUint64Array;
+
+export type TypedArrayConstructor =
+  | Float32ArrayConstructor
+  | Float64ArrayConstructor
+  | Int8ArrayConstructor
+  | Uint8ArrayConstructor
+  | Int16ArrayConstructor
+  | Uint16ArrayConstructor
+  | Int32ArrayConstructor
+  | Uint32ArrayConstructor
+  | BigInt64ArrayConstructor
+  | BigUint64ArrayConstructor;
+
+// The one TypeScript table of the engine's element types: bytes per element
+// and the TypedArray each travels in (float16 as its bits, bool as bytes).
+// The addon reports its own table (engineTables()); a test keeps the two in
+// step (native/test/engine_api.test.ts).
+export const TENSOR_TYPES: Readonly<Record<TensorType, { sizeBytes: number; array: TypedArrayConstructor }>> = {
+  float32: { sizeBytes: 4, array: Float32Array },
+  float64: { sizeBytes: 8, array: Float64Array },
+  float16: { sizeBytes: 2, array: Uint16Array },
+  int8: { sizeBytes: 1, array: Int8Array },
+  uint8: { sizeBytes: 1, array: Uint8Array },
+  int16: { sizeBytes: 2, array: Int16Array },
+  uint16: { sizeBytes: 2, array: Uint16Array },
+  int32: { sizeBytes: 4, array: Int32Array },
+  uint32: { sizeBytes: 4, array: Uint32Array },
+  int64: { sizeBytes: 8, array: BigInt64Array },
+  uint64: { sizeBytes: 8, array: BigUint64Array },
+  bool: { sizeBytes: 1, array: Uint8Array },
+};
 
 // A dense row-major tensor. `data` is the TypedArray of `type`:
 // Float32Array, Float64Array, Int8Array, Uint8Array (uint8 and bool),
@@ -10,7 +69,7 @@ export type TensorType = EngineTensorType;
 export interface Tensor {
   type: TensorType;
   dims: number[];
-  data: NumericArray;
+  data: TypedArray;
 }
 
 export interface TensorMetadata {

@@ -13,7 +13,6 @@ import {
   encodeCase,
   feedsFor,
   float,
-  floats,
   int,
   ints,
   type ModelCase,
@@ -473,7 +472,7 @@ function fusionCases(): ModelCase[] {
     name,
     dataType: 'FLOAT',
     dims,
-    values: randomTensor(F, dims, rng, uniform(low, high)).data as Float32Array,
+    values: randomTensor(F, dims, rng, uniform(low, high)).data,
   });
   const bnParams = (prefix: string, C: number) => [
     tensor(`${prefix}.scale`, [C]),

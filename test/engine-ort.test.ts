@@ -332,7 +332,7 @@ function graphCases(): ModelCase[] {
   const rng = rngFor('graph cases/initializers');
   const weight = (name: string, dims: number[], encoding: 'raw' | 'typed' = 'raw'): OnnxTensorInit => {
     const t = randomTensor(F, dims, rng, uniform(-1, 1));
-    return { name, dataType: 'FLOAT', dims, values: t.data as Float32Array, encoding };
+    return { name, dataType: 'FLOAT', dims, values: t.data, encoding };
   };
   const constantTensor = (
     name: string,

@@ -128,11 +128,16 @@ function exchange(
     });
     socket.on('close', () => finish(true));
     socket.on('error', () => finish(true));
-    socket.on('connect', async () => {
+    const writeParts = async (): Promise<void> => {
       for (let i = 0; i < parts.length && !done; i++) {
         if (i > 0 && gapMs > 0) await sleep(gapMs);
         if (!socket.destroyed) socket.write(parts[i]);
       }
+    };
+    // An async listener's rejection would be unhandled (and end the test
+    // process); a failed write ends the exchange like a closed socket.
+    socket.on('connect', () => {
+      writeParts().catch(() => finish(true));
     });
   });
 }

@@ -111,7 +111,6 @@ async function main(): Promise<number> {
   for (const name of SERVICE_NAMES) rmSync(join(logDir, `${name}.log`), { force: true });
   cleanStaleServers();
 
-  let started: StartedServices = {};
   let stopping = false;
   const onSignal = (signal: NodeJS.Signals): void => {
     if (stopping) process.exit(130); // second signal: the exit hook SIGKILLs the servers
@@ -142,7 +141,7 @@ async function main(): Promise<number> {
     process.stderr.write(`test runner: ${serversResult.message}\n`);
     return 1;
   }
-  started = serversResult.started;
+  const started: StartedServices = serversResult.started;
   if (args.services.length > 0) {
     const each = args.services.map((name) => `${name} ${seconds(serversResult.startupMs[name] ?? 0)}`).join(', ');
     process.stderr.write(

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { MaasError } from '../../common/errors';
 import type { InferInput, InferOutput } from '../inference/types';
-import type { NumericArray } from '../tensors/datatypes';
+import type { NumericArray } from '../inference/datatypes';
 import { batchShapeKey, concatInputs, splitOutputs } from './assemble';
 
 // Elements as a plain array, whatever the element type.

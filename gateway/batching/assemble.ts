@@ -3,7 +3,7 @@
 // are sliced back per request as views (subarray), without copies.
 // BYTES tensors are not handled: they have no fixed element size.
 import { MaasError } from '../../common/errors';
-import { elementCount, type KServeDatatype, type NumericArray } from '../tensors/datatypes';
+import { elementCount, type KServeDatatype, type NumericArray } from '../inference/datatypes';
 import type { InferInput, InferOutput } from '../inference/types';
 
 export interface BatchedTensor {
@@ -15,7 +15,7 @@ export interface BatchedTensor {
 type NumericArrayConstructor = new (length: number) => NumericArray;
 
 // The key under which requests may share a batch: every input's name, datatype
-// and shape without the batch dimension (PROTOCOL.md 3.2: equal shapes only).
+// and shape without the batch dimension (docs/protocol.md "Batching": equal shapes only).
 export function batchShapeKey(inputs: readonly InferInput[]): string {
   return inputs
     .map((input) => `${input.name}:${input.datatype}[${input.shape.slice(1).join(',')}]`)

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { getEventListeners } from 'node:events';
 import { MaasError } from '../../common/errors';
+import { Cancellation } from '../inference/cancel';
 import { DynamicBatcher, type DynamicBatcherOptions, type ExecuteBatch } from './batcher';
 import { VirtualClock } from './virtual-clock';
 
@@ -252,32 +252,47 @@ test('a later priority-1 request runs before earlier priority-2 ones; FIFO withi
   );
 });
 
-test('an aborted signal removes the queued request: CANCELLED, never executed', async () => {
+// Counts who listens, to show the batcher lets go once a request leaves the queue.
+class CountingCancellation extends Cancellation {
+  listening = 0;
+  override subscribe(listener: Parameters<Cancellation['subscribe']>[0]): void {
+    this.listening++;
+    super.subscribe(listener);
+  }
+  override unsubscribe(listener: Parameters<Cancellation['unsubscribe']>[0]): void {
+    this.listening--;
+    super.unsubscribe(listener);
+  }
+}
+
+test('a cancelled request leaves the queue: CANCELLED, never executed', async () => {
   const { batches, execute } = echoExecute();
   const { clock, batcher } = makeBatcher({}, execute);
-  const controller = new AbortController();
-  const cancelled = codeOf(batcher.submit('cancelled', { ...one, signal: controller.signal }));
+  const controller = new Cancellation();
+  const cancelled = codeOf(batcher.submit('cancelled', { ...one, cancel: controller }));
   const kept = batcher.submit('kept', one);
-  controller.abort();
+  controller.cancel('client went away');
   assert.equal(batcher.pendingCount, 1);
   assert.equal(await cancelled, 'CANCELLED');
   clock.advance(100);
   await flush();
   assert.deepEqual(batches, [['kept']]);
   await kept;
-  // A signal that is already aborted never enters the queue.
-  assert.equal(await codeOf(batcher.submit('late', { ...one, signal: AbortSignal.abort() })), 'CANCELLED');
+  // A request already cancelled never enters the queue.
+  const gone = new Cancellation();
+  gone.cancel('gone');
+  assert.equal(await codeOf(batcher.submit('late', { ...one, cancel: gone })), 'CANCELLED');
 });
 
-test('aborting a request that is already executing does not interrupt it', async () => {
+test('cancelling a request that is already executing does not interrupt it', async () => {
   const { execute, finish } = controlledExecute();
   const { batcher } = makeBatcher({ maxQueueDelayUs: 0 }, execute);
-  const controller = new AbortController();
-  const running = batcher.submit('running', { ...one, signal: controller.signal });
+  const controller = new CountingCancellation();
+  const running = batcher.submit('running', { ...one, cancel: controller });
   assert.equal(batcher.inFlightCount, 1);
   // The batcher stops listening once the request leaves the queue (long-lived signals do not leak).
-  assert.equal(getEventListeners(controller.signal, 'abort').length, 0);
-  controller.abort();
+  assert.equal(controller.listening, 0);
+  controller.cancel('client went away');
   finish(0);
   assert.equal((await running).result, 'out:running');
 });

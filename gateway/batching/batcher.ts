@@ -8,6 +8,7 @@
 // handed to `execute`; from then on it belongs to that execution, and only its
 // result or error (or the close() deadline) settles it.
 import { MaasError } from '../../common/errors';
+import type { CancelListener, CancelSignal } from '../inference/cancel';
 import { realClock, type Clock, type TimerHandle } from './clock';
 import { decideBatch, type BatchPolicyConfig, type QueuedItem } from './policy';
 import { PriorityQueue, QueueEntry } from './queue';
@@ -36,7 +37,7 @@ export interface SubmitOptions {
   shapeKey: string; // requests batch together only when equal (see assemble.ts batchShapeKey)
   priority?: number; // 0 or out of range: the default level; 1 is the highest
   timeoutUs?: number; // 0: none (see allowTimeoutOverride)
-  signal?: AbortSignal; // abort drops the request while queued; running work is not interrupted
+  cancel?: CancelSignal; // cancelling drops the request while queued; running work is not interrupted
 }
 
 export interface BatchedResult<TRes> {
@@ -47,11 +48,12 @@ export interface BatchedResult<TRes> {
 
 type EntryState = 'queued' | 'running' | 'settled';
 
-class Pending<TReq, TRes> extends QueueEntry implements QueuedItem {
+class Pending<TReq, TRes> extends QueueEntry implements QueuedItem, CancelListener {
   state: EntryState = 'queued';
-  detachAbort: (() => void) | null = null;
+  cancelSignal: CancelSignal | null = null; // subscribed while queued
 
   constructor(
+    readonly owner: DynamicBatcher<TReq, TRes>,
     readonly request: TReq,
     readonly batchSize: number,
     readonly shapeKey: string,
@@ -62,6 +64,15 @@ class Pending<TReq, TRes> extends QueueEntry implements QueuedItem {
     readonly reject: (err: unknown) => void,
   ) {
     super(level, deadlineUs);
+  }
+
+  onCancel(): void {
+    this.owner.cancelQueued(this);
+  }
+
+  detachCancel(): void {
+    this.cancelSignal?.unsubscribe(this);
+    this.cancelSignal = null;
   }
 }
 
@@ -146,7 +157,7 @@ export class DynamicBatcher<TReq, TRes> {
     if (this.closing) {
       return Promise.reject(new MaasError('SHUTTING_DOWN', 'the model is shutting down and accepts no new requests'));
     }
-    const { batchSize, shapeKey, signal } = options;
+    const { batchSize, shapeKey, cancel } = options;
     const { maxBatchSize } = this.policy;
     if (!Number.isInteger(batchSize) || batchSize < 1) {
       return Promise.reject(new MaasError('INVALID_SHAPE', `batch size must be an integer >= 1, got ${batchSize}`));
@@ -157,7 +168,7 @@ export class DynamicBatcher<TReq, TRes> {
         new MaasError('INVALID_SHAPE', `batch size ${batchSize} exceeds the model's max batch size ${maxBatchSize}`),
       );
     }
-    if (signal?.aborted) {
+    if (cancel?.cancelled) {
       return Promise.reject(new MaasError('CANCELLED', 'the request was cancelled before it ran'));
     }
     if (this.maxQueueSize > 0 && this.queue.size >= this.maxQueueSize) {
@@ -170,6 +181,7 @@ export class DynamicBatcher<TReq, TRes> {
     const timeoutUs = this.effectiveTimeoutUs(options.timeoutUs ?? 0);
     return new Promise<BatchedResult<TRes>>((resolve, reject) => {
       const entry = new Pending<TReq, TRes>(
+        this,
         request,
         batchSize,
         shapeKey,
@@ -179,10 +191,9 @@ export class DynamicBatcher<TReq, TRes> {
         resolve,
         reject,
       );
-      if (signal) {
-        const onAbort = () => this.cancel(entry);
-        signal.addEventListener('abort', onAbort, { once: true });
-        entry.detachAbort = () => signal.removeEventListener('abort', onAbort);
+      if (cancel) {
+        cancel.subscribe(entry);
+        entry.cancelSignal = cancel;
       }
       this.queue.push(entry);
       this.schedule();
@@ -281,10 +292,9 @@ export class DynamicBatcher<TReq, TRes> {
       entry = this.queue.earliestDeadline()
     ) {
       this.queue.remove(entry);
-      this.settle(entry, () =>
-        entry.reject(
-          new MaasError('QUEUE_TIMEOUT', `Request timeout expired after ${nowUs - entry.enqueuedAtUs} us in the queue`),
-        ),
+      this.reject(
+        entry,
+        new MaasError('QUEUE_TIMEOUT', `Request timeout expired after ${nowUs - entry.enqueuedAtUs} us in the queue`),
       );
     }
   }
@@ -316,8 +326,7 @@ export class DynamicBatcher<TReq, TRes> {
     let totalBatchSize = 0;
     for (const entry of entries) {
       this.queue.remove(entry);
-      entry.detachAbort?.();
-      entry.detachAbort = null;
+      entry.detachCancel();
       entry.state = 'running';
       this.running.add(entry);
       totalBatchSize += entry.batchSize;
@@ -334,21 +343,20 @@ export class DynamicBatcher<TReq, TRes> {
     startUs: number,
   ): Promise<void> {
     try {
-      const results = await this.execute(
-        entries.map((e) => e.request),
-        instanceIndex,
-      );
+      const requests = new Array<TReq>(entries.length);
+      for (let i = 0; i < entries.length; i++) requests[i] = entries[i].request;
+      const results = await this.execute(requests, instanceIndex);
       if (!Array.isArray(results) || results.length !== entries.length) {
         const got = Array.isArray(results) ? `${results.length} results` : 'no result array';
         throw new MaasError('INTERNAL', `batch execution returned ${got} for ${entries.length} requests`);
       }
-      entries.forEach((entry, i) => {
-        this.settle(entry, () =>
-          entry.resolve({ result: results[i], queueUs: startUs - entry.enqueuedAtUs, batchSize: totalBatchSize }),
-        );
-      });
+      for (let i = 0; i < entries.length; i++) {
+        const entry = entries[i];
+        if (this.markSettled(entry))
+          entry.resolve({ result: results[i], queueUs: startUs - entry.enqueuedAtUs, batchSize: totalBatchSize });
+      }
     } catch (err) {
-      for (const entry of entries) this.settle(entry, () => entry.reject(err));
+      for (const entry of entries) this.reject(entry, err);
     } finally {
       this.freeInstances.push(instanceIndex);
       this.schedule();
@@ -356,29 +364,34 @@ export class DynamicBatcher<TReq, TRes> {
     }
   }
 
-  private cancel(entry: Pending<TReq, TRes>): void {
+  // A queued request's caller went away (Pending.onCancel).
+  cancelQueued(entry: Pending<TReq, TRes>): void {
     if (!this.queue.remove(entry)) return; // already running or settled
-    this.settle(entry, () => entry.reject(new MaasError('CANCELLED', 'the request was cancelled before it ran')));
+    this.reject(entry, new MaasError('CANCELLED', 'the request was cancelled before it ran'));
     this.schedule(); // the head may have changed, and so may the next deadline
   }
 
-  // Settles an entry once, whatever path gets there first.
-  private settle(entry: Pending<TReq, TRes>, action: () => void): void {
-    if (entry.state === 'settled') return;
+  // Marks an entry settled once, whatever path gets there first; false if
+  // it already was.
+  private markSettled(entry: Pending<TReq, TRes>): boolean {
+    if (entry.state === 'settled') return false;
     entry.state = 'settled';
-    entry.detachAbort?.();
-    entry.detachAbort = null;
+    entry.detachCancel();
     this.running.delete(entry);
-    action();
+    return true;
+  }
+
+  private reject(entry: Pending<TReq, TRes>, err: unknown): void {
+    if (this.markSettled(entry)) entry.reject(err);
   }
 
   private abandonAll(): void {
     const shuttingDown = () => new MaasError('SHUTTING_DOWN', 'the close deadline passed before the request finished');
     for (const entry of this.queue.all()) {
       this.queue.remove(entry);
-      this.settle(entry, () => entry.reject(shuttingDown()));
+      this.reject(entry, shuttingDown());
     }
-    for (const entry of [...this.running]) this.settle(entry, () => entry.reject(shuttingDown()));
+    for (const entry of [...this.running]) this.reject(entry, shuttingDown());
     this.finishClose();
   }
 

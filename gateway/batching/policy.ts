@@ -2,8 +2,8 @@
 // so it is tested on plain data. The batcher (batcher.ts) owns the timers and
 // calls this whenever a model instance is free.
 //
-// Semantics follow Triton's dynamic batcher (PROTOCOL.md 3.2; the walk in
-// core src/dynamic_batch_scheduler.cc GetDynamicBatch), summarised:
+// Semantics follow Triton's dynamic batcher (docs/protocol.md "Batching"),
+// summarised:
 //   - walk the queue in order (the caller orders it: priority, then arrival),
 //     adding each item's batch size to the pending batch;
 //   - stop before an item that would take the pending batch past maxBatchSize,

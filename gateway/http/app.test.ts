@@ -1,12 +1,23 @@
 // The HTTP front end over real HTTP against a small fake ModelService.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
+import net from 'node:net';
 import { gzipSync } from 'node:zlib';
 import pino from 'pino';
 import { MaasError } from '../../common/errors';
 import type { InferRequest, InferResult } from '../inference/types';
-import type { ModelConfig, ModelMetadata, ModelService, ModelStatistics } from '../repository/types';
-import { startHttpServer, type HttpServer } from './app';
+import { Pipeline } from '../pipeline/pipeline';
+import type {
+  ControlMode,
+  LoadRequest,
+  ModelConfig,
+  ModelMetadata,
+  ModelRepository,
+  ModelService,
+  ModelStatistics,
+} from '../serving/types';
+import { startHttpServer, type HttpDeps, type HttpServer } from './app';
+import { responderStats } from './responder';
 
 const ECHO: ModelMetadata = {
   name: 'echo',
@@ -19,14 +30,17 @@ const ECHO: ModelMetadata = {
   ],
 };
 
-class FakeModels implements ModelService {
+class FakeModels implements ModelService, ModelRepository {
   ready = true;
   abortedRequests = 0;
+  controlMode: ControlMode = 'explicit';
+  loads: Array<[string, LoadRequest | undefined]> = [];
+  unloads: string[] = [];
   isReady(): boolean {
     return this.ready;
   }
   metadata(name: string, version?: string): ModelMetadata {
-    if (!['echo', 'slow', 'boom', 'full'].includes(name))
+    if (!['echo', 'slow', 'boom', 'full', 'big'].includes(name))
       throw new MaasError('MODEL_NOT_FOUND', `unknown model '${name}'`);
     if (version !== undefined && version !== '1')
       throw new MaasError('MODEL_VERSION_NOT_FOUND', `model '${name}' has no version ${version}`);
@@ -47,8 +61,16 @@ class FakeModels implements ModelService {
   isModelReady(name: string): boolean {
     return name === 'echo';
   }
-  index(readyOnly: boolean) {
+  async index(readyOnly: boolean) {
     return [{ name: 'echo', version: '1', state: 'READY' as const, reason: readyOnly ? 'ready-only' : '' }];
+  }
+  async load(name: string, request?: LoadRequest): Promise<void> {
+    if (name !== 'echo') throw new MaasError('MODEL_NOT_FOUND', `no model '${name}'`);
+    this.loads.push([name, request]);
+  }
+  async unload(name: string): Promise<void> {
+    if (this.controlMode !== 'explicit') throw new MaasError('MODEL_CONTROL_DISABLED', 'not in explicit mode');
+    this.unloads.push(name);
   }
   statistics(name?: string): ModelStatistics[] {
     if (name !== undefined) this.metadata(name);
@@ -61,15 +83,28 @@ class FakeModels implements ModelService {
     if (request.modelName === 'slow') {
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, 3000);
-        request.signal?.addEventListener('abort', () => {
-          clearTimeout(timer);
-          this.abortedRequests++;
-          resolve();
+        request.cancel?.subscribe({
+          onCancel: () => {
+            clearTimeout(timer);
+            this.abortedRequests++;
+            resolve();
+          },
         });
       });
       throw new MaasError('CANCELLED', 'cancelled');
     }
     const x = request.inputs[0];
+    if (request.modelName === 'big') {
+      // y[i] = i, as many as the first input value says: a large answer from a small request.
+      const y = new Float32Array(Number(x.data[0])).map((_, i) => i);
+      return {
+        modelName: 'big',
+        modelVersion: '1',
+        outputs: [{ name: 'y', datatype: 'FP32', shape: [1, y.length], data: y }],
+        batchSize: 1,
+        timing,
+      };
+    }
     const [rows, cols] = x.shape;
     const sums = new Float32Array(rows);
     for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) sums[r] += Number(x.data[r * cols + c]);
@@ -85,11 +120,16 @@ class FakeModels implements ModelService {
           return found;
         })
       : all;
-    return { id: request.id, modelName: request.modelName, modelVersion: '1', outputs, timing };
+    return { id: request.id, modelName: request.modelName, modelVersion: '1', outputs, batchSize: rows, timing };
   }
 }
 
 const models = new FakeModels();
+
+// Every access line (not one in 100), so the tests see them.
+function servingDeps(logger: pino.Logger): Pick<HttpDeps, 'serving' | 'repository' | 'pipeline'> {
+  return { serving: models, repository: models, pipeline: new Pipeline({ logger, accessLogSampleEvery: 1 }) };
+}
 const logLines: Array<Record<string, unknown>> = [];
 let server: HttpServer;
 let base: string;
@@ -105,7 +145,7 @@ before(async () => {
   );
   server = await startHttpServer(
     {
-      models,
+      ...servingDeps(logger),
       metrics: { contentType: 'text/plain; version=0.0.4', text: async () => 'nv_inference_count 0\n' },
       logger,
       maxBodyBytes: 64 * 1024,
@@ -122,7 +162,7 @@ after(async () => {
   await server.close();
 });
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- boundary: response bodies are probed field by field, a wrong shape fails the assertion
 async function json(res: Response): Promise<any> {
   return res.json();
 }
@@ -158,7 +198,8 @@ test('server metadata lists only implemented extensions', async () => {
   assert.equal(body.name, 'maas-test');
   assert.equal(body.version, '9.9.9');
   assert.ok(body.extensions.includes('binary_tensor_data'));
-  assert.ok(!body.extensions.includes('model_repository'));
+  assert.ok(body.extensions.includes('model_repository'));
+  assert.ok(!body.extensions.includes('system_shared_memory'));
 });
 
 test('not found, wrong method, request ids', async () => {
@@ -391,7 +432,7 @@ test('a client abort aborts the request signal', async () => {
 test('close() waits for in-flight work up to its deadline, then answers it 503 SHUTTING_DOWN with Connection: close', async () => {
   const own = await startHttpServer(
     {
-      models,
+      ...servingDeps(pino({ level: 'silent' })),
       metrics: { contentType: 'text/plain', text: async () => '' },
       logger: pino({ level: 'silent' }),
       closeDeadlineMs: 200,
@@ -421,4 +462,69 @@ test('close() waits for in-flight work up to its deadline, then answers it 503 S
     },
   });
   await assert.rejects(fetch(`http://127.0.0.1:${own.port}/v2/health/live`));
+});
+
+test('repository load and unload: parameters reach the model side, refusals map to {error, code}', async () => {
+  const post = (path: string, body?: unknown) =>
+    fetch(`${base}${path}`, { method: 'POST', body: body === undefined ? undefined : JSON.stringify(body) });
+  assert.equal((await post('/v2/repository/models/echo/load')).status, 200);
+  const config = JSON.stringify({ max_batch_size: 4 });
+  assert.equal((await post('/v2/repository/models/echo/load', { parameters: { config } })).status, 200);
+  assert.deepEqual(models.loads.slice(-2), [
+    ['echo', {}],
+    ['echo', { configJson: config }],
+  ]);
+  const notString = await post('/v2/repository/models/echo/load', { parameters: { config: { max_batch_size: 4 } } });
+  assert.equal(notString.status, 400);
+  assert.equal((await errorOf(notString)).code, 'INVALID_PARAMETER');
+  const file = await post('/v2/repository/models/echo/load', { parameters: { 'file:1/model.onnx': 'AAAA', config } });
+  assert.equal((await errorOf(file)).code, 'INVALID_PARAMETER');
+  const unknown = await post('/v2/repository/models/nope/load');
+  assert.equal(unknown.status, 404);
+  assert.equal((await errorOf(unknown)).code, 'MODEL_NOT_FOUND');
+  assert.equal((await post('/v2/repository/models/echo/unload', {})).status, 200);
+  assert.deepEqual(models.unloads.slice(-1), ['echo']);
+  models.controlMode = 'none';
+  const disabled = await post('/v2/repository/models/echo/unload');
+  models.controlMode = 'explicit';
+  assert.equal(disabled.status, 400);
+  assert.equal((await errorOf(disabled)).code, 'MODEL_CONTROL_DISABLED');
+  assert.equal((await errorOf(await post('/v2/repository/models/echo/load', [1]))).code, 'INVALID_REQUEST');
+});
+
+// A client that stops reading: the responder must hand the answer over in
+// pieces as the socket drains (tryEnd/onWritable), and the answer must
+// still arrive whole and in order once the client reads again.
+test('a paused reader gets a large answer whole once it reads again, through the backpressure path', async () => {
+  const floats = 6 * 1024 * 1024; // 24 MB: more than the kernel buffers on both ends hold
+  const body = JSON.stringify({
+    inputs: [{ name: 'x', shape: [1, 1], datatype: 'FP32', data: [floats] }],
+    parameters: { binary_data_output: true },
+  });
+  const waitsBefore = responderStats.writableWaits;
+  const socket = net.connect(server.port, '127.0.0.1');
+  await new Promise<void>((resolve) => socket.once('connect', resolve));
+  socket.pause();
+  socket.write(
+    `POST /v2/models/big/infer HTTP/1.1\r\nHost: test\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+  );
+  await new Promise((r) => setTimeout(r, 300));
+  assert.equal(responderStats.writableWaits, waitsBefore, 'nothing more is written while the client does not read');
+  const chunks: Buffer[] = [];
+  socket.on('data', (chunk: Buffer) => chunks.push(chunk));
+  socket.resume();
+  await new Promise<void>((resolve, reject) => {
+    socket.once('end', resolve);
+    socket.once('error', reject);
+  });
+  assert.ok(responderStats.writableWaits > waitsBefore, 'the answer went out through onWritable');
+  const raw = Buffer.concat(chunks);
+  const headEnd = raw.indexOf('\r\n\r\n');
+  const head = raw.subarray(0, headEnd).toString();
+  assert.match(head, /^HTTP\/1\.1 200 OK/);
+  const jsonBytes = Number(/inference-header-content-length: (\d+)/i.exec(head)?.[1]);
+  const payload = raw.subarray(headEnd + 4);
+  assert.equal(payload.length, jsonBytes + floats * 4);
+  const y = new Float32Array(new Uint8Array(payload.subarray(jsonBytes)).buffer);
+  for (const i of [0, 1, 12345, floats - 1]) assert.equal(y[i], i);
 });

@@ -1,6 +1,6 @@
 // Reads a request body into one Buffer under a byte limit, then undoes a
-// gzip/deflate Content-Encoding under the same limit (PROTOCOL.md 1.8:
-// 64 MiB by default, also after decompression).
+// gzip/deflate Content-Encoding under the same limit (docs/protocol.md
+// "Binary tensor data": 64 MiB by default, also after decompression).
 //
 // Memory is taken as bytes arrive, never from the client's Content-Length
 // alone: a declared length reserves at most EAGER_BYTES up front and the
@@ -13,6 +13,7 @@
 // per-request limit is also the per-connection one.
 import * as zlib from 'node:zlib';
 import { MaasError } from '../../common/errors';
+import type { CancelListener } from '../inference/cancel';
 import type { Responder } from './responder';
 
 export const DEFAULT_MAX_BODY_BYTES = 64 * 1024 * 1024;
@@ -75,7 +76,7 @@ export function readBody(responder: Responder, options: BodyOptions): Promise<Bu
 }
 
 // One request's body on its way in: the state readBody's callbacks share.
-class BodyReader {
+class BodyReader implements CancelListener {
   private buffer: Buffer | null = null;
   private receivedBytes = 0;
   private settled = false;
@@ -87,13 +88,13 @@ class BodyReader {
     private readonly resolve: (body: Buffer) => void,
     private readonly reject: (err: unknown) => void,
   ) {
-    responder.signal.addEventListener('abort', this.onAbort, { once: true });
+    responder.signal.subscribe(this);
     responder.onData(this.onChunk);
   }
 
-  private readonly onAbort = (): void => {
+  onCancel(): void {
     if (!this.settled) this.fail(new MaasError('CANCELLED', 'client closed the connection while sending the body'));
-  };
+  }
 
   private readonly onChunk = (chunk: ArrayBuffer, isLast: boolean): void => {
     if (this.settled) return;
@@ -114,6 +115,7 @@ class BodyReader {
 
   private finish(): void {
     this.settled = true;
+    this.responder.signal.unsubscribe(this);
     this.responder.markReceived();
     const body = this.buffer ? this.buffer.subarray(0, this.receivedBytes) : EMPTY_BODY;
     this.buffer = null;
@@ -145,6 +147,7 @@ class BodyReader {
 
   private fail(err: MaasError): void {
     this.settled = true;
+    this.responder.signal.unsubscribe(this);
     this.buffer = null;
     this.reject(err);
   }

@@ -1,4 +1,4 @@
-// Optional response compression (PROTOCOL.md 1.8): gzip or deflate when the
+// Optional response compression (docs/protocol.md "Binary tensor data"): gzip or deflate when the
 // client's Accept-Encoding allows it. Small bodies go out as they are: the
 // gzip framing would cost more than it saves.
 import * as zlib from 'node:zlib';

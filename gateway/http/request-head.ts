@@ -27,6 +27,9 @@ export interface RequestHead {
   contentEncoding: string;
   acceptEncoding: string;
   inferenceHeaderLength: string; // Inference-Header-Content-Length
+  authorization: string; // the raw header (the auth step reads it; never logged)
+  traceparent: string;
+  tracestate: string;
   framingError: FramingError | null;
 }
 
@@ -39,6 +42,9 @@ const head: RequestHead = {
   contentEncoding: '',
   acceptEncoding: '',
   inferenceHeaderLength: '',
+  authorization: '',
+  traceparent: '',
+  tracestate: '',
   framingError: null,
 };
 let contentLengths = 0;
@@ -70,6 +76,15 @@ function onHeader(key: string, value: string): void {
     case 'inference-header-content-length':
       if (head.inferenceHeaderLength === '') head.inferenceHeaderLength = value;
       return;
+    case 'authorization':
+      if (head.authorization === '') head.authorization = value;
+      return;
+    case 'traceparent':
+      if (head.traceparent === '') head.traceparent = value;
+      return;
+    case 'tracestate':
+      if (head.tracestate === '') head.tracestate = value;
+      return;
     default:
   }
 }
@@ -86,7 +101,7 @@ function isContentLength(value: string): boolean {
 // The request's head, valid until the next call.
 export function readRequestHead(req: HttpRequest): RequestHead {
   head.requestId = head.contentLength = head.transferEncoding = head.contentEncoding = '';
-  head.acceptEncoding = head.inferenceHeaderLength = '';
+  head.acceptEncoding = head.inferenceHeaderLength = head.authorization = head.traceparent = head.tracestate = '';
   head.framingError = null;
   contentLengths = hosts = 0;
   conflictingLengths = false;
@@ -98,4 +113,12 @@ export function readRequestHead(req: HttpRequest): RequestHead {
     head.framingError = 'bad_transfer_encoding';
   else if (hosts > 1) head.framingError = 'duplicate_host';
   return head;
+}
+
+// The credentials of an `Authorization: Bearer <token>` header; null when
+// absent or another scheme (the auth step decides what that means).
+export function bearerToken(authorization: string): string | null {
+  if (authorization.length < 8 || authorization.slice(0, 7).toLowerCase() !== 'bearer ') return null;
+  const token = authorization.slice(7).trim();
+  return token === '' ? null : token;
 }

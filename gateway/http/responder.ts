@@ -10,6 +10,7 @@
 // marked received (markReceived) and aborted before the event loop moved on
 // (a setImmediate later) was therefore closed by the parser, not by its
 // client.
+import { Cancellation, type CancelSignal } from '../inference/cancel';
 import type { HttpResponse } from './uws';
 
 // Bumped once per event-loop turn in which a request was received.
@@ -21,6 +22,10 @@ function nextTurn(): void {
 }
 
 export type HeaderList = ReadonlyArray<readonly [string, string]>;
+
+// How often a streamed answer had to wait for the client to read
+// (onWritable calls), process-wide; tests read it to prove the path ran.
+export const responderStats = { writableWaits: 0 };
 
 // Bodies at least this large are streamed with tryEnd so a slow reader does
 // not make uWS buffer the whole thing at once.
@@ -41,18 +46,41 @@ const STATUS_TEXT: Record<number, string> = {
   505: 'HTTP Version Not Supported',
 };
 
+const STATUS_LINES = new Map<number, string>();
+
 export function statusLine(status: number): string {
-  return `${status} ${STATUS_TEXT[status] ?? 'Status'}`;
+  let line = STATUS_LINES.get(status);
+  if (line === undefined) {
+    line = `${status} ${STATUS_TEXT[status] ?? 'Status'}`;
+    STATUS_LINES.set(status, line);
+  }
+  return line;
+}
+
+// A JS string holds UTF-16 units; none takes more than 3 bytes in UTF-8. A
+// string answer this short is surely under the streaming threshold and goes
+// to uWS as it is (uWS encodes it); a longer one becomes bytes first.
+const MAX_DIRECT_STRING_CHARS = Math.floor(STREAM_THRESHOLD_BYTES / 3);
+
+// What the corked write of the answer being sent needs. cork() runs its
+// callback synchronously, so one module-level slot (and one function) serves
+// every answer without a closure per request.
+let writingResponder: Responder | null = null;
+let writingStatus = 0;
+let writingHeaders: HeaderList = [];
+let writingBody: Uint8Array | string | undefined;
+
+function corkedWrite(): void {
+  (writingResponder as Responder).writeCorked(writingStatus, writingHeaders, writingBody);
 }
 
 export class Responder {
   private abortedFlag = false;
   private sentFlag = false; // send() was called (the body may still be draining)
   private completeFlag = false; // fully written or aborted
-  private readonly controller = new AbortController();
-  private resolveFinished!: () => void;
-  // Settles once the response is fully written or the client went away.
-  readonly finished: Promise<void>;
+  private readonly cancellation = new Cancellation();
+  private resolveFinished: (() => void) | null = null;
+  private finishedPromise: Promise<void> | null = null;
   status = 0; // what send() wrote, for logs
   // Set before send(): the answer carries `Connection: close` and uWS closes
   // the connection once it is written.
@@ -63,15 +91,17 @@ export class Responder {
   closedBy: 'client' | 'parser' | null = null;
   private receivedTurn = -1;
 
-  constructor(private readonly res: HttpResponse) {
-    this.finished = new Promise((resolve) => {
-      this.resolveFinished = resolve;
-    });
+  // onComplete runs once, when the response is fully written or the client
+  // went away (the owner's bookkeeping; a plain callback, no Promise per request).
+  constructor(
+    private readonly res: HttpResponse,
+    private readonly onComplete: (() => void) | null = null,
+  ) {
     res.onAborted(() => {
       this.abortedFlag = true;
       this.closedBy = this.receivedTurn === loopTurn && turnArmed ? 'parser' : 'client';
       this.complete();
-      this.controller.abort(new Error('client closed the connection'));
+      this.cancellation.cancel('client closed the connection');
     });
   }
 
@@ -84,6 +114,16 @@ export class Responder {
     }
   }
 
+  // Settles once the response is fully written or the client went away
+  // (made on first use: only shutdown waits on it).
+  get finished(): Promise<void> {
+    if (this.completeFlag) return Promise.resolve();
+    this.finishedPromise ??= new Promise((resolve) => {
+      this.resolveFinished = resolve;
+    });
+    return this.finishedPromise;
+  }
+
   // True when the client went away; nothing more may be written.
   get aborted(): boolean {
     return this.abortedFlag;
@@ -92,9 +132,9 @@ export class Responder {
   get isComplete(): boolean {
     return this.completeFlag;
   }
-  // Aborted when the client goes away, so queued work can be dropped.
-  get signal(): AbortSignal {
-    return this.controller.signal;
+  // Cancelled when the client goes away, so queued work can be dropped.
+  get signal(): CancelSignal {
+    return this.cancellation;
   }
   // True once an answer was started (or can no longer be given).
   get done(): boolean {
@@ -112,22 +152,37 @@ export class Responder {
     if (this.done) return false;
     this.sentFlag = true;
     this.status = status;
-    const bytes = typeof body === 'string' ? Buffer.from(body) : body;
-    this.res.cork(() => {
-      this.res.writeStatus(statusLine(status));
-      for (const [key, value] of headers) this.res.writeHeader(key, value);
-      if (!bytes || bytes.byteLength < STREAM_THRESHOLD_BYTES) {
-        // end(body, true) writes `Connection: close` itself.
-        this.res.end(bytes ?? '', this.closeConnection);
-        this.complete();
-      } else {
-        // tryEnd cannot close: say so; the client closes, or the server's
-        // close does (shutdown is the only time this is set for big bodies).
-        if (this.closeConnection) this.res.writeHeader('Connection', 'close');
-        this.stream(bytes);
-      }
-    });
+    const payload = typeof body === 'string' && body.length > MAX_DIRECT_STRING_CHARS ? Buffer.from(body) : body;
+    // eslint-disable-next-line @typescript-eslint/no-this-alias -- cork takes a callback; a module-level one reading these slots saves a closure per response
+    writingResponder = this;
+    writingStatus = status;
+    writingHeaders = headers;
+    writingBody = payload;
+    try {
+      this.res.cork(corkedWrite);
+    } finally {
+      writingResponder = null;
+      writingHeaders = [];
+      writingBody = undefined;
+    }
     return true;
+  }
+
+  // Inside cork() (see corkedWrite); nobody else calls it.
+  writeCorked(status: number, headers: HeaderList, body: Uint8Array | string | undefined): void {
+    const res = this.res;
+    res.writeStatus(statusLine(status));
+    for (let i = 0; i < headers.length; i++) res.writeHeader(headers[i][0], headers[i][1]);
+    if (body === undefined || typeof body === 'string' || body.byteLength < STREAM_THRESHOLD_BYTES) {
+      // end(body, true) writes `Connection: close` itself.
+      res.end(body ?? '', this.closeConnection);
+      this.complete();
+    } else {
+      // tryEnd cannot close: say so; the client closes, or the server's
+      // close does (shutdown is the only time this is set for big bodies).
+      if (this.closeConnection) res.writeHeader('Connection', 'close');
+      this.stream(body);
+    }
   }
 
   sendJson(status: number, value: unknown, headers: HeaderList = []): boolean {
@@ -143,6 +198,7 @@ export class Responder {
       return;
     }
     this.res.onWritable((offset) => {
+      responderStats.writableWaits++;
       if (this.abortedFlag) return true;
       const [ok, done] = this.res.tryEnd(body.subarray(offset - startOffset), totalBytes);
       if (done) this.complete();
@@ -153,6 +209,7 @@ export class Responder {
   private complete(): void {
     if (this.completeFlag) return;
     this.completeFlag = true;
-    this.resolveFinished();
+    this.onComplete?.();
+    this.resolveFinished?.();
   }
 }

@@ -86,3 +86,26 @@ test('unknown paths are 404, wrong methods 405', () => {
   assert.deepEqual(matchRoute('DELETE', '/v2/models/mlp'), { kind: 'method_not_allowed', allow: 'GET' });
   assert.deepEqual(matchRoute('GET', '/v2/repository/index'), { kind: 'method_not_allowed', allow: 'POST' });
 });
+
+test('repository load and unload take the model name; anything else there is 404', () => {
+  assert.deepEqual(matchRoute('POST', '/v2/repository/models/mlp/load'), {
+    kind: 'route',
+    route: 'repository_load',
+    model: 'mlp',
+  });
+  assert.deepEqual(matchRoute('POST', '/v2/repository/models/my%20m/unload'), {
+    kind: 'route',
+    route: 'repository_unload',
+    model: 'my m',
+  });
+  assert.deepEqual(matchRoute('GET', '/v2/repository/models/mlp/load'), { kind: 'method_not_allowed', allow: 'POST' });
+  for (const path of [
+    '/v2/repository/models/mlp',
+    '/v2/repository/models/mlp/reload',
+    '/v2/repository/models//load',
+    '/v2/repository/models/a%2Fb/load',
+    '/v2/repository/models/mlp/load/x',
+  ]) {
+    assert.deepEqual(matchRoute('POST', path), { kind: 'not_found' }, path);
+  }
+});

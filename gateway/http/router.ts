@@ -1,4 +1,4 @@
-// Maps (method, path) to a route per PROTOCOL.md 1.1. Pure: no uWS here.
+// Maps (method, path) to a route (docs/protocol.md "Endpoints"). Pure: no uWS here.
 // The model name is any run of characters other than '/' (URL-decoded); the
 // version segment is digits only; anything else is 404, and a known path with
 // the wrong method is 405.
@@ -13,6 +13,8 @@ export type RouteName =
   | 'model_stats'
   | 'infer'
   | 'repository_index'
+  | 'repository_load'
+  | 'repository_unload'
   | 'metrics';
 
 export type RouteMatch =
@@ -36,22 +38,41 @@ const MODEL_ACTIONS: Record<string, RouteName> = {
   infer: 'infer',
 };
 
-const POST_ROUTES: ReadonlySet<RouteName> = new Set<RouteName>(['infer', 'repository_index']);
+const POST_ROUTES: ReadonlySet<RouteName> = new Set<RouteName>([
+  'infer',
+  'repository_index',
+  'repository_load',
+  'repository_unload',
+]);
 const DIGITS = /^[0-9]+$/;
 const MODELS_PREFIX = '/v2/models/';
+const REPOSITORY_MODELS_PREFIX = '/v2/repository/models/';
+const REPOSITORY_ACTIONS: Record<string, RouteName> = { load: 'repository_load', unload: 'repository_unload' };
+
+// Paths repeat (clients call the same few models): matches are remembered,
+// up to a bound so that scanning for paths cannot grow memory.
+const CACHE_LIMIT = 1024;
+const cache = new Map<string, { route: RouteName; model?: string; version?: string } | null>();
 
 // `method` in any case; `path` without the query string.
 export function matchRoute(method: string, path: string): RouteMatch {
-  const found = findRoute(path);
+  let found = cache.get(path);
+  if (found === undefined) {
+    found = findRoute(path);
+    if (cache.size >= CACHE_LIMIT) cache.clear();
+    cache.set(path, found);
+  }
   if (!found) return { kind: 'not_found' };
   const allow = POST_ROUTES.has(found.route) ? 'POST' : 'GET';
-  if (method.toUpperCase() !== allow) return { kind: 'method_not_allowed', allow };
+  // uWS hands the method in lower case.
+  if (method !== allow && method.toUpperCase() !== allow) return { kind: 'method_not_allowed', allow };
   return { kind: 'route', ...found };
 }
 
 function findRoute(path: string): { route: RouteName; model?: string; version?: string } | null {
   const fixed = FIXED[path];
   if (fixed) return { route: fixed };
+  if (path.startsWith(REPOSITORY_MODELS_PREFIX)) return findRepositoryRoute(path);
   if (!path.startsWith(MODELS_PREFIX)) return null;
   const segments = path.slice(MODELS_PREFIX.length).split('/');
   const model = decodeSegment(segments[0]);
@@ -68,6 +89,14 @@ function findRoute(path: string): { route: RouteName; model?: string; version?: 
     return { route: MODEL_ACTIONS[rest[0]], model, version };
   }
   return null;
+}
+
+// /v2/repository/models/{name}/load|unload
+function findRepositoryRoute(path: string): { route: RouteName; model: string } | null {
+  const segments = path.slice(REPOSITORY_MODELS_PREFIX.length).split('/');
+  if (segments.length !== 2 || !Object.prototype.hasOwnProperty.call(REPOSITORY_ACTIONS, segments[1])) return null;
+  const model = decodeSegment(segments[0]);
+  return model === null ? null : { route: REPOSITORY_ACTIONS[segments[1]], model };
 }
 
 function decodeSegment(segment: string): string | null {

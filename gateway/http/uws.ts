@@ -16,7 +16,7 @@ export function loadUws(): UwsModule {
   if (cached) return cached;
   const file = `@trufflesuite/uws-js-unofficial/binaries/${binaryName()}`;
   try {
-    // eslint-disable-next-line @typescript-eslint/no-var-requires
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- the binary's name depends on the platform and Node ABI, known only at run time
     cached = require(file) as UwsModule;
   } catch (err) {
     throw new Error(

@@ -3,8 +3,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
-import { devices, loadModel, type Tensor } from '../index';
+import { TENSOR_TYPES, devices, engineTables, loadModel, type Tensor } from '../index';
 import { encodeModel } from '../../models/onnx-writer';
 
 // y = Relu(x + bias), x: float32 [batch, 3], bias = [1, -2, 0.5].
@@ -47,7 +49,7 @@ test('Add + Relu gives the hand-computed numbers', async () => {
   assert.deepEqual(out.y.dims, [2, 3]);
   assert.ok(out.y.data instanceof Float32Array);
   // relu([1+1, 1-2, 1+0.5, -3+1, 0-2, 2+0.5])
-  assert.deepEqual(Array.from(out.y.data as Float32Array), [2, 0, 1.5, 0, 0, 2.5]);
+  assert.deepEqual(Array.from(out.y.data), [2, 0, 1.5, 0, 0, 2.5]);
   session.release();
 });
 
@@ -108,11 +110,11 @@ test('int64 and bool outputs come back as BigInt64Array and Uint8Array', async (
     b: { type: 'bool', dims: [3], data: b },
   });
   assert.ok(out.i.data instanceof BigInt64Array);
-  assert.deepEqual(Array.from(out.i.data as BigInt64Array), [5n, -7n]);
+  assert.deepEqual(Array.from(out.i.data), [5n, -7n]);
   assert.notEqual(out.i.data.buffer, i.buffer);
   assert.ok(out.b.data instanceof Uint8Array);
   assert.equal(out.b.type, 'bool');
-  assert.deepEqual(Array.from(out.b.data as Uint8Array), [1, 0, 1]);
+  assert.deepEqual(Array.from(out.b.data), [1, 0, 1]);
   assert.deepEqual(Array.from(out.g.data as Float32Array), [0]);
   session.release();
 });
@@ -491,4 +493,68 @@ test('devices() returns an array', () => {
     assert.equal(typeof d.totalMemoryBytes, 'number');
     assert.match(d.computeCapability, /^\d+\.\d+$/);
   }
+});
+
+test('devices() throws, saying how to build it, when the addon is missing (no silent [])', () => {
+  // This module's compiled files in a package of their own, without build/Release.
+  const root = mkdtempSync(path.join(os.tmpdir(), 'maas-noaddon-'));
+  try {
+    writeFileSync(path.join(root, 'package.json'), '{"name":"maas"}');
+    const dist = path.join(__dirname, '..', '..');
+    for (const dir of ['native', 'common']) cpSync(path.join(dist, dir), path.join(root, dir), { recursive: true });
+    // eslint-disable-next-line @typescript-eslint/no-require-imports, @typescript-eslint/consistent-type-imports -- a second copy of the module, loaded from a folder known only at run time
+    const copy = require(path.join(root, 'native', 'index.js')) as typeof import('../index');
+    assert.throws(
+      () => copy.devices(),
+      (err: Error & { code?: string }) => {
+        assert.equal(err.code, 'ENGINE_INTERNAL');
+        assert.match(err.message, /native engine is not built.*npm install/);
+        return true;
+      },
+    );
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+  }
+});
+
+test("the TypeScript tensor-type table matches the addon's own (C++) table", () => {
+  const native = engineTables().dtypes;
+  const fromAddon = Object.fromEntries(native.map((d) => [d.name, { sizeBytes: d.sizeBytes, array: d.array }]));
+  const fromTs = Object.fromEntries(
+    Object.entries(TENSOR_TYPES).map(([name, t]) => [name, { sizeBytes: t.sizeBytes, array: t.array.name }]),
+  );
+  assert.deepEqual(fromAddon, fromTs);
+  assert.equal(native.length, Object.keys(TENSOR_TYPES).length, 'one entry per type');
+});
+
+// A worker thread terminated while it loads the addon or has runs in flight:
+// every Node-API call in that environment fails from then on, and nothing
+// may turn that into a process abort (run threads finish, their answers are
+// dropped). The main thread then keeps using the engine.
+test('terminating worker threads mid-load and mid-run does not abort the process', () => {
+  const dist = path.join(__dirname, '..', '..');
+  const worker = `
+    const { loadModel } = require(${JSON.stringify(path.join(dist, 'native', 'index.js'))});
+    const { buildMlpModel } = require(${JSON.stringify(path.join(dist, 'models', 'demo.js'))});
+    (async () => {
+      const s = await loadModel(buildMlpModel());
+      const feeds = { input: { type: 'float32', dims: [32, 784], data: new Float32Array(32 * 784) } };
+      for (;;) await Promise.all([s.run(feeds), s.run(feeds), s.run(feeds)]);
+    })();`;
+  const child = runInChild(`
+    const { Worker } = require('node:worker_threads');
+    for (let round = 0; round < 12; round++) {
+      const w = new Worker(${JSON.stringify(worker)}, { eval: true });
+      await new Promise((r) => setTimeout(r, 20 + (round % 6) * 40));
+      await w.terminate();
+    }
+    const s = await loadModel(encodeModel({
+      nodes: [{ opType: 'Relu', inputs: ['x'], outputs: ['y'] }],
+      inputs: [{ name: 'x', dataType: 'FLOAT', shape: [2] }], outputs: [{ name: 'y', dataType: 'FLOAT', shape: [2] }],
+    }));
+    const out = await s.run({ x: { type: 'float32', dims: [2], data: new Float32Array([-1, 2]) } });
+    console.log('SURVIVED', Array.from(out.y.data).join(','));`);
+  assert.equal(child.signal, null, `child died: ${child.signal}\n${child.output}`);
+  assert.equal(child.status, 0, child.output);
+  assert.match(child.output, /SURVIVED 0,2/);
 });

@@ -111,7 +111,7 @@ export function initializer(name: string, op: Extract<Operand, { kind: 'init' }>
     dataType: onnxType(op.type),
     dims: op.dims,
     encoding: op.encoding,
-    values: typedArrayOf(op.type, values) as OnnxTensorInit['values'],
+    values: typedArrayOf(op.type, values),
   };
 }
 

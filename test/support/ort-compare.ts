@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import * as ort from 'onnxruntime-node';
 import { seededRandom } from '../../models/demo';
-import { elementCount, type NumericArray } from '../../gateway/tensors/datatypes';
+import { elementCount, type NumericArray } from '../../gateway/inference/datatypes';
 import { loadModel } from '../../native';
 import type { LoadOptions, Session, Tensor, TensorType } from '../../native/types';
 
@@ -99,7 +99,7 @@ export function typedArrayOf(type: TensorType, values: readonly number[]): Numer
   }
 }
 
-export { elementCount } from '../../gateway/tensors/datatypes';
+export { elementCount } from '../../gateway/inference/datatypes';
 
 export function randomTensor(
   type: TensorType,
@@ -159,7 +159,7 @@ export async function runEngine(modelBytes: Uint8Array, feeds: Feeds, options?: 
 
 // ---- comparing -------------------------------------------------------------
 
-const ARRAY_CLASS: Record<TensorType, Function> = {
+const ARRAY_CLASS: Record<TensorType, new (length: number) => ArrayBufferView> = {
   float32: Float32Array,
   float64: Float64Array,
   float16: Uint16Array,

@@ -1,4 +1,4 @@
-// Module init: loadModel(bytes, options) → Promise<handle>, devices().
+// Module init: loadModel(bytes, options) → Promise<handle>, devices(), engineTables().
 #include <napi.h>
 
 #include <algorithm>
@@ -92,26 +92,56 @@ Napi::Value Devices(const Napi::CallbackInfo& info) {
 
 }  // namespace
 
-namespace {
-
 // A property key that napi_set_named_property made, read back: V8 makes
 // such keys internalized.
-Napi::String Internalized(Napi::Env env, const char* text) {
+Napi::String InternalizedKey(Napi::Env env, const std::string& text) {
   Napi::Object holder = Napi::Object::New(env);
   holder.Set(text, env.Null());
   return holder.GetPropertyNames().Get(0u).As<Napi::String>();
+}
+
+namespace {
+
+// {dtypes: [{name, sizeBytes, array}], statusCodes: [name]}: the engine's
+// own tables, so a test can keep the TypeScript copies in step
+// (native/types.ts TENSOR_TYPES, common/errors.ts).
+Napi::Value EngineTables(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  Napi::Array dtypes = Napi::Array::New(env);
+  uint32_t n = 0;
+  for (int value = 1; value < kDTypeNameEnd - kDTypeNameBase; ++value) {
+    DType dtype = static_cast<DType>(value);
+    const char* array = JsArrayName(dtype);
+    if (array == nullptr) continue;  // not a type JS can hold (string, undefined)
+    Napi::Object entry = Napi::Object::New(env);
+    entry.Set("name", DTypeName(dtype));
+    entry.Set("sizeBytes", Napi::Number::New(env, static_cast<double>(DTypeSizeBytes(dtype))));
+    entry.Set("array", array);
+    dtypes.Set(n++, entry);
+  }
+  Napi::Array codes = Napi::Array::New(env);
+  uint32_t c = 0;
+  // Every code value the enum may hold (unknown values name ENGINE_INTERNAL).
+  for (int value = 1; value < 64; ++value) {
+    const char* name = StatusCodeName(static_cast<StatusCode>(value));
+    codes.Set(c++, name);
+  }
+  codes.Set(c++, kReleasedCode);
+  Napi::Object out = Napi::Object::New(env);
+  out.Set("dtypes", dtypes);
+  out.Set("statusCodes", codes);
+  return out;
 }
 
 }  // namespace
 
 void InitAddonStrings(Napi::Env env, AddonData* data) {
   Napi::Array strings = Napi::Array::New(env, kDTypeNameEnd);
-  strings.Set(static_cast<uint32_t>(kTypeKey), Internalized(env, "type"));
-  strings.Set(static_cast<uint32_t>(kDimsKey), Internalized(env, "dims"));
-  strings.Set(static_cast<uint32_t>(kDataKey), Internalized(env, "data"));
-  strings.Set(static_cast<uint32_t>(kRunResourceName), Napi::String::New(env, "maas.run"));
+  strings.Set(static_cast<uint32_t>(kTypeKey), InternalizedKey(env, "type"));
+  strings.Set(static_cast<uint32_t>(kDimsKey), InternalizedKey(env, "dims"));
+  strings.Set(static_cast<uint32_t>(kDataKey), InternalizedKey(env, "data"));
   for (uint32_t i = 0; i < kDTypeNameEnd - kDTypeNameBase; ++i)
-    strings.Set(kDTypeNameBase + i, Internalized(env, DTypeName(static_cast<DType>(i))));
+    strings.Set(kDTypeNameBase + i, InternalizedKey(env, DTypeName(static_cast<DType>(i))));
   data->strings = Napi::Persistent(static_cast<Napi::Object>(strings));
 }
 
@@ -125,9 +155,12 @@ Napi::Object InitAddon(Napi::Env env, Napi::Object exports) {
   auto* data = new AddonData();
   data->session_constructor = Napi::Persistent(SessionWrap::DefineClass(env));
   InitAddonStrings(env, data);
-  env.SetInstanceData<AddonData>(data);  // deleted by Node when the environment exits
+  data->runs = RunQueue::Create(env, 0);
+  env.SetInstanceData<AddonData>(data);  // deleted by Node when the environment exits (stops the run threads)
+  if (!data->runs) throw Napi::Error::New(env, "maas: cannot create the engine's run queue");
   exports.Set("loadModel", Napi::Function::New<LoadModel>(env, "loadModel"));
   exports.Set("devices", Napi::Function::New<Devices>(env, "devices"));
+  exports.Set("engineTables", Napi::Function::New<EngineTables>(env, "engineTables"));
   return exports;
 }
 
@@ -135,5 +168,16 @@ Napi::Object InitAddon(Napi::Env env, Napi::Object exports) {
 }  // namespace maas
 
 // The macro pastes the function name into identifiers: it needs an unqualified one.
-static Napi::Object InitMaasAddon(Napi::Env env, Napi::Object exports) { return maas::node::InitAddon(env, exports); }
+// A failed init must not escape as a C++ exception: when a worker thread is
+// terminated while it loads the addon, every Node-API call fails and even
+// node-addon-api's own conversion to a JS exception throws again, which
+// would abort the whole process.
+static Napi::Object InitMaasAddon(Napi::Env env, Napi::Object exports) {
+  try {
+    return maas::node::InitAddon(env, exports);
+  } catch (const Napi::Error&) {
+    napi_throw_error(env, nullptr, "maas: the native engine could not initialise (is the environment shutting down?)");
+    return exports;
+  }
+}
 NODE_API_MODULE(maas_addon, InitMaasAddon)

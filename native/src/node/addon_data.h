@@ -2,7 +2,11 @@
 #pragma once
 #include <napi.h>
 
+#include <memory>
+#include <string>
+
 #include "maas/tensor.h"
+#include "node/run_queue.h"
 
 namespace maas {
 namespace node {
@@ -12,8 +16,7 @@ enum AddonString : uint32_t {
   kTypeKey = 0,
   kDimsKey,
   kDataKey,
-  kRunResourceName,  // async_hooks name of a run
-  kDTypeNameBase,    // + DType value: DTypeName(dtype)
+  kDTypeNameBase,  // + DType value: DTypeName(dtype)
   kDTypeNameEnd = kDTypeNameBase + 16,
 };
 
@@ -24,9 +27,19 @@ struct AddonData {
   // and type names are internalized: V8 would otherwise look a fresh string
   // up in its string table on every property access.
   Napi::ObjectReference strings;
+  // Where runs execute and settle (run_queue.h); stopped before this is freed.
+  std::unique_ptr<RunQueue> runs;
+
+  ~AddonData() {
+    if (runs) runs->Stop();
+  }
 };
 
 void InitAddonStrings(Napi::Env env, AddonData* data);
+
+// `text` as an internalized property key (what napi_set_named_property
+// would make): V8 looks such keys up without hashing a fresh string.
+Napi::String InternalizedKey(Napi::Env env, const std::string& text);
 
 // The cached JS name of `dtype` from `strings` (AddonData::strings' array).
 Napi::Value DTypeNameString(Napi::Env env, const Napi::Array& strings, DType dtype);

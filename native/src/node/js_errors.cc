@@ -16,7 +16,7 @@ Napi::Error MakeJsError(Napi::Env env, const Status& status) {
 void RejectWith(const Napi::Promise::Deferred& deferred, const char* code, const std::string& message) {
   try {
     deferred.Reject(MakeJsError(deferred.Env(), code, message).Value());
-  } catch (const Napi::Error&) {
+  } catch (...) {
     // Creating the error failed (the environment is shutting down); nothing
     // more can be reported.
   }

@@ -2,9 +2,9 @@
 
 #include "node/addon_data.h"
 #include "node/js_errors.h"
+#include "node/run_queue.h"
 #include "node/session_memory.h"
 #include "node/tensor_convert.h"
-#include "node/workers.h"
 
 #include <utility>
 
@@ -31,6 +31,10 @@ Napi::Object SessionWrap::NewInstance(Napi::Env env, std::shared_ptr<const Sessi
   Napi::Object handle =
       data->session_constructor.New({external, Napi::Number::New(env, static_cast<double>(max_tensor_bytes))});
   const Session& loaded = **carrier;
+  Napi::Array keys = Napi::Array::New(env, loaded.outputs().size());
+  for (size_t i = 0; i < loaded.outputs().size(); ++i)
+    keys.Set(static_cast<uint32_t>(i), InternalizedKey(env, loaded.outputs()[i].name));
+  SessionWrap::Unwrap(handle)->output_keys_ = std::make_shared<const OutputKeys>(env, keys);
   handle.DefineProperties({
       Napi::PropertyDescriptor::Value("inputMetadata", ToJsMetadata(env, loaded.inputs()), napi_enumerable),
       Napi::PropertyDescriptor::Value("outputMetadata", ToJsMetadata(env, loaded.outputs()), napi_enumerable),
@@ -47,7 +51,7 @@ SessionWrap::SessionWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Sess
     max_tensor_bytes_ = static_cast<uint64_t>(info[1].As<Napi::Number>().DoubleValue());
 }
 
-// run(names: string[], tensors: {type, dims, data}[]) → Promise<tensors in the order of outputMetadata>
+// run(names: string[], tensors: {type, dims, data}[]) → Promise<{outputName: tensor}>
 Napi::Value SessionWrap::Run(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (!session_) {
@@ -70,16 +74,21 @@ Napi::Value SessionWrap::Run(const Napi::CallbackInfo& info) {
   AddonData* addon = env.GetInstanceData<AddonData>();
   Napi::Array strings = addon->strings.Value().As<Napi::Array>();
   uint32_t count = names.Length();
-  std::vector<NamedTensor> feeds(count);
+  auto job = std::make_unique<RunJob>();
+  job->feeds.resize(count);
   for (uint32_t i = 0; i < count; ++i) {
     Napi::Value name = names.Get(i);
     if (!name.IsString()) return reject(StatusCode::kInvalidArgument, "input names must be strings");
-    feeds[i].name = name.As<Napi::String>().Utf8Value();
-    Status status = CopyJsTensor(strings, tensors.Get(i), feeds[i].name, max_tensor_bytes_, &feeds[i].tensor);
+    NamedTensor& feed = job->feeds[i];
+    feed.name = name.As<Napi::String>().Utf8Value();
+    Status status = CopyJsTensor(strings, tensors.Get(i), feed.name, max_tensor_bytes_, &feed.tensor);
     if (!status.ok()) return reject(status.code(), status.message());
   }
-  // Resolves with the outputs' tensors in the session's output order.
-  return RunJob::Start(env, addon, session_, std::move(feeds));
+  job->session = session_;
+  job->output_keys = output_keys_;
+  napi_value promise = addon->runs->Submit(env, std::move(job));
+  if (promise == nullptr) return reject(StatusCode::kInternal, "cannot queue the run");
+  return Napi::Value(env, promise);
 }
 
 // memory() → {weightsBytes, arenaReservedBytes, plans}; throws ENGINE_RELEASED after release().

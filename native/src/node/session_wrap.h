@@ -1,11 +1,12 @@
 // The JS handle of a loaded Session: inputMetadata, outputMetadata, device,
-// run(names, tensors) → Promise, memory(), plan(dims) → Promise, release().
+// run(names, tensors) → Promise<{outputName: tensor}>, memory(), plan(dims) → Promise, release().
 #pragma once
 #include <napi.h>
 
 #include <memory>
 
 #include "maas/engine.h"
+#include "node/run_queue.h"
 
 namespace maas {
 namespace node {
@@ -30,6 +31,8 @@ class SessionWrap : public Napi::ObjectWrap<SessionWrap> {
   // the model only when that run finishes.
   std::shared_ptr<const Session> session_;
   uint64_t max_tensor_bytes_ = 0;  // 0: no limit
+  // The output names as property keys, shared with in-flight runs.
+  std::shared_ptr<const OutputKeys> output_keys_;
 };
 
 }  // namespace node

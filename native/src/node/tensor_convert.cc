@@ -12,22 +12,28 @@ namespace {
 
 // Which TypedArray carries each dtype (fixed at compile time, as in the JS
 // façade): float16 travels as its bits in a Uint16Array, bool as a Uint8Array.
+struct JsArrayType {
+  DType dtype;
+  napi_typedarray_type type;
+  const char* name;
+};
+constexpr JsArrayType kJsArrays[] = {
+    {DType::kFloat32, napi_float32_array, "Float32Array"}, {DType::kFloat64, napi_float64_array, "Float64Array"},
+    {DType::kFloat16, napi_uint16_array, "Uint16Array"},   {DType::kInt8, napi_int8_array, "Int8Array"},
+    {DType::kUint8, napi_uint8_array, "Uint8Array"},       {DType::kBool, napi_uint8_array, "Uint8Array"},
+    {DType::kInt16, napi_int16_array, "Int16Array"},       {DType::kUint16, napi_uint16_array, "Uint16Array"},
+    {DType::kInt32, napi_int32_array, "Int32Array"},       {DType::kUint32, napi_uint32_array, "Uint32Array"},
+    {DType::kInt64, napi_bigint64_array, "BigInt64Array"}, {DType::kUint64, napi_biguint64_array, "BigUint64Array"},
+};
+
 bool JsArrayTypeOf(DType dtype, napi_typedarray_type* type) {
-  switch (dtype) {
-    case DType::kFloat32: *type = napi_float32_array; return true;
-    case DType::kFloat64: *type = napi_float64_array; return true;
-    case DType::kFloat16: *type = napi_uint16_array; return true;
-    case DType::kInt8: *type = napi_int8_array; return true;
-    case DType::kUint8: *type = napi_uint8_array; return true;
-    case DType::kBool: *type = napi_uint8_array; return true;
-    case DType::kInt16: *type = napi_int16_array; return true;
-    case DType::kUint16: *type = napi_uint16_array; return true;
-    case DType::kInt32: *type = napi_int32_array; return true;
-    case DType::kUint32: *type = napi_uint32_array; return true;
-    case DType::kInt64: *type = napi_bigint64_array; return true;
-    case DType::kUint64: *type = napi_biguint64_array; return true;
-    default: return false;
+  for (const JsArrayType& entry : kJsArrays) {
+    if (entry.dtype == dtype) {
+      *type = entry.type;
+      return true;
+    }
   }
+  return false;
 }
 
 constexpr double kMaxSafeInteger = 9007199254740991.0;  // 2^53 - 1
@@ -95,6 +101,12 @@ Napi::ArrayBuffer WrapBuffer(Napi::Env env, const Tensor& tensor) {
 }
 
 }  // namespace
+
+const char* JsArrayName(DType dtype) {
+  for (const JsArrayType& entry : kJsArrays)
+    if (entry.dtype == dtype) return entry.name;
+  return nullptr;
+}
 
 Status CopyJsTensor(const Napi::Array& strings, const Napi::Value& value, const std::string& name, uint64_t max_bytes,
                     Tensor* tensor) {

@@ -31,6 +31,11 @@ Status CopyJsTensor(const Napi::Array& strings, const Napi::Value& value, const 
 // failure, never leaving a JS exception pending.
 Napi::Object ToJsTensor(Napi::Env env, const Napi::Array& strings, const Tensor& tensor);
 
+// The TypedArray class name each dtype travels in ("Float32Array"...);
+// nullptr for a dtype JS cannot hold. The addon's copy of native/types.ts
+// TENSOR_TYPES (engineTables() lets a test compare them).
+const char* JsArrayName(DType dtype);
+
 // {name, type, dims} with -1 for unknown dims.
 Napi::Array ToJsMetadata(Napi::Env env, const std::vector<TensorMetadata>& metadata);
 

@@ -22,6 +22,7 @@ std::string OnnxDTypeName(DType dtype) {
     case 21: return "uint4";
     case 22: return "int4";
     case 23: return "float4e2m1";
+    default: break;  // a number ONNX has not named (yet)
   }
   return "dtype#" + std::to_string(static_cast<int32_t>(dtype));
 }

@@ -11,10 +11,18 @@ bool NormalizeAxis(int64_t axis, int64_t rank, int64_t* normalized) {
 }
 
 int64_t DimProduct(const Shape& shape, size_t begin, size_t end) {
-  int64_t p = 1;
-  for (size_t i = begin; i < end && i < shape.size(); ++i) {
+  end = std::min(end, shape.size());
+  bool has_zero = false;
+  for (size_t i = begin; i < end; ++i) {
     if (shape[i] < 0) return -1;
-    p *= shape[i];
+    has_zero |= shape[i] == 0;
+  }
+  if (has_zero) return 0;  // even when the other dims alone would overflow
+  int64_t p = 1;
+  for (size_t i = begin; i < end; ++i) {
+    // Dims taken from a model can be anything: a product past int64 is not a
+    // shape (and signed overflow is undefined).
+    if (__builtin_mul_overflow(p, shape[i], &p)) return -1;
   }
   return p;
 }

@@ -34,7 +34,8 @@ export async function probeRedis(info: RedisInfo): Promise<void> {
   client.on('error', (err: Error) => (socketError = err));
   try {
     await client.connect();
-    const pong = await client.ping();
+    // Typed as 'PONG', but the check is for a server that answers otherwise.
+    const pong: string = await client.ping();
     if (pong !== 'PONG') throw new Error(`PING answered ${pong}`);
   } catch (err) {
     throw socketError ?? err;

@@ -80,7 +80,7 @@ export class TestServer<Info> {
     if (this.closed) throw new Error(`${this.name}: closed`);
     this.process.start();
     const deadline = Date.now() + this.setup.startTimeoutMs;
-    let lastError = 'no probe yet';
+    let lastError: string;
     for (;;) {
       if (!this.process.running) {
         const tail = this.logTail();

@@ -16,22 +16,41 @@
 namespace maas {
 namespace {
 
+// Integer results wrap, as in ONNX Runtime: the arithmetic runs in an unsigned
+// type (signed overflow is undefined in C++; a hostile model's constants reach
+// it), at least as wide as unsigned int so that narrow types do not promote
+// back to a signed int.
+template <typename T>
+using WrapType = std::conditional_t<(sizeof(T) < sizeof(unsigned)), unsigned, std::make_unsigned_t<T>>;
+
 struct AddOp {
   template <typename T>
   static T Apply(T a, T b) {
-    return a + b;
+    if constexpr (std::is_integral_v<T>) {
+      return static_cast<T>(static_cast<WrapType<T>>(a) + static_cast<WrapType<T>>(b));
+    } else {
+      return a + b;
+    }
   }
 };
 struct SubOp {
   template <typename T>
   static T Apply(T a, T b) {
-    return a - b;
+    if constexpr (std::is_integral_v<T>) {
+      return static_cast<T>(static_cast<WrapType<T>>(a) - static_cast<WrapType<T>>(b));
+    } else {
+      return a - b;
+    }
   }
 };
 struct MulOp {
   template <typename T>
   static T Apply(T a, T b) {
-    return a * b;
+    if constexpr (std::is_integral_v<T>) {
+      return static_cast<T>(static_cast<WrapType<T>>(a) * static_cast<WrapType<T>>(b));
+    } else {
+      return a * b;
+    }
   }
 };
 struct DivOp {

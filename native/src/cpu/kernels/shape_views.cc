@@ -40,7 +40,11 @@ Status FlattenCompute(KernelContext& ctx) {
   int64_t axis = 0;
   Status s = FlattenAxis(static_cast<int64_t>(in.shape.size()), ctx.attrs, &axis);
   if (!s.ok()) return InvalidArgument(s.message());
-  ctx.exec.SetOutputView(0, in, {DimProduct(in.shape, 0, axis), DimProduct(in.shape, axis, in.shape.size())});
+  const int64_t rows = DimProduct(in.shape, 0, axis);
+  const int64_t columns = DimProduct(in.shape, axis, in.shape.size());
+  // Only an empty tensor can get here with such dims, e.g. [0, 2^40, 2^40].
+  if (rows < 0 || columns < 0) return InvalidArgument("Flatten: " + ShapeToString(in.shape) + " flattens past int64");
+  ctx.exec.SetOutputView(0, in, {rows, columns});
   return Status::Ok();
 }
 

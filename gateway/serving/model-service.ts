@@ -1,0 +1,180 @@
+// The serving layer behind the front ends: routes each request by model name
+// and version to the runtime that serves it (model-table.ts), answers the
+// metadata, readiness and statistics questions, and exposes the model
+// lifecycle (lifecycle.ts) as Triton's repository extension. Front ends
+// reach it only through the ModelService and ModelRepository interfaces.
+import { MaasError, toMaasError } from '../../common/errors';
+import type { Logger } from '../../common/logger';
+import type { InferenceMetrics } from '../../common/metrics';
+import type { ModelConfig } from '../catalog/config-types';
+import type { ModelCatalog } from '../catalog/port';
+import type { ModelMetadata, ModelStatistics, RepositoryIndexEntry } from '../inference/model-types';
+import type { InferRequest, InferResult } from '../inference/types';
+import { ModelLifecycle } from './lifecycle';
+import { ModelTable, canonicalVersion } from './model-table';
+import { ThreadBudget, type LoadModelFn } from './runtime-loader';
+import { statisticsSnapshot } from './statistics';
+import type { ControlMode, LoadRequest, ModelRepository, ModelService } from './types';
+
+export interface ModelServingOptions {
+  catalog: ModelCatalog;
+  loadModel: LoadModelFn;
+  metrics: InferenceMetrics;
+  logger: Logger;
+  intraOpThreads?: number; // --threads
+  controlMode?: ControlMode; // default 'none'
+  startupModels?: readonly string[]; // explicit mode: --load-model
+  drainDeadlineMs?: number; // a replaced or unloaded runtime's time to finish; default 30 s
+  threadBudget?: ThreadBudget; // default: MAX_ENGINE_THREADS
+}
+
+const DEFAULT_DRAIN_DEADLINE_MS = 30_000;
+
+export class ModelServing implements ModelService, ModelRepository {
+  readonly controlMode: ControlMode;
+  private readonly table = new ModelTable();
+  private readonly lifecycle: ModelLifecycle;
+
+  constructor(private readonly options: ModelServingOptions) {
+    this.controlMode = options.controlMode ?? 'none';
+    this.lifecycle = new ModelLifecycle({
+      catalog: options.catalog,
+      table: this.table,
+      loader: {
+        loadModel: options.loadModel,
+        metrics: options.metrics,
+        threads: options.threadBudget ?? new ThreadBudget(),
+        intraOpThreads: options.intraOpThreads,
+      },
+      logger: options.logger,
+      controlMode: this.controlMode,
+      startupModels: options.startupModels,
+      drainDeadlineMs: options.drainDeadlineMs ?? DEFAULT_DRAIN_DEADLINE_MS,
+    });
+  }
+
+  // Loads what the control mode says at start; a model that fails is logged
+  // and listed UNAVAILABLE with its reason, and the others serve.
+  start(): Promise<void> {
+    return this.lifecycle.start();
+  }
+
+  // --- data plane ------------------------------------------------------------
+
+  infer(request: InferRequest): Promise<InferResult> {
+    let runtime;
+    try {
+      runtime = this.table.slot(request.modelName).route(request.modelVersion);
+    } catch (err) {
+      return Promise.reject(toMaasError(err));
+    }
+    return runtime.infer(request);
+  }
+
+  isReady(): boolean {
+    for (const slot of this.table.all()) if (!slot.isReady()) return false;
+    return true;
+  }
+
+  isModelReady(name: string, version?: string): boolean {
+    try {
+      this.table.slot(name).route(version);
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  metadata(name: string, version?: string): ModelMetadata {
+    const slot = this.table.slot(name);
+    const rt = slot.route(version);
+    const versions = version ? [rt.version] : slot.readyVersions();
+    return { name, versions, platform: rt.config.platform, inputs: rt.inputs, outputs: rt.outputs };
+  }
+
+  config(name: string, version?: string): ModelConfig {
+    return this.table.slot(name).route(version).config;
+  }
+
+  statistics(name?: string, version?: string): ModelStatistics[] {
+    const slots = name === undefined ? this.table.all() : [this.table.slot(name)];
+    const wanted = version === undefined || version === '' ? undefined : canonicalVersion(version);
+    const out: ModelStatistics[] = [];
+    for (const slot of slots) {
+      for (const rt of slot.runtimes()) {
+        if (rt.state !== 'READY' || (wanted !== undefined && rt.version !== wanted)) continue;
+        out.push(statisticsSnapshot(rt.meters, rt.memoryBytes));
+      }
+    }
+    if (name !== undefined && wanted !== undefined && out.length === 0) {
+      throw new MaasError(
+        'MODEL_VERSION_NOT_FOUND',
+        `Request for unknown model: '${name}' version ${version} is not found`,
+      );
+    }
+    return out;
+  }
+
+  // --- control plane (repository extension) ------------------------------------
+
+  async index(readyOnly: boolean): Promise<RepositoryIndexEntry[]> {
+    const out: RepositoryIndexEntry[] = [];
+    const listed = new Set<string>();
+    for (const slot of this.table.all()) {
+      listed.add(slot.name);
+      out.push(...slot.indexEntries(readyOnly));
+    }
+    if (!readyOnly) {
+      // Models the catalog holds that were never loaded (explicit mode).
+      let names: string[] = [];
+      try {
+        names = await this.options.catalog.listModels();
+      } catch {
+        // The catalog is unreachable: list what is loaded.
+      }
+      for (const name of names) if (!listed.has(name)) out.push({ name, state: 'UNAVAILABLE', reason: 'not loaded' });
+    }
+    return out.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  }
+
+  async load(name: string, request: LoadRequest = {}): Promise<void> {
+    this.checkExplicit('load');
+    let configOverride: unknown;
+    if (request.configJson !== undefined) {
+      try {
+        configOverride = JSON.parse(request.configJson);
+      } catch (err) {
+        throw new MaasError('INVALID_PARAMETER', `the 'config' parameter is not valid JSON: ${(err as Error).message}`);
+      }
+    }
+    await this.lifecycle.load(name, { configOverride });
+  }
+
+  async unload(name: string): Promise<void> {
+    this.checkExplicit('unload');
+    await this.lifecycle.unload(name);
+  }
+
+  // --- shutdown ------------------------------------------------------------------
+
+  // The server is shutting down: every batcher sends what it holds without
+  // waiting for more (requests already accepted are still taken).
+  drain(): void {
+    this.lifecycle.flush();
+  }
+
+  // Stops following the catalog, lets queued and running batches finish
+  // within the deadline, then frees every engine session.
+  close(deadlineMs = 10_000): Promise<void> {
+    return this.lifecycle.close(deadlineMs);
+  }
+
+  private checkExplicit(what: string): void {
+    if (this.controlMode !== 'explicit') {
+      throw new MaasError(
+        'MODEL_CONTROL_DISABLED',
+        `explicit model ${what} is not allowed in model control mode '${this.controlMode}' (start with --model-control-mode explicit)`,
+      );
+    }
+  }
+}

@@ -1,0 +1,186 @@
+// One loaded model version: its engine sessions (one per instance), its
+// dynamic batcher, and the request path through them. A runtime is built
+// once (runtime-loader.ts), serves until it is retired (a reload replaced
+// it, or its model was unloaded), then drains and frees its sessions.
+//
+// Ownership: the runtime owns its sessions (native memory) and its batcher
+// (the batcher's timers). retire() is the only way they are released.
+import { performance } from 'node:perf_hooks';
+import { toMaasError, type ErrorCode } from '../../common/errors';
+import type { FailureReason, VersionMeters } from '../../common/metrics';
+import type { Session } from '../../native/types';
+import { DynamicBatcher } from '../batching/batcher';
+import type { ModelConfig } from '../catalog/config-types';
+import type { TensorMetadata } from '../inference/model-types';
+import type { InferOutput, InferRequest, InferResult } from '../inference/types';
+import { executeBatch, type ExecutionResult, type QueuedWork } from './execute';
+import { validateRequest } from './validate';
+
+export interface RuntimeParts {
+  name: string;
+  version: string;
+  config: ModelConfig; // completed from the engine's metadata
+  inputs: TensorMetadata[];
+  outputs: TensorMetadata[];
+  sessions: Session[]; // one per instance; the runtime owns them from here on
+  meters: VersionMeters;
+  modelSizeBytes: number;
+  engineThreads: number; // what its sessions count against the thread budget
+  fingerprint: string; // version bytes + config: equal fingerprints serve the same thing
+}
+
+export type RuntimeState = 'READY' | 'UNLOADING' | 'UNAVAILABLE';
+
+export class VersionRuntime {
+  readonly name: string;
+  readonly version: string;
+  readonly config: ModelConfig;
+  readonly inputs: TensorMetadata[];
+  readonly outputs: TensorMetadata[];
+  readonly meters: VersionMeters;
+  readonly modelSizeBytes: number;
+  readonly engineThreads: number;
+  readonly fingerprint: string;
+  state: RuntimeState = 'READY';
+  reason = '';
+  private sessions: Session[];
+  private readonly batcher: DynamicBatcher<QueuedWork, ExecutionResult>;
+  private retiring: Promise<void> | null = null;
+
+  constructor(parts: RuntimeParts) {
+    this.name = parts.name;
+    this.version = parts.version;
+    this.config = parts.config;
+    this.inputs = parts.inputs;
+    this.outputs = parts.outputs;
+    this.meters = parts.meters;
+    this.modelSizeBytes = parts.modelSizeBytes;
+    this.engineThreads = parts.engineThreads;
+    this.fingerprint = parts.fingerprint;
+    this.sessions = parts.sessions;
+    this.batcher = createBatcher(parts.config, parts.sessions.length, (batch, instance) =>
+      executeBatch(
+        { session: this.sessions[instance], inputs: this.inputs, outputs: this.outputs, meters: this.meters },
+        batch,
+      ),
+    );
+  }
+
+  // Host memory the engine holds for this version: each instance's weights
+  // (with what the backend derived from them) and its reserved run arenas.
+  get memoryBytes(): number {
+    let bytes = 0;
+    for (const session of this.sessions) {
+      const m = session.memory();
+      bytes += m.weightsBytes + m.arenaReservedBytes;
+    }
+    return bytes;
+  }
+
+  // Validates and queues one request; resolves with its outputs.
+  async infer(request: InferRequest): Promise<InferResult> {
+    const startMs = performance.now();
+    const m = this.meters;
+    const batcher = this.batcher;
+    try {
+      const { batchSize, shapeKey } = validateRequest(request, this.inputs, this.outputs, this.config.max_batch_size);
+      const pending = batcher.submit(
+        { inputs: request.inputs, batchSize },
+        {
+          batchSize,
+          shapeKey,
+          priority: request.priority,
+          timeoutUs: request.timeoutUs,
+          cancel: request.cancel,
+        },
+      );
+      m.pendingRequests = batcher.pendingCount;
+      const { result, queueUs } = await pending;
+      const totalUs = (performance.now() - startMs) * 1000;
+      m.recordSuccess(totalUs, queueUs, result.computeInputUs, result.computeInferUs, result.computeOutputUs);
+      return {
+        id: request.id,
+        modelName: this.name,
+        modelVersion: this.version,
+        outputs: request.outputs ? pickOutputs(result.outputs, request.outputs) : result.outputs,
+        batchSize,
+        timing: {
+          queueUs,
+          computeInputUs: result.computeInputUs,
+          computeInferUs: result.computeInferUs,
+          computeOutputUs: result.computeOutputUs,
+          totalUs,
+        },
+      };
+    } catch (err) {
+      const e = toMaasError(err);
+      m.recordFailure((performance.now() - startMs) * 1000, failureReason(e.code));
+      throw e;
+    } finally {
+      m.pendingRequests = batcher.pendingCount;
+    }
+  }
+
+  // The server is shutting down: send what is queued without waiting for
+  // more requests (requests already accepted may still arrive).
+  flush(): void {
+    this.batcher.drain();
+  }
+
+  // Stops taking requests, lets queued and running ones finish within
+  // deadlineMs (what is left then fails with SHUTTING_DOWN), then frees
+  // the sessions. Idempotent; resolves when the sessions are released.
+  retire(deadlineMs: number, reason: string, onReleased?: (rt: VersionRuntime) => void): Promise<void> {
+    this.retiring ??= (async () => {
+      this.state = 'UNLOADING';
+      this.reason = reason;
+      await this.batcher.close(deadlineMs);
+      for (const s of this.sessions) s.release();
+      this.sessions = [];
+      this.state = 'UNAVAILABLE';
+      onReleased?.(this);
+    })();
+    return this.retiring;
+  }
+}
+
+function createBatcher(
+  config: ModelConfig,
+  instanceCount: number,
+  execute: (batch: QueuedWork[], instance: number) => Promise<ExecutionResult[]>,
+): DynamicBatcher<QueuedWork, ExecutionResult> {
+  const db = config.dynamic_batching;
+  const policy = db?.default_queue_policy;
+  return new DynamicBatcher<QueuedWork, ExecutionResult>(
+    {
+      // Without dynamic_batching every request runs alone (Triton's default scheduler).
+      maxBatchSize: db ? config.max_batch_size : 0,
+      preferredBatchSizes: db?.preferred_batch_size ?? [],
+      maxQueueDelayUs: db?.max_queue_delay_microseconds ?? 0,
+      maxQueueSize: policy?.max_queue_size ?? 0,
+      defaultTimeoutUs: policy?.default_timeout_microseconds ?? 0,
+      allowTimeoutOverride: policy?.allow_timeout_override ?? true,
+      priorityLevels: db?.priority_levels ?? 0,
+      defaultPriorityLevel: db?.default_priority_level ?? 0,
+      instanceCount,
+    },
+    execute,
+  );
+}
+
+// Requested outputs were checked to exist by validateRequest.
+function pickOutputs(all: InferOutput[], wanted: NonNullable<InferRequest['outputs']>): InferOutput[] {
+  const out = new Array<InferOutput>(wanted.length);
+  for (let i = 0; i < wanted.length; i++) {
+    const name = wanted[i].name;
+    out[i] = all.find((o) => o.name === name) as InferOutput;
+  }
+  return out;
+}
+
+function failureReason(code: ErrorCode): FailureReason {
+  if (code === 'QUEUE_FULL' || code === 'QUEUE_TIMEOUT') return 'REJECTED';
+  if (code === 'CANCELLED') return 'CANCELED';
+  if (code.startsWith('ENGINE_')) return 'BACKEND';
+  return 'OTHER';
+}
