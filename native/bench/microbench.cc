@@ -31,7 +31,7 @@ double Seconds(Clock::time_point a, Clock::time_point b) { return std::chrono::d
 // CPU seconds of this process (all threads): on a shared machine, work per
 // CPU-second shows a kernel's efficiency even when wall time is stretched.
 double CpuSeconds() {
-  timespec ts;
+  timespec ts{};
   clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
   return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) * 1e-9;
 }

@@ -20,7 +20,7 @@ namespace maas {
 struct ImplicitColumns {
   const float* padded = nullptr;  // `channels` planes of PaddedSize(g) floats
   int64_t channels = 0;
-  ConvGeometry g;
+  ConvGeometry g{};
 };
 // Floats in one channel of the padded image.
 int64_t PaddedPlaneSize(const ConvGeometry& g);

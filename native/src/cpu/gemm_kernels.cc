@@ -12,6 +12,7 @@
 // anonymous namespace, so no copy compiled for a wider ISA can be shared
 // with (and run by) code for a narrower one.
 #include <cstring>
+#include <utility>
 
 #include "cpu/gemm_internal.h"
 
@@ -155,63 +156,100 @@ MAAS_ALWAYS_INLINE float DotBody(int64_t n, const float* x, const float* y) {
   return total;
 }
 
-// One wrapper per (ISA, row count, B access); the tables below list them by rows.
+// One wrapper pair per (ISA, row count): B from a packed panel, or B's rows
+// in place. Each ISA's tile is a struct template over the row count; the
+// tables below are filled from it.
 #define MAAS_MICRO_ARGS                                                                                   \
   int64_t kc, const float *ap, const float *bp, float *c, int64_t ldc, float alpha, float beta, int cols, \
       const TileEpilogue &ep
 #define MAAS_INDIRECT_ARGS                                                                                     \
   int64_t kc, const float *ap, const float *b_base, const int64_t *b_rows, float *c, int64_t ldc, float alpha, \
       float beta, int cols, const TileEpilogue &ep
-#define MAAS_MICRO_REST c, ldc, alpha, beta, cols, ep
-// Both wrappers of one (ISA, vector, tile) for row count kRows.
-#define MAAS_MICRO_PAIR(Name, Target, Vec, Mr, Nv)                                                    \
-  template <int kRows>                                                                                \
-  Target void Name(MAAS_MICRO_ARGS) {                                                                 \
-    MicroTile<Vec, Mr, kRows, Nv>(kc, ap, PackedRows<Nv* int(sizeof(Vec) / 4)>{bp}, MAAS_MICRO_REST); \
-  }                                                                                                   \
-  template <int kRows>                                                                                \
-  Target void Name##Indirect(MAAS_INDIRECT_ARGS) {                                                    \
-    MicroTile<Vec, Mr, kRows, Nv>(kc, ap, IndirectRows{b_base, b_rows}, MAAS_MICRO_REST);             \
-  }
 
-MAAS_MICRO_PAIR(MicroPortable, , Vec4, 4, 2)
+template <int kRows>
+struct PortableTile {
+  static constexpr int kMr = 4, kNv = 2, kNr = kNv * 4;
+  static void Packed(MAAS_MICRO_ARGS) {
+    MicroTile<Vec4, kMr, kRows, kNv>(kc, ap, PackedRows<kNr>{bp}, c, ldc, alpha, beta, cols, ep);
+  }
+  static void Indirect(MAAS_INDIRECT_ARGS) {
+    MicroTile<Vec4, kMr, kRows, kNv>(kc, ap, IndirectRows{b_base, b_rows}, c, ldc, alpha, beta, cols, ep);
+  }
+};
 void AxpyPortable(int64_t n, float a, const float* x, float* y) { AxpyBody<Vec4>(n, a, x, y); }
 float DotPortable(int64_t n, const float* x, const float* y) { return DotBody<Vec4>(n, x, y); }
 
 #if MAAS_GEMM_X86
-MAAS_MICRO_PAIR(MicroAvx2, MAAS_TARGET_AVX2, Vec8, 6, 2)
+template <int kRows>
+struct Avx2Tile {
+  static constexpr int kMr = 6, kNv = 2, kNr = kNv * 8;
+  MAAS_TARGET_AVX2 static void Packed(MAAS_MICRO_ARGS) {
+    MicroTile<Vec8, kMr, kRows, kNv>(kc, ap, PackedRows<kNr>{bp}, c, ldc, alpha, beta, cols, ep);
+  }
+  MAAS_TARGET_AVX2 static void Indirect(MAAS_INDIRECT_ARGS) {
+    MicroTile<Vec8, kMr, kRows, kNv>(kc, ap, IndirectRows{b_base, b_rows}, c, ldc, alpha, beta, cols, ep);
+  }
+};
 MAAS_TARGET_AVX2 void AxpyAvx2(int64_t n, float a, const float* x, float* y) { AxpyBody<Vec8>(n, a, x, y); }
 MAAS_TARGET_AVX2 float DotAvx2(int64_t n, const float* x, const float* y) { return DotBody<Vec8>(n, x, y); }
 
-MAAS_MICRO_PAIR(MicroAvx512, MAAS_TARGET_AVX512, Vec16, 12, 2)
+template <int kRows>
+struct Avx512Tile {
+  static constexpr int kMr = 12, kNv = 2, kNr = kNv * 16;
+  MAAS_TARGET_AVX512 static void Packed(MAAS_MICRO_ARGS) {
+    MicroTile<Vec16, kMr, kRows, kNv>(kc, ap, PackedRows<kNr>{bp}, c, ldc, alpha, beta, cols, ep);
+  }
+  MAAS_TARGET_AVX512 static void Indirect(MAAS_INDIRECT_ARGS) {
+    MicroTile<Vec16, kMr, kRows, kNv>(kc, ap, IndirectRows{b_base, b_rows}, c, ldc, alpha, beta, cols, ep);
+  }
+};
 MAAS_TARGET_AVX512 void AxpyAvx512(int64_t n, float a, const float* x, float* y) { AxpyBody<Vec16>(n, a, x, y); }
 MAAS_TARGET_AVX512 float DotAvx512(int64_t n, const float* x, const float* y) { return DotBody<Vec16>(n, x, y); }
 
 // The AVX-512 shape in AVX2 code (each 512-bit vector is two ymm registers).
-MAAS_MICRO_PAIR(MicroWideOnAvx2, MAAS_TARGET_AVX2, Vec16, 12, 2)
+template <int kRows>
+struct WideOnAvx2Tile {
+  static constexpr int kMr = 12, kNv = 2, kNr = kNv * 16;
+  MAAS_TARGET_AVX2 static void Packed(MAAS_MICRO_ARGS) {
+    MicroTile<Vec16, kMr, kRows, kNv>(kc, ap, PackedRows<kNr>{bp}, c, ldc, alpha, beta, cols, ep);
+  }
+  MAAS_TARGET_AVX2 static void Indirect(MAAS_INDIRECT_ARGS) {
+    MicroTile<Vec16, kMr, kRows, kNv>(kc, ap, IndirectRows{b_base, b_rows}, c, ldc, alpha, beta, cols, ep);
+  }
+};
 #endif
 
-#undef MAAS_MICRO_PAIR
 #undef MAAS_MICRO_ARGS
 #undef MAAS_INDIRECT_ARGS
-#undef MAAS_MICRO_REST
 
-// The row-count tables of a wrapper template.
-#define MAAS_ROWS4(F) F<1>, F<2>, F<3>, F<4>
-#define MAAS_ROWS6(F) MAAS_ROWS4(F), F<5>, F<6>
-#define MAAS_ROWS12(F) MAAS_ROWS6(F), F<7>, F<8>, F<9>, F<10>, F<11>, F<12>
+template <template <int> class Tile, int... kRowsLess1>
+void FillTables(IsaKernels* k, std::integer_sequence<int, kRowsLess1...> /*rows*/) {
+  ((k->micro[kRowsLess1] = &Tile<kRowsLess1 + 1>::Packed), ...);
+  ((k->micro_indirect[kRowsLess1] = &Tile<kRowsLess1 + 1>::Indirect), ...);
+}
+
+// The kernel set of one tile: micro[rows - 1] for every row count 1..mr.
+template <template <int> class Tile>
+IsaKernels MakeKernels(CpuIsa isa, AxpyFn axpy, DotFn dot) {
+  constexpr int kMr = Tile<1>::kMr;
+  static_assert(kMr <= kMaxMr, "the tables hold kMaxMr row counts");
+  IsaKernels k{};
+  k.isa = isa;
+  k.mr = kMr;
+  k.nr = Tile<1>::kNr;
+  FillTables<Tile>(&k, std::make_integer_sequence<int, kMr>{});
+  k.axpy = axpy;
+  k.dot = dot;
+  return k;
+}
 
 }  // namespace
 
 const IsaKernels& KernelsFor(CpuIsa isa) {
-  static const IsaKernels portable{
-      CpuIsa::kPortable, 4,          8, {MAAS_ROWS4(MicroPortable)}, {MAAS_ROWS4(MicroPortableIndirect)},
-      AxpyPortable,      DotPortable};
+  static const IsaKernels portable = MakeKernels<PortableTile>(CpuIsa::kPortable, AxpyPortable, DotPortable);
 #if MAAS_GEMM_X86
-  static const IsaKernels avx2{CpuIsa::kAvx2Fma, 6,      16, {MAAS_ROWS6(MicroAvx2)}, {MAAS_ROWS6(MicroAvx2Indirect)},
-                               AxpyAvx2,         DotAvx2};
-  static const IsaKernels avx512{
-      CpuIsa::kAvx512, 12, 32, {MAAS_ROWS12(MicroAvx512)}, {MAAS_ROWS12(MicroAvx512Indirect)}, AxpyAvx512, DotAvx512};
+  static const IsaKernels avx2 = MakeKernels<Avx2Tile>(CpuIsa::kAvx2Fma, AxpyAvx2, DotAvx2);
+  static const IsaKernels avx512 = MakeKernels<Avx512Tile>(CpuIsa::kAvx512, AxpyAvx512, DotAvx512);
   switch (UsableIsa(isa)) {
     case CpuIsa::kAvx512: return avx512;
     case CpuIsa::kAvx2Fma: return avx2;
@@ -223,9 +261,7 @@ const IsaKernels& KernelsFor(CpuIsa isa) {
 
 const IsaKernels* Avx512LayoutOnAvx2() {
 #if MAAS_GEMM_X86
-  static const IsaKernels wide{
-      CpuIsa::kAvx2Fma, 12,     32, {MAAS_ROWS12(MicroWideOnAvx2)}, {MAAS_ROWS12(MicroWideOnAvx2Indirect)},
-      AxpyAvx2,         DotAvx2};
+  static const IsaKernels wide = MakeKernels<WideOnAvx2Tile>(CpuIsa::kAvx2Fma, AxpyAvx2, DotAvx2);
   if (CpuSupportsIsa(CpuIsa::kAvx2Fma)) return &wide;
 #endif
   return nullptr;

@@ -38,7 +38,7 @@ enum class ConvRoute { kDepthwise, kPointwise, kLowered };
 
 // One call's shapes and how it runs.
 struct ConvCall {
-  ConvGeometry g;
+  ConvGeometry g{};
   int64_t batch = 0, in_channels = 0, out_channels = 0, group = 1;
   int64_t cg = 0, mg = 0;  // channels per group, in and out
   int64_t k_dim = 0;       // the GEMM's K: cg * kernel size
@@ -48,7 +48,7 @@ struct ConvCall {
 
 Status PlanCall(const std::string& op, const ConvParams& params, const Shape& x, const Shape& w, int threads,
                 StatusCode bad, ConvCall* call) {
-  if (x.size() != static_cast<size_t>(params.rank + 2) || w.size() != x.size())
+  if (x.size() != static_cast<size_t>(params.rank) + 2 || w.size() != x.size())
     return Status(bad, op + ": X " + ShapeToString(x) + " and W " + ShapeToString(w) + " do not fit the attributes");
   call->batch = x[0];
   call->in_channels = x[1];

@@ -29,7 +29,7 @@ struct TransposeCall {
 };
 
 Status PlanCall(const ConvParams& params, const Shape& x, const Shape& w, StatusCode bad, TransposeCall* call) {
-  if (x.size() != static_cast<size_t>(params.rank + 2) || w.size() != x.size())
+  if (x.size() != static_cast<size_t>(params.rank) + 2 || w.size() != x.size())
     return Status(bad, std::string(kOp) + ": X " + ShapeToString(x) + " and W " + ShapeToString(w) +
                            " do not fit the attributes");
   if (w[0] != x[1] || x[1] % params.group != 0)
