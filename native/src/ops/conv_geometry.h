@@ -51,13 +51,13 @@ Status ParseConvParams(const std::string& op, const Attributes* attrs, ConvFamil
 
 // One run's geometry, padded to kMaxSpatial dims (leading unit dims).
 struct ConvGeometry {
-  int64_t in[kMaxSpatial]{};
-  int64_t out[kMaxSpatial]{};
-  int64_t kernel[kMaxSpatial]{};
-  int64_t stride[kMaxSpatial]{};
-  int64_t dilation[kMaxSpatial]{};
-  int64_t pad_begin[kMaxSpatial]{};
-  int64_t pad_end[kMaxSpatial]{};  // for pools with ceil_mode: what the output's extent implies
+  int64_t in[kMaxSpatial];
+  int64_t out[kMaxSpatial];
+  int64_t kernel[kMaxSpatial];
+  int64_t stride[kMaxSpatial];
+  int64_t dilation[kMaxSpatial];
+  int64_t pad_begin[kMaxSpatial];
+  int64_t pad_end[kMaxSpatial];  // for pools with ceil_mode: what the output's extent implies
   int64_t in_size() const { return in[0] * in[1] * in[2]; }
   int64_t out_size() const { return out[0] * out[1] * out[2]; }
   int64_t kernel_size() const { return kernel[0] * kernel[1] * kernel[2]; }

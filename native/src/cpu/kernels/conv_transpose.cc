@@ -22,7 +22,7 @@ struct TransposeState {
 };
 
 struct TransposeCall {
-  ConvGeometry g;  // in: X's spatial dims, out: Y's
+  ConvGeometry g{};  // in: X's spatial dims, out: Y's
   int64_t batch = 0, in_channels = 0, out_channels = 0, group = 1, cg = 0, mg = 0;
   int64_t col_rows() const { return mg * g.kernel_size(); }
   int64_t col_floats() const { return col_rows() * g.in_size(); }

@@ -176,7 +176,7 @@ void AveragePoolPlanes(const T* x, T* y, int64_t planes, const ConvGeometry& g, 
 Status ComputeMaxPool(KernelContext& ctx) {
   const std::string op = "MaxPool";
   ConvParams params;
-  ConvGeometry g;
+  ConvGeometry g{};
   Shape out_shape;
   MAAS_RETURN_IF_ERROR(StartPool(op, ctx, &params, &g, &out_shape));
   const Tensor& x = *ctx.inputs[0];
@@ -195,7 +195,7 @@ Status ComputeMaxPool(KernelContext& ctx) {
 Status ComputeAveragePool(KernelContext& ctx) {
   const std::string op = "AveragePool";
   ConvParams params;
-  ConvGeometry g;
+  ConvGeometry g{};
   Shape out_shape;
   MAAS_RETURN_IF_ERROR(StartPool(op, ctx, &params, &g, &out_shape));
   const Tensor& x = *ctx.inputs[0];
