@@ -119,6 +119,8 @@ class OwnedHostBuffer final : public Buffer {
     g_host_allocations.fetch_add(1, std::memory_order_relaxed);
     g_host_bytes_in_use.fetch_add(size_bytes, std::memory_order_relaxed);
   }
+  OwnedHostBuffer(const OwnedHostBuffer&) = delete;
+  OwnedHostBuffer& operator=(const OwnedHostBuffer&) = delete;
   ~OwnedHostBuffer() override {
     g_host_bytes_in_use.fetch_sub(size_bytes(), std::memory_order_relaxed);
     std::free(data());

@@ -82,6 +82,8 @@ class FakeDeviceBuffer final : public Buffer {
     ++fake_counters.allocations;
     return p ? std::shared_ptr<Buffer>(new FakeDeviceBuffer(p, size_bytes)) : nullptr;
   }
+  FakeDeviceBuffer(const FakeDeviceBuffer&) = delete;
+  FakeDeviceBuffer& operator=(const FakeDeviceBuffer&) = delete;
   ~FakeDeviceBuffer() override { std::free(data()); }
 
  private:
@@ -177,10 +179,12 @@ Status MakeFakeDevice(const BackendOptions& options, std::unique_ptr<Backend>* o
 // Installs the fake as the CUDA factory for one test, then puts back what was there.
 class FakeDeviceScope {
  public:
-  explicit FakeDeviceScope(std::set<std::string> ops = {}) {
+  explicit FakeDeviceScope(std::set<std::string> ops = {})
+      : previous_(RegisterBackendFactory(DeviceKind::kCuda, MakeFakeDevice)) {
     fake_ops = std::move(ops);
-    previous_ = RegisterBackendFactory(DeviceKind::kCuda, MakeFakeDevice);
   }
+  FakeDeviceScope(const FakeDeviceScope&) = delete;
+  FakeDeviceScope& operator=(const FakeDeviceScope&) = delete;
   ~FakeDeviceScope() {
     RegisterBackendFactory(DeviceKind::kCuda, previous_);
     fake_ops.clear();

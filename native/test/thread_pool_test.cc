@@ -3,7 +3,7 @@
 // workers sleep instead of spinning.
 #include <gtest/gtest.h>
 
-#include <time.h>
+#include <ctime>
 
 #include <algorithm>
 #include <atomic>
@@ -61,7 +61,7 @@ TEST(SharedPool, NestedAndConcurrentCallsFinish) {
 }
 
 double ProcessCpuSeconds() {
-  timespec ts;
+  timespec ts{};
   clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
   return ts.tv_sec + ts.tv_nsec * 1e-9;
 }

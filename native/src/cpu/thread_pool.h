@@ -25,6 +25,7 @@ class ThreadPool {
   explicit ThreadPool(int max_threads);
   ThreadPool(const ThreadPool&) = delete;
   ThreadPool& operator=(const ThreadPool&) = delete;
+  ~ThreadPool() = default;
 
   // The cap: at most this many threads work on one ParallelFor.
   int num_threads() const { return max_threads_; }

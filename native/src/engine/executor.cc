@@ -67,6 +67,8 @@ Status MakeFrame(Session::Impl& impl, const ExecutionPlan& plan, std::unique_ptr
 class PlanRun {
  public:
   PlanRun(Session::Impl& impl, CachedPlan& cached) : impl_(impl), cached_(cached), plan_(cached.plan) {}
+  PlanRun(const PlanRun&) = delete;
+  PlanRun& operator=(const PlanRun&) = delete;
 
   // Gives the frame and the arena back, dropping every per-run reference
   // (the caller's feeds included) whatever happened.

@@ -22,6 +22,9 @@ class ArenaPool {
   Status Acquire(Backend& backend, uint64_t size_bytes, std::shared_ptr<Buffer>* arena);
   void Release(std::shared_ptr<Buffer> arena);
   uint64_t reserved_bytes() const { return reserved_bytes_.load(std::memory_order_relaxed); }
+  ArenaPool() = default;
+  ArenaPool(const ArenaPool&) = delete;
+  ArenaPool& operator=(const ArenaPool&) = delete;
   ~ArenaPool();
 
  private:

@@ -68,7 +68,12 @@ void CheckBackendSupport(const Graph& graph, const Backend& backend, Unsupported
       continue;
     }
     const std::string reason = backend.CheckNode(graph.DescFor(node));
-    if (!reason.empty()) report->AddNode(node.op_type + " (" + reason + ") on " + device);
+    if (!reason.empty()) {
+      std::string entry = node.op_type;
+      entry += " (" + reason;
+      entry += ") on " + device;
+      report->AddNode(entry);
+    }
   }
 }
 
@@ -197,6 +202,7 @@ Status Session::Run(const std::vector<NamedTensor>& feeds, std::vector<NamedTens
     std::shared_ptr<CachedPlan> plan = impl_->plans.Find(feeds, feed_of_input);
     if (!plan) {
       std::vector<Shape> shapes;
+      shapes.reserve(feed_of_input.size());
       for (size_t index : feed_of_input) shapes.push_back(feeds[index].tensor.shape);
       MAAS_RETURN_IF_ERROR(impl_->PlanFor(shapes, &plan));
     }

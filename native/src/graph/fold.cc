@@ -123,6 +123,7 @@ Status InferAndFold(Graph* graph, Backend& host, UnsupportedReport* report) {
     for (int in : node.inputs) inputs_constant &= in == kNoValue || graph->values[in].is_constant;
     if (!inputs_constant || !IsFoldable(*schema, outputs)) continue;
     std::vector<const Tensor*> tensors;
+    tensors.reserve(node.inputs.size());
     for (int in : node.inputs) tensors.push_back(in == kNoValue ? nullptr : &graph->values[in].constant);
     std::vector<Tensor> results;
     Status status = EvaluateOnHost(host, graph->DescFor(node), tensors, &results);

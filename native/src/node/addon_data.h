@@ -30,6 +30,9 @@ struct AddonData {
   // Where runs execute and settle (run_queue.h); stopped before this is freed.
   std::unique_ptr<RunQueue> runs;
 
+  AddonData() = default;
+  AddonData(const AddonData&) = delete;
+  AddonData& operator=(const AddonData&) = delete;
   ~AddonData() {
     if (runs) runs->Stop();
   }

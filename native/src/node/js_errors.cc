@@ -17,8 +17,8 @@ void RejectWith(const Napi::Promise::Deferred& deferred, const char* code, const
   try {
     deferred.Reject(MakeJsError(deferred.Env(), code, message).Value());
   } catch (...) {
-    // Creating the error failed (the environment is shutting down); nothing
-    // more can be reported.
+    // Creating the error failed (the environment is shutting down):
+    // nothing can be reported.
   }
 }
 

@@ -23,7 +23,7 @@ void RejectDeferred(napi_env env, napi_deferred deferred, const char* code, cons
   try {
     napi_reject_deferred(env, deferred, MakeJsError(Napi::Env(env), code, message).Value());
   } catch (...) {
-    // Nothing can be reported any more.
+    // Teardown: nothing can be reported.
   }
 }
 
@@ -31,7 +31,7 @@ void RejectDeferred(napi_env env, napi_deferred deferred, const Napi::Error& err
   try {
     napi_reject_deferred(env, deferred, error.Value());
   } catch (...) {
-    // As above.
+    // Teardown: nothing can be reported.
   }
 }
 

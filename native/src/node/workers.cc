@@ -15,7 +15,7 @@ LoadWorker::LoadWorker(Napi::Env env, std::shared_ptr<HostBuffer> bytes, Session
     : Napi::AsyncWorker(env, "maas.loadModel"),
       deferred_(Napi::Promise::Deferred::New(env)),
       bytes_(std::move(bytes)),
-      options_(options) {}
+      options_(std::move(options)) {}
 
 void LoadWorker::Execute() {
   status_ = Guarded([&] {

@@ -102,6 +102,7 @@ class PlanBuilder {
     }
     if (inputs_constant && IsFoldable(*schema, outputs)) {
       std::vector<const Tensor*> tensors;
+      tensors.reserve(inputs.size());
       for (const ValueInfo& in : inputs) tensors.push_back(in.constant);
       NodeDesc desc = g_.DescFor(node);
       desc.inputs = inputs;
