@@ -35,7 +35,7 @@ ConvGeometry Geometry(ConvFamily family, const Attributes& attrs, std::vector<in
                       Status* status = nullptr) {
   ConvParams params;
   EXPECT_TRUE(ParseConvParams("op", &attrs, family, static_cast<int>(in.size()), &params).ok());
-  ConvGeometry g;
+  ConvGeometry g{};
   Status s = ResolveConvGeometry("op", params, in.data(), kernel.data(), StatusCode::kInvalidModel, &g);
   if (status)
     *status = s;
@@ -245,7 +245,7 @@ std::string ConvBnReluModel(bool conv_bias) {
   std::vector<std::string> conv_inputs = {"x", "w"};
   if (conv_bias) {
     b.Floats("b", {6}, RandomFloats(6, 36));
-    conv_inputs.push_back("b");
+    conv_inputs.emplace_back("b");
   }
   return b.Node("Conv", conv_inputs, {"c"}, {IntsAttribute("pads", {1, 1, 1, 1})})
       .Node("BatchNormalization", {"c", "scale", "shift", "mean", "var"}, {"n"}, {FloatAttribute("epsilon", 1e-3f)})

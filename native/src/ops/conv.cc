@@ -76,7 +76,7 @@ Status InferConv(const std::string& op, bool transpose, const InferContext& ctx,
                         std::to_string(out.shape[1]) + " output channels");
   if (!x.rank_known || !kernel_known) return Status::Ok();
   const int64_t* weight_kernel = w.rank_known ? w.shape.data() + 2 : nullptr;
-  ConvGeometry g;
+  ConvGeometry g{};
   MAAS_RETURN_IF_ERROR(
       ResolveConvGeometry(op, params, x.shape.data() + 2, weight_kernel, StatusCode::kInvalidModel, &g));
   for (int64_t i = 2; i < rank; ++i) out.shape[i] = g.out[kMaxSpatial - (rank - 2) + (i - 2)];

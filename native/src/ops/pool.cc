@@ -35,7 +35,7 @@ Status InferPool(const std::string& op, bool max_pool, const InferContext& ctx, 
   if (rank < 3) return InvalidModel(op + ": X needs a batch, a channel and at least one spatial dim");
   ConvParams params;
   MAAS_RETURN_IF_ERROR(ParseConvParams(op, ctx.attrs, ConvFamily::kPool, int(rank - 2), &params));
-  ConvGeometry g;
+  ConvGeometry g{};
   MAAS_RETURN_IF_ERROR(ResolveConvGeometry(op, params, x.shape.data() + 2, nullptr, StatusCode::kInvalidModel, &g));
   out.shape = x.shape;
   for (int64_t i = 2; i < rank; ++i) out.shape[i] = g.out[kMaxSpatial - (rank - 2) + (i - 2)];
