@@ -9,7 +9,7 @@
 //   attention_mask  int64 [batch, 128]   1 = attend, 0 = padding
 //   last_hidden_state float32 [batch, 128, 256]
 import { encodeModel, type OnnxAttribute, type OnnxNodeInit, type OnnxTensorInit } from './onnx-writer';
-import { seededRandom } from './prng';
+import { seededRandom } from './seeded-random';
 
 export const BERT_MINI = {
   vocabSize: 1024,

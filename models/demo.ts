@@ -1,16 +1,17 @@
 // The demo models shipped with the platform: a small MNIST-shaped MLP (for
 // end-to-end and batching work), an Identity model (for measuring the
-// platform's own overhead) and bert-mini (a transformer encoder as exporters
-// write one, models/bert-mini.ts). Weights are generated, not trained: a
-// seeded PRNG keeps every build byte-identical, so tests and benchmarks are
-// reproducible.
+// platform's own overhead), bert-mini (a transformer encoder as exporters
+// write one, models/bert-mini.ts) and cnn-small (a small image classifier,
+// models/cnn-small.ts). Weights are generated, not trained: a seeded PRNG
+// keeps every build byte-identical, so tests and benchmarks are reproducible.
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { BERT_MINI, buildBertMiniModel } from './bert-mini';
+import { buildCnnSmallModel, CNN_SMALL, CNN_SMALL_CONFIG } from './cnn-small';
 import { encodeModel, type OnnxNodeInit, type OnnxTensorInit } from './onnx-writer';
-import { seededRandom } from './prng';
+import { seededRandom } from './seeded-random';
 
-export { seededRandom };
+export { seededRandom } from './seeded-random';
 
 // The demo models' names, tensor names and shapes (-1: the batch dimension),
 // shared by tests, benchmarks and the repository writer.
@@ -36,6 +37,7 @@ export const DEMO_MODELS = {
     output: { name: 'last_hidden_state', type: 'float32', dims: [-1, BERT_MINI.sequenceLength, BERT_MINI.hidden] },
     maxBatchSize: 8,
   },
+  'cnn-small': CNN_SMALL,
 } as const;
 
 export type DemoModelName = keyof typeof DEMO_MODELS;
@@ -158,12 +160,14 @@ export const DEMO_CONFIGS: Record<DemoModelName, Record<string, unknown>> = {
     dynamic_batching: { preferred_batch_size: [8], max_queue_delay_microseconds: 2000 },
     instance_group: [{ kind: 'KIND_CPU', count: 1 }],
   },
+  'cnn-small': CNN_SMALL_CONFIG,
 };
 
 export const DEMO_BUILDERS: Record<DemoModelName, () => Uint8Array> = {
   mlp: buildMlpModel,
   identity: buildIdentityModel,
   'bert-mini': buildBertMiniModel,
+  'cnn-small': buildCnnSmallModel,
 };
 
 // Writes <dir>/<model>/config.json and <dir>/<model>/1/model.onnx per demo model.

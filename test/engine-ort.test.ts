@@ -1,6 +1,7 @@
 // The engine's correctness suite: every op the engine supports, run as a
 // one-node (or small) ONNX model through both our engine and onnxruntime-node,
 // plus the demo models. Each case is one line of a table; each is one test.
+// The convolution family and cnn-small are in engine-ort-conv.test.ts.
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';

@@ -56,10 +56,11 @@ TEST(BackendSupport, TheCpuBackendListsItsOps) {
   std::unique_ptr<Backend> cpu;
   ASSERT_TRUE(CreateCpuBackend(BackendOptions{}, &cpu).ok());
   std::vector<std::string> ops = cpu->OpTypes();
-  for (const char* op : {"Gemm", "MatMul", "Add", "Softmax", "Reshape", "maas.FusedGemm", "maas.FusedMatMul"})
+  for (const char* op : {"Gemm", "MatMul", "Add", "Softmax", "Reshape", "maas.FusedGemm", "maas.FusedMatMul", "Conv",
+                         "maas.FusedConv", "MaxPool"})
     EXPECT_NE(std::find(ops.begin(), ops.end(), op), ops.end()) << op;
   EXPECT_TRUE(cpu->HasOp("Add"));
-  EXPECT_FALSE(cpu->HasOp("Conv"));
+  EXPECT_FALSE(cpu->HasOp("NoSuchOp"));
   EXPECT_TRUE(cpu->device().is_host());
 }
 

@@ -1,6 +1,7 @@
 // Helpers for op tests: tensors from vectors, attributes, running one CPU
 // kernel outside any plan, one schema's inference, the CPU backend's support
-// answer. Shared by kernels_test.cc and the ops_*_test.cc files.
+// answer, a naive GEMM reference. Shared by kernels_test.cc, gemm_test.cc,
+// conv_test.cc and the ops_*_test.cc files.
 #pragma once
 #include <gtest/gtest.h>
 
@@ -135,6 +136,24 @@ inline std::string CpuSupport(const std::string& op, const std::vector<DType>& d
 inline void ExpectNear(const std::vector<float>& got, const std::vector<float>& want, float tol = 1e-5f) {
   ASSERT_EQ(got.size(), want.size());
   for (size_t i = 0; i < got.size(); ++i) EXPECT_NEAR(got[i], want[i], tol * std::max(1.0f, std::fabs(want[i]))) << i;
+}
+
+// Naive reference: C = alpha * op(A) op(B) + beta * C, in double.
+inline std::vector<float> NaiveGemm(bool ta, bool tb, int64_t m, int64_t n, int64_t k, float alpha,
+                                    const std::vector<float>& a, const std::vector<float>& b, float beta,
+                                    const std::vector<float>& c) {
+  std::vector<float> out(m * n);
+  for (int64_t i = 0; i < m; ++i)
+    for (int64_t j = 0; j < n; ++j) {
+      double sum = 0;
+      for (int64_t p = 0; p < k; ++p) {
+        const float av = ta ? a[p * m + i] : a[i * k + p];
+        const float bv = tb ? b[j * k + p] : b[p * n + j];
+        sum += static_cast<double>(av) * bv;
+      }
+      out[i * n + j] = static_cast<float>(alpha * sum + (beta != 0 ? beta * c[i * n + j] : 0.0));
+    }
+  return out;
 }
 
 }  // namespace maas

@@ -13,5 +13,8 @@ int FuseGelu(Graph* graph, const PassContext& context);
 // graph/fusions.cc
 int FuseMatMulBias(Graph* graph, const PassContext& context);
 int FuseActivations(Graph* graph, const PassContext& context);
+// graph/conv_fusions.cc: Conv + BatchNormalization with constant parameters
+// → one Conv with folded weights. Runs before FuseActivations.
+int FoldConvBatchNorm(Graph* graph, const PassContext& context);
 
 }  // namespace maas

@@ -4,7 +4,8 @@
 //   2. InferAndFold         dtypes and shapes, constants folded on the host
 //   3. RemoveDeadNodes      what folding made unreachable
 //   4. RemoveIdentities     Identity, Cast to the same dtype
-//   5. fusions              FuseLayerNorm, FuseGelu (graph/fusions_primitive.cc), then
+//   5. fusions              FuseLayerNorm, FuseGelu (graph/fusions_primitive.cc),
+//                           FoldConvBatchNorm (graph/conv_fusions.cc), then
 //                           FuseMatMulBias, FuseActivations (graph/fusions.cc)
 //   6. RemoveDeadNodes
 // and per execution plan, with the input shapes known, folding again so

@@ -44,6 +44,7 @@ Status OptimizeGraph(Graph* graph, const PassContext& context) {
   if (context.fuse) {
     FuseLayerNorm(graph, context);
     FuseGelu(graph, context);
+    FoldConvBatchNorm(graph, context);
     FuseMatMulBias(graph, context);
     FuseActivations(graph, context);
   }

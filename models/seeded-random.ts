@@ -1,5 +1,7 @@
 // mulberry32: a tiny 32-bit PRNG; good enough for weights and test inputs,
-// and the same sequence on every platform. Returns floats in [0, 1).
+// and the same sequence on every platform. Returns floats in [0, 1). The
+// demo models draw their generated weights from it, so every build is
+// byte-identical.
 export function seededRandom(seed: number): () => number {
   let state = seed >>> 0;
   return () => {
