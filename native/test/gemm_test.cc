@@ -78,7 +78,7 @@ void CheckGemm(const gemm::IsaKernels& kernels, const GemmCase& c, ThreadPool* p
     args.packed_b = packed_b.get();
   }
   gemm::SgemmWithKernels(kernels, args, pool);
-  const float tol = 1e-5f * std::max<int64_t>(c.k, 1) * 4;
+  const float tol = 1e-5f * static_cast<float>(std::max<int64_t>(c.k, 1)) * 4;
   for (int64_t i = 0; i < c.m * c.n; ++i)
     ASSERT_NEAR(got[i], want[i], tol * std::max(1.0f, std::fabs(want[i]))) << Describe(kernels, c) << " at " << i;
 }
