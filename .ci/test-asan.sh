@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The engine under AddressSanitizer + UndefinedBehaviorSanitizer (`npm run test:asan`):
 #   1. the GoogleTest suite (ctest in build-asan/; leaks are reported too);
-#   2. the JS engine tests (engine vs onnxruntime, engine API, addon memory)
+#   2. the JS engine tests (every engine-ort* suite: engine vs onnxruntime,
+#      about 15 s unsanitized; engine API, addon memory)
 #      in a Node.js that preloads clang's ASan runtime and loads the sanitized
 #      addon through MAAS_ADDON_PATH. Node itself is not instrumented, so its
 #      leaks at exit are not reported (detect_leaks=0).
@@ -22,4 +23,4 @@ LD_PRELOAD="$ASAN_RUNTIME" \
   UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1" \
   MAAS_ADDON_PATH="build-asan/Release/maas_addon.node" \
   node --test --test-concurrency=1 \
-  dist/test/engine-ort.test.js dist/native/test/engine_api.test.js dist/native/test/addon-memory.test.js
+  dist/test/engine-ort*.test.js dist/native/test/engine_api.test.js dist/native/test/addon-memory.test.js

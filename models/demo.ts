@@ -1,24 +1,18 @@
 // The demo models shipped with the platform: a small MNIST-shaped MLP (for
 // end-to-end and batching work), an Identity model (for measuring the
-// platform's own overhead) and `counter`, a decoupled model with several
-// answers per request (for the streaming front ends). Weights are generated, not trained: a seeded PRNG
+// platform's own overhead), `counter` (a decoupled model with several answers
+// per request, for the streaming front ends), bert-mini (a transformer encoder
+// as exporters write one, models/bert-mini.ts) and cnn-small (a small image
+// classifier, models/cnn-small.ts). Weights are generated, not trained: a seeded PRNG
 // keeps every build byte-identical, so tests and benchmarks are reproducible.
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { BERT_MINI, buildBertMiniModel } from './bert-mini';
+import { buildCnnSmallModel, CNN_SMALL, CNN_SMALL_CONFIG } from './cnn-small';
 import { encodeModel, type OnnxNodeInit, type OnnxTensorInit } from './onnx-writer';
+import { seededRandom } from './seeded-random';
 
-// mulberry32: a tiny 32-bit PRNG; good enough for weights and test inputs,
-// and the same sequence on every platform. Returns floats in [0, 1).
-export function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { seededRandom } from './seeded-random';
 
 // The demo models' names, tensor names and shapes (-1: the batch dimension),
 // shared by tests, benchmarks and the repository writer.
@@ -43,6 +37,16 @@ export const DEMO_MODELS = {
     output: { name: 'count', type: 'int32', dims: [1] },
     maxBatchSize: 0,
   },
+  'bert-mini': {
+    name: 'bert-mini',
+    inputs: [
+      { name: 'input_ids', type: 'int64', dims: [-1, BERT_MINI.sequenceLength] },
+      { name: 'attention_mask', type: 'int64', dims: [-1, BERT_MINI.sequenceLength] },
+    ],
+    output: { name: 'last_hidden_state', type: 'float32', dims: [-1, BERT_MINI.sequenceLength, BERT_MINI.hidden] },
+    maxBatchSize: 8,
+  },
+  'cnn-small': CNN_SMALL,
 } as const;
 
 export type DemoModelName = keyof typeof DEMO_MODELS;
@@ -178,12 +182,22 @@ export const DEMO_CONFIGS: Record<DemoModelName, Record<string, unknown>> = {
     model_transaction_policy: { decoupled: true },
     instance_group: [{ kind: 'KIND_CPU', count: 1 }],
   },
+  'bert-mini': {
+    name: 'bert-mini',
+    backend: 'maas',
+    max_batch_size: DEMO_MODELS['bert-mini'].maxBatchSize,
+    dynamic_batching: { preferred_batch_size: [8], max_queue_delay_microseconds: 2000 },
+    instance_group: [{ kind: 'KIND_CPU', count: 1 }],
+  },
+  'cnn-small': CNN_SMALL_CONFIG,
 };
 
-const DEMO_BUILDERS: Record<DemoModelName, () => Uint8Array> = {
+export const DEMO_BUILDERS: Record<DemoModelName, () => Uint8Array> = {
   mlp: buildMlpModel,
   identity: buildIdentityModel,
   counter: buildCounterModel,
+  'bert-mini': buildBertMiniModel,
+  'cnn-small': buildCnnSmallModel,
 };
 
 // Writes <dir>/<model>/config.json and <dir>/<model>/1/model.onnx per demo model.

@@ -17,6 +17,7 @@ export const OnnxDataType = {
   DOUBLE: 11,
   UINT32: 12,
   UINT64: 13,
+  BFLOAT16: 16,
 } as const;
 export type OnnxDataTypeName = keyof typeof OnnxDataType;
 
@@ -36,7 +37,7 @@ export interface OnnxTensorInit {
   name: string;
   dataType: OnnxDataTypeName;
   dims: number[];
-  values: OnnxTensorValues; // little-endian element bytes; BOOL as Uint8Array
+  values: OnnxTensorValues; // little-endian element bytes; BOOL as Uint8Array, FLOAT16/BFLOAT16 bits as Uint16Array
   // 'raw' (default) writes raw_data; 'typed' writes float_data/int32_data/...
   encoding?: 'raw' | 'typed';
 }
@@ -193,6 +194,7 @@ function writeTensor(w: ProtoWriter, t: OnnxTensorInit): void {
     case 'UINT8':
     case 'BOOL':
     case 'FLOAT16':
+    case 'BFLOAT16':
       w.packedVarints(5, Array.from(t.values as ArrayLike<number>));
       break;
     default:

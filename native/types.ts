@@ -8,6 +8,7 @@ export type TensorType =
   | 'float32'
   | 'float64'
   | 'float16'
+  | 'bfloat16'
   | 'int8'
   | 'uint8'
   | 'int16'
@@ -44,13 +45,15 @@ export type TypedArrayConstructor =
   | BigUint64ArrayConstructor;
 
 // The one TypeScript table of the engine's element types: bytes per element
-// and the TypedArray each travels in (float16 as its bits, bool as bytes).
+// and the TypedArray each travels in (float16 and bfloat16 as their bits,
+// bool as bytes).
 // The addon reports its own table (engineTables()); a test keeps the two in
 // step (native/test/engine_api.test.ts).
 export const TENSOR_TYPES: Readonly<Record<TensorType, { sizeBytes: number; array: TypedArrayConstructor }>> = {
   float32: { sizeBytes: 4, array: Float32Array },
   float64: { sizeBytes: 8, array: Float64Array },
   float16: { sizeBytes: 2, array: Uint16Array },
+  bfloat16: { sizeBytes: 2, array: Uint16Array },
   int8: { sizeBytes: 1, array: Int8Array },
   uint8: { sizeBytes: 1, array: Uint8Array },
   int16: { sizeBytes: 2, array: Int16Array },
@@ -64,7 +67,7 @@ export const TENSOR_TYPES: Readonly<Record<TensorType, { sizeBytes: number; arra
 
 // A dense row-major tensor. `data` is the TypedArray of `type`:
 // Float32Array, Float64Array, Int8Array, Uint8Array (uint8 and bool),
-// Int16Array, Uint16Array (uint16 and float16 bits), Int32Array, Uint32Array,
+// Int16Array, Uint16Array (uint16, and float16 and bfloat16 as their bits), Int32Array, Uint32Array,
 // BigInt64Array (int64), BigUint64Array (uint64).
 export interface Tensor {
   type: TensorType;

@@ -1,25 +1,20 @@
 // The engine's correctness suite: every op the engine supports, run as a
 // one-node (or small) ONNX model through both our engine and onnxruntime-node,
 // plus the demo models. Each case is one line of a table; each is one test.
+// The convolution family and cnn-small are in engine-ort-conv.test.ts.
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { OnnxDataType, type OnnxDataTypeName, type OnnxTensorInit } from '../models/onnx-writer';
 import {
-  encodeModel,
-  OnnxDataType,
-  type OnnxAttribute,
-  type OnnxDataTypeName,
-  type OnnxNodeInit,
-  type OnnxTensorInit,
-} from '../models/onnx-writer';
-import {
-  buildCounterModel,
   buildIdentityModel,
   buildMlpModel,
+  DEMO_BUILDERS,
   DEMO_CONFIGS,
   DEMO_MODELS,
+  type DemoModelName,
   writeDemoRepository,
 } from '../models/demo';
 import type { TensorType } from '../native/types';
@@ -30,161 +25,30 @@ import {
   compareWithOrt,
   cycle,
   defaultSource,
-  elementCount,
   type ElementSource,
-  type ExpectedOutput,
   type Feeds,
   integers,
   loadEngineSession,
   randomTensor,
   rngFor,
   runOrt,
-  type Rng,
-  typedArrayOf,
   uniform,
 } from './support/ort-compare';
-
-// ---- the table-driven model builder ----------------------------------------
-
-const ONNX_TYPE: Partial<Record<TensorType, OnnxDataTypeName>> = {
-  float32: 'FLOAT',
-  float64: 'DOUBLE',
-  int32: 'INT32',
-  int64: 'INT64',
-  bool: 'BOOL',
-  uint8: 'UINT8',
-  int8: 'INT8',
-};
-
-function onnxType(type: TensorType): OnnxDataTypeName {
-  const name = ONNX_TYPE[type];
-  if (!name) throw new Error(`no ONNX type for ${type} in this suite`);
-  return name;
-}
-
-// An operand of the node under test: a graph input fed random data, an
-// initializer, or an absent optional input.
-type Operand =
-  | { kind: 'input'; type: TensorType; dims: number[]; source?: ElementSource }
-  | {
-      kind: 'init';
-      type: TensorType;
-      dims: number[];
-      values?: number[];
-      encoding: 'raw' | 'typed';
-      source?: ElementSource;
-    }
-  | { kind: 'absent' };
-
-// A graph input.
-const x = (type: TensorType, dims: number[], source?: ElementSource): Operand => ({
-  kind: 'input',
-  type,
-  dims,
-  source,
-});
-// An initializer in raw_data; `values` fixes its contents, else random.
-const w = (type: TensorType, dims: number[], values?: number[], source?: ElementSource): Operand => ({
-  kind: 'init',
-  type,
-  dims,
-  values,
-  encoding: 'raw',
-  source,
-});
-// An initializer in the typed fields (float_data, int32_data, int64_data).
-const wTyped = (type: TensorType, dims: number[], values?: number[], source?: ElementSource): Operand => ({
-  kind: 'init',
-  type,
-  dims,
-  values,
-  encoding: 'typed',
-  source,
-});
-const NONE: Operand = { kind: 'absent' };
-const out = (type: TensorType, dims: number[]): ExpectedOutput => ({ type, dims });
-
-const int = (value: number): OnnxAttribute => ({ int: value });
-const float = (value: number): OnnxAttribute => ({ float: value });
-const ints = (values: number[]): OnnxAttribute => ({ ints: values });
-
-interface GraphInput {
-  name: string;
-  type: TensorType;
-  dims: number[];
-  source?: ElementSource;
-}
-
-// A whole test model: nodes plus what feeds them and what they must produce.
-interface ModelCase {
-  name: string;
-  nodes: OnnxNodeInit[];
-  inputs: GraphInput[];
-  initializers: OnnxTensorInit[];
-  outputs: Record<string, ExpectedOutput>;
-  opset: number;
-}
-
-function initializer(name: string, op: Extract<Operand, { kind: 'init' }>, rng: Rng): OnnxTensorInit {
-  const source = op.source ?? defaultSource(op.type);
-  const values = op.values ?? Array.from({ length: elementCount(op.dims) }, (_, i) => source(rng, i));
-  return {
-    name,
-    dataType: onnxType(op.type),
-    dims: op.dims,
-    encoding: op.encoding,
-    values: typedArrayOf(op.type, values),
-  };
-}
-
-// One node of `opType` over `operands`, with outputs y0, y1, ...
-function opCase(
-  name: string,
-  opType: string,
-  operands: Operand[],
-  outputs: ExpectedOutput | ExpectedOutput[],
-  attributes: Record<string, OnnxAttribute> = {},
-  opset = 13,
-): ModelCase {
-  const rng = rngFor(`${name}/initializers`);
-  const inputs: GraphInput[] = [];
-  const initializers: OnnxTensorInit[] = [];
-  const nodeInputs = operands.map((op, i) => {
-    if (op.kind === 'absent') return '';
-    const operandName = `${op.kind === 'input' ? 'x' : 'w'}${i}`;
-    if (op.kind === 'input') inputs.push({ name: operandName, type: op.type, dims: op.dims, source: op.source });
-    else initializers.push(initializer(operandName, op, rng));
-    return operandName;
-  });
-  const outputList = Array.isArray(outputs) ? outputs : [outputs];
-  const outputMap = Object.fromEntries(outputList.map((o, i) => [`y${i}`, o]));
-  return {
-    name,
-    opset,
-    inputs,
-    initializers,
-    outputs: outputMap,
-    nodes: [{ opType, inputs: nodeInputs, outputs: Object.keys(outputMap), attributes }],
-  };
-}
-
-function encodeCase(c: ModelCase): Uint8Array {
-  return encodeModel({
-    opset: c.opset,
-    graphName: 'case',
-    nodes: c.nodes,
-    initializers: c.initializers,
-    inputs: c.inputs.map((i) => ({ name: i.name, dataType: onnxType(i.type), shape: i.dims })),
-    outputs: Object.entries(c.outputs).map(([name, o]) => ({ name, dataType: onnxType(o.type), shape: o.dims })),
-  });
-}
-
-function feedsFor(c: ModelCase): Feeds {
-  const rng = rngFor(`${c.name}/inputs`);
-  const feeds: Feeds = {};
-  for (const i of c.inputs) feeds[i.name] = randomTensor(i.type, i.dims, rng, i.source);
-  return feeds;
-}
+import {
+  engineModel,
+  feedsFor,
+  float,
+  int,
+  ints,
+  type ModelCase,
+  NONE,
+  opCase,
+  type Operand,
+  out,
+  w,
+  wTyped,
+  x,
+} from './support/ort-cases';
 
 // ---- the cases ------------------------------------------------------------
 
@@ -623,7 +487,7 @@ const OP_CASES: ModelCase[] = [
 describe('engine vs onnxruntime: ops', () => {
   for (const c of OP_CASES) {
     test(c.name, async () => {
-      await compareWithOrt(encodeCase(c), feedsFor(c), c.outputs);
+      await compareWithOrt(engineModel(c), feedsFor(c), c.outputs);
     });
   }
 });
@@ -729,14 +593,13 @@ describe('demo models', () => {
     const dir = await mkdtemp(join(tmpdir(), 'maas-demo-'));
     try {
       await writeDemoRepository(dir);
-      const builders = { mlp: buildMlpModel, identity: buildIdentityModel, counter: buildCounterModel };
-      for (const name of ['mlp', 'identity', 'counter'] as const) {
+      for (const name of Object.keys(DEMO_MODELS) as DemoModelName[]) {
         const config = JSON.parse(await readFile(join(dir, name, 'config.json'), 'utf8'));
         assert.deepEqual(config, DEMO_CONFIGS[name]);
         assert.equal(config.name, name);
         assert.equal(config.input, undefined, 'tensor metadata comes from the graph, not config');
         const bytes = new Uint8Array(await readFile(join(dir, name, '1', 'model.onnx')));
-        assert.deepEqual(bytes, builders[name]());
+        assert.deepEqual(bytes, DEMO_BUILDERS[name]());
       }
       assert.deepEqual(JSON.parse(await readFile(join(dir, 'mlp', 'config.json'), 'utf8')), {
         name: 'mlp',

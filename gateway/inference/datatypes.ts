@@ -1,8 +1,8 @@
 // The protocol datatypes (docs/protocol.md "Datatypes"): the one table of
 // the gateway. Each KServe name maps to the engine's element type, whose
 // size and TypedArray come from the engine's own table (native/types.ts
-// TENSOR_TYPES); only the types the engine lacks (BYTES, BF16) carry their
-// own facts here. Every codec, the validator and the batcher derive from it.
+// TENSOR_TYPES); only the type the engine lacks (BYTES) carries its own
+// facts here. Every codec, the validator and the batcher derive from it.
 import { TENSOR_TYPES, type TensorType, type TypedArray } from '../../native/types';
 
 export type EngineTensorType = TensorType;
@@ -56,7 +56,7 @@ export const DATATYPES: Readonly<Record<KServeDatatype, DatatypeInfo>> = {
   FP32: engine('float32', 'number'),
   FP64: engine('float64', 'number'),
   BYTES: { sizeBytes: 0, engineType: null, view: null, jsonKind: 'string' },
-  BF16: { sizeBytes: 2, engineType: null, view: (b, o, n) => new Uint16Array(b, o, n), jsonKind: 'none' },
+  BF16: engine('bfloat16', 'none'), // like FP16: its bits, never JSON
 };
 
 export function isKServeDatatype(value: unknown): value is KServeDatatype {

@@ -41,6 +41,10 @@ uint16_t HalfValue(int64_t i) {
   constexpr uint16_t kHalfBits[3] = {0x3c00, 0x0000, 0xbc00};  // 1.0, 0.0, -1.0
   return kHalfBits[Pattern(i) % 3];
 }
+uint16_t BFloat16Value(int64_t i) {
+  constexpr uint16_t kBFloat16Bits[3] = {0x3f80, 0x0000, 0xbf80};  // 1.0, 0.0, -1.0
+  return kBFloat16Bits[Pattern(i) % 3];
+}
 
 template <typename T>
 bool Fill(void* raw, int64_t count, T (*value_of)(int64_t)) {
@@ -66,6 +70,7 @@ bool FillFeed(Tensor* tensor) {
     case DType::kUint64: return Fill(raw, count, UnsignedValue<uint64_t>);
     case DType::kBool: return Fill(raw, count, BoolValue);
     case DType::kFloat16: return Fill(raw, count, HalfValue);
+    case DType::kBFloat16: return Fill(raw, count, BFloat16Value);
     case DType::kString:
     case DType::kUndefined: return false;
   }

@@ -103,6 +103,39 @@ const SMALL_MODELS: Record<string, () => Uint8Array> = {
       { opType: 'Add', inputs: ['xi', 'k'], outputs: ['s'] },
       { opType: 'Cast', inputs: ['s'], outputs: ['y'], attributes: { to: { int: 1 } } },
     ]),
+  // Conv family: Conv + Relu (fused at load), a global pool.
+  conv_pool: () =>
+    unary(
+      [
+        { opType: 'Reshape', inputs: ['x', 'shape'], outputs: ['r'] },
+        { opType: 'Conv', inputs: ['r', 'w', 'b'], outputs: ['c'] },
+        { opType: 'Relu', inputs: ['c'], outputs: ['a'] },
+        { opType: 'GlobalAveragePool', inputs: ['a'], outputs: ['g'] },
+        { opType: 'Flatten', inputs: ['g'], outputs: ['y'], attributes: { axis: { int: 1 } } },
+      ],
+      [int64s('shape', [-1, 1, 3, 1]), floats('w', [2, 1, 1, 1], [0.5, -1]), floats('b', [2], [0.1, 0.2])],
+      ['n', 2],
+    ),
+  // LayerNorm as exporters write it (recognized and fused at load).
+  layer_norm_primitive: () =>
+    unary(
+      [
+        { opType: 'ReduceMean', inputs: ['x'], outputs: ['m'], attributes: { axes: { ints: [-1] } } },
+        { opType: 'Sub', inputs: ['x', 'm'], outputs: ['d'] },
+        { opType: 'Mul', inputs: ['d', 'd'], outputs: ['sq'] },
+        { opType: 'ReduceMean', inputs: ['sq'], outputs: ['v'], attributes: { axes: { ints: [-1] } } },
+        { opType: 'Add', inputs: ['v', 'eps'], outputs: ['ve'] },
+        { opType: 'Sqrt', inputs: ['ve'], outputs: ['s'] },
+        { opType: 'Div', inputs: ['d', 's'], outputs: ['y'] },
+      ],
+      [floats('eps', [1], [1e-5])],
+    ),
+  gather: () =>
+    unary(
+      [{ opType: 'Gather', inputs: ['x', 'idx'], outputs: ['y'], attributes: { axis: { int: 1 } } }],
+      [int64s('idx', [2, 0])],
+      ['n', 2],
+    ),
 };
 
 async function main(dir: string): Promise<void> {

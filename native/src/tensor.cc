@@ -20,6 +20,7 @@ size_t DTypeSizeBytes(DType dtype) {
     case DType::kFloat64: return 8;
     case DType::kUint32: return 4;
     case DType::kUint64: return 8;
+    case DType::kBFloat16: return 2;
     case DType::kString:
     case DType::kUndefined: return 0;
   }
@@ -32,11 +33,11 @@ struct NamedType {
   const char* name;
 };
 constexpr NamedType kNames[] = {
-    {DType::kFloat32, "float32"}, {DType::kUint8, "uint8"},     {DType::kInt8, "int8"},
-    {DType::kUint16, "uint16"},   {DType::kInt16, "int16"},     {DType::kInt32, "int32"},
-    {DType::kInt64, "int64"},     {DType::kString, "string"},   {DType::kBool, "bool"},
-    {DType::kFloat16, "float16"}, {DType::kFloat64, "float64"}, {DType::kUint32, "uint32"},
-    {DType::kUint64, "uint64"},
+    {DType::kFloat32, "float32"}, {DType::kUint8, "uint8"},       {DType::kInt8, "int8"},
+    {DType::kUint16, "uint16"},   {DType::kInt16, "int16"},       {DType::kInt32, "int32"},
+    {DType::kInt64, "int64"},     {DType::kString, "string"},     {DType::kBool, "bool"},
+    {DType::kFloat16, "float16"}, {DType::kFloat64, "float64"},   {DType::kUint32, "uint32"},
+    {DType::kUint64, "uint64"},   {DType::kBFloat16, "bfloat16"},
 };
 }  // namespace
 

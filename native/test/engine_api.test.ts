@@ -517,6 +517,29 @@ test('devices() throws, saying how to build it, when the addon is missing (no si
   }
 });
 
+test('bfloat16 crosses the JS API as its bits in a Uint16Array, both ways', async () => {
+  // y = x * w; bfloat16 bits: 0.5 0x3f00, 3 0x4040, 1.5 0x3fc0, -2 0xc000, 0.75 0x3f40, -6 0xc0c0.
+  const session = await loadModel(
+    encodeModel({
+      nodes: [{ opType: 'Mul', inputs: ['x', 'w'], outputs: ['y'] }],
+      inputs: [{ name: 'x', dataType: 'BFLOAT16', shape: [2] }],
+      outputs: [{ name: 'y', dataType: 'BFLOAT16', shape: [2] }],
+      initializers: [{ name: 'w', dataType: 'BFLOAT16', dims: [2], values: new Uint16Array([0x3fc0, 0xc000]) }],
+    }),
+  );
+  assert.deepEqual(session.inputMetadata, [{ name: 'x', type: 'bfloat16', dims: [2] }]);
+  const { y } = await session.run({ x: { type: 'bfloat16', dims: [2], data: new Uint16Array([0x3f00, 0x4040]) } });
+  assert.equal(y.type, 'bfloat16');
+  assert.ok(y.data instanceof Uint16Array);
+  assert.deepEqual(Array.from(y.data), [0x3f40, 0xc0c0]);
+  // A Float32Array is not a bfloat16 tensor's array.
+  await rejectsWithCode(
+    session.run({ x: { type: 'bfloat16', dims: [2], data: new Float32Array([0.5, 3]) } }),
+    'ENGINE_INVALID_ARGUMENT',
+  );
+  session.release();
+});
+
 test("the TypeScript tensor-type table matches the addon's own (C++) table", () => {
   const native = engineTables().dtypes;
   const fromAddon = Object.fromEntries(native.map((d) => [d.name, { sizeBytes: d.sizeBytes, array: d.array }]));

@@ -120,6 +120,11 @@ class ModelBuilder {
     graph_.Message(5, t);
     return *this;
   }
+  // Any TensorProto as an initializer (other dtypes, typed fields).
+  ModelBuilder& Initializer(const Proto& tensor) {
+    graph_.Message(5, tensor);
+    return *this;
+  }
   ModelBuilder& Node(const std::string& op, const std::vector<std::string>& inputs,
                      const std::vector<std::string>& outputs, const std::vector<Proto>& attributes = {},
                      const std::string& domain = "") {

@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import * as ort from 'onnxruntime-node';
 import { seededRandom } from '../../models/demo';
 import { elementCount, type NumericArray } from '../../gateway/inference/datatypes';
+import { fromBFloat16Bits, fromFloat16Bits, toBFloat16Bits, toFloat16Bits } from './half';
 import { loadModel } from '../../native';
 import type { LoadOptions, Session, Tensor, TensorType } from '../../native/types';
 
@@ -12,8 +13,12 @@ export type Feeds = Record<string, Tensor>;
 export type Outputs = Record<string, Tensor>;
 export type Rng = () => number;
 
-// Float outputs agree when |actual - expected| <= FLOAT_TOLERANCE * max(1, |expected|).
+// Float outputs agree when |actual - expected| <= tolerance * max(1, |expected|):
+// FLOAT_TOLERANCE for float32/float64; for the 16-bit floats two units in the
+// last place (results computed in float32 may round to the other neighbour).
 export const FLOAT_TOLERANCE = 1e-4;
+export const FLOAT16_TOLERANCE = 2e-3;
+export const BFLOAT16_TOLERANCE = 1.6e-2;
 
 // ---- seeded inputs ---------------------------------------------------------
 
@@ -57,6 +62,8 @@ export function defaultSource(type: TensorType): ElementSource {
       return bools;
     case 'float32':
     case 'float64':
+    case 'float16':
+    case 'bfloat16':
       return uniform(-2, 2);
     case 'uint8':
     case 'uint16':
@@ -68,7 +75,7 @@ export function defaultSource(type: TensorType): ElementSource {
   }
 }
 
-const FLOAT_TYPES: ReadonlySet<TensorType> = new Set(['float32', 'float64']);
+const FLOAT_TYPES: ReadonlySet<TensorType> = new Set(['float32', 'float64', 'float16', 'bfloat16']);
 
 // A typed array of `type` holding `values` (floats rounded to the type).
 export function typedArrayOf(type: TensorType, values: readonly number[]): NumericArray {
@@ -95,7 +102,9 @@ export function typedArrayOf(type: TensorType, values: readonly number[]): Numer
     case 'uint64':
       return BigUint64Array.from(values, (v) => BigInt(v));
     case 'float16':
-      throw new Error('float16 inputs are not generated');
+      return Uint16Array.from(values, toFloat16Bits);
+    case 'bfloat16':
+      return Uint16Array.from(values, toBFloat16Bits);
   }
 }
 
@@ -132,7 +141,10 @@ export async function runOrt(modelBytes: Uint8Array, feeds: Feeds): Promise<Outp
   const session = await ort.InferenceSession.create(modelBytes, { logSeverityLevel: 3, intraOpNumThreads: 1 });
   try {
     const ortFeeds: Record<string, ort.Tensor> = {};
-    for (const [name, t] of Object.entries(feeds)) ortFeeds[name] = new ort.Tensor(t.type, t.data, t.dims);
+    for (const [name, t] of Object.entries(feeds)) {
+      if (t.type === 'bfloat16') throw new Error(`input ${name}: onnxruntime-node takes no bfloat16 tensors`);
+      ortFeeds[name] = new ort.Tensor(t.type, t.data, t.dims);
+    }
     const results = await session.run(ortFeeds);
     const outputs: Outputs = {};
     for (const [name, t] of Object.entries(results)) {
@@ -163,6 +175,7 @@ const ARRAY_CLASS: Record<TensorType, new (length: number) => ArrayBufferView> =
   float32: Float32Array,
   float64: Float64Array,
   float16: Uint16Array,
+  bfloat16: Uint16Array,
   int8: Int8Array,
   uint8: Uint8Array,
   bool: Uint8Array,
@@ -174,16 +187,30 @@ const ARRAY_CLASS: Record<TensorType, new (length: number) => ArrayBufferView> =
   uint64: BigUint64Array,
 };
 
-function floatsAgree(actual: number, expected: number): boolean {
+function floatsAgree(actual: number, expected: number, tolerance: number): boolean {
   if (Number.isNaN(expected)) return Number.isNaN(actual);
   if (!Number.isFinite(expected)) return actual === expected;
-  return Math.abs(actual - expected) <= FLOAT_TOLERANCE * Math.max(1, Math.abs(expected));
+  return Math.abs(actual - expected) <= tolerance * Math.max(1, Math.abs(expected));
+}
+
+// An element as a number: the 16-bit floats decoded from their bits.
+function elementValue(type: TensorType, raw: number | bigint): number | bigint {
+  if (type === 'float16') return fromFloat16Bits(raw as number);
+  if (type === 'bfloat16') return fromBFloat16Bits(raw as number);
+  return raw;
+}
+
+function toleranceOf(type: TensorType): number {
+  if (type === 'float16') return FLOAT16_TOLERANCE;
+  if (type === 'bfloat16') return BFLOAT16_TOLERANCE;
+  return FLOAT_TOLERANCE;
 }
 
 // At most this many differing elements are listed in a failure message.
 const MISMATCHES_SHOWN = 5;
 
-export function assertTensorClose(actual: Tensor, expected: Tensor, label: string): void {
+// `tolerance` overrides the type's (e.g. bfloat16 results carried as float32).
+export function assertTensorClose(actual: Tensor, expected: Tensor, label: string, tolerance?: number): void {
   assert.equal(actual.type, expected.type, `${label}: type`);
   assert.deepEqual([...actual.dims], [...expected.dims], `${label}: dims`);
   assert.ok(
@@ -193,12 +220,13 @@ export function assertTensorClose(actual: Tensor, expected: Tensor, label: strin
   assert.equal(actual.data.length, expected.data.length, `${label}: element count`);
 
   const isFloat = FLOAT_TYPES.has(expected.type);
+  const limit = tolerance ?? toleranceOf(expected.type);
   const shown: string[] = [];
   let mismatches = 0;
   for (let i = 0; i < expected.data.length; i++) {
-    const a = actual.data[i];
-    const e = expected.data[i];
-    const same = isFloat ? floatsAgree(a as number, e as number) : a === e;
+    const a = elementValue(actual.type, actual.data[i]);
+    const e = elementValue(expected.type, expected.data[i]);
+    const same = isFloat ? floatsAgree(a as number, e as number, limit) : a === e;
     if (same) continue;
     mismatches++;
     if (shown.length < MISMATCHES_SHOWN) shown.push(`[${i}] engine ${a} vs ort ${e}`);

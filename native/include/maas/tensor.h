@@ -30,6 +30,7 @@ enum class DType : int32_t {
   kFloat64 = 11,
   kUint32 = 12,
   kUint64 = 13,
+  kBFloat16 = 16,
 };
 
 // Bytes per element; 0 for kUndefined and kString (not a fixed-size type).

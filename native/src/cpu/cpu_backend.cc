@@ -33,6 +33,9 @@ class CpuExecutable final : public Executable {
     return kernel_->compute(ctx);
   }
   size_t state_bytes() const override { return state_bytes_; }
+  size_t WorkspaceBytes(const NodeDesc& node) const override {
+    return kernel_->workspace ? kernel_->workspace(node, prepared_.get(), pool_->num_threads()) : 0;
+  }
 
  private:
   const CpuKernel* kernel_;

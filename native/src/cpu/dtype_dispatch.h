@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <vector>
 
+#include "cpu/half.h"
 #include "maas/tensor.h"
 
 namespace maas {
@@ -65,10 +66,20 @@ template <>
 struct DTypeOfType<bool> {
   static constexpr DType value = DType::kBool;
 };
+template <>
+struct DTypeOfType<Float16> {
+  static constexpr DType value = DType::kFloat16;
+};
+template <>
+struct DTypeOfType<BFloat16> {
+  static constexpr DType value = DType::kBFloat16;
+};
 template <typename T>
 constexpr DType kDTypeOf = DTypeOfType<T>::value;
 
 using FloatTypes = TypeList<float, double>;
+// The 16-bit floats: storage types, computed in float32 (cpu/half.h).
+using HalfTypes = TypeList<Float16, BFloat16>;
 using IntegerTypes = TypeList<int8_t, int16_t, int32_t, int64_t, uint8_t, uint16_t, uint32_t, uint64_t>;
 using ArithmeticTypes =
     TypeList<float, double, int8_t, int16_t, int32_t, int64_t, uint8_t, uint16_t, uint32_t, uint64_t>;

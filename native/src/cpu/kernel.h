@@ -57,6 +57,11 @@ struct CpuKernel {
   // Optional finer support check than `dtypes` (e.g. Cast's target type):
   // empty when the node can run, else what is missing ("float16").
   using CheckFn = std::function<std::string(const NodeDesc& node)>;
+  // Optional: scratch bytes a run needs for the node's concrete shapes,
+  // planned into the arena for that step (ctx.exec.workspace()); `threads`
+  // is the session's intra-op cap. compute must also run without it
+  // (evaluated outside a plan, e.g. when folding), allocating its own.
+  using WorkspaceFn = std::function<size_t(const NodeDesc& node, const void* prepared, int threads)>;
 
   std::string op_type;
   // Implemented values of NodeDesc::key_dtype() (input 0's dtype); empty: any.
@@ -64,6 +69,7 @@ struct CpuKernel {
   ComputeFn compute;
   PrepareFn prepare;
   CheckFn check;
+  WorkspaceFn workspace = nullptr;  // after the others: kernels may leave it out of their initializer
 };
 
 // The CPU kernel for `op_type` that implements `dtype` (kUndefined: the

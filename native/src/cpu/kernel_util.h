@@ -4,6 +4,7 @@
 #pragma once
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "cpu/kernel.h"
 #include "cpu/thread_pool.h"
@@ -32,5 +33,25 @@ inline void MaybeParallelFor(ThreadPool* pool, int64_t n, int64_t grain, RangeFn
   }
   pool->ParallelFor(n, grain, fn);
 }
+
+// Scratch floats for one kernel call: the plan's workspace for this step
+// when it holds `floats` (CpuKernel::workspace asked for it), else memory of
+// its own (a kernel evaluated outside a plan, e.g. when folding).
+class KernelScratch {
+ public:
+  KernelScratch(const KernelContext& ctx, size_t floats) {
+    if (ctx.exec.workspace() && ctx.exec.workspace_bytes() >= floats * sizeof(float)) {
+      data_ = static_cast<float*>(ctx.exec.workspace());
+    } else {
+      own_.resize(floats);
+      data_ = own_.data();
+    }
+  }
+  float* data() const { return data_; }
+
+ private:
+  std::vector<float> own_;
+  float* data_ = nullptr;
+};
 
 }  // namespace maas

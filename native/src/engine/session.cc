@@ -77,6 +77,34 @@ void CheckBackendSupport(const Graph& graph, const Backend& backend, Unsupported
   }
 }
 
+// Values whose shape is known at load (fixed-shape inputs, what constant
+// shapes make: ConstantOfShape, Expand, Range, Tile...) must fit the tensor
+// limit, or no run could ever succeed: refused now, before any plan
+// allocates. Constants (weights) are bounded by the file itself.
+Status CheckKnownSizes(const Graph& graph, uint64_t max_tensor_bytes) {
+  if (max_tensor_bytes == 0) return Status::Ok();
+  std::vector<bool> live(graph.values.size(), false);
+  for (int id : graph.input_ids) live[id] = true;
+  for (const Node& node : graph.nodes)
+    for (int out : node.outputs)
+      if (out != kNoValue) live[out] = true;
+  for (size_t v = 0; v < graph.values.size(); ++v) {
+    const Value& value = graph.values[v];
+    const ValueInfo& info = value.info;
+    if (!live[v] || value.is_constant || !info.rank_known || DTypeSizeBytes(info.dtype) == 0) continue;
+    if (std::find(info.shape.begin(), info.shape.end(), kUnknownDim) != info.shape.end()) continue;
+    const std::string what =
+        "value '" + value.name + "' (" + DTypeName(info.dtype) + " " + ShapeToString(info.shape) + ")";
+    // Every dim known, yet no element count: the product left int64.
+    if (!info.concrete()) return InvalidModel(what + " has more elements than int64 can count");
+    const uint64_t bytes = TensorBytes(info.dtype, info.shape);
+    if (bytes > max_tensor_bytes)
+      return InvalidModel(what + " would take " + std::to_string(bytes) + " bytes, more than the tensor limit of " +
+                          std::to_string(max_tensor_bytes));
+  }
+  return Status::Ok();
+}
+
 Status Bind(Session::Impl* impl) {
   const Graph& graph = impl->graph;
   impl->executables.resize(graph.nodes.size());
@@ -97,21 +125,24 @@ Status PlaceConstants(Session::Impl* impl) {
   std::unique_ptr<Stream> stream;
   MAAS_RETURN_IF_ERROR(impl->backend->CreateStream(&stream));
   std::unordered_set<const Buffer*> counted;
-  for (const Node& node : graph.nodes) {
-    for (int v : node.inputs) {
-      if (v == kNoValue || !graph.values[v].is_constant || impl->constants[v].dtype != DType::kUndefined) continue;
-      const Tensor& host = graph.values[v].constant;
-      if (host.buffer && counted.insert(host.buffer.get()).second) impl->weights_bytes += host.buffer->size_bytes();
-      if (impl->backend->device().is_host()) {
-        impl->constants[v] = host;
-        continue;
-      }
-      Tensor device = host;
-      device.byte_offset = 0;
-      MAAS_RETURN_IF_ERROR(impl->backend->Allocate(host.size_bytes(), &device.buffer));
-      MAAS_RETURN_IF_ERROR(impl->backend->CopyFromHost(host, device, stream.get()));
-      impl->constants[v] = std::move(device);
+  // What steps read, and graph outputs folded into constants (Shape of a
+  // fixed-shape input, ConstantOfShape...), which runs hand out as copies.
+  std::vector<int> read;
+  for (const Node& node : graph.nodes) read.insert(read.end(), node.inputs.begin(), node.inputs.end());
+  read.insert(read.end(), graph.output_ids.begin(), graph.output_ids.end());
+  for (int v : read) {
+    if (v == kNoValue || !graph.values[v].is_constant || impl->constants[v].dtype != DType::kUndefined) continue;
+    const Tensor& host = graph.values[v].constant;
+    if (host.buffer && counted.insert(host.buffer.get()).second) impl->weights_bytes += host.buffer->size_bytes();
+    if (impl->backend->device().is_host()) {
+      impl->constants[v] = host;
+      continue;
     }
+    Tensor device = host;
+    device.byte_offset = 0;
+    MAAS_RETURN_IF_ERROR(impl->backend->Allocate(host.size_bytes(), &device.buffer));
+    MAAS_RETURN_IF_ERROR(impl->backend->CopyFromHost(host, device, stream.get()));
+    impl->constants[v] = std::move(device);
   }
   for (const auto& executable : impl->executables) impl->weights_bytes += executable->state_bytes();
   return stream->Synchronize();
@@ -126,6 +157,7 @@ Status LoadInto(const uint8_t* bytes, size_t size_bytes, const SessionOptions& o
   MAAS_RETURN_IF_ERROR(BuildGraph(std::move(model), &impl->graph, &report));
   MAAS_RETURN_IF_ERROR(InferAndFold(&impl->graph, *impl->host, &report));
   RemoveDeadNodes(&impl->graph);
+  MAAS_RETURN_IF_ERROR(CheckKnownSizes(impl->graph, options.max_tensor_bytes));
   CheckBackendSupport(impl->graph, *impl->backend, &report);
   MAAS_RETURN_IF_ERROR(report.ToStatus());
   PassContext passes;

@@ -1,6 +1,7 @@
 // The fusion rules, applied by OptimizeGraph in the order listed there:
 //   FuseMatMulBias   MatMul(a, b) + bias[N]          → maas.FusedMatMul(a, b, bias)
-//   FuseActivations  {Gemm, MatMul, fused forms} → act → the fused form with activation=act
+//   FuseActivations  {Gemm, MatMul, Conv, fused forms} → act → the fused form with activation=act
+// (Conv + BatchNormalization folding is in graph/conv_fusions.cc.)
 // Each replacement computes the same float operations in the same order
 // (the GEMM epilogue adds the bias, then applies the activation), so fused
 // and unfused results agree exactly on the CPU.
@@ -8,6 +9,7 @@
 
 #include "graph/pattern.h"
 #include "ops/activation.h"
+#include "ops/conv_geometry.h"
 #include "ops/gemm_shapes.h"
 
 namespace maas {
@@ -41,7 +43,7 @@ FusionRule MatMulBiasRule() {
 FusionRule ActivationRule() {
   FusionRule rule;
   rule.name = "product+activation";
-  const std::vector<std::string> producers = {"Gemm", kFusedGemmOp, "MatMul", kFusedMatMulOp};
+  const std::vector<std::string> producers = {"Gemm", kFusedGemmOp, "MatMul", kFusedMatMulOp, "Conv", kFusedConvOp};
   rule.pattern = Pattern::Op({"Relu", "Sigmoid", "Tanh"}, {Pattern::Op(producers, {}, "x")});
   rule.build = [](const Graph& graph, const Match& match, Node* fused) {
     const Node& act = graph.nodes[match.root_node];
@@ -52,6 +54,7 @@ FusionRule ActivationRule() {
     *fused = product;
     if (product.op_type == "Gemm") fused->op_type = kFusedGemmOp;
     if (product.op_type == "MatMul") fused->op_type = kFusedMatMulOp;
+    if (product.op_type == "Conv") fused->op_type = kFusedConvOp;
     WriteActivation(spec, &fused->attrs);
     return true;
   };

@@ -39,6 +39,16 @@ Status AddInitializers(onnx::ModelDecl& model, Graph* graph, NameMap* ids) {
   return Status::Ok();
 }
 
+// A declared shape whose element count does not even fit int64 can never
+// be fed or produced (an ONNX dim_value is any int64).
+Status CheckDeclaredShape(const char* what, const onnx::ValueInfoDecl& decl) {
+  if (!decl.rank_known || NumElements(decl.shape) >= 0) return Status::Ok();
+  for (int64_t d : decl.shape)
+    if (d == kUnknownDim) return Status::Ok();
+  return InvalidModel(std::string(what) + " '" + decl.name + "' declares the impossibly large shape " +
+                      ShapeToString(decl.shape));
+}
+
 // Graph inputs that are also initializers are defaults, not model inputs.
 Status AddInputs(const onnx::ModelDecl& model, Graph* graph, NameMap* ids, UnsupportedReport* report) {
   std::set<std::string> seen;
@@ -52,6 +62,7 @@ Status AddInputs(const onnx::ModelDecl& model, Graph* graph, NameMap* ids, Unsup
       return InvalidModel("input '" + decl.name + "' has no element type");
     else if (!onnx::IsSupportedDType(decl.dtype))
       report->AddDType(onnx::OnnxDTypeName(decl.dtype) + " (input " + decl.name + ")");
+    MAAS_RETURN_IF_ERROR(CheckDeclaredShape("input", decl));
     int id = AddValue(graph, ids, decl.name);
     Value& value = graph->values[id];
     value.info.dtype = decl.dtype;
@@ -100,7 +111,10 @@ Status AddNodes(onnx::ModelDecl& model, Graph* graph, NameMap* ids) {
 
 Status AddOutputs(const onnx::ModelDecl& model, Graph* graph, const NameMap& ids, UnsupportedReport* report) {
   if (model.outputs.empty()) return InvalidModel("the graph has no outputs");
+  std::set<std::string> seen;
   for (const onnx::ValueInfoDecl& decl : model.outputs) {
+    if (!seen.insert(decl.name).second) return InvalidModel("output '" + decl.name + "' is listed twice");
+    MAAS_RETURN_IF_ERROR(CheckDeclaredShape("output", decl));
     auto it = ids.find(decl.name);
     if (it == ids.end()) return InvalidModel("output '" + decl.name + "' is never produced");
     if (decl.is_tensor && decl.dtype != DType::kUndefined && !onnx::IsSupportedDType(decl.dtype))

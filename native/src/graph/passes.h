@@ -4,7 +4,9 @@
 //   2. InferAndFold         dtypes and shapes, constants folded on the host
 //   3. RemoveDeadNodes      what folding made unreachable
 //   4. RemoveIdentities     Identity, Cast to the same dtype
-//   5. fusions              FuseMatMulBias, then FuseActivations (graph/fusions.cc)
+//   5. fusions              FuseLayerNorm, FuseGelu (graph/fusions_primitive.cc),
+//                           FoldConvBatchNorm (graph/conv_fusions.cc), then
+//                           FuseMatMulBias, FuseActivations (graph/fusions.cc)
 //   6. RemoveDeadNodes
 // and per execution plan, with the input shapes known, folding again so
 // shape subgraphs vanish (plan/planner.cc). docs/engine.md ("Graph passes")

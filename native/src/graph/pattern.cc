@@ -116,7 +116,51 @@ bool MatchAt(const Graph& graph, const GraphIndex& index, int root_value, const 
   return InteriorIsPrivate(graph, index, *match);
 }
 
+int AddConstant(Graph* graph, std::string name, Tensor tensor) {
+  Value value;
+  value.name = std::move(name);
+  value.is_constant = true;
+  value.info.dtype = tensor.dtype;
+  value.info.shape = tensor.shape;
+  value.info.rank_known = true;
+  value.constant = std::move(tensor);
+  graph->values.push_back(std::move(value));
+  return static_cast<int>(graph->values.size()) - 1;
+}
+
+namespace {
+
+// Names the replacement after the root and checks it: it must infer to what
+// the root did, and the target must run it.
+bool Acceptable(const Graph& graph, const Node& root, const PassContext& context, Node* replacement) {
+  replacement->name = root.name;
+  replacement->outputs = root.outputs;
+  const OpSchema* schema = FindSchema(replacement->op_type);
+  if (!schema) return false;
+  std::vector<ValueInfo> inputs, outputs;
+  for (int in : replacement->inputs) inputs.push_back(in == kNoValue ? ValueInfo() : graph.InfoFor(in));
+  if (!InferNode(*replacement, *schema, graph.opset, inputs, &outputs).ok()) return false;
+  for (size_t i = 0; i < outputs.size(); ++i) {
+    const int out = replacement->outputs[i];
+    if (out == kNoValue) continue;
+    const ValueInfo& before = graph.values[out].info;
+    if (outputs[i].dtype != before.dtype || outputs[i].rank_known != before.rank_known ||
+        (before.rank_known && outputs[i].shape.size() != before.shape.size()))
+      return false;
+  }
+  return !context.target || (context.target->HasOp(replacement->op_type) &&
+                             context.target->CheckNode(graph.DescFor(*replacement)).empty());
+}
+
+}  // namespace
+
 int ApplyFusion(Graph* graph, const FusionRule& rule, const PassContext& context) {
+  // Most rules find no root op at all: skip building the index for them.
+  const std::vector<std::string>& roots = rule.pattern.ops;
+  if (std::none_of(graph->nodes.begin(), graph->nodes.end(), [&](const Node& node) {
+        return std::find(roots.begin(), roots.end(), node.op_type) != roots.end();
+      }))
+    return 0;
   const GraphIndex index(*graph);
   std::vector<bool> used(graph->nodes.size(), false);
   std::vector<bool> keep(graph->nodes.size(), true);
@@ -130,27 +174,13 @@ int ApplyFusion(Graph* graph, const FusionRule& rule, const PassContext& context
     for (int m : match.matched_nodes) overlaps |= used[m];
     if (overlaps) continue;
     Node replacement;
-    if (!rule.build(*graph, match, &replacement)) continue;
-    replacement.name = root.name;
-    replacement.outputs = root.outputs;
-    // The replacement must infer to what the root did, and the target must run it.
-    const OpSchema* schema = FindSchema(replacement.op_type);
-    if (!schema) continue;
-    std::vector<ValueInfo> inputs, outputs;
-    for (int in : replacement.inputs) inputs.push_back(in == kNoValue ? ValueInfo() : graph->InfoFor(in));
-    if (!InferNode(replacement, *schema, graph->opset, inputs, &outputs).ok()) continue;
-    bool same = true;
-    for (size_t i = 0; i < outputs.size(); ++i) {
-      const int out = replacement.outputs[i];
-      if (out == kNoValue) continue;
-      const ValueInfo& before = graph->values[out].info;
-      same &= outputs[i].dtype == before.dtype && outputs[i].rank_known == before.rank_known &&
-              (!before.rank_known || outputs[i].shape.size() == before.shape.size());
-    }
-    if (!same) continue;
-    if (context.target && (!context.target->HasOp(replacement.op_type) ||
-                           !context.target->CheckNode(graph->DescFor(replacement)).empty()))
+    const size_t values_before = graph->values.size();
+    const bool built = rule.build_with_constants ? rule.build_with_constants(graph, match, &replacement)
+                                                 : rule.build(*graph, match, &replacement);
+    if (!built || !Acceptable(*graph, graph->nodes[n], context, &replacement)) {
+      graph->values.resize(values_before);  // drops constants the build added
       continue;
+    }
     for (int m : match.matched_nodes) {
       used[m] = true;
       if (m == match.root_node) continue;

@@ -74,7 +74,15 @@ struct FusionRule {
   // Fills the replacement node (op type, inputs, attributes; the outputs are
   // the root's) or returns false to leave this match alone.
   std::function<bool(const Graph& graph, const Match& match, Node* replacement)> build;
+  // Instead of build, for rules whose replacement reads constants computed
+  // on the host (Conv + BatchNormalization folding): may add them with
+  // AddConstant. Constants added for a match that is then refused are
+  // removed again.
+  std::function<bool(Graph* graph, const Match& match, Node* replacement)> build_with_constants;
 };
+
+// Appends a constant value holding `tensor` (host memory) and returns its id.
+int AddConstant(Graph* graph, std::string name, Tensor tensor);
 
 // Replaces every match of `rule` (each node in at most one match) whose
 // replacement infers cleanly and which context.target can run (HasOp,

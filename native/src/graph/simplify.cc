@@ -42,6 +42,9 @@ void RemoveIdentities(Graph* graph) {
 Status OptimizeGraph(Graph* graph, const PassContext& context) {
   RemoveIdentities(graph);
   if (context.fuse) {
+    FuseLayerNorm(graph, context);
+    FuseGelu(graph, context);
+    FoldConvBatchNorm(graph, context);
     FuseMatMulBias(graph, context);
     FuseActivations(graph, context);
   }

@@ -16,8 +16,8 @@ enum AddonString : uint32_t {
   kTypeKey = 0,
   kDimsKey,
   kDataKey,
-  kDTypeNameBase,  // + DType value: DTypeName(dtype)
-  kDTypeNameEnd = kDTypeNameBase + 16,
+  kDTypeNameBase,                       // + DType value: DTypeName(dtype)
+  kDTypeNameEnd = kDTypeNameBase + 17,  // DType values 0 (undefined) to 16 (bfloat16)
 };
 
 struct AddonData {

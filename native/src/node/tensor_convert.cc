@@ -11,19 +11,26 @@ namespace node {
 namespace {
 
 // Which TypedArray carries each dtype (fixed at compile time, as in the JS
-// façade): float16 travels as its bits in a Uint16Array, bool as a Uint8Array.
+// façade): float16 and bfloat16 travel as their bits in a Uint16Array, bool as a Uint8Array.
 struct JsArrayType {
   DType dtype;
   napi_typedarray_type type;
   const char* name;
 };
 constexpr JsArrayType kJsArrays[] = {
-    {DType::kFloat32, napi_float32_array, "Float32Array"}, {DType::kFloat64, napi_float64_array, "Float64Array"},
-    {DType::kFloat16, napi_uint16_array, "Uint16Array"},   {DType::kInt8, napi_int8_array, "Int8Array"},
-    {DType::kUint8, napi_uint8_array, "Uint8Array"},       {DType::kBool, napi_uint8_array, "Uint8Array"},
-    {DType::kInt16, napi_int16_array, "Int16Array"},       {DType::kUint16, napi_uint16_array, "Uint16Array"},
-    {DType::kInt32, napi_int32_array, "Int32Array"},       {DType::kUint32, napi_uint32_array, "Uint32Array"},
-    {DType::kInt64, napi_bigint64_array, "BigInt64Array"}, {DType::kUint64, napi_biguint64_array, "BigUint64Array"},
+    {DType::kFloat32, napi_float32_array, "Float32Array"},
+    {DType::kFloat64, napi_float64_array, "Float64Array"},
+    {DType::kFloat16, napi_uint16_array, "Uint16Array"},
+    {DType::kBFloat16, napi_uint16_array, "Uint16Array"},
+    {DType::kInt8, napi_int8_array, "Int8Array"},
+    {DType::kUint8, napi_uint8_array, "Uint8Array"},
+    {DType::kBool, napi_uint8_array, "Uint8Array"},
+    {DType::kInt16, napi_int16_array, "Int16Array"},
+    {DType::kUint16, napi_uint16_array, "Uint16Array"},
+    {DType::kInt32, napi_int32_array, "Int32Array"},
+    {DType::kUint32, napi_uint32_array, "Uint32Array"},
+    {DType::kInt64, napi_bigint64_array, "BigInt64Array"},
+    {DType::kUint64, napi_biguint64_array, "BigUint64Array"},
 };
 
 bool JsArrayTypeOf(DType dtype, napi_typedarray_type* type) {

@@ -110,9 +110,8 @@ void CopyTypedValues(const RawTensorFields& f, DType dtype, void* out) {
     case DType::kInt16: ConvertInto<int16_t>(f.int32_data, out); return;
     case DType::kInt8: ConvertInto<int8_t>(f.int32_data, out); return;
     case DType::kUint16:
-    case DType::kFloat16:  // float16 travels as its 16 bits in int32_data
-      ConvertInto<uint16_t>(f.int32_data, out);
-      return;
+    case DType::kFloat16:  // float16 and bfloat16 travel as their 16 bits in int32_data
+    case DType::kBFloat16: ConvertInto<uint16_t>(f.int32_data, out); return;
     case DType::kUint8: ConvertInto<uint8_t>(f.int32_data, out); return;
     case DType::kBool: {
       uint8_t* dst = static_cast<uint8_t*>(out);

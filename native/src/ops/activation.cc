@@ -47,4 +47,18 @@ void WriteActivation(const ActivationSpec& spec, Attributes* attrs) {
   if (spec.beta != 0.0f) attrs->SetFloat("activation_beta", spec.beta);
 }
 
+const std::vector<AttrSpec>& FusedActivationAttrs() {
+  static const std::vector<AttrSpec> attrs = {{"activation", Attribute::Kind::kString},
+                                              {"activation_alpha", Attribute::Kind::kFloat},
+                                              {"activation_beta", Attribute::Kind::kFloat}};
+  return attrs;
+}
+
+Status CheckFusedActivation(const std::string& op, const InferContext& ctx) {
+  if (!ctx.attrs) return Status::Ok();
+  ActivationSpec spec;
+  Status s = ParseActivation(*ctx.attrs, &spec);
+  return s.ok() ? s : Status(s.code(), op + ": " + s.message());
+}
+
 }  // namespace maas

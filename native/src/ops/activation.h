@@ -5,9 +5,11 @@
 // so backend-neutral.
 #pragma once
 #include <string>
+#include <vector>
 
 #include "maas/op_types.h"
 #include "maas/status.h"
+#include "ops/schema.h"
 
 namespace maas {
 
@@ -29,5 +31,10 @@ Status ParseActivation(const Attributes& attrs, ActivationSpec* spec);
 // absorb (and which one); writes the attributes a fused node carries for it.
 bool ActivationOfNode(const std::string& op_type, const Attributes& attrs, ActivationSpec* spec);
 void WriteActivation(const ActivationSpec& spec, Attributes* attrs);
+
+// The attributes every fused op carries for its activation, and the check a
+// fused op's infer starts with (kUnsupported naming `op` for an unknown one).
+const std::vector<AttrSpec>& FusedActivationAttrs();
+Status CheckFusedActivation(const std::string& op, const InferContext& ctx);
 
 }  // namespace maas

@@ -89,19 +89,10 @@ Status CheckBias(const std::string& op, const InferContext& ctx) {
   return Status::Ok();
 }
 
-Status CheckActivation(const std::string& op, const InferContext& ctx) {
-  ActivationSpec spec;
-  Status s = ParseActivation(*ctx.attrs, &spec);
-  return s.ok() ? s : Status(s.code(), op + ": " + s.message());
-}
-
 const std::vector<AttrSpec> kGemmAttrs = {{"transA", Attribute::Kind::kInt},
                                           {"transB", Attribute::Kind::kInt},
                                           {"alpha", Attribute::Kind::kFloat},
                                           {"beta", Attribute::Kind::kFloat}};
-const std::vector<AttrSpec> kActivationAttrs = {{"activation", Attribute::Kind::kString},
-                                                {"activation_alpha", Attribute::Kind::kFloat},
-                                                {"activation_beta", Attribute::Kind::kFloat}};
 
 OpSchema GemmSchema(const std::string& op, bool fused) {
   OpSchema s;
@@ -109,9 +100,9 @@ OpSchema GemmSchema(const std::string& op, bool fused) {
   s.min_inputs = 2;
   s.max_inputs = 3;
   s.attributes = kGemmAttrs;
-  if (fused) s.attributes.insert(s.attributes.end(), kActivationAttrs.begin(), kActivationAttrs.end());
+  if (fused) s.attributes.insert(s.attributes.end(), FusedActivationAttrs().begin(), FusedActivationAttrs().end());
   s.infer = [op, fused](const InferContext& ctx, std::vector<ValueInfo>& outputs) -> Status {
-    if (fused && ctx.attrs) MAAS_RETURN_IF_ERROR(CheckActivation(op, ctx));
+    if (fused) MAAS_RETURN_IF_ERROR(CheckFusedActivation(op, ctx));
     return InferGemm(op, ctx, outputs);
   };
   return s;
@@ -122,9 +113,9 @@ OpSchema MatMulSchema(const std::string& op, bool fused) {
   s.op_type = op;
   s.min_inputs = 2;
   s.max_inputs = fused ? 3 : 2;
-  if (fused) s.attributes = kActivationAttrs;
+  if (fused) s.attributes = FusedActivationAttrs();
   s.infer = [op, fused](const InferContext& ctx, std::vector<ValueInfo>& outputs) -> Status {
-    if (fused && ctx.attrs) MAAS_RETURN_IF_ERROR(CheckActivation(op, ctx));
+    if (fused) MAAS_RETURN_IF_ERROR(CheckFusedActivation(op, ctx));
     if (fused) MAAS_RETURN_IF_ERROR(CheckBias(op, ctx));
     return InferMatMul(op, ctx, outputs);
   };

@@ -33,7 +33,9 @@ bool IsOneOf(DType dtype, std::initializer_list<DType> allowed) {
   return false;
 }
 
-bool IsFloatDType(DType dtype) { return IsOneOf(dtype, {DType::kFloat16, DType::kFloat32, DType::kFloat64}); }
+bool IsFloatDType(DType dtype) {
+  return IsOneOf(dtype, {DType::kFloat16, DType::kBFloat16, DType::kFloat32, DType::kFloat64});
+}
 
 bool IsIntegerDType(DType dtype) {
   return IsOneOf(dtype, {DType::kInt8, DType::kInt16, DType::kInt32, DType::kInt64, DType::kUint8, DType::kUint16,

@@ -23,7 +23,7 @@ bool IsOneOf(DType dtype, std::initializer_list<DType> allowed);
 
 // ONNX type-constraint groups (what a schema accepts; a backend may
 // implement fewer and says so through Backend::CheckNode).
-bool IsFloatDType(DType dtype);      // float16, float32, float64
+bool IsFloatDType(DType dtype);      // float16, bfloat16, float32, float64
 bool IsIntegerDType(DType dtype);    // int8..int64, uint8..uint64
 bool IsNumericDType(DType dtype);    // float or integer
 bool IsFixedSizeDType(DType dtype);  // anything with a byte size (not string)

@@ -1,5 +1,5 @@
-// Schema of Softmax (float types): same dtype and shape out; the axis rules
-// differ before and from opset 13 (ops/layout.h).
+// Schemas of Softmax and LogSoftmax (float types): same dtype and shape out;
+// the axis rules differ before and from opset 13 (ops/layout.h).
 #include "ops/layout.h"
 #include "ops/op_util.h"
 #include "ops/schema.h"
@@ -7,10 +7,10 @@
 namespace maas {
 namespace {
 
-Status Infer(const InferContext& ctx, std::vector<ValueInfo>& outputs) {
-  MAAS_RETURN_IF_ERROR(RequireInputs("Softmax", ctx, 1));
+Status Infer(const std::string& op, const InferContext& ctx, std::vector<ValueInfo>& outputs) {
+  MAAS_RETURN_IF_ERROR(RequireInputs(op, ctx, 1));
   const ValueInfo& in = ctx.inputs[0];
-  if (!IsFloatDType(in.dtype)) return UnsupportedDType("Softmax", in.dtype);
+  if (!IsFloatDType(in.dtype)) return UnsupportedDType(op, in.dtype);
   if (in.rank_known) {
     SoftmaxLayout layout;
     MAAS_RETURN_IF_ERROR(ResolveSoftmaxLayout(in.shape, ctx.attrs, ctx.opset, &layout));
@@ -22,16 +22,17 @@ Status Infer(const InferContext& ctx, std::vector<ValueInfo>& outputs) {
   return Status::Ok();
 }
 
-OpSchema Make() {
+OpSchema Make(const std::string& op) {
   OpSchema s;
-  s.op_type = "Softmax";
+  s.op_type = op;
   s.min_inputs = s.max_inputs = 1;
   s.attributes = {{"axis", Attribute::Kind::kInt}};
-  s.infer = Infer;
+  s.infer = [op](const InferContext& ctx, std::vector<ValueInfo>& outputs) { return Infer(op, ctx, outputs); };
   return s;
 }
 
-SchemaRegistrar registrar(Make());
+SchemaRegistrar softmax(Make("Softmax"));
+SchemaRegistrar log_softmax(Make("LogSoftmax"));
 
 }  // namespace
 }  // namespace maas

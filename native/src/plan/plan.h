@@ -27,7 +27,7 @@ enum class Storage : uint8_t {
 struct PlanValue {
   Storage storage = Storage::kUnused;
   DType dtype = DType::kUndefined;
-  Shape shape;          // concrete for kArena and kOwned
+  Shape shape;          // concrete for kArena and kOwned; {-1} when not even the rank is known
   int block = -1;       // kArena, kOwned: index into ExecutionPlan::blocks
   int root = -1;        // kView: the value whose storage it shares (never itself a view)
   int first_step = -1;  // the step that writes it (-1: before the first step)

@@ -177,7 +177,8 @@ class PlanBuilder {
         pv.first_step = s;
         pv.last_step = std::max(pv.last_step, s);  // an unread output dies where it is born
         pv.dtype = infos_[out].dtype;
-        pv.shape = infos_[out].shape;
+        // An unknown rank must not pass for a scalar: {?} marks "not concrete".
+        pv.shape = infos_[out].rank_known ? infos_[out].shape : Shape{kUnknownDim};
       }
     }
     for (int id : g_.output_ids) Touch(id, end);
