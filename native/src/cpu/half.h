@@ -123,10 +123,10 @@ template <typename T>
 using ComputeType = typename ComputeTypeOf<T>::type;
 
 template <typename T>
-constexpr bool kIsHalf = false;
+inline constexpr bool kIsHalf = false;
 template <>
-constexpr bool kIsHalf<Float16> = true;
+inline constexpr bool kIsHalf<Float16> = true;
 template <>
-constexpr bool kIsHalf<BFloat16> = true;
+inline constexpr bool kIsHalf<BFloat16> = true;
 
 }  // namespace maas
