@@ -17,8 +17,8 @@ test('maas models demo DIR writes the demo repository', async () => {
   const dir = await tempDir();
   const run = spawnSync(process.execPath, [CLI, 'models', 'demo', path.join(dir, 'repo')], { encoding: 'utf8' });
   assert.equal(run.status, 0, run.stderr);
-  assert.match(run.stdout, /wrote demo models \(mlp, identity, counter\)/);
-  for (const model of ['mlp', 'identity', 'counter']) {
+  assert.match(run.stdout, /wrote demo models \(mlp, identity, counter, bert-mini, cnn-small\)/);
+  for (const model of ['mlp', 'identity', 'counter', 'bert-mini', 'cnn-small']) {
     const config = JSON.parse(await fs.readFile(path.join(dir, 'repo', model, 'config.json'), 'utf8'));
     assert.equal(config.name, model);
     assert.ok((await fs.stat(path.join(dir, 'repo', model, '1', 'model.onnx'))).size > 0);

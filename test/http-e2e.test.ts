@@ -371,7 +371,13 @@ test('bad requests get a 4xx {error, code} and the server keeps serving', async 
 
 test('repository index and metrics', async () => {
   const index = await json(await postJson('/v2/repository/index', { ready: true }));
-  assert.deepEqual(index.map((e: { name: string }) => e.name).sort(), ['counter', 'identity', 'mlp']);
+  assert.deepEqual(index.map((e: { name: string }) => e.name).sort(), [
+    'bert-mini',
+    'cnn-small',
+    'counter',
+    'identity',
+    'mlp',
+  ]);
   const metrics = await fetch(`${base}/metrics`);
   assert.equal(metrics.status, 200);
   assert.match(await metrics.text(), /nv_inference/);
