@@ -23,7 +23,7 @@ import { startChildServer, type ChildServer } from './child-server';
 import { processCpuUs } from './cpu';
 import { LatencyRecorder } from './latency';
 import { runLoad } from './load';
-import { mkdtemp } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 
 const WIDTH = 16;
@@ -119,6 +119,9 @@ async function main(): Promise<void> {
   const seconds = (at >= 0 ? Number(process.argv[at + 1]) : Number(process.env.BENCH_DURATION_S)) || 5;
   const repo = await mkdtemp(join(tmpdir(), 'maas-bench-fe-'));
   await writeDemoRepository(repo);
+  // Searchable by the postgres user the embedded registry runs as under root.
+  await mkdir(`${repo}-data`, { mode: 0o755 });
+  await chmod(`${repo}-data`, 0o755);
   const grpcPort = await freePort();
   const cli = join(__dirname, '..', 'bin', 'maas.js');
   const server = await startChildServer('maas serve', [
@@ -134,6 +137,11 @@ async function main(): Promise<void> {
     '127.0.0.1',
     '--log-level',
     'info',
+    // No API keys (the HTTP bench measures without them too); a throwaway data dir.
+    '--auth',
+    'none',
+    '--data-dir',
+    `${repo}-data`,
   ]);
   const rows: Row[] = [];
   try {

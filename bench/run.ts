@@ -12,7 +12,7 @@
 // --json prints the summary as one JSON object on the last stdout line.
 // Exits non-zero if any response was not 2xx or any request failed.
 import { existsSync } from 'node:fs';
-import { rm } from 'node:fs/promises';
+import { chmod, mkdir, rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { startChildServer, type ChildServer } from './child-server';
 import { processCpuUs } from './cpu';
@@ -123,6 +123,10 @@ async function main(): Promise<void> {
     return;
   }
   const repository = await writeBenchRepository();
+  // Searchable by the postgres user the embedded registry runs as under root.
+  const dataDir = `${repository}-data`;
+  await mkdir(dataDir, { mode: 0o755 });
+  await chmod(dataDir, 0o755);
   // The served gRPC port: any free one (builds without gRPC ignore this).
   process.env.MAAS_GRPC_PORT ??= '0';
   const launchers: Record<Target, () => Promise<ChildServer>> = {
@@ -140,6 +144,13 @@ async function main(): Promise<void> {
         '127.0.0.1',
         '--log-level',
         'info',
+        // The gateway's own cost, as the baselines have none: no API keys, a
+        // throwaway data dir for the embedded registry, no gRPC listener.
+        '--auth',
+        'none',
+        '--data-dir',
+        dataDir,
+        '--grpc-port=-1',
       ]),
   };
   try {
@@ -164,6 +175,7 @@ async function main(): Promise<void> {
     }
   } finally {
     await rm(repository, { recursive: true, force: true });
+    await rm(dataDir, { recursive: true, force: true });
   }
 
   console.log(`\n${formatTable(report.results)}\n`);
