@@ -12,9 +12,12 @@ import { NO_LIMITS, type Limits } from './policy';
 function setup(tenant: Partial<Limits> | undefined, key?: Partial<Limits>) {
   let nowMs = Date.UTC(2026, 10, 26, 12);
   const clock = () => nowMs;
+  // One object per setting, as the settings copy holds them.
+  const tenantLimits = tenant ? { ...NO_LIMITS, ...tenant } : undefined;
+  const keyLimits = key ? { ...NO_LIMITS, ...key } : undefined;
   const settings = {
-    tenant: (name: string) => (name === 'acme' && tenant ? { ...NO_LIMITS, ...tenant } : undefined),
-    key: (id: string) => (id === 'k1' && key ? { ...NO_LIMITS, ...key } : undefined),
+    tenant: (name: string) => (name === 'acme' ? tenantLimits : undefined),
+    keyOf: (subject: string) => (subject === 'key:k1' && keyLimits ? keyLimits : undefined),
   };
   const limiter = new TenantLimiter(new LocalCounters(clock), settings, clock);
   return { limiter, advance: (ms: number) => (nowMs += ms) };

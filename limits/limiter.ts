@@ -11,218 +11,291 @@
 // a call that served none), so rates and quotas count exactly what was
 // served; a quota admits a call while one unit is left, so a batch can end it
 // up to its size − 1 over.
+//
+// The hot path allocates little: the rules of each settings object are
+// compiled once (a WeakMap; the settings copy is replaced on reload), with
+// their RateLimit-Policy text; a call builds only its RateLimit value.
 import { MaasError, type ErrorCode } from '../common/errors';
 import type { CallContext } from '../gateway/inference/call';
 import type { Lease, Limiter } from '../gateway/pipeline/limits';
 import type { Counters } from './counters';
 import {
   capacityOf,
+  policyItem,
   quotaPeriod,
-  rateLimitHeaders,
   retryAfterSecs,
+  stateItem,
   type Limits,
-  type PolicyState,
+  type QuotaPeriod,
   type TakeResult,
 } from './policy';
 import type { LimitSettings } from './settings';
 
 const NO_LEASE: Lease = { release: () => undefined };
 const QUOTA_TTL_EXTRA_SECS = 86_400; // a period's counter outlives it by a day
+const CONCURRENCY_RETRY_MS = 1000;
 
-export type SettingsSource = Pick<LimitSettings, 'tenant' | 'key'>;
+export type SettingsSource = Pick<LimitSettings, 'tenant' | 'keyOf'>;
 
-// One admission check and how to undo or settle it.
-interface Check {
-  run(): TakeResult | boolean | Promise<TakeResult | boolean>;
-  undo(): void;
-  settle(inferences: number): void;
+// One compiled check.
+interface Rule {
+  kind: 'concurrency' | 'bucket' | 'quota';
   code: ErrorCode;
-  policy: (result: TakeResult | boolean) => PolicyState;
-  retryMs: (result: TakeResult | boolean) => number;
+  name: string; // the policy's name in the headers
+  key: string; // the counter's
+  limit: number; // in flight, quota, or bucket capacity
+  rate: number; // bucket: per second
+  perInference: boolean; // bucket or quota settled with the batch size
+}
+
+interface Plan {
+  rules: Rule[];
+  policy: string; // RateLimit-Policy
+  periodId: string;
+}
+
+// What the checks found, for the RateLimit header.
+interface Found {
+  remaining: number[];
+  resetSecs: number[];
 }
 
 export class TenantLimiter implements Limiter {
+  private readonly plans = new WeakMap<Limits, Plan>();
+  private period: QuotaPeriod;
+
   constructor(
     private readonly counters: Counters,
     private readonly settings: SettingsSource,
     private readonly now: () => number = Date.now,
-  ) {}
+  ) {
+    this.period = quotaPeriod(now());
+  }
 
   acquire(call: CallContext): Lease | Promise<Lease> {
     const { principal } = call;
     if (call.operation !== 'infer' || principal.tenant === null) return NO_LEASE;
     const tenant = this.settings.tenant(principal.tenant);
-    const keyId = principal.subject.startsWith('key:') ? principal.subject.slice(4) : null;
-    const key = keyId === null ? undefined : this.settings.key(keyId);
+    const key = this.settings.keyOf(principal.subject);
     if (!tenant && !key) return NO_LEASE;
-    const checks: Check[] = [];
-    if (tenant) this.checksOf(`t:${principal.tenant}`, '', tenant, checks);
-    if (key) this.checksOf(`k:${keyId}`, 'key-', key, checks);
-    return this.run(call, checks, 0, []);
+    const nowMs = this.now();
+    if (nowMs >= this.period.endsMs) this.period = quotaPeriod(nowMs);
+    let rules: Rule[];
+    let policy: string;
+    if (tenant && key) {
+      const a = this.plan(tenant, 't:', principal.tenant, '');
+      const b = this.plan(key, 'k:', principal.subject, 'key-');
+      rules = [...a.rules, ...b.rules];
+      policy = a.policy && b.policy ? `${a.policy}, ${b.policy}` : a.policy || b.policy;
+    } else {
+      const p = tenant
+        ? this.plan(tenant, 't:', principal.tenant, '')
+        : this.plan(key!, 'k:', principal.subject, 'key-');
+      rules = p.rules;
+      policy = p.policy;
+    }
+    if (rules.length === 0) return NO_LEASE;
+    return this.run(call, rules, policy, 0, { remaining: [], resetSecs: [] });
   }
 
-  // Runs checks[i..] in order, synchronously while the answers are.
-  private run(call: CallContext, checks: Check[], i: number, states: PolicyState[]): Lease | Promise<Lease> {
-    for (; i < checks.length; i++) {
-      const check = checks[i];
-      const result = check.run();
+  // The settings object's compiled rules; `scope` names its counters
+  // (built only when compiling: the hot path makes no strings for it).
+  private plan(limits: Limits, kind: 't:' | 'k:', owner: string, prefix: string): Plan {
+    let plan = this.plans.get(limits);
+    if (!plan || plan.periodId !== this.period.id) {
+      plan = compile(limits, kind + owner, prefix, this.period.id);
+      this.plans.set(limits, plan);
+    }
+    return plan;
+  }
+
+  // Runs rules[i..] in order, synchronously while the answers are.
+  private run(call: CallContext, rules: Rule[], policy: string, i: number, found: Found): Lease | Promise<Lease> {
+    for (; i < rules.length; i++) {
+      const result = this.check(rules[i]);
       if (result instanceof Promise) {
         const at = i;
         return result.then(
-          (r) => this.after(call, checks, at, states, r),
+          (r) => {
+            this.judge(call, rules, policy, at, found, r);
+            return this.run(call, rules, policy, at + 1, found);
+          },
           (err: unknown) => {
-            undoUpTo(checks, at);
+            this.undo(rules, at);
             throw err;
           },
         );
       }
-      const refused = this.judge(call, checks, i, states, result);
-      if (refused) throw refused;
+      this.judge(call, rules, policy, i, found, result);
     }
-    return this.admitted(call, checks, states);
+    addHeaders(call, policy, this.stateHeader(rules, found));
+    return new LimitLease(this, rules);
   }
 
-  private after(
-    call: CallContext,
-    checks: Check[],
-    i: number,
-    states: PolicyState[],
-    result: TakeResult | boolean,
-  ): Lease | Promise<Lease> {
-    const refused = this.judge(call, checks, i, states, result);
-    if (refused) throw refused;
-    return this.run(call, checks, i + 1, states);
+  private check(rule: Rule): TakeResult | boolean | Promise<TakeResult | boolean> {
+    switch (rule.kind) {
+      case 'concurrency':
+        return this.counters.enter(rule.key, rule.limit);
+      case 'bucket':
+        return this.counters.take(rule.key, rule.rate, rule.limit, 1);
+      default:
+        return this.counters.quotaTake(rule.key, rule.limit, 1, this.quotaTtlSecs());
+    }
   }
 
-  // Records the check's state; on a refusal undoes the earlier checks and
-  // returns the error (with its headers on the call).
+  // Records what the check found; a refusal undoes the earlier checks, puts
+  // the headers on the call and throws.
   private judge(
     call: CallContext,
-    checks: Check[],
+    rules: Rule[],
+    policy: string,
     i: number,
-    states: PolicyState[],
+    found: Found,
     result: TakeResult | boolean,
-  ): MaasError | null {
-    const check = checks[i];
-    states.push(check.policy(result));
-    const ok = typeof result === 'boolean' ? result : result.granted > 0;
-    if (ok) return null;
-    undoUpTo(checks, i);
-    addHeaders(call, [
-      ...rateLimitHeaders(states),
-      ['Retry-After', String(retryAfterSecs(check.retryMs(result)))],
-    ]);
-    return new MaasError(check.code, refusalMessage(check.code, states[states.length - 1]));
-  }
-
-  private admitted(call: CallContext, checks: Check[], states: PolicyState[]): Lease {
-    addHeaders(call, rateLimitHeaders(states));
-    let released = false;
-    return {
-      release: (_call, inferences) => {
-        if (released) return;
-        released = true;
-        for (const check of checks) check.settle(inferences);
-      },
-    };
-  }
-
-  private checksOf(scope: string, prefix: string, limits: Limits, out: Check[]): void {
-    const c = this.counters;
-    const concurrent = limits.concurrentRequests;
-    if (concurrent !== null) {
-      const key = `${scope}:c`;
-      out.push({
-        run: () => c.enter(key, concurrent),
-        undo: () => c.leave(key),
-        settle: () => c.leave(key),
-        code: 'CONCURRENCY_LIMITED',
-        policy: (r) => ({
-          name: `${prefix}concurrency`,
-          quota: concurrent,
-          windowSecs: null,
-          unit: 'concurrent-requests',
-          remaining: r === false ? 0 : 1,
-          resetSecs: 0,
-        }),
-        retryMs: () => 1000,
-      });
+  ): void {
+    const rule = rules[i];
+    let ok: boolean;
+    let retryMs: number;
+    if (typeof result === 'boolean') {
+      ok = result;
+      found.remaining.push(ok ? 1 : 0);
+      found.resetSecs.push(0);
+      retryMs = CONCURRENCY_RETRY_MS;
+    } else {
+      ok = result.granted > 0;
+      found.remaining.push(result.remaining);
+      const resetSecs =
+        rule.kind === 'quota'
+          ? (this.period.endsMs - this.now()) / 1000
+          : ok
+            ? (rule.limit - result.remaining) / rule.rate
+            : result.waitMs / 1000;
+      found.resetSecs.push(resetSecs);
+      retryMs = rule.kind === 'quota' ? resetSecs * 1000 : result.waitMs;
     }
-    const rps = limits.requestsPerSecond;
-    if (rps !== null) out.push(this.bucketCheck(`${scope}:r`, `${prefix}requests`, rps, limits.burst, false));
-    const ips = limits.inferencesPerSecond;
-    if (ips !== null) out.push(this.bucketCheck(`${scope}:i`, `${prefix}inferences`, ips, null, true));
-    const monthly = limits.monthlyInferences;
-    if (monthly !== null) {
-      const period = quotaPeriod(this.now());
-      const key = `${scope}:q:${period.id}`;
-      const ttlSecs = Math.ceil((period.endsMs - this.now()) / 1000) + QUOTA_TTL_EXTRA_SECS;
-      const resetSecs = (period.endsMs - this.now()) / 1000;
-      out.push({
-        run: () => c.quotaTake(key, monthly, 1, ttlSecs),
-        undo: () => c.quotaCharge(key, monthly, -1, ttlSecs),
-        settle: (n) => {
-          if (n !== 1) c.quotaCharge(key, monthly, n - 1, ttlSecs);
-        },
-        code: 'QUOTA_EXCEEDED',
-        policy: (r) => ({
-          name: `${prefix}monthly`,
-          quota: monthly,
-          windowSecs: period.lengthSecs,
-          unit: null,
-          remaining: (r as TakeResult).remaining,
-          resetSecs,
-        }),
-        retryMs: () => resetSecs * 1000,
-      });
+    if (ok) return;
+    this.undo(rules, i);
+    addHeaders(call, policy, this.stateHeader(rules, found));
+    call.responseHeaders!.push(['Retry-After', String(retryAfterSecs(retryMs))]);
+    throw new MaasError(rule.code, refusalMessage(rule));
+  }
+
+  private stateHeader(rules: Rule[], found: Found): string {
+    let state = '';
+    for (let j = 0; j < found.remaining.length; j++) {
+      if (j > 0) state += ', ';
+      state += stateItem(rules[j].name, found.remaining[j], found.resetSecs[j]);
+    }
+    return state;
+  }
+
+  // Gives back what rules[0..end) took.
+  private undo(rules: Rule[], end: number): void {
+    for (let j = end - 1; j >= 0; j--) {
+      const rule = rules[j];
+      if (rule.kind === 'concurrency') this.counters.leave(rule.key);
+      else if (rule.kind === 'bucket') this.counters.charge(rule.key, rule.rate, rule.limit, -1);
+      else this.counters.quotaCharge(rule.key, rule.limit, -1, this.quotaTtlSecs());
     }
   }
 
-  // A rate bucket: one unit at admission; an inference bucket settles the
-  // batch size at release.
-  private bucketCheck(key: string, name: string, rate: number, burst: number | null, perInference: boolean): Check {
-    const c = this.counters;
-    const capacity = capacityOf(rate, burst);
-    return {
-      run: () => c.take(key, rate, capacity, 1),
-      undo: () => c.charge(key, rate, capacity, -1),
-      settle: (n) => {
-        if (perInference && n !== 1) c.charge(key, rate, capacity, n - 1);
-      },
-      code: 'RATE_LIMITED',
-      policy: (r) => {
-        const t = r as TakeResult;
-        return {
-          name,
-          quota: capacity,
-          windowSecs: capacity / rate,
-          unit: null,
-          remaining: t.remaining,
-          resetSecs: t.granted > 0 ? Math.max(0, (capacity - t.remaining) / rate) : t.waitMs / 1000,
-        };
-      },
-      retryMs: (r) => (r as TakeResult).waitMs,
-    };
+  // The call ended having served `inferences`: per-inference rules count
+  // the rest of the batch (or give back the admission's 1 for none); a
+  // request still counts as a request.
+  settle(rule: Rule, inferences: number): void {
+    if (rule.kind === 'concurrency') this.counters.leave(rule.key);
+    else if (!rule.perInference || inferences === 1) return;
+    else if (rule.kind === 'bucket') this.counters.charge(rule.key, rule.rate, rule.limit, inferences - 1);
+    else this.counters.quotaCharge(rule.key, rule.limit, inferences - 1, this.quotaTtlSecs());
+  }
+
+  private quotaTtlSecs(): number {
+    return Math.ceil((this.period.endsMs - this.now()) / 1000) + QUOTA_TTL_EXTRA_SECS;
   }
 }
 
-function undoUpTo(checks: Check[], end: number): void {
-  for (let j = end - 1; j >= 0; j--) checks[j].undo();
+class LimitLease implements Lease {
+  private released = false;
+
+  constructor(
+    private readonly limiter: TenantLimiter,
+    private readonly rules: Rule[],
+  ) {}
+
+  release(_call: CallContext, inferences: number): void {
+    if (this.released) return;
+    this.released = true;
+    for (const rule of this.rules) this.limiter.settle(rule, inferences);
+  }
 }
 
-function addHeaders(call: CallContext, headers: Array<[string, string]>): void {
-  if (headers.length === 0) return;
+function compile(limits: Limits, scope: string, prefix: string, periodId: string): Plan {
+  const rules: Rule[] = [];
+  const items: string[] = [];
+  const add = (rule: Rule, windowSecs: number | null, unit: 'concurrent-requests' | null) => {
+    rules.push(rule);
+    items.push(policyItem({ name: rule.name, quota: rule.limit, windowSecs, unit }));
+  };
+  const { concurrentRequests: concurrent, requestsPerSecond: rps, inferencesPerSecond: ips } = limits;
+  if (concurrent !== null)
+    add(
+      rule('concurrency', 'CONCURRENCY_LIMITED', `${prefix}concurrency`, `${scope}:c`, concurrent, 0, false),
+      null,
+      'concurrent-requests',
+    );
+  if (rps !== null) {
+    const capacity = capacityOf(rps, limits.burst);
+    add(rule('bucket', 'RATE_LIMITED', `${prefix}requests`, `${scope}:r`, capacity, rps, false), capacity / rps, null);
+  }
+  if (ips !== null) {
+    const capacity = capacityOf(ips, null);
+    add(rule('bucket', 'RATE_LIMITED', `${prefix}inferences`, `${scope}:i`, capacity, ips, true), capacity / ips, null);
+  }
+  if (limits.monthlyInferences !== null) {
+    const period = quotaPeriodOfId(periodId);
+    add(
+      rule('quota', 'QUOTA_EXCEEDED', `${prefix}monthly`, `${scope}:q:${periodId}`, limits.monthlyInferences, 0, true),
+      period,
+      null,
+    );
+  }
+  return { rules, policy: items.join(', '), periodId };
+}
+
+function rule(
+  kind: Rule['kind'],
+  code: ErrorCode,
+  name: string,
+  key: string,
+  limit: number,
+  rate: number,
+  perInference: boolean,
+): Rule {
+  return { kind, code, name, key, limit, rate, perInference };
+}
+
+// The length in seconds of the month 'YYYY-MM'.
+function quotaPeriodOfId(id: string): number {
+  const [year, month] = id.split('-').map(Number);
+  return quotaPeriod(Date.UTC(year, month - 1, 1)).lengthSecs;
+}
+
+function addHeaders(call: CallContext, policy: string, state: string): void {
+  const headers: Array<[string, string]> = [
+    ['RateLimit-Policy', policy],
+    ['RateLimit', state],
+  ];
   if (call.responseHeaders) call.responseHeaders.push(...headers);
   else call.responseHeaders = headers;
 }
 
-function refusalMessage(code: ErrorCode, state: PolicyState): string {
-  switch (code) {
-    case 'CONCURRENCY_LIMITED':
-      return `at most ${state.quota} requests may be in flight (${state.name})`;
-    case 'QUOTA_EXCEEDED':
-      return `the monthly quota of ${state.quota} inferences is used up (${state.name})`;
+function refusalMessage(rule: Rule): string {
+  switch (rule.kind) {
+    case 'concurrency':
+      return `at most ${rule.limit} requests may be in flight (${rule.name})`;
+    case 'quota':
+      return `the monthly quota of ${rule.limit} inferences is used up (${rule.name})`;
     default:
-      return `over the rate limit (${state.name}: ${state.quota} per ${Math.round((state.windowSecs ?? 1) * 1000) / 1000} s)`;
+      return `over the rate limit (${rule.name}: ${rule.rate} per second, bursts of ${rule.limit})`;
   }
 }

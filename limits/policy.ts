@@ -186,21 +186,23 @@ export interface PolicyState {
 
 export function rateLimitHeaders(policies: readonly PolicyState[]): Array<[string, string]> {
   if (policies.length === 0) return [];
-  const policy = policies
-    .map((p) => {
-      let item = `"${p.name}";q=${Math.floor(p.quota)}`;
-      if (p.unit) item += `;qu="${p.unit}"`;
-      if (p.windowSecs !== null) item += `;w=${Math.max(1, Math.ceil(p.windowSecs))}`;
-      return item;
-    })
-    .join(', ');
-  const state = policies
-    .map((p) => `"${p.name}";r=${Math.max(0, Math.floor(p.remaining))};t=${Math.max(0, Math.ceil(p.resetSecs))}`)
-    .join(', ');
   return [
-    ['RateLimit-Policy', policy],
-    ['RateLimit', state],
+    ['RateLimit-Policy', policies.map(policyItem).join(', ')],
+    ['RateLimit', policies.map((p) => stateItem(p.name, p.remaining, p.resetSecs)).join(', ')],
   ];
+}
+
+// One member of RateLimit-Policy (fixed while the settings are).
+export function policyItem(p: Omit<PolicyState, 'remaining' | 'resetSecs'>): string {
+  let item = `"${p.name}";q=${Math.floor(p.quota)}`;
+  if (p.unit) item += `;qu="${p.unit}"`;
+  if (p.windowSecs !== null) item += `;w=${Math.max(1, Math.ceil(p.windowSecs))}`;
+  return item;
+}
+
+// One member of RateLimit.
+export function stateItem(name: string, remaining: number, resetSecs: number): string {
+  return `"${name}";r=${Math.max(0, Math.floor(remaining))};t=${Math.max(0, Math.ceil(resetSecs))}`;
 }
 
 // Retry-After in whole seconds (at least 1: 0 invites an immediate retry).

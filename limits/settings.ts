@@ -37,7 +37,7 @@ function fromRow(row: Row): Limits {
 
 export class LimitSettings {
   private tenants = new Map<string, Limits>(); // by tenant name
-  private keys = new Map<string, Limits>(); // by key id
+  private keys = new Map<string, Limits>(); // by the principal's subject, 'key:<id>'
   private timer: NodeJS.Timeout | null = null;
   private failing = false;
 
@@ -80,7 +80,7 @@ export class LimitSettings {
       this.pool.query<Row>(`SELECT key_id, ${SELECT_COLUMNS} FROM key_limits`),
     ]);
     this.tenants = new Map(tenants.rows.map((r) => [r.name as string, fromRow(r)]));
-    this.keys = new Map(keys.rows.map((r) => [r.key_id as string, fromRow(r)]));
+    this.keys = new Map(keys.rows.map((r) => [`key:${r.key_id as string}`, fromRow(r)]));
   }
 
   // The hot path: what is set, undefined when nothing is.
@@ -88,8 +88,9 @@ export class LimitSettings {
     return this.tenants.get(name);
   }
 
-  key(id: string): Limits | undefined {
-    return this.keys.get(id);
+  // An API key's, by the subject the auth step gives it ('key:<id>').
+  keyOf(subject: string): Limits | undefined {
+    return this.keys.get(subject);
   }
 
   // ---- the admin API's reads and writes (PostgreSQL, not the copy) ----
