@@ -32,14 +32,20 @@ function selected(): boolean {
   return only.every((o) => o === '') || only.includes('limits');
 }
 
-async function adminCall(url: string, key: string, method: string, route: string, body: unknown): Promise<any> {
+async function adminCall(
+  url: string,
+  key: string,
+  method: string,
+  route: string,
+  body: unknown,
+): Promise<{ key?: string }> {
   const r = await fetch(url + route, {
     method,
     headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
     body: JSON.stringify(body),
   });
   if (!r.ok) throw new Error(`${method} ${route}: ${r.status} ${await r.text()}`);
-  return r.json();
+  return (await r.json()) as { key?: string };
 }
 
 interface Row {
@@ -89,7 +95,9 @@ async function main(): Promise<void> {
     await adminCall(server.url, admin, 'PUT', '/api/v1/tenants/bench-on/limits', LIMITS);
     const { input } = DEMO_MODELS.identity;
     const body = Buffer.from(
-      JSON.stringify({ inputs: [{ name: input.name, shape: [1, 16], datatype: 'FP32', data: new Array(16).fill(0.5) }] }),
+      JSON.stringify({
+        inputs: [{ name: input.name, shape: [1, 16], datatype: 'FP32', data: new Array(16).fill(0.5) }],
+      }),
     );
     const url = `${server.url}/v2/models/identity/infer`;
     const check = await fetch(url, { method: 'POST', headers: { authorization: `Bearer ${keys.on}` }, body });

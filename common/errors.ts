@@ -152,7 +152,7 @@ export const ERRORS = {
   CONCURRENCY_LIMITED: {
     httpStatus: 429,
     grpcStatus: 8,
-    description: "the tenant or key already has its maximum of requests in flight",
+    description: 'the tenant or key already has its maximum of requests in flight',
   },
   QUOTA_EXCEEDED: {
     httpStatus: 429,

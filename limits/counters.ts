@@ -44,7 +44,8 @@ export class LocalCounters implements Counters {
 
   quotaTake(key: string, limit: number, n: number, ttlSecs: number): TakeResult {
     const entry = this.quotaEntry(key, ttlSecs);
-    if (entry.units + n > limit) return { granted: 0, remaining: Math.max(0, limit - entry.units), waitMs: ttlSecs * 1000 };
+    if (entry.units + n > limit)
+      return { granted: 0, remaining: Math.max(0, limit - entry.units), waitMs: ttlSecs * 1000 };
     entry.units += n;
     return { granted: n, remaining: limit - entry.units, waitMs: 0 };
   }

@@ -46,7 +46,8 @@ function admit(limiter: TenantLimiter, c = call()): Lease {
 
 function refusal(limiter: TenantLimiter, c = call()): MaasError {
   try {
-    limiter.acquire(c);
+    const lease = limiter.acquire(c);
+    assert.ok(!(lease instanceof Promise), 'in-process counters answer synchronously');
   } catch (err) {
     assert.ok(err instanceof MaasError);
     return err;

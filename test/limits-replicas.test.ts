@@ -141,7 +141,10 @@ test(`two replicas under one tenant limit of ${RATE} req/s deliver within ±10% 
   assert.ok(r.limited > 0, 'the load exceeded the limit');
   const want = expected(r.elapsedMs);
   t.diagnostic(`admitted ${r.ok} of ${want} (${((100 * r.ok) / want).toFixed(1)}%), ${r.limited} limited`);
-  assert.ok(Math.abs(r.ok - want) <= want * 0.1, `${r.ok} admitted (${r.limited} limited) in ${r.elapsedMs} ms; a bucket admits ${want}`);
+  assert.ok(
+    Math.abs(r.ok - want) <= want * 0.1,
+    `${r.ok} admitted (${r.limited} limited) in ${r.elapsedMs} ms; a bucket admits ${want}`,
+  );
 });
 
 test('a concurrency limit holds under bursts across both replicas', async () => {
@@ -182,10 +185,7 @@ test('Redis killed mid-load: no request fails, degraded mode is reported, exact 
   // Each replica alone keeps about half the limit.
   const alone = await load(key, 2000);
   assert.deepEqual(alone.failed, []);
-  assert.ok(
-    alone.ok <= expected(alone.elapsedMs) * 1.25,
-    `${alone.ok} admitted by two replicas without Redis`,
-  );
+  assert.ok(alone.ok <= expected(alone.elapsedMs) * 1.25, `${alone.ok} admitted by two replicas without Redis`);
   await redis.restart();
   for (const r of replicas)
     await waitFor('exact mode again', async () => ((await degradedGauge(r.url)) === 0 ? true : undefined), 10_000);
