@@ -336,7 +336,7 @@ export class RedisCounters implements Counters {
   // This replica's share of what Redis last said was left.
   private degradedQuota(key: string, lease: Lease, n: number): TakeResult {
     this.refuseIfClosed();
-    const result = this.local.quotaTake(key, this.share(lease.remaining), n, lease.ttl);
+    const result = this.local.quotaTake(key, Math.floor(lease.remaining / this.replicas), n, lease.ttl);
     if (result.granted > 0) lease.owed += n;
     return result;
   }
