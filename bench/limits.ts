@@ -5,6 +5,10 @@
 // all far above the load, so every request is admitted and counted), in
 // the order off, on, on, off so that drift in the machine's load falls on
 // both. Reports requests/s, p50/p99 and the server's CPU µs per request.
+// The load is offered at a fixed rate (BENCH_LIMITS_RATE, default 1000/s):
+// a server's CPU per request falls as its throughput rises (more requests
+// per event-loop turn), so on a busy machine a closed loop would compare
+// throughputs, not the cost of the step.
 //   node dist/bench/limits.js [--if-selected]
 // `npm run bench` runs it last with --if-selected: it runs when
 // BENCH_SCENARIOS is unset or names 'limits'. BENCH_DURATION_S, BENCH_WARMUP_S
@@ -14,6 +18,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DEMO_MODELS, writeDemoRepository } from '../models/demo';
 import { startRedis } from '../test/support/services';
+import { createLogger } from '../common/logger';
+import type { CallContext } from '../gateway/inference/call';
+import { TenantLimiter } from '../limits/limiter';
+import { NO_LIMITS } from '../limits/policy';
+import { RedisCounters } from '../limits/redis';
 import { startChildServer } from './child-server';
 import { processCpuUs } from './cpu';
 import { runLoad } from './load';
@@ -48,6 +57,42 @@ async function adminCall(
   return (await r.json()) as { key?: string };
 }
 
+// The step alone, in this process: acquire + release through the limiter and
+// the Redis counters, CPU µs per call (process.cpuUsage), limits off and on.
+// Steadier than the server's figure on a busy machine; it leaves out the two
+// extra headers the front end writes.
+async function stepAlone(redisUrl: string): Promise<{ off: number; on: number }> {
+  const counters = new RedisCounters({ url: redisUrl, logger: createLogger('silent') });
+  await counters.ready();
+  const on = { ...NO_LIMITS, ...LIMITS };
+  const limiter = new TenantLimiter(counters, {
+    tenant: (name) => (name === 'on' ? on : undefined),
+    keyOf: () => undefined,
+  });
+  const cpuUsPerCall = async (tenant: string, calls: number): Promise<number> => {
+    const before = process.cpuUsage();
+    for (let i = 0; i < calls; i++) {
+      const call = {
+        operation: 'infer',
+        principal: { subject: 'key:bench', tenant, roles: [] },
+        responseHeaders: null,
+      } as unknown as CallContext;
+      const lease = limiter.acquire(call);
+      (lease instanceof Promise ? await lease : lease).release(call, 1);
+    }
+    const used = process.cpuUsage(before);
+    return (used.user + used.system) / calls;
+  };
+  try {
+    await cpuUsPerCall('on', 50_000); // warm-up
+    const offUs = await cpuUsPerCall('off', 200_000);
+    const onUs = await cpuUsPerCall('on', 200_000);
+    return { off: offUs, on: onUs };
+  } finally {
+    await counters.close();
+  }
+}
+
 interface Row {
   limits: 'off' | 'on';
   requestsPerS: number;
@@ -65,11 +110,17 @@ async function main(): Promise<void> {
   const durationS = envNumber('BENCH_DURATION_S', 10);
   const warmupS = envNumber('BENCH_WARMUP_S', 2);
   const connections = envNumber('BENCH_CONNECTIONS', 64);
+  const ratePerS = envNumber('BENCH_LIMITS_RATE', 1000);
   const machine = { ...describeMachine(), cpuBusyBeforeRun: await sampleCpuBusy() };
-  console.log(`\nlimits step: machine ${machineLine(machine)}`);
+  console.log(`\nlimits step: machine ${machineLine(machine)}; ${ratePerS} req/s offered`);
   const warning = busyWarning(machine.cpuBusyBeforeRun);
   if (warning) console.warn(warning);
   const redis = await startRedis();
+  const step = await stepAlone(redis.info.url);
+  console.log(
+    `  the step alone (in process, Redis counters): ${step.on.toFixed(2)} vs ${step.off.toFixed(2)} CPU µs/call, ` +
+      `${(step.on - step.off).toFixed(2)} µs added`,
+  );
   const dir = await mkdtemp(join(tmpdir(), 'maas-bench-limits-'));
   // Searchable by the postgres user the embedded registry runs as under root.
   await chmod(dir, 0o755);
@@ -105,7 +156,7 @@ async function main(): Promise<void> {
     await check.arrayBuffer();
     const rows: Row[] = [];
     for (const which of ['off', 'on', 'on', 'off'] as const) {
-      const load = { url, headers: { authorization: `Bearer ${keys[which]}` }, body, connections };
+      const load = { url, headers: { authorization: `Bearer ${keys[which]}` }, body, connections, ratePerS };
       if (warmupS > 0) await runLoad({ ...load, durationS: warmupS });
       const cpuBefore = processCpuUs(server.pid);
       const r = await runLoad({ ...load, durationS });
