@@ -157,6 +157,8 @@ test("a tenant cannot read another tenant's usage or export; bad parameters are 
     assert.deepEqual([r.status, r.body.code], [400, 'INVALID_PARAMETER'], query);
   }
   assert.equal((await api(h.url, 'GET', '/api/v1/usage/export?format=xml', ownerA)).status, 400);
+  const doc = await api(h.url, 'GET', '/api/v1/openapi.json', ownerA);
+  for (const p of ['/api/v1/usage', '/api/v1/usage/export']) assert.ok(doc.body.paths[p].get, p);
 });
 
 test("export streams a tenant's own raw records as JSON lines and CSV", async () => {
