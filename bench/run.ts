@@ -137,25 +137,25 @@ async function main(): Promise<void> {
   };
   function startMaas(name: string, extra: string[]): Promise<ChildServer> {
     return startChildServer(name, [
-        MAAS_CLI,
-        'serve',
-        '--model-repository',
-        repository,
-        '--http-port',
-        '0',
-        '--host',
-        '127.0.0.1',
-        '--log-level',
-        'info',
-        // The gateway's own cost, as the baselines have none: no API keys, a
-        // throwaway data dir for the embedded registry, no gRPC listener.
-        '--auth',
-        'none',
-        '--data-dir',
-        dataDir,
-        '--grpc-port=-1',
-        ...extra,
-      ]);
+      MAAS_CLI,
+      'serve',
+      '--model-repository',
+      repository,
+      '--http-port',
+      '0',
+      '--host',
+      '127.0.0.1',
+      '--log-level',
+      'info',
+      // The gateway's own cost, as the baselines have none: no API keys, a
+      // throwaway data dir for the embedded registry, no gRPC listener.
+      '--auth',
+      'none',
+      '--data-dir',
+      dataDir,
+      '--grpc-port=-1',
+      ...extra,
+    ]);
   }
   try {
     for (const target of TARGETS) {

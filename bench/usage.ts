@@ -51,7 +51,12 @@ async function main(): Promise<void> {
   const dataDir = await mkdtemp(join(tmpdir(), 'maas-bench-usage-'));
   await chmod(dataDir, 0o755); // the embedded PostgreSQL runs as `postgres` under root
   const registry = await startRegistry({ dataDir, auth: 'none', logger });
-  const usage = startUsage({ pool: registry.store.pool, publisher: null, logger, flushIntervalMs: Number(process.env.BENCH_USAGE_FLUSH_MS ?? 50) });
+  const usage = startUsage({
+    pool: registry.store.pool,
+    publisher: null,
+    logger,
+    flushIntervalMs: Number(process.env.BENCH_USAGE_FLUSH_MS ?? 50),
+  });
   const off = new Pipeline({ logger, accessLogSampleEvery: 0 });
   const on = new Pipeline({ logger, accessLogSampleEvery: 0, usage: usage.outbox });
   try {

@@ -233,7 +233,13 @@ export class RegistryApi implements AdminApi {
     const version = names.versionNumber(json(req).version);
     const tenantId = (await this.o.store.tenantId(model.tenant)) as string;
     await this.o.store.setAlias(actor(req), tenantId, model, names.aliasName(alias), version);
-    this.o.events?.emit({ type: 'alias.moved', tenant: model.tenant, model: model.name, alias, version: String(version) });
+    this.o.events?.emit({
+      type: 'alias.moved',
+      tenant: model.tenant,
+      model: model.name,
+      alias,
+      version: String(version),
+    });
     await this.o.catalog.onNotice({ kind: 'model', tenant: model.tenant, name: model.name });
     return { status: 200, body: { model: model.name, alias, version } };
   }
@@ -294,7 +300,12 @@ export class RegistryApi implements AdminApi {
           throw err;
         }
         await this.o.catalog.onNotice({ kind: 'model', tenant: model.tenant, name: model.name });
-        this.o.events?.emit({ type: 'version.ready', tenant: model.tenant, model: model.name, version: String(version) });
+        this.o.events?.emit({
+          type: 'version.ready',
+          tenant: model.tenant,
+          model: model.name,
+          version: String(version),
+        });
         return { status: 201, body: { model: model.name, ...publicVersion(row) } };
       } catch (err) {
         if (!(err instanceof MaasError && err.code === 'MODEL_REJECTED'))

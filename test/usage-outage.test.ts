@@ -8,7 +8,14 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { Client } from 'pg';
-import { createDatabase, startKafka, testServices, uniqueName, type KafkaInfo, type TestServer } from './support/services';
+import {
+  createDatabase,
+  startKafka,
+  testServices,
+  uniqueName,
+  type KafkaInfo,
+  type TestServer,
+} from './support/services';
 import { readTopicUntil } from './support/kafka-topic';
 import { writeModel } from './support/models';
 import { addModelBytes, tempDir, waitFor } from './registry-support';
@@ -118,7 +125,11 @@ test('Kafka stopped during load, then the gateway killed with records in the out
     t.diagnostic(`records waiting in the outbox when the gateway was killed: ${waiting}`);
 
     // The relay found out (its sends time out) and said so, once.
-    const outageLines = () => first.output().split('\n').filter((l) => l.includes('usage relay: Kafka unreachable'));
+    const outageLines = () =>
+      first
+        .output()
+        .split('\n')
+        .filter((l) => l.includes('usage relay: Kafka unreachable'));
     await waitFor('the outage to be logged', async () => (outageLines().length > 0 ? true : undefined), 30_000);
     await new Promise((resolve) => setTimeout(resolve, 1000)); // more failed tries, no more lines
     assert.equal(outageLines().length, 1, 'the outage is logged once');

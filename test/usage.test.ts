@@ -13,8 +13,12 @@ import { api, inferAdd, startRegistryServer, waitFor, type Harness } from './reg
 
 const services = testServices();
 let h: Harness;
-const tenantA = uniqueName('ua').replace(/[^a-z0-9-]/g, '').slice(0, 40);
-const tenantB = uniqueName('ub').replace(/[^a-z0-9-]/g, '').slice(0, 40);
+const tenantA = uniqueName('ua')
+  .replace(/[^a-z0-9-]/g, '')
+  .slice(0, 40);
+const tenantB = uniqueName('ub')
+  .replace(/[^a-z0-9-]/g, '')
+  .slice(0, 40);
 let ownerA = '';
 let ownerB = '';
 
@@ -25,12 +29,10 @@ async function key(tenant: string, role: string): Promise<string> {
 }
 
 before(async () => {
-  h = await startRegistryServer(
-    await createDatabase(services.databaseUrl, 'usage'),
-    {},
-    undefined,
-    { grpcPort: 0, kafka: { brokers: services.kafkaBrokers, partitions: 2 } },
-  );
+  h = await startRegistryServer(await createDatabase(services.databaseUrl, 'usage'), {}, undefined, {
+    grpcPort: 0,
+    kafka: { brokers: services.kafkaBrokers, partitions: 2 },
+  });
   for (const name of [tenantA, tenantB])
     assert.equal((await api(h.url, 'POST', '/api/v1/tenants', h.adminKey, { name })).status, 201);
   ownerA = await key(tenantA, 'owner');
@@ -168,7 +170,10 @@ test("export streams a tenant's own raw records as JSON lines and CSV", async ()
   assert.equal(jsonl.status, 200);
   assert.equal(jsonl.headers.get('content-type'), 'application/x-ndjson');
   assert.equal(jsonl.headers.get('content-length'), null, 'streamed (chunked), not buffered');
-  const lines = (await jsonl.text()).trim().split('\n').map((l) => JSON.parse(l));
+  const lines = (await jsonl.text())
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l));
   assert.equal(lines.length, CALLS_A_HTTP + CALLS_A_GRPC);
   assert.ok(lines.every((r) => r.tenant === tenantA && r.model === 'fsmodel'));
   const sorted = [...lines].sort((a, b) => a.startedAt.localeCompare(b.startedAt));
@@ -187,7 +192,9 @@ test("export streams a tenant's own raw records as JSON lines and CSV", async ()
 test('without Kafka the outbox feeds the roll-up; retention deletes relayed raw records, not the totals', async () => {
   const local = await startRegistryServer(await createDatabase(services.databaseUrl, 'usage_local'));
   try {
-    const tenant = uniqueName('uc').replace(/[^a-z0-9-]/g, '').slice(0, 40);
+    const tenant = uniqueName('uc')
+      .replace(/[^a-z0-9-]/g, '')
+      .slice(0, 40);
     assert.equal((await api(local.url, 'POST', '/api/v1/tenants', local.adminKey, { name: tenant })).status, 201);
     const made = await api(local.url, 'POST', `/api/v1/tenants/${tenant}/keys`, local.adminKey, { role: 'owner' });
     for (let i = 0; i < 4; i++) assert.equal((await inferAdd(local.url, 'fsmodel', made.body.key)).status, 200);

@@ -193,8 +193,9 @@ function csvLine(record: Record<string, unknown>): string {
   return CSV_FIELDS.map((f) => csvField(record[f])).join(',') + '\n';
 }
 
+// Record values are strings, numbers or null (relay.ts publicRecord).
 function csvField(value: unknown): string {
   if (value === null || value === undefined) return '';
-  const text = String(value);
+  const text = typeof value === 'string' ? value : JSON.stringify(value);
   return /[",\n\r]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
 }

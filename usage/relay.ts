@@ -122,7 +122,10 @@ export class UsageRelay {
     if (this.running) return;
     this.running = true;
     this.loop = this.run();
-    this.cleanupTimer = setInterval(() => void this.cleanup().catch(() => undefined), this.o.cleanupEveryMs ?? 3_600_000);
+    this.cleanupTimer = setInterval(
+      () => void this.cleanup().catch(() => undefined),
+      this.o.cleanupEveryMs ?? 3_600_000,
+    );
     this.cleanupTimer.unref();
     void this.cleanup().catch(() => undefined);
   }
@@ -208,7 +211,10 @@ export class UsageRelay {
         [this.batchRows],
       );
       if (rows.length > 0) {
-        const messages: BusMessage[] = rows.map((r) => ({ key: r.tenant ?? '', value: JSON.stringify(publicRecord(r)) }));
+        const messages: BusMessage[] = rows.map((r) => ({
+          key: r.tenant ?? '',
+          value: JSON.stringify(publicRecord(r)),
+        }));
         try {
           await publisher.send(USAGE_TOPIC, messages);
         } catch (err) {
