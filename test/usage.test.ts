@@ -8,6 +8,7 @@ import { after, before, test } from 'node:test';
 import * as grpc from '@grpc/grpc-js';
 import { createDatabase, testServices, uniqueName } from './support/services';
 import { grpcClient, grpcInferCall } from './support/grpc-client';
+import { WsClient, fp32Data } from './support/ws-client';
 import { readTopicUntil, type TopicMessage } from './support/kafka-topic';
 import { api, inferAdd, startRegistryServer, waitFor, type Harness } from './registry-support';
 
@@ -46,6 +47,7 @@ after(async () => {
 const CALLS_A_HTTP = 12;
 const CALLS_A_GRPC = 5;
 const CALLS_B = 7;
+const CALLS_B_WS = 3;
 
 function grpcAdd(client: ReturnType<typeof grpcClient>, key: string) {
   const metadata = new grpc.Metadata();
@@ -70,13 +72,20 @@ test('N calls over HTTP and gRPC → exactly N records on maas.usage.v1, with te
   } finally {
     client.close();
   }
+  const ws = await WsClient.connect(`ws://127.0.0.1:${h.server.httpPort}/v2/stream`, { token: ownerB });
+  try {
+    const x = { name: 'x', datatype: 'FP32', shape: [1, 4], data: fp32Data(new Float32Array([1, 2, 3, 4]), 'msgpack') };
+    for (let i = 0; i < CALLS_B_WS; i++) await ws.infer('fsmodel', [x]);
+  } finally {
+    ws.socket.close();
+  }
   // One failed call (a wrong shape): metered as an error with no inferences.
   const bad = await api(h.url, 'POST', '/v2/models/fsmodel/infer', ownerB, {
     inputs: [{ name: 'x', datatype: 'FP32', shape: [1, 3], data: [1, 2, 3] }],
   });
   assert.equal(bad.status, 400);
   const ours = (m: TopicMessage) => m.value.tenant === tenantA || m.value.tenant === tenantB;
-  const expected = CALLS_A_HTTP + CALLS_A_GRPC + CALLS_B + 1;
+  const expected = CALLS_A_HTTP + CALLS_A_GRPC + CALLS_B + CALLS_B_WS + 1;
   const messages = (
     await readTopicUntil(services.kafkaBrokers, 'maas.usage.v1', (all) => all.filter(ours).length >= expected)
   ).filter(ours);
@@ -99,8 +108,8 @@ test('N calls over HTTP and gRPC → exactly N records on maas.usage.v1, with te
   const byProtocol = (tenant: string, protocol: string) =>
     messages.filter((m) => m.value.tenant === tenant && m.value.protocol === protocol).length;
   assert.deepEqual(
-    [byProtocol(tenantA, 'http'), byProtocol(tenantA, 'grpc'), byProtocol(tenantB, 'http')],
-    [CALLS_A_HTTP, CALLS_A_GRPC, CALLS_B + 1],
+    [byProtocol(tenantA, 'http'), byProtocol(tenantA, 'grpc'), byProtocol(tenantB, 'http'), byProtocol(tenantB, 'ws')],
+    [CALLS_A_HTTP, CALLS_A_GRPC, CALLS_B + 1, CALLS_B_WS],
   );
   const failed = messages.filter((m) => m.value.status !== 'OK');
   assert.deepEqual(
@@ -132,7 +141,7 @@ test('N calls over HTTP and gRPC → exactly N records on maas.usage.v1, with te
     [['fsmodel', CALLS_A_HTTP + CALLS_A_GRPC]],
   );
   const totalsB = await api(h.url, 'GET', '/api/v1/usage?groupBy=day', ownerB);
-  assert.deepEqual([totalsB.body.totals.requests, totalsB.body.totals.errors], [CALLS_B + 1, 1]);
+  assert.deepEqual([totalsB.body.totals.requests, totalsB.body.totals.errors], [CALLS_B + CALLS_B_WS + 1, 1]);
   assert.equal(totalsB.body.groups.length, 1);
   assert.match(totalsB.body.groups[0].day, /T00:00:00\.000Z$/);
   // The admin sees any tenant, by key and by hour.
@@ -140,7 +149,7 @@ test('N calls over HTTP and gRPC → exactly N records on maas.usage.v1, with te
   assert.equal(byKey.body.groups.length, 1);
   assert.match(byKey.body.groups[0].key, /^key:/);
   const byHour = await api(h.url, 'GET', `/api/v1/usage?tenant=${tenantB}&groupBy=hour`, h.adminKey);
-  assert.equal(byHour.body.totals.requests, CALLS_B + 1);
+  assert.equal(byHour.body.totals.requests, CALLS_B + CALLS_B_WS + 1);
   // A window in the future holds nothing.
   const future = await api(h.url, 'GET', `/api/v1/usage?from=2999-01-01T00:00:00Z`, ownerA);
   assert.equal(future.body.totals.requests, 0);
@@ -185,7 +194,7 @@ test("export streams a tenant's own raw records as JSON lines and CSV", async ()
   ).text();
   const rows = csv.trim().split('\n');
   assert.equal(rows[0].split(',')[0], 'id');
-  assert.equal(rows.length, 1 + CALLS_B + 1);
+  assert.equal(rows.length, 1 + CALLS_B + CALLS_B_WS + 1);
   assert.ok(rows.slice(1).every((r) => r.split(',')[2] === tenantB));
 });
 

@@ -165,6 +165,13 @@ test('finish: the lease is released once with the inferences, usage recorded for
       durationUs: 0,
     },
   );
+  assert.equal(seen.lines.length, 1);
+  assert.equal(seen.lines[0].requestId, 'r1');
+  assert.equal(seen.lines[0].status, 200);
+  const meta = p.begin({ protocol: 'http', operation: 'model_metadata', model: 'mlp' });
+  void p.admit(meta, null);
+  p.finish(meta, { error: null, clientGone: false, inferences: 0 });
+  assert.equal(seen.usage.length, 1, 'only inference calls are metered');
   // A caller reusing its request id still gets a record id of its own.
   const again = p.begin({ protocol: 'http', operation: 'infer', requestId: 'r1', model: 'mlp' });
   void p.admit(again, null);
@@ -172,13 +179,9 @@ test('finish: the lease is released once with the inferences, usage recorded for
   assert.equal(seen.usage.length, 2);
   assert.notEqual(seen.usage[1].id, record.id);
   assert.equal(seen.usage[1].requestId, 'r1');
-  assert.equal(seen.lines.length, 1);
-  assert.equal(seen.lines[0].requestId, 'r1');
-  assert.equal(seen.lines[0].status, 200);
-  const meta = p.begin({ protocol: 'http', operation: 'model_metadata', model: 'mlp' });
-  void p.admit(meta, null);
-  p.finish(meta, { error: null, clientGone: false, inferences: 0 });
-  assert.equal(seen.usage.length, 2, 'only inference calls are metered');
+  const refused = p.begin({ protocol: 'http', operation: 'infer', model: 'mlp' });
+  p.finish(refused, { error: p.fail(new MaasError('UNAUTHENTICATED', 'no key')), clientGone: false, inferences: 0 });
+  assert.equal(seen.usage.length, 2, 'a call nobody can be billed for leaves no record');
 });
 
 test('access log: one success in N, every failure; 5xx at error level with the original error, the request id always', () => {
