@@ -17,6 +17,7 @@ import { isRole, mayDo, mayGrant, type Action } from './roles';
 import { FileSpool } from './spool';
 import type { Actor, ModelRow, Page, RegistryStore, VersionRow } from './store';
 import type { ModelValidator } from './validate';
+import type { LifecycleSink } from '../events/port';
 
 export const DEFAULT_MAX_MODEL_BYTES = 2 * 1024 * 1024 * 1024;
 const DEFAULT_PAGE = 100;
@@ -29,6 +30,7 @@ export interface RegistryApiOptions {
   validate: ModelValidator;
   spoolDir: string;
   maxModelBytes: number;
+  events?: LifecycleSink;
   logger: Logger;
 }
 
@@ -58,6 +60,11 @@ export class RegistryApi implements AdminApi {
     this.route('GET', `/models/${seg}/versions`, (r, p) => this.listVersions(r, p[0]));
     this.route('PUT', `/models/${seg}/aliases/${seg}`, (r, p) => this.setAlias(r, p[0], p[1]));
     this.route('GET', '/audit', (r) => this.audit(r));
+  }
+
+  // A route of another module (the usage API), path relative to /api/v1.
+  addRoute(method: string, path: string, handler: Handler): void {
+    this.route(method, path, handler);
   }
 
   private route(method: string, path: string, handler: Handler): void {
@@ -236,6 +243,13 @@ export class RegistryApi implements AdminApi {
     const version = names.versionNumber(json(req).version);
     const tenantId = (await this.o.store.tenantId(model.tenant)) as string;
     await this.o.store.setAlias(actor(req), tenantId, model, names.aliasName(alias), version);
+    this.o.events?.emit({
+      type: 'alias.moved',
+      tenant: model.tenant,
+      model: model.name,
+      alias,
+      version: String(version),
+    });
     await this.o.catalog.onNotice({ kind: 'model', tenant: model.tenant, name: model.name });
     return { status: 200, body: { model: model.name, alias, version } };
   }
@@ -280,6 +294,10 @@ export class RegistryApi implements AdminApi {
         const verdict = await this.o.validate(file.path);
         if (!verdict.ok) {
           await this.o.store.finishVersion(actor(req), tenantId, model, version, { reason: verdict.reason });
+          this.o.events?.emit({
+            type: 'version.failed',
+            ...{ tenant: model.tenant, model: model.name, version: String(version), reason: verdict.reason },
+          });
           throw new MaasError('MODEL_REJECTED', `the engine refused the model: ${verdict.reason}`);
         }
         const objectKey = `${model.tenant}/${model.name}/${version}/${file.sha256}.onnx`;
@@ -292,6 +310,12 @@ export class RegistryApi implements AdminApi {
           throw err;
         }
         await this.o.catalog.onNotice({ kind: 'model', tenant: model.tenant, name: model.name });
+        this.o.events?.emit({
+          type: 'version.ready',
+          tenant: model.tenant,
+          model: model.name,
+          version: String(version),
+        });
         return { status: 201, body: { model: model.name, ...publicVersion(row) } };
       } catch (err) {
         if (!(err instanceof MaasError && err.code === 'MODEL_REJECTED'))

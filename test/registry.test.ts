@@ -338,7 +338,8 @@ test('the OpenAPI document describes the routes', async () => {
 test('migrations: from an empty database, re-run idempotently, concurrent starts migrate once', async () => {
   const url = await createDatabase(services.databaseUrl, 'migrate');
   const [a, b] = await Promise.all([migrate(url), migrate(url)]);
-  assert.equal(a.length + b.length, (await fs.readdir(migrationsDir())).length);
+  const files = (await fs.readdir(migrationsDir())).filter((f) => f.endsWith('.sql'));
+  assert.equal(a.length + b.length, files.length, 'each migration ran once');
   assert.deepEqual(await migrate(url), []);
 });
 

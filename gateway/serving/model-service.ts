@@ -16,6 +16,7 @@ import { ModelTable, canonicalVersion } from './model-table';
 import { ThreadBudget, type LoadModelFn } from './runtime-loader';
 import { statisticsSnapshot } from './statistics';
 import type { ControlMode, LoadRequest, ModelRepository, ModelService } from './types';
+import type { LifecycleSink } from '../../events/port';
 
 export interface ModelServingOptions {
   catalog: ModelCatalog;
@@ -27,6 +28,7 @@ export interface ModelServingOptions {
   startupModels?: readonly string[]; // explicit mode: --load-model
   drainDeadlineMs?: number; // a replaced or unloaded runtime's time to finish; default 30 s
   threadBudget?: ThreadBudget; // default: MAX_ENGINE_THREADS
+  events?: LifecycleSink; // model loaded/unloaded on this node (Kafka's maas.events.v1)
 }
 
 const DEFAULT_DRAIN_DEADLINE_MS = 30_000;
@@ -51,6 +53,7 @@ export class ModelServing implements ModelService, ModelRepository {
       controlMode: this.controlMode,
       startupModels: options.startupModels,
       drainDeadlineMs: options.drainDeadlineMs ?? DEFAULT_DRAIN_DEADLINE_MS,
+      events: options.events,
     });
   }
 
