@@ -280,11 +280,13 @@ CudaKernel MakeBinary(const std::string& op, BinaryOp kind, std::vector<DType> d
   k.op_type = op;
   k.dtypes = std::move(dtypes);
   k.check = [op](const NodeDesc& node) -> std::string {
-    if (node.inputs.size() >= 2 && node.inputs[1].dtype != node.inputs[0].dtype) return "mixed input dtypes";
+    if (node.inputs.size() > 2) return "more than two inputs";  // variadic Max/Min
+    if (node.inputs.size() == 2 && node.inputs[1].dtype != node.inputs[0].dtype) return "mixed input dtypes";
     return "";
   };
   k.compute = [op, kind](CudaKernelContext& ctx) -> Status {
     MAAS_RETURN_IF_ERROR(RequireInputs(op, ctx, 2));
+    if (ctx.inputs.size() > 2) return Unsupported(op + ": more than two inputs on CUDA");
     const Tensor& a = *ctx.inputs[0];
     const Tensor& b = *ctx.inputs[1];
     if (a.dtype != b.dtype) return Unsupported(op + ": mixed input dtypes");

@@ -54,4 +54,10 @@ struct CudnnApi {
 #undef MAAS_DECLARE_POINTER
 
 }  // namespace maas::cuda
+#else
+namespace maas::cuda {
+// Built without the headers: empty tables that are never loaded.
+struct CublasLtApi {};
+struct CudnnApi {};
+}  // namespace maas::cuda
 #endif  // MAAS_WITH_CUDA_LIBS
