@@ -21,6 +21,7 @@ void LinkNormalizationKernels();
 void LinkGemmKernels();
 void LinkConvKernels();
 void LinkPoolKernels();
+void LinkPadKernels();
 
 namespace {
 
@@ -37,6 +38,7 @@ const std::map<std::string, std::vector<CudaKernel>>& LinkedTable() {
     LinkGemmKernels();
     LinkConvKernels();
     LinkPoolKernels();
+    LinkPadKernels();
     return true;
   }();
   (void)linked;

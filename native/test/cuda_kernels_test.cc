@@ -354,6 +354,15 @@ TEST_F(CudaKernels, Reductions) {
   Compare("ReduceSum", {&x, &axes}, {}, 1e-4f, host_axes);
 }
 
+TEST_F(CudaKernels, ArgMaxAndArgMin) {
+  const Tensor x = F32({3, 7, 5}, Random(105, 19));
+  Attributes axis1;
+  axis1.values["axis"] = IntAttr(1);
+  Compare("ArgMax", {&x}, axis1, 0.0f);
+  axis1.values["keepdims"] = IntAttr(0);
+  Compare("ArgMin", {&x}, axis1, 0.0f);
+}
+
 TEST_F(CudaKernels, BatchNormalization) {
   const Tensor x = F32({2, 3, 4, 5}, Random(120, 14));
   const Tensor scale = F32({3}, Random(3, 15));
@@ -409,6 +418,20 @@ TEST_F(CudaKernels, DataMovement) {
 
   const Tensor repeats = I64({2}, {2, 3});
   Compare("Tile", {&row, &repeats}, {}, 0.0f, expand);
+}
+
+TEST_F(CudaKernels, PadInEveryMode) {
+  const Tensor x = F32({2, 3, 4}, Iota(24));
+  const Tensor pads = I64({6}, {0, 1, 2, 0, -1, 1});
+  const Tensor value = F32({1}, {-7.0f});
+  Options host;
+  host.host_inputs = {1, 2, 3};
+  for (const char* mode : {"constant", "reflect", "edge", "wrap"}) {
+    Attributes attrs;
+    attrs.values["mode"].kind = Attribute::Kind::kString;
+    attrs.values["mode"].s = mode;
+    Compare("Pad", {&x, &pads, &value}, attrs, 0.0f, host);
+  }
 }
 
 TEST_F(CudaKernels, CastAndShapeOps) {

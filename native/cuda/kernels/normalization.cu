@@ -1,8 +1,9 @@
 // Row-wise ops with a block-level reduction: Softmax, LogSoftmax,
 // LayerNormalization (the fused form the graph pass makes from the
-// ReduceMean/Sub/Pow/Sqrt/Div pattern, and the ONNX op), the Reduce* family
-// and BatchNormalization (inference). Float types only; every sum and
-// max runs in float, so float16/bfloat16 round once per output.
+// ReduceMean/Sub/Pow/Sqrt/Div pattern, and the ONNX op), the Reduce* family,
+// BatchNormalization (inference), and ArgMax/ArgMin (a thread per position).
+// Float types only; every sum and max runs in float, so float16/bfloat16
+// round once per output.
 #include <algorithm>
 #include <cmath>
 
@@ -305,6 +306,56 @@ Status BatchNormCompute(CudaKernelContext& ctx) {
   return ok ? LaunchStatus(op) : UnsupportedDType(op, x.dtype);
 }
 
+// ---- ArgMax / ArgMin ------------------------------------------------------------------
+
+// One thread per (outer, inner) position scanning the axis, as the CPU
+// kernel does (first index of the extreme, or the last with select_last_index).
+template <typename T>
+__global__ void ArgKernel(const T* x, int64_t* out, int64_t outer_inner, int64_t len, int64_t inner, bool max,
+                          bool last) {
+  MAAS_GRID_STRIDE(unit, outer_inner) {
+    const int64_t o = unit / inner, j = unit % inner;
+    const T* p = x + o * len * inner + j;
+    float best = ToFloat(p[0]);
+    int64_t at = 0;
+    for (int64_t l = 1; l < len; ++l) {
+      const float v = ToFloat(p[l * inner]);
+      const bool better = max ? (last ? v >= best : v > best) : (last ? v <= best : v < best);
+      if (better) {
+        best = v;
+        at = l;
+      }
+    }
+    out[unit] = at;
+  }
+}
+
+template <bool kMax>
+Status ArgCompute(CudaKernelContext& ctx) {
+  const std::string op = kMax ? "ArgMax" : "ArgMin";
+  MAAS_RETURN_IF_ERROR(RequireInputs(op, ctx, 1));
+  const Tensor& in = *ctx.inputs[0];
+  int64_t axis = 0;
+  const int64_t attr_axis = ctx.attrs ? ctx.attrs->GetInt("axis", 0) : 0;
+  if (!NormalizeAxis(attr_axis, static_cast<int64_t>(in.shape.size()), &axis))
+    return InvalidArgument(op + ": axis " + std::to_string(attr_axis) + " out of range");
+  const AxisLayout L = LayoutAround(in.shape, axis);
+  if (L.len == 0) return InvalidArgument(op + ": the axis is empty");
+  std::vector<bool> reduced(in.shape.size(), false);
+  reduced[axis] = true;
+  const bool keepdims = !ctx.attrs || ctx.attrs->GetInt("keepdims", 1) != 0;
+  const bool last = ctx.attrs && ctx.attrs->GetInt("select_last_index", 0) != 0;
+  MAAS_RETURN_IF_ERROR(AllocateOutput(op, ctx, 0, DType::kInt64, ReducedShape(in.shape, reduced, keepdims)));
+  const int64_t units = L.outer * L.inner;
+  if (units == 0) return Status::Ok();
+  const bool ok = DispatchFloat(in.dtype, [&](auto tag) {
+    using T = decltype(tag);
+    ArgKernel<T><<<BlocksFor(units), kThreads, 0, ctx.stream>>>(
+        static_cast<const T*>(in.raw()), static_cast<int64_t*>(ctx.output(0).raw()), units, L.len, L.inner, kMax, last);
+  });
+  return ok ? LaunchStatus(op) : UnsupportedDType(op, in.dtype);
+}
+
 CudaKernel Float(const std::string& op, CudaKernel::ComputeFn compute) {
   CudaKernel k;
   k.op_type = op;
@@ -320,6 +371,8 @@ CudaKernelRegistrar batch_norm(Float("BatchNormalization", BatchNormCompute));
 CudaKernelRegistrar reduce_sum(MakeReduce("ReduceSum", {Combine::kSum, false}));
 CudaKernelRegistrar reduce_mean(MakeReduce("ReduceMean", {Combine::kSum, true}));
 CudaKernelRegistrar reduce_max(MakeReduce("ReduceMax", {Combine::kMax, false}));
+CudaKernelRegistrar arg_max(Float("ArgMax", ArgCompute<true>));
+CudaKernelRegistrar arg_min(Float("ArgMin", ArgCompute<false>));
 CudaKernelRegistrar reduce_min(MakeReduce("ReduceMin", {Combine::kMin, false}));
 
 }  // namespace

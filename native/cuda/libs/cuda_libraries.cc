@@ -4,7 +4,10 @@
 
 #include <dlfcn.h>
 
+#include <cuda_runtime.h>
+
 #include <cstdlib>
+#include <map>
 
 #include "cuda/libs/library_api.h"
 
@@ -113,6 +116,22 @@ std::unique_ptr<CudaLibraries> CudaLibraries::Open(int device) {
   LoadCudnn(&libs->cudnn_missing);
 #endif
   return libs;
+}
+
+const CudaLibraries* GetCudaLibraries() {
+  static std::mutex* mutex = new std::mutex();
+  // Never destroyed: kernels may run until exit, and destroying handles
+  // after the CUDA runtime has shut down is an error of its own.
+  static auto* per_device = new std::map<int, std::unique_ptr<CudaLibraries>>();
+  int device = 0;
+  if (cudaGetDevice(&device) != cudaSuccess) {
+    cudaGetLastError();
+    device = 0;
+  }
+  std::lock_guard<std::mutex> lock(*mutex);
+  std::unique_ptr<CudaLibraries>& libs = (*per_device)[device];
+  if (!libs) libs = CudaLibraries::Open(device);
+  return libs.get();
 }
 
 CudaLibraries::~CudaLibraries() {

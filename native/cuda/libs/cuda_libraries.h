@@ -53,4 +53,10 @@ struct CudaLibraries {
   ~CudaLibraries();
 };
 
+// The current device's CudaLibraries (cudaGetDevice; device 0 when that
+// fails), opened on first use for that device and kept for the process's
+// life; never null, its members may be. What the runtime passes kernels as
+// CudaKernelContext::libs (the declaration is repeated in cuda_kernel.h).
+const CudaLibraries* GetCudaLibraries();
+
 }  // namespace maas::cuda
