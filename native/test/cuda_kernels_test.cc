@@ -106,6 +106,10 @@ class DeviceBuffer : public Buffer {
     return std::shared_ptr<Buffer>(new DeviceBuffer(data, size_bytes));
   }
   ~DeviceBuffer() override { cudaFree(data()); }
+  DeviceBuffer(const DeviceBuffer&) = delete;
+  DeviceBuffer& operator=(const DeviceBuffer&) = delete;
+  DeviceBuffer(DeviceBuffer&&) = delete;
+  DeviceBuffer& operator=(DeviceBuffer&&) = delete;
 
  private:
   DeviceBuffer(void* data, size_t size_bytes) : Buffer(data, size_bytes, DeviceId{DeviceKind::kCuda, 0}) {}

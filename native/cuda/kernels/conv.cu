@@ -54,15 +54,6 @@ Status PlanConv(const std::string& op, const CudaKernelContext& ctx, const Shape
   return Status::Ok();
 }
 
-__device__ __forceinline__ float Activate(Activation act, float v) {
-  switch (act) {
-    case Activation::kRelu: return v > 0.0f ? v : 0.0f;
-    case Activation::kSigmoid: return 1.0f / (1.0f + expf(-v));
-    case Activation::kTanh: return tanhf(v);
-    default: return v;
-  }
-}
-
 // ---- our direct convolution ----------------------------------------------------------
 
 template <typename T>

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "cuda/cuda_kernel.h"
+#include "ops/activation.h"
 #include "ops/op_util.h"
 
 // Defines maas::cuda::Link<Family>Kernels(), called by the registry so the
@@ -51,6 +52,16 @@ __device__ __forceinline__ __half FromFloat(float v) {
 template <>
 __device__ __forceinline__ __nv_bfloat16 FromFloat(float v) {
   return __float2bfloat16_rn(v);
+}
+
+// A fused activation (ops/activation.h) in float: GEMM and conv epilogues.
+__device__ __forceinline__ float Activate(Activation act, float v) {
+  switch (act) {
+    case Activation::kRelu: return v > 0.0f ? v : 0.0f;
+    case Activation::kSigmoid: return 1.0f / (1.0f + expf(-v));
+    case Activation::kTanh: return tanhf(v);
+    default: return v;
+  }
 }
 
 // The C++ type of a float dtype the CUDA kernels compute in.

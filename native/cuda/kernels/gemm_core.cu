@@ -23,15 +23,6 @@ struct TiledArgs {
   const TY* bias;
 };
 
-__device__ __forceinline__ float Activate(Activation act, float v) {
-  switch (act) {
-    case Activation::kRelu: return v > 0.0f ? v : 0.0f;
-    case Activation::kSigmoid: return 1.0f / (1.0f + expf(-v));
-    case Activation::kTanh: return tanhf(v);
-    default: return v;
-  }
-}
-
 // 16×16 output tile per block, K in steps of 16 through shared memory,
 // float accumulation; blockIdx.z is the batch entry. The baseline the
 // cuBLASLt path is measured against, and the path without cuBLASLt.

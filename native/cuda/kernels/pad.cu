@@ -19,23 +19,6 @@ struct PadPlan {
   int64_t count = 0;
 };
 
-// The source index of output index i along an axis of n elements padded by
-// `begin`; -1 for padding (constant mode). As the CPU kernel's rule.
-__device__ __forceinline__ int64_t SourceIndex(PadMode mode, int64_t i, int64_t begin, int64_t n) {
-  int64_t s = i - begin;
-  if (s >= 0 && s < n) return s;
-  switch (mode) {
-    case PadMode::kConstant: return -1;
-    case PadMode::kEdge: return s < 0 ? 0 : n - 1;
-    case PadMode::kWrap: return ((s % n) + n) % n;
-    case PadMode::kReflect:
-      if (n == 1) return 0;
-      while (s < 0 || s >= n) s = s < 0 ? -s : 2 * (n - 1) - s;
-      return s;
-  }
-  return -1;
-}
-
 template <typename Word>
 __global__ void PadKernel(const Word* in, Word* out, PadPlan plan, Word value) {
   MAAS_GRID_STRIDE(i, plan.count) {
@@ -44,7 +27,7 @@ __global__ void PadKernel(const Word* in, Word* out, PadPlan plan, Word value) {
     for (int a = plan.rank - 1; a >= 0; --a) {
       const int64_t coordinate = rest % plan.out_dims[a];
       rest /= plan.out_dims[a];
-      const int64_t s = SourceIndex(plan.mode, coordinate, plan.begin[a], plan.in_dims[a]);
+      const int64_t s = PadSourceIndex(plan.mode, coordinate, plan.begin[a], plan.in_dims[a]);
       padding |= s < 0;
       src += s * stride;
       stride *= plan.in_dims[a];

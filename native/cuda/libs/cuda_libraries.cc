@@ -19,7 +19,8 @@ namespace {
 void* OpenLibrary(const char* soname, std::string* why) {
   void* handle = dlopen(soname, RTLD_NOW | RTLD_LOCAL);
   if (handle) return handle;
-  std::string error = dlerror() ? std::string(dlerror()) : std::string(soname) + " not found";
+  const char* message = dlerror();  // read once: a second call returns null
+  std::string error = message ? std::string(message) : std::string(soname) + " not found";
   if (const char* dir = std::getenv("MAAS_CUDA_LIB_DIR")) {
     const std::string path = std::string(dir) + "/" + soname;
     handle = dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL);
