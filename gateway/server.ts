@@ -6,6 +6,7 @@ import { packageVersion } from '../common/package-root';
 import { InferenceMetrics } from '../common/metrics';
 import { loadModel } from '../native';
 import { startRegistry, type Registry, type RegistryOptions } from '../registry';
+import { startLimits } from '../limits';
 import { CompositeCatalog } from './catalog/composite';
 import { FilesystemCatalog } from './catalog/filesystem';
 import type { ModelCatalog } from './catalog/port';
@@ -38,6 +39,7 @@ export interface ServerOptions {
   // The registry (tenants, keys, uploaded models, /api/v1, auth). Absent: the
   // repository alone, every caller anonymous (embedding and tests).
   registry?: Omit<RegistryOptions, 'logger'>;
+  limitsFailClosed?: boolean; // Redis unreachable: refuse limited calls (docs/limits.md)
 }
 
 export interface RunningServer {
@@ -70,6 +72,15 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   const registry = options.registry
     ? await startRegistry({ ...options.registry, logger: logger.child({ component: 'registry' }) })
     : null;
+  const limits = registry
+    ? await startLimits({
+        registry,
+        redisUrl: options.registry?.redisUrl,
+        failClosed: options.limitsFailClosed,
+        metrics: metrics.registry,
+        logger: logger.child({ component: 'limits' }),
+      })
+    : null;
   const catalog: ModelCatalog = registry ? new CompositeCatalog(repository, registry.catalog) : repository;
   const models = new ModelServing({
     catalog,
@@ -85,6 +96,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     await models.start();
   } catch (err) {
     await models.close(0); // free the sessions of the models loaded before the failure
+    await limits?.close();
     await registry?.close();
     throw err;
   }
@@ -96,6 +108,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     logger: logger.child({ component: 'pipeline' }),
     accessLogSampleEvery: options.accessLogSampleEvery,
     authenticator: registry?.authenticator,
+    limiter: limits?.limiter,
   });
   const maxBodyBytes = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
   let http;
@@ -142,6 +155,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     }
   } catch (err) {
     await models.close(0);
+    await limits?.close();
     await registry?.close();
     throw err;
   }
@@ -166,6 +180,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
         await drained;
         await models.close(Math.max(0, deadlineMs - (Date.now() - startedMs)));
         await catalog.close();
+        await limits?.close();
         await registry?.close();
       })();
       return closing;
