@@ -1,6 +1,10 @@
 #!/usr/bin/env bash
 # Installs the CUDA 13.0 toolkit (nvcc, headers, static cudart) from PyPI's
-# NVIDIA wheels into DIR/toolkit, matching the GPU machines' CUDA 13.0.
+# NVIDIA wheels into DIR/toolkit, matching the GPU machines' CUDA 13.0, and
+# the cuBLAS/cuBLASLt and cuDNN headers (only their include/ folders, read
+# out of the wheels by .ci/wheel-headers.py) into DIR/libs/include, where
+# CMake finds them (MAAS_CUDA_LIBS_INCLUDE). The libraries themselves are
+# loaded at run time when present (native/cuda/libs/), so no build needs them.
 # Usage: .ci/cuda-toolkit.sh DIR
 set -euo pipefail
 dir="${1:?usage: cuda-toolkit.sh DIR}"
@@ -15,3 +19,7 @@ if [ ! -x "$dir/toolkit/bin/nvcc" ]; then
   ln -sfn "$(cd "$tree" && pwd)" "$dir/toolkit"
 fi
 "$dir/toolkit/bin/nvcc" --version | tail -n 2
+if [ ! -f "$dir/libs/include/cublasLt.h" ] || [ ! -f "$dir/libs/include/cudnn.h" ]; then
+  python3 "$(dirname "$0")/wheel-headers.py" nvidia-cublas 13.0.2.14 "$dir/libs/include"
+  python3 "$(dirname "$0")/wheel-headers.py" nvidia-cudnn-cu13 9.13.1.26 "$dir/libs/include"
+fi

@@ -16,23 +16,6 @@ namespace {
 
 const char* const kOp = "Pad";
 
-// The source index of output index i along an axis of length n padded by
-// `begin` at its start; -1 for padding (constant mode).
-int64_t SourceIndex(PadMode mode, int64_t i, int64_t begin, int64_t n) {
-  int64_t s = i - begin;
-  if (s >= 0 && s < n) return s;
-  switch (mode) {
-    case PadMode::kConstant: return -1;
-    case PadMode::kEdge: return s < 0 ? 0 : n - 1;
-    case PadMode::kWrap: return ((s % n) + n) % n;
-    case PadMode::kReflect:
-      if (n == 1) return 0;
-      while (s < 0 || s >= n) s = s < 0 ? -s : 2 * (n - 1) - s;
-      return s;
-  }
-  return -1;
-}
-
 template <typename T>
 void PadRows(const T* in, T* out, const Shape& in_shape, const Shape& out_shape, const std::vector<int64_t>& begin,
              PadMode mode, T value, ThreadPool* pool) {
@@ -50,7 +33,7 @@ void PadRows(const T* in, T* out, const Shape& in_shape, const Shape& out_shape,
                        for (size_t a = rank - 1; a-- > 0;) {
                          const int64_t coordinate = rest % out_shape[a];
                          rest /= out_shape[a];
-                         const int64_t s = SourceIndex(mode, coordinate, begin[a], in_shape[a]);
+                         const int64_t s = PadSourceIndex(mode, coordinate, begin[a], in_shape[a]);
                          padding |= s < 0;
                          src_row += s * stride;
                          stride *= in_shape[a];
@@ -65,11 +48,11 @@ void PadRows(const T* in, T* out, const Shape& in_shape, const Shape& out_shape,
                        const int64_t hi = std::max(lo, std::min(out_inner, b + in_inner));
                        std::memcpy(dst + lo, src + (lo - b), (hi - lo) * sizeof(T));
                        for (int64_t j = 0; j < lo; ++j) {
-                         const int64_t s = SourceIndex(mode, j, b, in_inner);
+                         const int64_t s = PadSourceIndex(mode, j, b, in_inner);
                          dst[j] = s < 0 ? value : src[s];
                        }
                        for (int64_t j = hi; j < out_inner; ++j) {
-                         const int64_t s = SourceIndex(mode, j, b, in_inner);
+                         const int64_t s = PadSourceIndex(mode, j, b, in_inner);
                          dst[j] = s < 0 ? value : src[s];
                        }
                      }
