@@ -18,6 +18,8 @@ export { adminWithJobs } from './api';
 
 export interface JobsOptions {
   kafkaBrokers?: string[]; // dispatch on maas.jobs.v1; else in process
+  kafkaTopic?: string; // default maas.jobs.v1
+  kafkaGroup?: string; // default maas-jobs
   leaseMs?: number;
   sweepIntervalMs?: number;
   windowSize?: number;
@@ -43,7 +45,12 @@ export async function startJobs(
 ): Promise<Jobs> {
   const store = new JobStore(registry.store.pool);
   const queue: JobQueue = options.kafkaBrokers?.length
-    ? new KafkaJobQueue({ brokers: options.kafkaBrokers, logger })
+    ? new KafkaJobQueue({
+        brokers: options.kafkaBrokers,
+        topic: options.kafkaTopic,
+        groupId: options.kafkaGroup,
+        logger,
+      })
     : new InProcessJobQueue();
   const worker = new JobWorker({
     store,

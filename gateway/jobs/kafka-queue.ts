@@ -11,7 +11,8 @@ import type { JobQueue } from './queue';
 
 export const JOBS_TOPIC = 'maas.jobs.v1';
 export const JOBS_GROUP = 'maas-jobs';
-const GROUP_JOIN_WAIT_MS = 15_000;
+// A dead gateway's membership lapses after this; the broker's minimum is 6 s.
+const SESSION_TIMEOUT_MS = 10_000;
 
 export interface KafkaQueueOptions {
   brokers: string[];
@@ -27,6 +28,11 @@ export class KafkaJobQueue implements JobQueue {
   private readonly topic: string;
   private producer: Producer | null = null;
   private consumer: Consumer | null = null;
+  private markJoined: () => void = () => undefined;
+  // Settles when this gateway's consumer first joins the group.
+  readonly joined = new Promise<void>((resolve) => {
+    this.markJoined = resolve;
+  });
 
   constructor(private readonly options: KafkaQueueOptions) {
     this.topic = options.topic ?? JOBS_TOPIC;
@@ -61,29 +67,29 @@ export class KafkaJobQueue implements JobQueue {
     }
     this.producer = this.kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner });
     await this.producer.connect();
-    this.consumer = this.kafka.consumer({ groupId: this.options.groupId ?? JOBS_GROUP });
+    this.consumer = this.kafka.consumer({ groupId: this.options.groupId ?? JOBS_GROUP,
+      sessionTimeout: SESSION_TIMEOUT_MS,
+      heartbeatInterval: 1000,
+    });
     await this.consumer.connect();
     await this.consumer.subscribe({ topics: [this.topic], fromBeginning: false });
-    // Messages sent before this member is assigned its partitions are not
-    // seen by it (the group starts at the end): wait for the join, bounded,
-    // so that a gateway reports ready once it takes jobs.
-    const joined = new Promise<void>((resolve) => {
-      const timer = setTimeout(resolve, GROUP_JOIN_WAIT_MS);
-      this.consumer?.on(this.consumer.events.GROUP_JOIN, () => {
-        clearTimeout(timer);
-        resolve();
-      });
-    });
+    // Messages sent before the group has a member with partitions are seen
+    // by nobody (a new group starts at the end); the workers' sweep runs
+    // those jobs. Joining may wait for a dead member's session to expire,
+    // so start() does not wait for it; `joined` says when it happened.
+    this.consumer.on(this.consumer.events.GROUP_JOIN, () => this.markJoined());
     // eachMessage returns at once: the job runs beside the consumer (its
-    // progress is in PostgreSQL, not in Kafka offsets).
-    await this.consumer.run({
-      eachMessage: ({ message }) => {
-        const id = message.value?.toString('utf8');
-        if (id) onJob(id);
-        return Promise.resolve();
-      },
-    });
-    await joined;
+    // progress is in PostgreSQL, not in Kafka offsets). run() itself is not
+    // awaited: it resolves only once the group is joined.
+    this.consumer
+      .run({
+        eachMessage: ({ message }) => {
+          const id = message.value?.toString('utf8');
+          if (id) onJob(id);
+          return Promise.resolve();
+        },
+      })
+      .catch((err: unknown) => this.options.logger.error({ err }, 'the Kafka job consumer stopped'));
   }
 
   async publish(jobId: string): Promise<void> {
