@@ -33,7 +33,7 @@ export interface WorkerOptions {
   logger: Logger;
   leaseMs?: number; // default 30 s; renewed every third of it
   sweepIntervalMs?: number; // default 5 s
-  windowSize?: number; // requests in flight per job; default 64
+  windowSize?: number; // requests in flight per job; default 16
   maxJobs?: number; // jobs run at once by this worker; default 2
   maxAttempts?: number; // claims before a job is failed; default 5
   webhook?: WebhookOptions;
@@ -41,7 +41,7 @@ export interface WorkerOptions {
 
 export const DEFAULT_LEASE_MS = 30_000;
 const DEFAULT_SWEEP_INTERVAL_MS = 5000;
-const DEFAULT_WINDOW = 64;
+const DEFAULT_WINDOW = 16;
 const DEFAULT_MAX_JOBS = 2;
 const DEFAULT_MAX_ATTEMPTS = 5;
 

@@ -33,8 +33,10 @@ export class JobWindow {
   }
 }
 
-// The window of a model version: its largest batch (at least 1), so job
-// work still fills whole batches, and never more than 32.
+// The window of a model version: its largest batch, at least 1 and at most
+// 8: job work still runs in batches, and an online request never queues
+// behind more than 8 job requests (bench:jobs measures the effect).
+export const MAX_JOB_WINDOW = 8;
 export function jobWindowSize(maxBatchSize: number): number {
-  return Math.min(32, Math.max(1, maxBatchSize));
+  return Math.min(MAX_JOB_WINDOW, Math.max(1, maxBatchSize));
 }
