@@ -141,7 +141,10 @@ async function serve(argv: string[]): Promise<void> {
     accessLogSampleEvery: intOption('access-log-sample', values['access-log-sample'], 100, 0, 1_000_000_000),
     wsMaxInFlight: intOption('ws-max-in-flight', values['ws-max-in-flight'], DEFAULT_WS_MAX_IN_FLIGHT, 1, 1_000_000),
     registry: registryOptions(values, dataDir),
-    jobs: jobsOptions(values['kafka-brokers'] ?? env.KAFKA_BROKERS, values['job-lease-secs'] ?? env.MAAS_JOB_LEASE_SECS),
+    jobs: jobsOptions(
+      values['kafka-brokers'] ?? env.KAFKA_BROKERS,
+      values['job-lease-secs'] ?? env.MAAS_JOB_LEASE_SECS,
+    ),
   });
   logger.info(
     {

@@ -36,7 +36,8 @@ before(async () => {
   h = await startRegistryServer(await createDatabase(services.databaseUrl, 'jobs'), {}, dir, {
     jobs: { chunkSize: 500, sweepIntervalMs: 500 },
   });
-  for (const name of ['alpha', 'beta']) assert.equal((await api(h.url, 'POST', '/api/v1/tenants', h.adminKey, { name })).status, 201);
+  for (const name of ['alpha', 'beta'])
+    assert.equal((await api(h.url, 'POST', '/api/v1/tenants', h.adminKey, { name })).status, 201);
   const key = async (tenant: string) =>
     (await api(h.url, 'POST', `/api/v1/tenants/${tenant}/keys`, h.adminKey, { role: 'owner' })).body.key as string;
   ownerA = await key('alpha');
@@ -84,7 +85,9 @@ test('a JSONL upload of 1,200 requests: three chunks, every result once, in orde
   assert.deepEqual([state.status, state.progress], ['succeeded', { total: 1200, done: 1200, failed: 0 }]);
   assertInOrder(await results(h.url, ownerA, id), 1200);
   const audit = await api(h.url, 'GET', '/api/v1/audit', ownerA);
-  assert.ok(audit.body.items.some((a: { action: string; target: string }) => a.action === 'job.create' && a.target === id));
+  assert.ok(
+    audit.body.items.some((a: { action: string; target: string }) => a.action === 'job.create' && a.target === id),
+  );
 });
 
 test('a job whose every request fails is failed; bad job bodies are refused', async () => {
@@ -106,7 +109,9 @@ test('a job whose every request fails is failed; bad job bodies are refused', as
     const got = await api(h.url, 'POST', '/api/v1/jobs', ownerA, body);
     assert.deepEqual([got.status, got.body.code], [status, code], JSON.stringify(body));
   }
-  const notJson = await api(h.url, 'POST', '/api/v1/jobs', ownerA, Buffer.from('{'), { 'content-type': 'application/json' });
+  const notJson = await api(h.url, 'POST', '/api/v1/jobs', ownerA, Buffer.from('{'), {
+    'content-type': 'application/json',
+  });
   assert.deepEqual([notJson.status, notJson.body.code], [400, 'INVALID_JSON']);
   const noModel = await api(h.url, 'POST', '/api/v1/jobs', ownerA, Buffer.from(jsonl(2)), {
     'content-type': 'application/x-ndjson',

@@ -107,7 +107,7 @@ export class JobsApi {
       return { status: 202, body: { id } };
     } finally {
       await body.catch(() => undefined);
-      if (file) await fs.rm((file as SpooledFile).path, { force: true });
+      if (file) await fs.rm(file.path, { force: true });
     }
   }
 

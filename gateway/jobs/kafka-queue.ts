@@ -67,7 +67,8 @@ export class KafkaJobQueue implements JobQueue {
     }
     this.producer = this.kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner });
     await this.producer.connect();
-    this.consumer = this.kafka.consumer({ groupId: this.options.groupId ?? JOBS_GROUP,
+    this.consumer = this.kafka.consumer({
+      groupId: this.options.groupId ?? JOBS_GROUP,
       sessionTimeout: SESSION_TIMEOUT_MS,
       heartbeatInterval: 1000,
     });

@@ -3,7 +3,9 @@
 const error = { $ref: '#/components/responses/Error' };
 const id = { name: 'id', in: 'path', required: true, schema: { type: 'string', format: 'uuid' } };
 const errors = { '401': error, '403': error, '404': error };
-const job = { description: '{"id","tenant","model","version","status","reason","progress":{"total","done","failed"},...}' };
+const job = {
+  description: '{"id","tenant","model","version","status","reason","progress":{"total","done","failed"},...}',
+};
 
 export const JOBS_OPENAPI_PATHS = {
   '/api/v1/jobs': {
@@ -33,7 +35,10 @@ export const JOBS_OPENAPI_PATHS = {
       },
       responses: { '202': { description: '{"id"}' }, '400': error, '413': error, ...errors },
     },
-    get: { summary: "list the caller's jobs, newest first", responses: { '200': { description: 'a page' }, ...errors } },
+    get: {
+      summary: "list the caller's jobs, newest first",
+      responses: { '200': { description: 'a page' }, ...errors },
+    },
   },
   '/api/v1/jobs/{id}': {
     get: { summary: 'a job: status and progress', parameters: [id], responses: { '200': job, ...errors } },

@@ -96,7 +96,7 @@ export class JobStore {
 
   // A job as `tenant` may see it (null: every job, for an admin).
   async get(id: string, tenant: string | null): Promise<JobRow | null> {
-    const { rows } = await this.pool.query(
+    const { rows } = await this.pool.query<Record<string, unknown>>(
       `SELECT ${COLUMNS} FROM jobs j LEFT JOIN tenants t ON t.id = j.tenant_id
         WHERE j.id = $1 AND ($2::text IS NULL OR t.name = $2)`,
       [id, tenant],
@@ -105,7 +105,7 @@ export class JobStore {
   }
 
   async list(tenant: string | null, limit: number, offset: number): Promise<JobRow[]> {
-    const { rows } = await this.pool.query(
+    const { rows } = await this.pool.query<Record<string, unknown>>(
       `SELECT ${COLUMNS} FROM jobs j LEFT JOIN tenants t ON t.id = j.tenant_id
         WHERE ($1::text IS NULL OR t.name = $1) ORDER BY j.created_at DESC, j.id LIMIT $2 OFFSET $3`,
       [tenant, limit, offset],
@@ -115,7 +115,7 @@ export class JobStore {
 
   // Queued or running → cancelled, audited; null when the job is already over.
   async cancel(id: string, actor: { subject: string; source: string }): Promise<JobRow | null> {
-    const { rows } = await this.pool.query(
+    const { rows } = await this.pool.query<Record<string, unknown>>(
       `WITH c AS (
          UPDATE jobs SET status = 'cancelled', finished_at = now(), lease_owner = NULL, lease_expires_at = NULL
           WHERE id = $1 AND status IN ('queued', 'running') RETURNING *),
@@ -132,7 +132,7 @@ export class JobStore {
   // (its worker died). `id` null: the oldest such job. A job claimed
   // maxAttempts times already is failed instead (it keeps killing workers).
   async claim(id: string | null, owner: string, leaseMs: number, maxAttempts: number): Promise<JobRow | null> {
-    const { rows } = await this.pool.query(
+    const { rows } = await this.pool.query<Record<string, unknown>>(
       `WITH pick AS (
          SELECT id FROM jobs
           WHERE ($1::uuid IS NULL OR id = $1)

@@ -109,12 +109,7 @@ export class JobWorker {
 
   private async claim(id: string | null): Promise<JobRow | null> {
     try {
-      const row = await this.o.store.claim(
-        id,
-        this.owner,
-        this.leaseMs,
-        this.o.maxAttempts ?? DEFAULT_MAX_ATTEMPTS,
-      );
+      const row = await this.o.store.claim(id, this.owner, this.leaseMs, this.o.maxAttempts ?? DEFAULT_MAX_ATTEMPTS);
       if (row && row.status !== 'running') this.notify(row); // failed: too many attempts
       return row && row.status === 'running' ? row : null;
     } catch (err) {
@@ -136,14 +131,17 @@ export class JobWorker {
     const { row } = run;
     const { store, logger } = this.o;
     const progress = { done: Math.min(row.total, row.chunksDone * row.chunkSize), failed: row.checkpointFailed };
-    const heartbeat = setInterval(() => {
-      store.heartbeat(row.id, this.owner, this.leaseMs, progress.done, progress.failed).then(
-        (ours) => {
-          if (!ours) run.stopped = true;
-        },
-        (err: unknown) => logger.warn({ err, job: row.id }, 'job heartbeat failed'),
-      );
-    }, Math.max(100, Math.floor(this.leaseMs / 3)));
+    const heartbeat = setInterval(
+      () => {
+        store.heartbeat(row.id, this.owner, this.leaseMs, progress.done, progress.failed).then(
+          (ours) => {
+            if (!ours) run.stopped = true;
+          },
+          (err: unknown) => logger.warn({ err, job: row.id }, 'job heartbeat failed'),
+        );
+      },
+      Math.max(100, Math.floor(this.leaseMs / 3)),
+    );
     heartbeat.unref();
     try {
       const lines = splitLines(await this.o.artifacts.get(inputKey(row.id)));

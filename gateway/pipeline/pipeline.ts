@@ -12,7 +12,14 @@
 import { performance } from 'node:perf_hooks';
 import type { MaasError } from '../../common/errors';
 import type { Logger } from '../../common/logger';
-import { ANONYMOUS, type CallContext, type Operation, type Principal, type Protocol, type WorkClass } from '../inference/call';
+import {
+  ANONYMOUS,
+  type CallContext,
+  type Operation,
+  type Principal,
+  type Protocol,
+  type WorkClass,
+} from '../inference/call';
 import { AccessLog } from './access-log';
 import { allowAnonymous, type Authenticator } from './auth';
 import { isUnexpected, publicError } from './errors';

@@ -24,7 +24,8 @@ export class JobWindow {
 
   release(): void {
     const next = this.waiting.shift();
-    if (next) next(); // the place passes to the next waiter
+    if (next)
+      next(); // the place passes to the next waiter
     else this.inFlight--;
   }
 
