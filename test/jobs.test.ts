@@ -34,7 +34,7 @@ before(async () => {
   const dir = await tempDir('maas-jobs-');
   await writeBatchedModel(path.join(dir, 'repo'));
   h = await startRegistryServer(await createDatabase(services.databaseUrl, 'jobs'), {}, dir, {
-    jobs: { chunkSize: 500, sweepIntervalMs: 500 },
+    jobs: { chunkSize: 500, sweepIntervalMs: 500, maxJobBytes: 4 * 1024 * 1024 },
   });
   for (const name of ['alpha', 'beta'])
     assert.equal((await api(h.url, 'POST', '/api/v1/tenants', h.adminKey, { name })).status, 201);
@@ -117,6 +117,13 @@ test('a job whose every request fails is failed; bad job bodies are refused', as
     'content-type': 'application/x-ndjson',
   });
   assert.deepEqual([noModel.status, noModel.body.code], [400, 'INVALID_PARAMETER']);
+  // Past the upload limit (4 MiB here): 413, counted as the bytes arrive.
+  const tooLarge = await api(h.url, 'POST', '/api/v1/jobs?model=fsmodel', ownerA, Buffer.from(jsonl(50_000)), {
+    'content-type': 'application/x-ndjson',
+  });
+  assert.deepEqual([tooLarge.status, tooLarge.body.code], [413, 'BODY_TOO_LARGE']);
+  const jobs = await api(h.url, 'GET', '/api/v1/jobs?limit=1000', ownerA);
+  assert.ok(jobs.body.items.every((j: { model: string }) => j.model !== 'nosuch'));
 });
 
 test('a tenant cannot see, read or cancel another tenant’s job (404); an admin can see it', async () => {
