@@ -9,7 +9,7 @@ import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { after, before, test } from 'node:test';
 import { createDatabase, testServices } from './support/services';
-import { api, startRegistryServer, tempDir, waitFor, type Harness } from './registry-support';
+import { api, startRegistryServer, twoTenantOwners, tempDir, waitFor, type Harness } from './registry-support';
 import {
   assertInOrder,
   jsonl,
@@ -36,12 +36,7 @@ before(async () => {
   h = await startRegistryServer(await createDatabase(services.databaseUrl, 'jobs'), {}, dir, {
     jobs: { chunkSize: 500, sweepIntervalMs: 500, maxJobBytes: 4 * 1024 * 1024 },
   });
-  for (const name of ['alpha', 'beta'])
-    assert.equal((await api(h.url, 'POST', '/api/v1/tenants', h.adminKey, { name })).status, 201);
-  const key = async (tenant: string) =>
-    (await api(h.url, 'POST', `/api/v1/tenants/${tenant}/keys`, h.adminKey, { role: 'owner' })).body.key as string;
-  ownerA = await key('alpha');
-  ownerB = await key('beta');
+  [ownerA, ownerB] = await twoTenantOwners(h);
   webhookServer = http.createServer((req, res) => {
     let text = '';
     req.on('data', (c: Buffer) => (text += c.toString()));
