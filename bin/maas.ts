@@ -25,7 +25,7 @@ const USAGE = `usage:
              [--log-level LEVEL] [--max-body-bytes N] [--max-buffered-bytes N] [--threads N]
              [--model-control-mode none|explicit|poll] [--load-model NAME]... [--repository-poll-secs N]
              [--access-log-sample N] [--ws-max-in-flight N]
-             [--data-dir DIR] [--database-url URL] [--redis-url URL] [--auth on|none] [--max-model-bytes N]
+             [--data-dir DIR] [--database-url URL] [--redis-url URL] [--limits-fail-closed] [--auth on|none] [--max-model-bytes N]
              [--jwt-secret S | --jwt-jwks-url URL | --oidc-issuer URL] [--jwt-issuer I] [--jwt-audience A]
              [--jwt-tenant-claim C] [--jwt-role-claim C]
              [--s3-bucket B] [--s3-endpoint URL] [--s3-region R] [--s3-prefix P]
@@ -87,6 +87,7 @@ async function serve(argv: string[]): Promise<void> {
     'data-dir': { type: 'string' },
     'database-url': { type: 'string' },
     'redis-url': { type: 'string' },
+    'limits-fail-closed': { type: 'boolean' },
     auth: { type: 'string' },
     'max-model-bytes': { type: 'string' },
     'jwt-secret': { type: 'string' },
@@ -145,6 +146,7 @@ async function serve(argv: string[]): Promise<void> {
       values['kafka-brokers'] ?? env.KAFKA_BROKERS,
       values['job-lease-secs'] ?? env.MAAS_JOB_LEASE_SECS,
     ),
+    limitsFailClosed: values['limits-fail-closed'] === true,
   });
   logger.info(
     {

@@ -6,6 +6,7 @@ import { packageVersion } from '../common/package-root';
 import { InferenceMetrics } from '../common/metrics';
 import { loadModel } from '../native';
 import { startRegistry, type Registry, type RegistryOptions } from '../registry';
+import { startLimits } from '../limits';
 import { CompositeCatalog } from './catalog/composite';
 import { FilesystemCatalog } from './catalog/filesystem';
 import type { ModelCatalog } from './catalog/port';
@@ -41,6 +42,7 @@ export interface ServerOptions {
   registry?: Omit<RegistryOptions, 'logger'>;
   // Asynchronous inference jobs (docs/jobs.md); with the registry only.
   jobs?: JobsOptions;
+  limitsFailClosed?: boolean; // Redis unreachable: refuse limited calls (docs/limits.md)
 }
 
 export interface RunningServer {
@@ -74,6 +76,15 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   const registry = options.registry
     ? await startRegistry({ ...options.registry, logger: logger.child({ component: 'registry' }) })
     : null;
+  const limits = registry
+    ? await startLimits({
+        registry,
+        redisUrl: options.registry?.redisUrl,
+        failClosed: options.limitsFailClosed,
+        metrics: metrics.registry,
+        logger: logger.child({ component: 'limits' }),
+      })
+    : null;
   const catalog: ModelCatalog = registry ? new CompositeCatalog(repository, registry.catalog) : repository;
   const models = new ModelServing({
     catalog,
@@ -89,6 +100,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     await models.start();
   } catch (err) {
     await models.close(0); // free the sessions of the models loaded before the failure
+    await limits?.close();
     await registry?.close();
     throw err;
   }
@@ -100,6 +112,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     logger: logger.child({ component: 'pipeline' }),
     accessLogSampleEvery: options.accessLogSampleEvery,
     authenticator: registry?.authenticator,
+    limiter: limits?.limiter,
   });
   const maxBodyBytes = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
   let jobs: Jobs | null = null;
@@ -152,6 +165,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   } catch (err) {
     await jobs?.close();
     await models.close(0);
+    await limits?.close();
     await registry?.close();
     throw err;
   }
@@ -177,6 +191,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
         await drained;
         await models.close(Math.max(0, deadlineMs - (Date.now() - startedMs)));
         await catalog.close();
+        await limits?.close();
         await registry?.close();
       })();
       return closing;

@@ -33,16 +33,19 @@ export interface RegistryApiOptions {
 }
 
 type Params = string[];
-type Handler = (req: AdminRequest, params: Params) => Promise<AdminResponse>;
+export type Handler = (req: AdminRequest, params: Params) => Promise<AdminResponse>;
 
 export class RegistryApi implements AdminApi {
   readonly maxUploadBytes: number;
   private readonly routes: Array<{ method: string; pattern: RegExp; handler: Handler }> = [];
+  private readonly extraPaths: Record<string, unknown> = {};
 
   constructor(private readonly o: RegistryApiOptions) {
     this.maxUploadBytes = o.maxModelBytes;
     const seg = '([^/]+)';
-    this.route('GET', '/openapi.json', () => Promise.resolve({ status: 200, body: OPENAPI }));
+    this.route('GET', '/openapi.json', () =>
+      Promise.resolve({ status: 200, body: { ...OPENAPI, paths: { ...OPENAPI.paths, ...this.extraPaths } } }),
+    );
     this.route('POST', '/tenants', (r) => this.createTenant(r));
     this.route('GET', '/tenants', (r) => this.listTenants(r));
     this.route('POST', `/tenants/${seg}/keys`, (r, p) => this.createKey(r, p[0]));
@@ -59,6 +62,13 @@ export class RegistryApi implements AdminApi {
 
   private route(method: string, path: string, handler: Handler): void {
     this.routes.push({ method, pattern: new RegExp(`^/api/v1${path}$`), handler });
+  }
+
+  // Routes another module serves under /api/v1 (limits/api.ts), with their
+  // OpenAPI path items. `path` as for route(): ([^/]+) for a segment.
+  extend(routes: Array<{ method: string; path: string; handler: Handler }>, paths: Record<string, unknown>): void {
+    for (const r of routes) this.route(r.method, r.path, r.handler);
+    Object.assign(this.extraPaths, paths);
   }
 
   async handle(req: AdminRequest): Promise<AdminResponse> {
@@ -305,16 +315,16 @@ function decode(segment: string): string {
   }
 }
 
-function need(principal: Principal, action: Action): void {
+export function need(principal: Principal, action: Action): void {
   if (!mayDo(principal.roles, action))
     throw new MaasError('FORBIDDEN', `role ${principal.roles.join(',') || 'none'} may not do ${action}`);
 }
 
-function actor(req: AdminRequest): Actor {
+export function actor(req: AdminRequest): Actor {
   return { subject: req.principal.subject, source: req.source };
 }
 
-function json(req: AdminRequest): Record<string, unknown> {
+export function json(req: AdminRequest): Record<string, unknown> {
   let parsed: unknown;
   try {
     parsed = req.body.byteLength === 0 ? {} : JSON.parse(req.body.toString('utf8'));

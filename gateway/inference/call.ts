@@ -49,7 +49,7 @@ export interface CallContext {
   readonly protocol: Protocol;
   readonly operation: Operation;
   readonly startedMs: number; // performance.now() when the call arrived
-  readonly workClass: WorkClass; // 'online' unless a job worker made the call
+  readonly workClass?: WorkClass; // 'online' (or absent) unless a job worker made the call
   model: string | undefined;
   version: string | undefined;
   // Set by the auth step (ANONYMOUS until then).

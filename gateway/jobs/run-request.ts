@@ -33,7 +33,10 @@ export interface JobRequest {
 
 // Resolves with the result line (JSON text, no newline): the inference
 // response, or {"error","code"} as the HTTP front end would answer. Never rejects.
-export async function runJobRequest(r: RequestRunner, job: JobRequest): Promise<{ line: string; ok: boolean }> {
+export async function runJobRequest(
+  r: RequestRunner,
+  job: JobRequest,
+): Promise<{ line: string; ok: boolean; code: string }> {
   const { pipeline, serving } = r;
   const call = pipeline.begin({
     protocol: 'http',
@@ -63,10 +66,11 @@ export async function runJobRequest(r: RequestRunner, job: JobRequest): Promise<
       outputEncoding: JSON_OUTPUTS,
     });
     pipeline.finish(call, { error: null, clientGone: false, inferences: result.batchSize });
-    return { line: typeof encoded.body === 'string' ? encoded.body : encoded.body.toString('utf8'), ok: true };
+    const line = typeof encoded.body === 'string' ? encoded.body : encoded.body.toString('utf8');
+    return { line, ok: true, code: 'OK' };
   } catch (err) {
     const error = pipeline.fail(err);
     pipeline.finish(call, { error, clientGone: false, inferences: 0 }, err);
-    return { line: JSON.stringify({ error: error.message, code: error.code }), ok: false };
+    return { line: JSON.stringify({ error: error.message, code: error.code }), ok: false, code: error.code };
   }
 }

@@ -44,6 +44,8 @@ const DEFAULT_SWEEP_INTERVAL_MS = 5000;
 const DEFAULT_WINDOW = 16;
 const DEFAULT_MAX_JOBS = 2;
 const DEFAULT_MAX_ATTEMPTS = 5;
+// Refusals that pass with time (docs/limits.md); a quota is not one of them.
+const RETRIED = new Set(['RATE_LIMITED', 'CONCURRENCY_LIMITED']);
 
 interface Running {
   row: JobRow;
@@ -192,14 +194,21 @@ export class JobWorker {
     const lane = async (): Promise<void> => {
       while (next < to && !run.stopped) {
         const index = next++;
-        const { line, ok } = await runJobRequest(this.o.runner, {
+        const request = {
           jobId: row.id,
           index,
           principal: row.principal,
           model: row.model,
           version: row.version ?? undefined,
           body: lines[index],
-        });
+        };
+        let { line, ok, code } = await runJobRequest(this.o.runner, request);
+        // The tenant's rate or concurrency limit holds for its jobs too: a
+        // refused request waits and is tried again, not answered with 429.
+        for (let pauseMs = 50; RETRIED.has(code) && !run.stopped; pauseMs = Math.min(2000, pauseMs * 2)) {
+          await new Promise((resolve) => setTimeout(resolve, pauseMs));
+          ({ line, ok, code } = await runJobRequest(this.o.runner, request));
+        }
         out[index - from] = line;
         progress.done++;
         if (!ok) progress.failed++;
