@@ -115,8 +115,16 @@ export default tseslint.config(
   {
     files: ['gateway/**/*.ts'],
     // server.ts is the composition root: it wires the front ends to the rest;
-    // the WebSocket front end shares HTTP's port (uWS) and JSON tensor codec.
-    ignores: ['gateway/http/**', 'gateway/grpc/**', 'gateway/ws/**', 'gateway/server.ts', '**/*.test.ts'],
+    // the WebSocket front end shares HTTP's port (uWS) and JSON tensor codec;
+    // asynchronous jobs are a front end too (KServe JSON bodies, /api/v1 routes).
+    ignores: [
+      'gateway/http/**',
+      'gateway/grpc/**',
+      'gateway/ws/**',
+      'gateway/jobs/**',
+      'gateway/server.ts',
+      '**/*.test.ts',
+    ],
     rules: {
       'no-restricted-imports': [
         'error',

@@ -32,13 +32,14 @@ const USAGE = `usage:
              [--jwt-tenant-claim C] [--jwt-role-claim C]
              [--s3-bucket B] [--s3-endpoint URL] [--s3-region R] [--s3-prefix P]
              [--usage on|off] [--usage-retention-days N] [--kafka-brokers HOST:PORT,...] [--kafka-partitions N]
+             [--job-lease-secs N]
   maas models demo DIR
 ${CLIENT_USAGE}
 
 Environment (flags win): MAAS_MODEL_REPOSITORY, MAAS_HTTP_PORT, MAAS_GRPC_PORT, MAAS_HOST, MAAS_LOG_LEVEL,
 MAAS_DATA_DIR, DATABASE_URL, REDIS_URL, MAAS_AUTH, MAAS_JWT_SECRET, MAAS_JWT_JWKS_URL, MAAS_OIDC_ISSUER,
 MAAS_JWT_ISSUER, MAAS_JWT_AUDIENCE, MAAS_S3_BUCKET, MAAS_S3_ENDPOINT, MAAS_S3_REGION, MAAS_S3_PREFIX,
-MAAS_S3_ACCESS_KEY_ID, MAAS_S3_SECRET_ACCESS_KEY, KAFKA_BROKERS; clients: MAAS_URL, MAAS_KEY
+MAAS_S3_ACCESS_KEY_ID, MAAS_S3_SECRET_ACCESS_KEY, KAFKA_BROKERS, MAAS_JOB_LEASE_SECS; clients: MAAS_URL, MAAS_KEY
 Defaults: data dir ./.maas (embedded PostgreSQL, uploaded models, admin.key),
 repository <data-dir>/models (demo models are written there when it is
 empty), uploads up to 2 GiB, HTTP and WebSocket port 8000, gRPC port 8001 (-1: no gRPC; 0: any free port),
@@ -108,6 +109,7 @@ async function serve(argv: string[]): Promise<void> {
     'usage-retention-days': { type: 'string' },
     'kafka-brokers': { type: 'string' },
     'kafka-partitions': { type: 'string' },
+    'job-lease-secs': { type: 'string' },
   } as const;
   let values: ReturnType<typeof parseArgs<{ options: typeof options }>>['values'];
   try {
@@ -147,6 +149,10 @@ async function serve(argv: string[]): Promise<void> {
     accessLogSampleEvery: intOption('access-log-sample', values['access-log-sample'], 100, 0, 1_000_000_000),
     wsMaxInFlight: intOption('ws-max-in-flight', values['ws-max-in-flight'], DEFAULT_WS_MAX_IN_FLIGHT, 1, 1_000_000),
     registry: registryOptions(values, dataDir),
+    jobs: jobsOptions(
+      values['kafka-brokers'] ?? env.KAFKA_BROKERS,
+      values['job-lease-secs'] ?? env.MAAS_JOB_LEASE_SECS,
+    ),
     limitsFailClosed: values['limits-fail-closed'] === true,
     ...meteringOptions(values),
   });
@@ -178,6 +184,18 @@ async function serve(argv: string[]): Promise<void> {
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
+}
+
+// Asynchronous jobs (docs/jobs.md): dispatch over Kafka when brokers are
+// given; the lease after which a silent worker's job is taken over (the
+// sweep for such jobs runs every fifth of it, at most every 5 s).
+function jobsOptions(brokers: string | undefined, leaseSecs: string | undefined) {
+  const leaseMs = intOption('job-lease-secs', leaseSecs, 30, 1, 3600) * 1000;
+  const kafkaBrokers = (brokers ?? '')
+    .split(',')
+    .map((b) => b.trim())
+    .filter((b) => b !== '');
+  return { kafkaBrokers, leaseMs, sweepIntervalMs: Math.min(5000, Math.ceil(leaseMs / 5)) };
 }
 
 // The registry's flags (docs/registry.md "Configuration"); secrets may come

@@ -133,6 +133,11 @@ export const ERRORS = {
   },
   TENANT_NOT_FOUND: { httpStatus: 404, grpcStatus: 5, description: 'no tenant of that name visible to the caller' },
   KEY_NOT_FOUND: { httpStatus: 404, grpcStatus: 5, description: 'no API key of that id visible to the caller' },
+  JOB_NOT_FOUND: {
+    httpStatus: 404,
+    grpcStatus: 5,
+    description: 'no asynchronous job of that id visible to the caller',
+  },
   ALREADY_EXISTS: {
     httpStatus: 409,
     grpcStatus: 6,

@@ -17,6 +17,7 @@ import type { ModelCatalog } from './catalog/port';
 import { startGrpcServer, type RunningGrpcServer } from './grpc/server';
 import { startHttpServer } from './http/app';
 import { DEFAULT_MAX_BODY_BYTES, DEFAULT_MAX_BUFFERED_BYTES } from './http/body';
+import { adminWithJobs, startJobs, type Jobs, type JobsOptions } from './jobs';
 import { Pipeline } from './pipeline/pipeline';
 import { ModelServing } from './serving/model-service';
 import type { ControlMode } from './serving/types';
@@ -43,6 +44,8 @@ export interface ServerOptions {
   // The registry (tenants, keys, uploaded models, /api/v1, auth). Absent: the
   // repository alone, every caller anonymous (embedding and tests).
   registry?: Omit<RegistryOptions, 'logger'>;
+  // Asynchronous inference jobs (docs/jobs.md); with the registry only.
+  jobs?: JobsOptions;
   limitsFailClosed?: boolean; // Redis unreachable: refuse limited calls (docs/limits.md)
   // Usage metering (docs/usage.md): on by default when the registry is
   // there (its PostgreSQL holds the outbox); without the registry, off.
@@ -59,6 +62,7 @@ export interface RunningServer {
   metrics: InferenceMetrics;
   registry: Registry | null;
   usage: Usage | null;
+  jobs: Jobs | null;
   close(): Promise<void>;
 }
 
@@ -146,15 +150,20 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     usage: usage?.outbox,
   });
   const maxBodyBytes = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
+  let jobs: Jobs | null = null;
   let http;
   let grpc: RunningGrpcServer | null = null;
   try {
+    if (registry) {
+      const runner = { pipeline, serving: models, resolveModel: registry.catalog.resolve.bind(registry.catalog) };
+      jobs = await startJobs(registry, runner, options.jobs ?? {}, logger.child({ component: 'jobs' }));
+    }
     http = await startHttpServer(
       {
         serving: models,
         repository: models,
         pipeline,
-        admin: registry?.api,
+        admin: registry ? (jobs ? adminWithJobs(registry.api, jobs.api) : registry.api) : undefined,
         metrics,
         logger: httpLogger,
         maxBodyBytes,
@@ -189,6 +198,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       }
     }
   } catch (err) {
+    await jobs?.close();
     await models.close(0);
     await limits?.close();
     await closeMetering();
@@ -204,6 +214,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     metrics,
     registry,
     usage,
+    jobs,
     // Stop accepting, let in-flight requests finish, then free the engine.
     // Batchers stop waiting for more requests at once, but stay open until
     // HTTP has drained: a request it accepted before close (even one still
@@ -212,7 +223,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     close() {
       closing ??= (async () => {
         const startedMs = Date.now();
-        const drained = Promise.all([http.close(), grpc?.close(deadlineMs)]);
+        const drained = Promise.all([http.close(), grpc?.close(deadlineMs), jobs?.close()]);
         models.drain();
         await drained;
         await models.close(Math.max(0, deadlineMs - (Date.now() - startedMs)));

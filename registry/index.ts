@@ -46,6 +46,8 @@ export interface Registry {
   catalog: RegistryCatalog;
   authenticator: RegistryAuthenticator;
   api: RegistryApi;
+  artifacts: ArtifactStore;
+  spoolDir: string; // <dataDir>/uploads: temporary files of uploads (and job chunks)
   databaseUrl: string;
   adminKeyFile: string | null; // written on the first start against an empty database
   close(): Promise<void>;
@@ -126,6 +128,8 @@ export async function startRegistry(options: RegistryOptions): Promise<Registry>
       catalog,
       authenticator,
       api,
+      artifacts,
+      spoolDir,
       databaseUrl,
       adminKeyFile,
       close: () => closeAll(cleanup),

@@ -16,6 +16,7 @@ import {
   firstOutput,
   inferAdd,
   startRegistryServer,
+  twoTenantOwners,
   waitFor,
   type Harness,
 } from './registry-support';
@@ -62,12 +63,7 @@ before(async () => {
   const databaseUrl = await createDatabase(services.databaseUrl, 'frontends');
   h = await startRegistryServer(databaseUrl, {}, undefined, { grpcPort: 0 });
   rpc = grpcClient(h.server.grpcPort as number);
-  for (const name of ['alpha', 'beta'])
-    assert.equal((await api(h.url, 'POST', '/api/v1/tenants', h.adminKey, { name })).status, 201);
-  const key = async (tenant: string) =>
-    (await api(h.url, 'POST', `/api/v1/tenants/${tenant}/keys`, h.adminKey, { role: 'owner' })).body.key as string;
-  ownerA = await key('alpha');
-  ownerB = await key('beta');
+  [ownerA, ownerB] = await twoTenantOwners(h);
   // alpha's private model: y = x + 1.
   assert.equal((await api(h.url, 'POST', '/api/v1/models', ownerA, { name: 'secret' })).status, 201);
   const up = await api(h.url, 'PUT', '/api/v1/models/secret/versions/1', ownerA, addModelBytes(1));

@@ -79,6 +79,17 @@ export async function api(
   return { status: response.status, body: parsed };
 }
 
+// Tenants 'alpha' and 'beta' with an owner key each: [ownerA, ownerB].
+export async function twoTenantOwners(h: Harness): Promise<[string, string]> {
+  for (const name of ['alpha', 'beta']) {
+    const made = await api(h.url, 'POST', '/api/v1/tenants', h.adminKey, { name });
+    if (made.status !== 201) throw new Error(`tenant ${name}: ${made.status}`);
+  }
+  const key = async (tenant: string) =>
+    (await api(h.url, 'POST', `/api/v1/tenants/${tenant}/keys`, h.adminKey, { role: 'owner' })).body.key as string;
+  return [await key('alpha'), await key('beta')];
+}
+
 // y = x + addend on a [1, 4] input: which version answered.
 export async function inferAdd(url: string, model: string, key: string | null): Promise<Answer> {
   return api(url, 'POST', `/v2/models/${encodeURIComponent(model)}/infer`, key, {

@@ -24,6 +24,7 @@ export const FRAMING_MESSAGES: Record<FramingError, string> = {
 export interface RequestHead {
   requestId: string; // x-request-id, '' when absent
   contentLength: string; // '' when absent
+  contentType: string; // '' when absent
   transferEncoding: string;
   contentEncoding: string;
   acceptEncoding: string;
@@ -40,6 +41,7 @@ export interface RequestHead {
 const head: RequestHead = {
   requestId: '',
   contentLength: '',
+  contentType: '',
   transferEncoding: '',
   contentEncoding: '',
   acceptEncoding: '',
@@ -63,6 +65,9 @@ function onHeader(key: string, value: string): void {
       return;
     case 'host':
       hosts++;
+      return;
+    case 'content-type':
+      if (head.contentType === '') head.contentType = value;
       return;
     case 'x-request-id':
       if (head.requestId === '') head.requestId = value;
@@ -106,7 +111,7 @@ function isContentLength(value: string): boolean {
 
 // The request's head, valid until the next call.
 export function readRequestHead(req: HttpRequest): RequestHead {
-  head.requestId = head.contentLength = head.transferEncoding = head.contentEncoding = '';
+  head.requestId = head.contentLength = head.contentType = head.transferEncoding = head.contentEncoding = '';
   head.acceptEncoding = head.inferenceHeaderLength = head.authorization = head.apiKey = '';
   head.traceparent = head.tracestate = '';
   head.framingError = null;

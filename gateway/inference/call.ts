@@ -28,6 +28,12 @@ export interface Principal {
   readonly roles: readonly string[];
 }
 
+// Online calls answer a waiting caller; job calls run an asynchronous job's
+// requests (gateway/jobs) and always yield to online work: the serving layer
+// queues them at the batcher's lowest priority level, a few at a time
+// (gateway/serving/job-window.ts).
+export type WorkClass = 'online' | 'job';
+
 export const ANONYMOUS: Principal = Object.freeze({ subject: 'anonymous', tenant: null, roles: Object.freeze([]) });
 
 // A W3C trace context (the `traceparent` header or gRPC metadata) as received.
@@ -43,6 +49,7 @@ export interface CallContext {
   readonly protocol: Protocol;
   readonly operation: Operation;
   readonly startedMs: number; // performance.now() when the call arrived
+  readonly workClass?: WorkClass; // 'online' (or absent) unless a job worker made the call
   model: string | undefined;
   version: string | undefined;
   // Set by the auth step (ANONYMOUS until then).

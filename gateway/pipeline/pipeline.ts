@@ -12,7 +12,14 @@
 import { performance } from 'node:perf_hooks';
 import type { MaasError } from '../../common/errors';
 import type { Logger } from '../../common/logger';
-import { ANONYMOUS, type CallContext, type Operation, type Protocol } from '../inference/call';
+import {
+  ANONYMOUS,
+  type CallContext,
+  type Operation,
+  type Principal,
+  type Protocol,
+  type WorkClass,
+} from '../inference/call';
 import { AccessLog } from './access-log';
 import { allowAnonymous, type Authenticator } from './auth';
 import { isUnexpected, publicError } from './errors';
@@ -44,6 +51,7 @@ export interface CallInit {
   model?: string;
   version?: string;
   startedMs?: number; // default: now
+  workClass?: WorkClass; // default 'online'
 }
 
 // Per-call state the steps keep; the front end holds it opaque.
@@ -75,6 +83,7 @@ export class Pipeline {
       protocol: init.protocol,
       operation: init.operation,
       startedMs: init.startedMs ?? performance.now(),
+      workClass: init.workClass ?? 'online',
       model: init.model,
       version: init.version,
       principal: ANONYMOUS,
@@ -99,6 +108,13 @@ export class Pipeline {
   admit(call: PipelineCall, credentials: string | null): void | Promise<void> {
     const principal = this.authenticator.authenticate(credentials, call);
     if (principal instanceof Promise) return principal.then((p) => this.afterAuth(call, p));
+    return this.afterAuth(call, principal);
+  }
+
+  // Admission for a call made on someone's behalf, whose principal was
+  // authenticated when the work was accepted (a job's requests, run later by
+  // a worker that holds no credentials): limits only.
+  admitAs(call: PipelineCall, principal: Principal): void | Promise<void> {
     return this.afterAuth(call, principal);
   }
 

@@ -14,6 +14,7 @@ import type { ModelConfig } from '../catalog/config-types';
 import type { TensorMetadata } from '../inference/model-types';
 import type { InferInput, InferOutput, InferRequest, InferResult } from '../inference/types';
 import { executeBatch, type ExecutionResult, type QueuedWork } from './execute';
+import { JobWindow, jobWindowSize } from './job-window';
 import { validateRequest } from './validate';
 
 export interface RuntimeParts {
@@ -46,6 +47,9 @@ export class VersionRuntime {
   reason = '';
   private sessions: Session[];
   private readonly batcher: DynamicBatcher<QueuedWork, ExecutionResult>;
+  // Job work (CallContext.workClass 'job'): the lowest priority level, a window at a time.
+  private readonly jobWindow: JobWindow;
+  private readonly jobPriority: number;
   private retiring: Promise<void> | null = null;
 
   constructor(parts: RuntimeParts) {
@@ -60,6 +64,8 @@ export class VersionRuntime {
     this.fingerprint = parts.fingerprint;
     this.decoupled = parts.config.model_transaction_policy?.decoupled === true;
     this.sessions = parts.sessions;
+    this.jobWindow = new JobWindow(jobWindowSize(parts.config.max_batch_size));
+    this.jobPriority = parts.config.dynamic_batching?.priority_levels ?? 0; // 0: one level, the default
     this.batcher = createBatcher(parts.config, parts.sessions.length, (batch, instance) =>
       executeBatch(
         { session: this.sessions[instance], inputs: this.inputs, outputs: this.outputs, meters: this.meters },
@@ -81,6 +87,17 @@ export class VersionRuntime {
 
   // Validates and queues one request; resolves with its outputs.
   async infer(request: InferRequest): Promise<InferResult> {
+    if (request.call?.workClass !== 'job') return this.run(request, request.priority);
+    const waiting = this.jobWindow.acquire();
+    if (waiting) await waiting;
+    try {
+      return await this.run(request, this.jobPriority);
+    } finally {
+      this.jobWindow.release();
+    }
+  }
+
+  private async run(request: InferRequest, priority: number): Promise<InferResult> {
     const startMs = performance.now();
     const m = this.meters;
     const batcher = this.batcher;
@@ -91,7 +108,7 @@ export class VersionRuntime {
         {
           batchSize,
           shapeKey,
-          priority: request.priority,
+          priority,
           timeoutUs: request.timeoutUs,
           cancel: request.cancel,
         },

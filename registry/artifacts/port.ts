@@ -12,4 +12,8 @@ export interface ArtifactStore {
   close(): Promise<void>;
 }
 
-export const SAFE_KEY = /^[a-z0-9][a-z0-9_-]*\/[A-Za-z0-9][A-Za-z0-9_.-]*\/[0-9]+\/[0-9a-f]{64}\.onnx$/;
+// Model files, and asynchronous jobs' inputs and result chunks
+// (`_jobs/<uuid>/input.jsonl`, `_jobs/<uuid>/results-<6 digits>.jsonl`,
+// docs/jobs.md): no tenant name starts with '_', so the two never meet.
+export const SAFE_KEY =
+  /^(?:[a-z0-9][a-z0-9_-]*\/[A-Za-z0-9][A-Za-z0-9_.-]*\/[0-9]+\/[0-9a-f]{64}\.onnx|_jobs\/[0-9a-f-]{36}\/(?:input|results-[0-9]{6})\.jsonl)$/;

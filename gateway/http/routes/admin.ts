@@ -20,6 +20,7 @@ export interface AdminRequest {
   query: URLSearchParams;
   principal: Principal;
   source: string; // the caller's address
+  contentType?: string; // the Content-Type header, '' when absent
   body: Buffer; // empty for an upload (the bytes are in the spool)
 }
 
@@ -29,6 +30,7 @@ export interface AdminResponse {
   // A body of unknown length (an export), written chunk by chunk as the
   // client reads; an error after the first chunk cuts the connection.
   stream?: { contentType: string; chunks: AsyncIterable<string> };
+  raw?: { contentType: string; bytes: Uint8Array }; // instead of JSON (e.g. JSONL results)
 }
 
 export interface SpooledFile {
@@ -53,6 +55,11 @@ export interface AdminApi {
   // aborted); the API claims the version first, so a conflict is answered
   // without waiting for the bytes.
   upload(request: AdminRequest, model: string, version: string, body: Promise<SpooledFile>): Promise<AdminResponse>;
+  // Other routes whose body is spooled rather than read into memory (a
+  // job's JSONL input): the size limit for this request, null when it is
+  // not one of them; handleSpooled then answers it.
+  spooledLimit?(method: string, path: string): number | null;
+  handleSpooled?(request: AdminRequest, body: Promise<SpooledFile>): Promise<AdminResponse>;
 }
 
 export function isAdminPath(path: string): boolean {
@@ -70,14 +77,16 @@ export function startAdminRoute(
   const api = fe.deps.admin;
   const admitted = fe.begin(ex, head, 'admin');
   const source = ex.remoteAddress();
+  const contentType = head.contentType;
   const upper = method.toUpperCase();
   const upload = upper === 'PUT' ? UPLOAD_PATH.exec(path) : null;
+  const spooledLimit = api?.spooledLimit?.(upper, path) ?? null;
   let body: Promise<Buffer>;
   let spooled: Promise<SpooledFile> | null = null;
   if (!api) {
     body = Promise.reject(new MaasError('NOT_FOUND', 'the management API needs the registry'));
-  } else if (upload) {
-    spooled = spoolBody(ex, head, api);
+  } else if (upload || spooledLimit !== null) {
+    spooled = spoolBody(ex, head, api, spooledLimit ?? api.maxUploadBytes);
     body = Promise.resolve(Buffer.alloc(0));
   } else {
     body = readBody(ex.responder, fe.bodyOptions(head, Math.min(fe.maxBodyBytes, MAX_JSON_BODY_BYTES)));
@@ -95,12 +104,14 @@ export function startAdminRoute(
         query: new URLSearchParams(query),
         principal,
         source,
+        contentType,
         body: await body,
       };
       if (upload && spooled) return api.upload(request, upload[1], upload[2], spooled);
+      if (spooled && api.handleSpooled) return api.handleSpooled(request, spooled);
       return api.handle(request);
     },
-    upload !== null,
+    spooled !== null,
   );
 }
 
@@ -125,6 +136,11 @@ async function answer(
       const headers = [['Content-Type', response.stream.contentType] as const, ...fe.baseHeaders(ex)];
       await ex.responder.sendChunked(response.status, headers, response.stream.chunks);
       fe.succeed(ex);
+    } else if (response.raw) {
+      const headers = fe.baseHeaders(ex);
+      headers.push(['Content-Type', response.raw.contentType]);
+      ex.responder.send(response.status, headers, response.raw.bytes);
+      fe.succeed(ex);
     } else if (response.body === undefined) {
       ex.responder.send(response.status, fe.baseHeaders(ex));
       fe.succeed(ex);
@@ -143,11 +159,9 @@ const received = new WeakSet<Exchange>();
 // Streams the body into a spool as it arrives. Rejects with BODY_TOO_LARGE
 // (declared or counted), CANCELLED when the client goes away; the spool is
 // then aborted (its file removed).
-function spoolBody(ex: Exchange, head: RequestHead, api: AdminApi): Promise<SpooledFile> {
+function spoolBody(ex: Exchange, head: RequestHead, api: AdminApi, maxBytes: number): Promise<SpooledFile> {
   const { responder } = ex;
-  const maxBytes = api.maxUploadBytes;
-  const tooLarge = () =>
-    new MaasError('BODY_TOO_LARGE', `the model file exceeds the upload limit of ${maxBytes} bytes`);
+  const tooLarge = () => new MaasError('BODY_TOO_LARGE', `the upload exceeds its limit of ${maxBytes} bytes`);
   if (head.contentLength !== '' && Number(head.contentLength) > maxBytes) {
     responder.markReceived();
     return Promise.reject(tooLarge());
