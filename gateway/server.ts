@@ -4,9 +4,10 @@
 import { createLogger, type LogLevel, type Logger } from '../common/logger';
 import { packageVersion } from '../common/package-root';
 import { InferenceMetrics } from '../common/metrics';
-import { loadModel } from '../native';
+import { deviceMemory, devices, loadModel } from '../native';
 import { startRegistry, type Registry, type RegistryOptions } from '../registry';
 import { CompositeCatalog } from './catalog/composite';
+import { GpuMetrics } from './gpu-metrics';
 import { FilesystemCatalog } from './catalog/filesystem';
 import type { ModelCatalog } from './catalog/port';
 import { startGrpcServer, type RunningGrpcServer } from './grpc/server';
@@ -74,6 +75,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   const models = new ModelServing({
     catalog,
     loadModel,
+    gpus: devices,
     metrics,
     logger: logger.child({ component: 'models' }),
     intraOpThreads: options.intraOpThreads,
@@ -145,6 +147,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     await registry?.close();
     throw err;
   }
+  const gpuMetrics = GpuMetrics.start(metrics.registry, { devices, deviceMemory });
   let closing: Promise<void> | undefined;
   return {
     httpPort: http.port,
@@ -160,6 +163,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     // is left at the deadline with 503 SHUTTING_DOWN.
     close() {
       closing ??= (async () => {
+        gpuMetrics?.stop();
         const startedMs = Date.now();
         const drained = Promise.all([http.close(), grpc?.close(deadlineMs)]);
         models.drain();

@@ -82,6 +82,10 @@ struct CudaKernel {
   std::vector<int> host_inputs = {};
 };
 
+// The process's library handles, loaded (dlopen) on first call and kept for
+// the process's life; never null (members may be). Defined in native/cuda/libs/.
+const CudaLibraries* GetCudaLibraries();
+
 const CudaKernel* FindCudaKernel(const std::string& op_type, DType dtype = DType::kUndefined);
 std::vector<std::string> CudaKernelOpTypes();
 std::string CheckCudaNode(const NodeDesc& node);  // empty: can run; else the reason
