@@ -10,7 +10,8 @@ import type { LoadOptions, Precision } from '../../native/types';
 import { DEMO_BUILDERS, DEMO_MODELS, type DemoModelName } from '../../models/demo';
 import { collectCaseTablesOnly, engineModel, feedsFor, type ModelCase } from '../support/ort-cases';
 import { assertTensorClose, type Feeds, type Outputs } from '../support/ort-compare';
-import { gpuState, PARITY_TOLERANCE, PRECISIONS, seededFeeds } from './gpu-support';
+import { seededFeeds } from '../../models/seeded-feeds';
+import { gpuState, PARITY_TOLERANCE, PRECISIONS } from './gpu-support';
 
 collectCaseTablesOnly();
 /* eslint-disable @typescript-eslint/no-require-imports -- after collectCaseTablesOnly(): the files then register no tests of their own here */
