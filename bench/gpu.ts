@@ -154,7 +154,9 @@ async function main(): Promise<void> {
   console.log('| model | batch | target | p50 ms | items/s | H2D+D2H share |\n|---|---|---|---|---|---|');
   for (const r of rows) {
     const share = r.copyShare === undefined ? '' : `${(r.copyShare * 100).toFixed(0)} %`;
-    console.log(`| ${r.model} | ${r.batch} | ${r.target} | ${r.p50Ms.toFixed(3)} | ${r.itemsPerS.toFixed(0)} | ${share} |`);
+    console.log(
+      `| ${r.model} | ${r.batch} | ${r.target} | ${r.p50Ms.toFixed(3)} | ${r.itemsPerS.toFixed(0)} | ${share} |`,
+    );
   }
   const gemm = await benchGemm(threads);
   console.log('\n| GEMM N | target | TFLOP/s |\n|---|---|---|');

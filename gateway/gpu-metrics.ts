@@ -28,8 +28,18 @@ export class GpuMetrics {
     private readonly sources: GpuSources,
   ) {
     const labelNames = ['gpu_uuid'];
-    this.total = new Gauge({ name: 'nv_gpu_memory_total_bytes', help: 'GPU total memory, in bytes', labelNames, registers: [registry] });
-    this.used = new Gauge({ name: 'nv_gpu_memory_used_bytes', help: 'GPU used memory, in bytes', labelNames, registers: [registry] });
+    this.total = new Gauge({
+      name: 'nv_gpu_memory_total_bytes',
+      help: 'GPU total memory, in bytes',
+      labelNames,
+      registers: [registry],
+    });
+    this.used = new Gauge({
+      name: 'nv_gpu_memory_used_bytes',
+      help: 'GPU used memory, in bytes',
+      labelNames,
+      registers: [registry],
+    });
     this.utilization = new Gauge({
       name: 'nv_gpu_utilization',
       help: 'GPU utilization rate [0.0 - 1.0)',

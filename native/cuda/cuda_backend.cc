@@ -76,10 +76,10 @@ class CudaExecutable final : public Executable {
       MAAS_RETURN_IF_ERROR(stream->Synchronize());
       inputs[i] = &host;
     }
-    CudaKernelContext ctx{exec,     Span<const Tensor* const>(inputs.data(), inputs.size()),
-                          attrs_,   opset_,
-                          stream->get(), GetCudaLibraries(),
-                          props_,   precision_,
+    CudaKernelContext ctx{exec,           Span<const Tensor* const>(inputs.data(), inputs.size()),
+                          attrs_,         opset_,
+                          stream->get(),  GetCudaLibraries(),
+                          props_,         precision_,
                           prepared_.get()};
     KernelStreamScope scope(stream->get());
     MAAS_RETURN_IF_ERROR(kernel_->compute(ctx));

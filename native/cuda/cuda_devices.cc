@@ -17,9 +17,8 @@ namespace {
 std::string UuidText(const cudaUUID_t& uuid) {
   const auto* b = reinterpret_cast<const unsigned char*>(uuid.bytes);
   char text[64];
-  std::snprintf(text, sizeof(text),
-                "GPU-%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", b[0], b[1], b[2], b[3],
-                b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13], b[14], b[15]);
+  std::snprintf(text, sizeof(text), "GPU-%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", b[0],
+                b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13], b[14], b[15]);
   return text;
 }
 
@@ -39,7 +38,7 @@ std::vector<DeviceInfo> ListCudaDevices() {
   int current = 0;
   cudaGetDevice(&current);
   for (int id = 0; id < count; ++id) {
-    cudaDeviceProp props;
+    cudaDeviceProp props{};
     if (cudaGetDeviceProperties(&props, id) != cudaSuccess) {
       cudaGetLastError();
       return {};

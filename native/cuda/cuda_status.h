@@ -22,10 +22,8 @@ inline bool IsStickyError(cudaError_t error) {
     case cudaErrorInvalidPc:
     case cudaErrorECCUncorrectable:
     case cudaErrorAssert:
-    case cudaErrorLaunchTimeout:
-      return true;
-    default:
-      return false;
+    case cudaErrorLaunchTimeout: return true;
+    default: return false;
   }
 }
 
@@ -34,7 +32,8 @@ inline Status FromCuda(cudaError_t error, const std::string& what) {
   if (error == cudaSuccess) return Status::Ok();
   const std::string text = what + ": " + cudaGetErrorName(error) + " (" + cudaGetErrorString(error) + ")";
   if (error == cudaErrorMemoryAllocation) return Status(StatusCode::kOutOfMemory, text);
-  if (IsStickyError(error)) return Status(StatusCode::kDeviceFault, "CUDA device fault, the device needs a restart: " + text);
+  if (IsStickyError(error))
+    return Status(StatusCode::kDeviceFault, "CUDA device fault, the device needs a restart: " + text);
   return Status(StatusCode::kInternal, text);
 }
 

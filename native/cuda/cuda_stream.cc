@@ -25,9 +25,10 @@ Status CudaStream::Create(int device, DeviceAllocator* allocator, std::unique_pt
   MAAS_RETURN_IF_ERROR(FromCuda(cudaSetDevice(device), "cudaSetDevice"));
   // Non-blocking: no implicit ordering with the legacy default stream, so
   // instances on one device run side by side.
-  MAAS_RETURN_IF_ERROR(FromCuda(cudaStreamCreateWithFlags(&stream->stream_, cudaStreamNonBlocking), "cudaStreamCreate"));
-  MAAS_RETURN_IF_ERROR(FromCuda(cudaEventCreateWithFlags(&stream->done_, cudaEventBlockingSync | cudaEventDisableTiming),
-                                "cudaEventCreate"));
+  MAAS_RETURN_IF_ERROR(
+      FromCuda(cudaStreamCreateWithFlags(&stream->stream_, cudaStreamNonBlocking), "cudaStreamCreate"));
+  MAAS_RETURN_IF_ERROR(FromCuda(
+      cudaEventCreateWithFlags(&stream->done_, cudaEventBlockingSync | cudaEventDisableTiming), "cudaEventCreate"));
   *out = std::move(stream);
   return Status::Ok();
 }
@@ -74,7 +75,8 @@ Status CudaStream::Stage(size_t size_bytes, char** out) {
       staging_bytes_ = 0;
     }
     void* pinned = nullptr;
-    MAAS_RETURN_IF_ERROR(FromCuda(cudaHostAlloc(&pinned, grown, cudaHostAllocPortable), "cudaHostAlloc (pinned staging)"));
+    MAAS_RETURN_IF_ERROR(
+        FromCuda(cudaHostAlloc(&pinned, grown, cudaHostAllocPortable), "cudaHostAlloc (pinned staging)"));
     staging_ = static_cast<char*>(pinned);
     staging_bytes_ = grown;
     allocator_->AddPinned(static_cast<int64_t>(grown));

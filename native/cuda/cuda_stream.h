@@ -58,7 +58,7 @@ class CudaStream final : public Stream {
   cudaEvent_t done_ = nullptr;
   char* staging_ = nullptr;
   size_t staging_bytes_ = 0;
-  size_t staged_bytes_ = 0;  // used since the last Synchronize
+  size_t staged_bytes_ = 0;                           // used since the last Synchronize
   std::vector<std::unique_ptr<StagedCopy>> pending_;  // read by host functions until Synchronize
 };
 

@@ -101,9 +101,9 @@ Status DeviceAllocator::Allocate(size_t size_bytes, cudaStream_t stream, std::sh
       cudaMemGetInfo(&free_bytes, &total_bytes);
       Status status = FromCuda(error, "cudaMalloc");
       if (status.code() != StatusCode::kOutOfMemory) return status;
-      return Status(StatusCode::kOutOfMemory, "cuda:" + std::to_string(device_) + " is out of memory: " +
-                                                  std::to_string(size) + " bytes requested, " + MiB(free_bytes) +
-                                                  " free of " + MiB(total_bytes));
+      return Status(StatusCode::kOutOfMemory, "cuda:" + std::to_string(device_) +
+                                                  " is out of memory: " + std::to_string(size) + " bytes requested, " +
+                                                  MiB(free_bytes) + " free of " + MiB(total_bytes));
     }
     std::lock_guard<std::mutex> lock(mutex_);
     ++stats_.driver_allocations;

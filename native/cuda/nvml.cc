@@ -46,7 +46,8 @@ const Nvml& LoadNvml() {
     void* library = dlopen("libnvidia-ml.so.1", RTLD_NOW | RTLD_LOCAL);
     if (!library) return;
     Nvml loaded;
-    if (!Resolve(library, "nvmlInit_v2", &loaded.init) || !Resolve(library, "nvmlDeviceGetHandleByUUID", &loaded.by_uuid) ||
+    if (!Resolve(library, "nvmlInit_v2", &loaded.init) ||
+        !Resolve(library, "nvmlDeviceGetHandleByUUID", &loaded.by_uuid) ||
         !Resolve(library, "nvmlDeviceGetUtilizationRates", &loaded.utilization) ||
         !Resolve(library, "nvmlDeviceGetMemoryInfo", &loaded.memory))
       return;

@@ -32,4 +32,3 @@ export const PRECISIONS: Precision[] = ['fp32', 'fp16', 'bf16'];
 // different summation orders (cuBLAS, tree reductions); fp16/bf16: math in
 // 16 bits with float32 accumulation, over the depth of a demo model.
 export const PARITY_TOLERANCE: Record<Precision, number> = { fp32: 1e-4, fp16: 2e-2, bf16: 8e-2 };
-

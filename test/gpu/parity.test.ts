@@ -14,11 +14,11 @@ import { seededFeeds } from '../../models/seeded-feeds';
 import { gpuState, PARITY_TOLERANCE, PRECISIONS } from './gpu-support';
 
 collectCaseTablesOnly();
-/* eslint-disable @typescript-eslint/no-require-imports -- after collectCaseTablesOnly(): the files then register no tests of their own here */
+// Required after collectCaseTablesOnly(), so the files register no tests of their own here.
 const CASE_FILES = ['math', 'indexing', 'reduce', 'conv'].map(
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- must run after collectCaseTablesOnly()
   (name) => require(`../engine-ort-${name}.test`) as { GROUPS: Array<[string, () => ModelCase[]]> },
 );
-/* eslint-enable @typescript-eslint/no-require-imports */
 
 const { gpu, reason } = gpuState();
 
@@ -36,7 +36,12 @@ async function compareOnGpu(bytes: Uint8Array, feeds: Feeds, precision: Precisio
   const cuda = await runOn(bytes, feeds, { device: 'cuda:0', precision });
   assert.deepEqual(Object.keys(cuda).sort(), Object.keys(cpu).sort(), 'output names');
   for (const [name, expected] of Object.entries(cpu))
-    assertTensorClose(cuda[name], expected, `cuda:0 ${precision} output ${name}`, exact ? 0 : PARITY_TOLERANCE[precision]);
+    assertTensorClose(
+      cuda[name],
+      expected,
+      `cuda:0 ${precision} output ${name}`,
+      exact ? 0 : PARITY_TOLERANCE[precision],
+    );
 }
 
 for (const { GROUPS } of CASE_FILES) {

@@ -74,7 +74,7 @@ test('the CUDA-built addon loads without a driver, lists no devices and runs a m
     assert.ok(Math.abs(row.reduce((a, b) => a + b, 0) - 1) < 1e-5, `softmax row sums to 1: ${row.join(',')}`);
 });
 
-test("placement follows Triton: count per listed GPU, every GPU when none is listed, GPUs interleaved", () => {
+test('placement follows Triton: count per listed GPU, every GPU when none is listed, GPUs interleaved', () => {
   const groups = [
     { kind: 'KIND_GPU' as const, count: 2, gpus: [0, 1] },
     { kind: 'KIND_CPU' as const, count: 1, gpus: [] },
@@ -103,7 +103,9 @@ test('placement refuses a missing GPU, no GPU at all, and a model that does not 
   assert.equal(placeInstances([{ kind: 'KIND_GPU', count: 2, gpus: [0] }], TWO_GPUS, weights).length, 2);
   assert.throws(() => placeInstances([{ kind: 'KIND_GPU', count: 2, gpus: [1] }], TWO_GPUS, weights), {
     code: 'ENGINE_OUT_OF_MEMORY',
-    message: new RegExp(`does not fit cuda:1: 2 instance\\(s\\) x ${weights} bytes .* has ${2 * GiB} bytes free of ${16 * GiB}`),
+    message: new RegExp(
+      `does not fit cuda:1: 2 instance\\(s\\) x ${weights} bytes .* has ${2 * GiB} bytes free of ${16 * GiB}`,
+    ),
   });
 });
 
