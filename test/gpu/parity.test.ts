@@ -5,7 +5,8 @@
 // SKIPPED with the reason, never passed. `npm run test:gpu` runs it alone.
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { loadModel } from '../../native';
+import { deviceMemory, loadModel } from '../../native';
+import { encodeModel } from '../../models/onnx-writer';
 import type { LoadOptions, Precision } from '../../native/types';
 import { DEMO_BUILDERS, DEMO_MODELS, type DemoModelName } from '../../models/demo';
 import { collectCaseTablesOnly, engineModel, feedsFor, type ModelCase } from '../support/ort-cases';
@@ -70,4 +71,55 @@ describe('cuda:0 vs cpu: demo models, per precision', () => {
       });
     }
   }
+});
+
+describe('cuda:0 runtime: staging, streams and the caching allocator', () => {
+  const identity = (n: number) =>
+    encodeModel({
+      nodes: [{ opType: 'Identity', inputs: ['x'], outputs: ['y'] }],
+      inputs: [{ name: 'x', dataType: 'FLOAT', shape: [-1, n] }],
+      outputs: [{ name: 'y', dataType: 'FLOAT', shape: [-1, n] }],
+    });
+
+  test('bytes cross H2D and D2H through pinned staging unchanged, runs reuse cached device memory', async (t) => {
+    if (!gpu) return t.skip(reason);
+    const session = await loadModel(identity(1000), { device: 'cuda:0' });
+    try {
+      const data = Float32Array.from({ length: 8000 }, (_, i) => Math.sin(i) * 1e3);
+      const feeds: Feeds = { x: { type: 'float32', dims: [8, 1000], data } };
+      assert.deepEqual((await session.run(feeds)).y.data, data);
+      const warm = deviceMemory().find((s) => s.device === 0);
+      assert.ok(warm && warm.reservedBytes > 0 && warm.pinnedHostBytes > 0, JSON.stringify(warm));
+      for (let i = 0; i < 5; i++) assert.deepEqual((await session.run(feeds)).y.data, data);
+      const after = deviceMemory().find((s) => s.device === 0);
+      assert.equal(after?.driverAllocations, warm.driverAllocations, 'steady runs allocate from the cache');
+      assert.ok((after?.allocations ?? 0) > warm.allocations);
+    } finally {
+      session.release();
+    }
+  });
+
+  test('concurrent runs of one session each get their own stream and their own results', async (t) => {
+    if (!gpu) return t.skip(reason);
+    const session = await loadModel(identity(256), { device: 'cuda:0' });
+    try {
+      const inputs = Array.from({ length: 16 }, (_, k) =>
+        Float32Array.from({ length: 4 * 256 }, (_, i) => k * 1e4 + i),
+      );
+      const results = await Promise.all(
+        inputs.map((data) => session.run({ x: { type: 'float32', dims: [4, 256], data } })),
+      );
+      results.forEach((r, k) => assert.deepEqual(r.y.data, inputs[k], `run ${k}`));
+    } finally {
+      session.release();
+    }
+  });
+
+  test('a device the machine lacks is refused at load, naming it', async (t) => {
+    if (!gpu) return t.skip(reason);
+    await assert.rejects(loadModel(identity(4), { device: 'cuda:4096' }), {
+      code: 'ENGINE_UNSUPPORTED',
+      message: /cuda:4096/,
+    });
+  });
 });
