@@ -6,7 +6,8 @@
 # Results go to $OUT (or bench/results/gpu-machine/): build.log,
 # test-gpu.txt (TAP), bench-gpu.txt (tables, then one JSON line), gpu.txt.
 #   bash bench/gpu-machine.sh                 build, test, bench
-#   bash bench/gpu-machine.sh --build-only    stop after the build (a rehearsal here)
+#   bash bench/gpu-machine.sh --build-only    stop after the build
+#   bash bench/gpu-machine.sh --configure-only  stop after CMake's configure (a quick rehearsal here)
 #   bash bench/gpu-machine.sh --require-gpu   fail when no GPU is visible
 # Env: CUDA_ROOT (default: the directory of nvcc on PATH, else /usr/local/cuda),
 # MAAS_CMAKE_ARGS (extra CMake arguments), BUILD_JOBS (default: nproc).
@@ -15,10 +16,12 @@ cd "$(dirname "$0")/.."
 ROOT=$PWD
 RESULTS=${OUT:-$ROOT/bench/results/gpu-machine}
 BUILD_ONLY=0
+CONFIGURE_ONLY=0
 REQUIRE_GPU=0
 for arg in "$@"; do
   case $arg in
     --build-only) BUILD_ONLY=1 ;;
+    --configure-only) CONFIGURE_ONLY=1 ;;
     --require-gpu) REQUIRE_GPU=1 ;;
     *) echo "unknown argument $arg" >&2 && exit 2 ;;
   esac
@@ -50,6 +53,8 @@ NVCC=$CUDA_ROOT/bin/nvcc
 "$NVCC" --version | grep -q "release 13\." || echo "WARNING: nvcc is not CUDA 13.x; the addon is built and tested with 13.0"
 GENERATOR=()
 command -v ninja > /dev/null && GENERATOR=(-G Ninja)
+LIBS=()
+[ -d "$KIT/cuda-libs-include" ] && LIBS=("-DMAAS_CUDA_LIBS_INCLUDE=$KIT/cuda-libs-include")
 # What cmake-js would pass (CMakeLists.txt builds the addon when CMAKE_JS_VERSION is set).
 # shellcheck disable=SC2086
 cmake -S . -B build-cuda "${GENERATOR[@]}" -DCMAKE_BUILD_TYPE=Release \
@@ -58,7 +63,8 @@ cmake -S . -B build-cuda "${GENERATOR[@]}" -DCMAKE_BUILD_TYPE=Release \
   -DCMAKE_CXX_FLAGS=-DBUILDING_NODE_EXTENSION \
   "-DCMAKE_LIBRARY_OUTPUT_DIRECTORY=$ROOT/build-cuda/Release" \
   "-DCMAKE_CUDA_COMPILER=$NVCC" "-DCUDAToolkit_ROOT=$CUDA_ROOT" -DMAAS_REQUIRE_CUDA=ON -DMAAS_BUILD_TESTS=OFF \
-  ${MAAS_CMAKE_ARGS:-} > "$RESULTS/build.log" 2>&1 || { tail -30 "$RESULTS/build.log"; exit 1; }
+  "${LIBS[@]}" ${MAAS_CMAKE_ARGS:-} > "$RESULTS/build.log" 2>&1 || { tail -30 "$RESULTS/build.log"; exit 1; }
+[ "$CONFIGURE_ONLY" = 1 ] && { grep "maas:" "$RESULTS/build.log"; echo "configured build-cuda (--configure-only)"; exit 0; }
 cmake --build build-cuda -j "${BUILD_JOBS:-$(nproc)}" >> "$RESULTS/build.log" 2>&1 || { tail -40 "$RESULTS/build.log"; exit 1; }
 export MAAS_ADDON_PATH=$ROOT/build-cuda/Release/maas_addon.node
 node -e "const m = require(process.env.MAAS_ADDON_PATH); console.log('addon loads; devices:', JSON.stringify(m.devices(), null, 1))" | tee "$RESULTS/gpu.txt"

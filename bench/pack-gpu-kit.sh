@@ -7,6 +7,7 @@
 # building the addon there. One xz tarball, checked to stay under the 64 MiB
 # a device run may carry.
 #   bash bench/pack-gpu-kit.sh        (after `npm ci`; runs tsc first)
+#   CUDA_LIBS_INCLUDE=DIR ...          where cublasLt.h and cudnn.h are (default .cuda/libs/include)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 KIT=bench/gpu-kit
@@ -52,6 +53,14 @@ done
 # onnxruntime-node: only the binary for this platform (the others are 240 MiB).
 if [ -d "$STAGE/node_modules/onnxruntime-node/bin" ]; then
   find "$STAGE/node_modules/onnxruntime-node/bin" -mindepth 3 -maxdepth 3 -type d ! -path '*/linux/x64' -exec rm -rf {} +
+fi
+# cuBLASLt and cuDNN headers (native/cuda/libs/ builds against them; the
+# libraries themselves are opened at run time on the GPU machine).
+LIBS_INCLUDE=${CUDA_LIBS_INCLUDE:-.cuda/libs/include}
+if [ -f "$LIBS_INCLUDE/cublasLt.h" ] && [ -f "$LIBS_INCLUDE/cudnn.h" ]; then
+  cp -a "$LIBS_INCLUDE" "$STAGE/cuda-libs-include"
+else
+  echo "WARNING: no cublasLt.h and cudnn.h in $LIBS_INCLUDE (set CUDA_LIBS_INCLUDE; .ci/cuda-toolkit.sh installs them)"
 fi
 echo "node $(node --version) $(node -p process.arch)" > "$STAGE/KIT"
 

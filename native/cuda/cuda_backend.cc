@@ -59,6 +59,11 @@ class CudaExecutable final : public Executable {
 
   Status Run(ExecContext& exec) const override {
     auto* stream = static_cast<CudaStream*>(exec.stream());
+    // The run worker may have served another device last: libraries and
+    // launches follow the thread's current device.
+    int current = -1;
+    if (cudaGetDevice(&current) != cudaSuccess || current != stream->device())
+      MAAS_RETURN_IF_ERROR(FromCuda(cudaSetDevice(stream->device()), "cudaSetDevice"));
     std::vector<const Tensor*> inputs(exec.inputs().begin(), exec.inputs().end());
     std::vector<Tensor> downloaded;
     downloaded.reserve(kernel_->host_inputs.size());
@@ -130,6 +135,7 @@ class CudaBackend final : public Backend {
     std::shared_ptr<const void> prepared;
     size_t state_bytes = 0;
     if (kernel->prepare) {
+      MAAS_RETURN_IF_ERROR(FromCuda(cudaSetDevice(device_), "cudaSetDevice"));
       if (!load_stream_) MAAS_RETURN_IF_ERROR(CudaStream::Create(device_, &allocator_, &load_stream_));
       CudaPrepareContext ctx{[this](size_t size_bytes, std::shared_ptr<Buffer>* buffer) {
                                return allocator_.Allocate(size_bytes, nullptr, buffer);
