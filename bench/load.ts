@@ -10,6 +10,7 @@ interface AutocannonOptions {
   connections: number;
   duration: number; // seconds
   timeout: number; // seconds per request
+  overallRate?: number; // requests per second over all connections; absent: as fast as they answer
 }
 interface AutocannonCounts {
   duration: number; // seconds actually run
@@ -35,6 +36,7 @@ export interface LoadOptions {
   body: Buffer;
   connections: number;
   durationS: number;
+  ratePerS?: number; // a fixed offered load (autocannon's overallRate); absent: closed loop
 }
 
 export interface LoadResult {
@@ -64,6 +66,7 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
     connections: options.connections,
     duration: options.durationS,
     timeout: REQUEST_TIMEOUT_S,
+    ...(options.ratePerS ? { overallRate: options.ratePerS } : {}),
   });
   instance.on('response', (_client, statusCode, _bytes, responseTimeMs) => {
     if (statusCode >= 200 && statusCode < 300) latency.record(responseTimeMs);

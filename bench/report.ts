@@ -103,6 +103,15 @@ export function checkTargets(results: ScenarioResult[]): Check[] {
       met: ratio >= 2.5,
     });
   }
+  const unmetered = results.find((r) => r.target === 'maas-unmetered');
+  if (idOff && unmetered) {
+    const costUs = idOff.cpuUsPerRequest - unmetered.cpuUsPerRequest;
+    checks.push({
+      target: 'usage metering (identity, batching off, on − off): ≤ 5 µs/request',
+      figure: `${costUs.toFixed(1)} µs (${idOff.cpuUsPerRequest.toFixed(1)} vs ${unmetered.cpuUsPerRequest.toFixed(1)})`,
+      met: costUs <= 5,
+    });
+  }
   if (mlpOn)
     checks.push({
       target: 'mlp, batching on: p99 ≤ 8 ms',

@@ -41,7 +41,7 @@ function packageRoot(start: string): string {
 const RESULTS_DIR = join(packageRoot(__dirname), 'bench', 'results');
 // Compiled beside this file's folder, unless another build is named.
 const MAAS_CLI = process.env.BENCH_MAAS_CLI || join(__dirname, '..', 'bin', 'maas.js');
-const TARGETS: readonly Target[] = ['uws', 'fastify', 'maas'];
+const TARGETS: readonly Target[] = ['uws', 'fastify', 'maas-unmetered', 'maas'];
 
 function envNumber(name: string, fallback: number, min: number): number {
   const raw = process.env[name];
@@ -132,27 +132,31 @@ async function main(): Promise<void> {
   const launchers: Record<Target, () => Promise<ChildServer>> = {
     uws: () => startChildServer('uws-hello', [join(__dirname, 'uws-hello.js'), '0']),
     fastify: () => startChildServer('fastify-ort', [join(__dirname, 'fastify-ort.js'), repository, 'identity', 'mlp']),
-    maas: () =>
-      startChildServer('maas serve', [
-        MAAS_CLI,
-        'serve',
-        '--model-repository',
-        repository,
-        '--http-port',
-        '0',
-        '--host',
-        '127.0.0.1',
-        '--log-level',
-        'info',
-        // The gateway's own cost, as the baselines have none: no API keys, a
-        // throwaway data dir for the embedded registry, no gRPC listener.
-        '--auth',
-        'none',
-        '--data-dir',
-        dataDir,
-        '--grpc-port=-1',
-      ]),
+    'maas-unmetered': () => startMaas('maas serve --usage off', ['--usage', 'off']),
+    maas: () => startMaas('maas serve', []),
   };
+  function startMaas(name: string, extra: string[]): Promise<ChildServer> {
+    return startChildServer(name, [
+      MAAS_CLI,
+      'serve',
+      '--model-repository',
+      repository,
+      '--http-port',
+      '0',
+      '--host',
+      '127.0.0.1',
+      '--log-level',
+      'info',
+      // The gateway's own cost, as the baselines have none: no API keys, a
+      // throwaway data dir for the embedded registry, no gRPC listener.
+      '--auth',
+      'none',
+      '--data-dir',
+      dataDir,
+      '--grpc-port=-1',
+      ...extra,
+    ]);
+  }
   try {
     for (const target of TARGETS) {
       const mine = scenarios.filter((s) => s.target === target);

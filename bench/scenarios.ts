@@ -6,7 +6,8 @@ import { IDENTITY_BATCHED_MODEL, NOBATCH_MODEL } from './repository';
 
 // Which server a scenario loads: the bare uWS baseline, the fastify +
 // onnxruntime-node peer, or `maas serve`.
-export type Target = 'uws' | 'fastify' | 'maas';
+// 'maas-unmetered': `maas serve --usage off`, the baseline of the usage step's cost.
+export type Target = 'uws' | 'fastify' | 'maas-unmetered' | 'maas';
 
 export interface Scenario {
   name: string;
@@ -151,6 +152,17 @@ export function buildScenarios(): Scenario[] {
       body: mlpBody,
       what: 'the peer on mlp',
       check: checkJsonOutput(MLP.output.name, MLP_CLASSES),
+    },
+    {
+      name: 'identity JSON batching off, metering off',
+      target: 'maas-unmetered',
+      model: IDENTITY.name,
+      batching: false,
+      path: `/v2/models/${IDENTITY.name}/infer`,
+      headers: JSON_HEADERS,
+      body: identityBody,
+      what: 'the next scenario on `maas serve --usage off`: the difference is the usage step (record, outbox, roll-up)',
+      check: identityCheck,
     },
     {
       name: 'identity JSON batching off',

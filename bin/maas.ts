@@ -19,29 +19,33 @@ import { DEFAULT_WS_MAX_IN_FLIGHT } from '../gateway/ws/front-end';
 import type { ControlMode } from '../gateway/serving/types';
 import { DEFAULT_MAX_MODEL_BYTES } from '../registry';
 import { CLIENT_USAGE, runClient } from './client';
+import { DEFAULT_KAFKA_PARTITIONS, parseBrokers } from '../events/kafka';
+import { DEFAULT_USAGE_RETENTION_DAYS } from '../usage';
 
 const USAGE = `usage:
   maas serve [--model-repository DIR] [--http-port PORT] [--grpc-port PORT] [--host ADDR]
              [--log-level LEVEL] [--max-body-bytes N] [--max-buffered-bytes N] [--threads N]
              [--model-control-mode none|explicit|poll] [--load-model NAME]... [--repository-poll-secs N]
              [--access-log-sample N] [--ws-max-in-flight N]
-             [--data-dir DIR] [--database-url URL] [--redis-url URL] [--auth on|none] [--max-model-bytes N]
+             [--data-dir DIR] [--database-url URL] [--redis-url URL] [--limits-fail-closed] [--auth on|none] [--max-model-bytes N]
              [--jwt-secret S | --jwt-jwks-url URL | --oidc-issuer URL] [--jwt-issuer I] [--jwt-audience A]
              [--jwt-tenant-claim C] [--jwt-role-claim C]
              [--s3-bucket B] [--s3-endpoint URL] [--s3-region R] [--s3-prefix P]
+             [--usage on|off] [--usage-retention-days N] [--kafka-brokers HOST:PORT,...] [--kafka-partitions N]
   maas models demo DIR
 ${CLIENT_USAGE}
 
 Environment (flags win): MAAS_MODEL_REPOSITORY, MAAS_HTTP_PORT, MAAS_GRPC_PORT, MAAS_HOST, MAAS_LOG_LEVEL,
 MAAS_DATA_DIR, DATABASE_URL, REDIS_URL, MAAS_AUTH, MAAS_JWT_SECRET, MAAS_JWT_JWKS_URL, MAAS_OIDC_ISSUER,
 MAAS_JWT_ISSUER, MAAS_JWT_AUDIENCE, MAAS_S3_BUCKET, MAAS_S3_ENDPOINT, MAAS_S3_REGION, MAAS_S3_PREFIX,
-MAAS_S3_ACCESS_KEY_ID, MAAS_S3_SECRET_ACCESS_KEY; clients: MAAS_URL, MAAS_KEY
+MAAS_S3_ACCESS_KEY_ID, MAAS_S3_SECRET_ACCESS_KEY, KAFKA_BROKERS; clients: MAAS_URL, MAAS_KEY
 Defaults: data dir ./.maas (embedded PostgreSQL, uploaded models, admin.key),
 repository <data-dir>/models (demo models are written there when it is
 empty), uploads up to 2 GiB, HTTP and WebSocket port 8000, gRPC port 8001 (-1: no gRPC; 0: any free port),
 host 0.0.0.0, log level info, body limit 64 MiB, request
 bodies held at once 1 GiB, model control mode none (every model loads at
-start), one successful request in 100 logged.`;
+start), one successful request in 100 logged, usage metered (raw records kept 90 days; docs/usage.md),
+no Kafka (with --kafka-brokers: usage and lifecycle events on Kafka, topics made with 3 partitions).`;
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
 const CONTROL_MODES: readonly ControlMode[] = ['none', 'explicit', 'poll'];
@@ -86,6 +90,7 @@ async function serve(argv: string[]): Promise<void> {
     'data-dir': { type: 'string' },
     'database-url': { type: 'string' },
     'redis-url': { type: 'string' },
+    'limits-fail-closed': { type: 'boolean' },
     auth: { type: 'string' },
     'max-model-bytes': { type: 'string' },
     'jwt-secret': { type: 'string' },
@@ -99,6 +104,10 @@ async function serve(argv: string[]): Promise<void> {
     's3-region': { type: 'string' },
     's3-bucket': { type: 'string' },
     's3-prefix': { type: 'string' },
+    usage: { type: 'string' },
+    'usage-retention-days': { type: 'string' },
+    'kafka-brokers': { type: 'string' },
+    'kafka-partitions': { type: 'string' },
   } as const;
   let values: ReturnType<typeof parseArgs<{ options: typeof options }>>['values'];
   try {
@@ -138,6 +147,8 @@ async function serve(argv: string[]): Promise<void> {
     accessLogSampleEvery: intOption('access-log-sample', values['access-log-sample'], 100, 0, 1_000_000_000),
     wsMaxInFlight: intOption('ws-max-in-flight', values['ws-max-in-flight'], DEFAULT_WS_MAX_IN_FLIGHT, 1, 1_000_000),
     registry: registryOptions(values, dataDir),
+    limitsFailClosed: values['limits-fail-closed'] === true,
+    ...meteringOptions(values),
   });
   logger.info(
     {
@@ -220,6 +231,38 @@ function registryOptions(values: Record<string, string | string[] | boolean | un
       Number.MAX_SAFE_INTEGER,
     ),
   };
+}
+
+// Usage metering and Kafka (docs/usage.md "Configuration").
+function meteringOptions(values: Record<string, string | string[] | boolean | undefined>) {
+  const usageFlag = (values.usage as string | undefined) ?? 'on';
+  if (usageFlag !== 'on' && usageFlag !== 'off') fail("--usage must be 'on' or 'off'");
+  const brokers = (values['kafka-brokers'] as string | undefined) ?? process.env.KAFKA_BROKERS;
+  let kafka;
+  if (brokers) {
+    try {
+      kafka = {
+        brokers: parseBrokers(brokers),
+        partitions: intOption(
+          'kafka-partitions',
+          values['kafka-partitions'] as string | undefined,
+          DEFAULT_KAFKA_PARTITIONS,
+          1,
+          10_000,
+        ),
+      };
+    } catch (err) {
+      fail(`--kafka-brokers: ${(err as Error).message}`);
+    }
+  } else if (values['kafka-partitions'] !== undefined) fail('--kafka-partitions needs --kafka-brokers');
+  const retentionDays = intOption(
+    'usage-retention-days',
+    values['usage-retention-days'] as string | undefined,
+    DEFAULT_USAGE_RETENTION_DAYS,
+    1,
+    36_500,
+  );
+  return { usage: { enabled: usageFlag === 'on', retentionDays }, kafka };
 }
 
 // Triton's model control flags: --load-model only with explicit, the poll

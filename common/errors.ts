@@ -148,6 +148,27 @@ export const ERRORS = {
     grpcStatus: 3,
     description: 'the uploaded model failed validation; the version is failed and nothing is served',
   },
+  // limits (limits/, docs/limits.md)
+  RATE_LIMITED: {
+    httpStatus: 429,
+    grpcStatus: 8,
+    description: "over the tenant's or key's request or inference rate; see Retry-After",
+  },
+  CONCURRENCY_LIMITED: {
+    httpStatus: 429,
+    grpcStatus: 8,
+    description: 'the tenant or key already has its maximum of requests in flight',
+  },
+  QUOTA_EXCEEDED: {
+    httpStatus: 429,
+    grpcStatus: 8,
+    description: "the tenant's or key's monthly inference quota is used up",
+  },
+  LIMITS_UNAVAILABLE: {
+    httpStatus: 503,
+    grpcStatus: 14,
+    description: 'the shared limits store (Redis) is unreachable and limits fail closed (--limits-fail-closed)',
+  },
   // catch-all
   INTERNAL: { httpStatus: 500, grpcStatus: 13, description: 'an unexpected failure' },
 } as const satisfies Record<string, ErrorSpec>;

@@ -6,6 +6,11 @@ import { packageVersion } from '../common/package-root';
 import { InferenceMetrics } from '../common/metrics';
 import { deviceMemory, devices, loadModel } from '../native';
 import { startRegistry, type Registry, type RegistryOptions } from '../registry';
+import { startLimits } from '../limits';
+import { BusLifecycleEvents } from '../events/lifecycle';
+import { KafkaPublisher, type KafkaSettings } from '../events/kafka';
+import { noLifecycleEvents } from '../events/port';
+import { registerUsageRoutes, startUsage, type Usage } from '../usage';
 import { CompositeCatalog } from './catalog/composite';
 import { GpuMetrics } from './gpu-metrics';
 import { FilesystemCatalog } from './catalog/filesystem';
@@ -39,6 +44,12 @@ export interface ServerOptions {
   // The registry (tenants, keys, uploaded models, /api/v1, auth). Absent: the
   // repository alone, every caller anonymous (embedding and tests).
   registry?: Omit<RegistryOptions, 'logger'>;
+  limitsFailClosed?: boolean; // Redis unreachable: refuse limited calls (docs/limits.md)
+  // Usage metering (docs/usage.md): on by default when the registry is
+  // there (its PostgreSQL holds the outbox); without the registry, off.
+  usage?: { enabled?: boolean; retentionDays?: number; flushIntervalMs?: number };
+  // --kafka-brokers: usage records and lifecycle events also go to Kafka.
+  kafka?: KafkaSettings;
 }
 
 export interface RunningServer {
@@ -48,6 +59,7 @@ export interface RunningServer {
   models: ModelServing;
   metrics: InferenceMetrics;
   registry: Registry | null;
+  usage: Usage | null;
   close(): Promise<void>;
 }
 
@@ -68,9 +80,40 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     pollIntervalMs: controlMode === 'poll' ? (options.repositoryPollSecs ?? DEFAULT_REPOSITORY_POLL_SECS) * 1000 : 0,
   });
   await repository.listModels(); // a missing repository stops the start-up with its reason
+  const bus = options.kafka ? new KafkaPublisher(options.kafka) : null;
+  const events = bus ? new BusLifecycleEvents(bus, logger.child({ component: 'events' })) : null;
   const registry = options.registry
-    ? await startRegistry({ ...options.registry, logger: logger.child({ component: 'registry' }) })
+    ? await startRegistry({
+        ...options.registry,
+        events: events ?? undefined,
+        logger: logger.child({ component: 'registry' }),
+      })
     : null;
+  const limits = registry
+    ? await startLimits({
+        registry,
+        redisUrl: options.registry?.redisUrl,
+        failClosed: options.limitsFailClosed,
+        metrics: metrics.registry,
+        logger: logger.child({ component: 'limits' }),
+      })
+    : null;
+  const usage =
+    registry && options.usage?.enabled !== false
+      ? startUsage({
+          pool: registry.store.pool,
+          publisher: bus,
+          logger: logger.child({ component: 'usage' }),
+          retentionDays: options.usage?.retentionDays,
+          flushIntervalMs: options.usage?.flushIntervalMs,
+        })
+      : null;
+  if (registry && usage) registerUsageRoutes(registry.api, usage.api);
+  const closeMetering = async () => {
+    await usage?.close();
+    await events?.close();
+    await bus?.close();
+  };
   const catalog: ModelCatalog = registry ? new CompositeCatalog(repository, registry.catalog) : repository;
   const models = new ModelServing({
     catalog,
@@ -82,11 +125,14 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     controlMode,
     startupModels: options.loadModels,
     drainDeadlineMs: options.drainDeadlineMs,
+    events: events ?? noLifecycleEvents,
   });
   try {
     await models.start();
   } catch (err) {
     await models.close(0); // free the sessions of the models loaded before the failure
+    await limits?.close();
+    await closeMetering();
     await registry?.close();
     throw err;
   }
@@ -98,6 +144,8 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     logger: logger.child({ component: 'pipeline' }),
     accessLogSampleEvery: options.accessLogSampleEvery,
     authenticator: registry?.authenticator,
+    limiter: limits?.limiter,
+    usage: usage?.outbox,
   });
   const maxBodyBytes = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
   let http;
@@ -144,6 +192,8 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     }
   } catch (err) {
     await models.close(0);
+    await limits?.close();
+    await closeMetering();
     await registry?.close();
     throw err;
   }
@@ -156,6 +206,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     models,
     metrics,
     registry,
+    usage,
     // Stop accepting, let in-flight requests finish, then free the engine.
     // Batchers stop waiting for more requests at once, but stay open until
     // HTTP has drained: a request it accepted before close (even one still
@@ -169,7 +220,9 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
         models.drain();
         await drained;
         await models.close(Math.max(0, deadlineMs - (Date.now() - startedMs)));
+        await closeMetering(); // after the last call's usage record
         await catalog.close();
+        await limits?.close();
         await registry?.close();
       })();
       return closing;

@@ -17,6 +17,7 @@ import { isRole, mayDo, mayGrant, type Action } from './roles';
 import { FileSpool } from './spool';
 import type { Actor, ModelRow, Page, RegistryStore, VersionRow } from './store';
 import type { ModelValidator } from './validate';
+import type { LifecycleSink } from '../events/port';
 
 export const DEFAULT_MAX_MODEL_BYTES = 2 * 1024 * 1024 * 1024;
 const DEFAULT_PAGE = 100;
@@ -29,20 +30,24 @@ export interface RegistryApiOptions {
   validate: ModelValidator;
   spoolDir: string;
   maxModelBytes: number;
+  events?: LifecycleSink;
   logger: Logger;
 }
 
 type Params = string[];
-type Handler = (req: AdminRequest, params: Params) => Promise<AdminResponse>;
+export type Handler = (req: AdminRequest, params: Params) => Promise<AdminResponse>;
 
 export class RegistryApi implements AdminApi {
   readonly maxUploadBytes: number;
   private readonly routes: Array<{ method: string; pattern: RegExp; handler: Handler }> = [];
+  private readonly extraPaths: Record<string, unknown> = {};
 
   constructor(private readonly o: RegistryApiOptions) {
     this.maxUploadBytes = o.maxModelBytes;
     const seg = '([^/]+)';
-    this.route('GET', '/openapi.json', () => Promise.resolve({ status: 200, body: OPENAPI }));
+    this.route('GET', '/openapi.json', () =>
+      Promise.resolve({ status: 200, body: { ...OPENAPI, paths: { ...OPENAPI.paths, ...this.extraPaths } } }),
+    );
     this.route('POST', '/tenants', (r) => this.createTenant(r));
     this.route('GET', '/tenants', (r) => this.listTenants(r));
     this.route('POST', `/tenants/${seg}/keys`, (r, p) => this.createKey(r, p[0]));
@@ -57,8 +62,20 @@ export class RegistryApi implements AdminApi {
     this.route('GET', '/audit', (r) => this.audit(r));
   }
 
+  // A route of another module (the usage API), path relative to /api/v1.
+  addRoute(method: string, path: string, handler: Handler): void {
+    this.route(method, path, handler);
+  }
+
   private route(method: string, path: string, handler: Handler): void {
     this.routes.push({ method, pattern: new RegExp(`^/api/v1${path}$`), handler });
+  }
+
+  // Routes another module serves under /api/v1 (limits/api.ts), with their
+  // OpenAPI path items. `path` as for route(): ([^/]+) for a segment.
+  extend(routes: Array<{ method: string; path: string; handler: Handler }>, paths: Record<string, unknown>): void {
+    for (const r of routes) this.route(r.method, r.path, r.handler);
+    Object.assign(this.extraPaths, paths);
   }
 
   async handle(req: AdminRequest): Promise<AdminResponse> {
@@ -226,6 +243,13 @@ export class RegistryApi implements AdminApi {
     const version = names.versionNumber(json(req).version);
     const tenantId = (await this.o.store.tenantId(model.tenant)) as string;
     await this.o.store.setAlias(actor(req), tenantId, model, names.aliasName(alias), version);
+    this.o.events?.emit({
+      type: 'alias.moved',
+      tenant: model.tenant,
+      model: model.name,
+      alias,
+      version: String(version),
+    });
     await this.o.catalog.onNotice({ kind: 'model', tenant: model.tenant, name: model.name });
     return { status: 200, body: { model: model.name, alias, version } };
   }
@@ -270,6 +294,10 @@ export class RegistryApi implements AdminApi {
         const verdict = await this.o.validate(file.path);
         if (!verdict.ok) {
           await this.o.store.finishVersion(actor(req), tenantId, model, version, { reason: verdict.reason });
+          this.o.events?.emit({
+            type: 'version.failed',
+            ...{ tenant: model.tenant, model: model.name, version: String(version), reason: verdict.reason },
+          });
           throw new MaasError('MODEL_REJECTED', `the engine refused the model: ${verdict.reason}`);
         }
         const objectKey = `${model.tenant}/${model.name}/${version}/${file.sha256}.onnx`;
@@ -282,6 +310,12 @@ export class RegistryApi implements AdminApi {
           throw err;
         }
         await this.o.catalog.onNotice({ kind: 'model', tenant: model.tenant, name: model.name });
+        this.o.events?.emit({
+          type: 'version.ready',
+          tenant: model.tenant,
+          model: model.name,
+          version: String(version),
+        });
         return { status: 201, body: { model: model.name, ...publicVersion(row) } };
       } catch (err) {
         if (!(err instanceof MaasError && err.code === 'MODEL_REJECTED'))
@@ -305,16 +339,16 @@ function decode(segment: string): string {
   }
 }
 
-function need(principal: Principal, action: Action): void {
+export function need(principal: Principal, action: Action): void {
   if (!mayDo(principal.roles, action))
     throw new MaasError('FORBIDDEN', `role ${principal.roles.join(',') || 'none'} may not do ${action}`);
 }
 
-function actor(req: AdminRequest): Actor {
+export function actor(req: AdminRequest): Actor {
   return { subject: req.principal.subject, source: req.source };
 }
 
-function json(req: AdminRequest): Record<string, unknown> {
+export function json(req: AdminRequest): Record<string, unknown> {
   let parsed: unknown;
   try {
     parsed = req.body.byteLength === 0 ? {} : JSON.parse(req.body.toString('utf8'));

@@ -24,6 +24,7 @@ import { makeKey } from './keys';
 import { RegistryListener } from './notify';
 import { RegistryStore } from './store';
 import { engineValidator, type ModelValidator } from './validate';
+import type { LifecycleSink } from '../events/port';
 
 export { DEFAULT_MAX_MODEL_BYTES };
 
@@ -36,6 +37,7 @@ export interface RegistryOptions {
   jwt?: JwtOptions;
   maxModelBytes?: number; // default 2 GiB
   validate?: ModelValidator; // default: the engine loads the model
+  events?: LifecycleSink; // version ready/failed, alias moved (Kafka's maas.events.v1)
   logger: Logger;
 }
 
@@ -115,6 +117,7 @@ export async function startRegistry(options: RegistryOptions): Promise<Registry>
       validate: options.validate ?? engineValidator,
       spoolDir,
       maxModelBytes: options.maxModelBytes ?? DEFAULT_MAX_MODEL_BYTES,
+      events: options.events,
       logger: logger.child({ component: 'registry-api' }),
     });
     const adminKeyFile = await bootstrapAdminKey(databaseUrl, store, dataDir, logger);

@@ -10,6 +10,45 @@ const page = [
 const param = (name: string) => ({ name, in: 'path', required: true, schema: { type: 'string' } });
 const errors = { '401': error, '403': error, '404': error };
 
+// The usage API (usage/api.ts, docs/usage.md "API").
+const query = (name: string, schema: unknown, description: string) => ({ name, in: 'query', schema, description });
+const window = [
+  query('tenant', { type: 'string' }, "a tenant's name (an admin: any, default all; others: their own)"),
+  query('model', { type: 'string' }, 'the served model name (registry models: tenant/name)'),
+  query('from', { type: 'string', format: 'date-time' }, 'inclusive (the roll-up: from the hour it falls in)'),
+  query('to', { type: 'string', format: 'date-time' }, 'exclusive'),
+];
+const USAGE_PATHS = {
+  '/api/v1/usage': {
+    get: {
+      summary: 'usage totals from the hourly roll-up (an owner: its tenant; an admin: any)',
+      parameters: [...window, query('groupBy', { enum: ['model', 'key', 'hour', 'day'] }, 'also totals per group')],
+      responses: {
+        '200': {
+          description:
+            '{"tenant","model","from","to","totals":{"requests","inferences","inputBytes","outputBytes","computeSeconds","errors"},"groupBy"?,"groups"?:[{<group>, ...totals}]}',
+        },
+        '400': error,
+        ...errors,
+      },
+    },
+  },
+  '/api/v1/usage/export': {
+    get: {
+      summary: 'the raw usage records in time order, streamed (chunked)',
+      parameters: [...window, query('format', { enum: ['jsonl', 'csv'], default: 'jsonl' }, 'one record per line')],
+      responses: {
+        '200': {
+          description: 'application/x-ndjson or text/csv; the record schema of docs/usage.md',
+          content: { 'application/x-ndjson': {}, 'text/csv': {} },
+        },
+        '400': error,
+        ...errors,
+      },
+    },
+  },
+};
+
 export const OPENAPI = {
   openapi: '3.1.0',
   info: { title: 'MaaS management API', version: '1' },
@@ -137,6 +176,7 @@ export const OPENAPI = {
         responses: { '200': { description: 'a page, newest first' }, ...errors },
       },
     },
+    ...USAGE_PATHS,
     '/api/v1/openapi.json': { get: { summary: 'this document', responses: { '200': { description: 'OpenAPI 3.1' } } } },
   },
 };

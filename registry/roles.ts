@@ -14,6 +14,7 @@ export type Action =
   | 'models.read'
   | 'audit.read'
   | 'infer'
+  | 'usage.read' // the usage API (docs/usage.md)
   | 'repository.manage'; // the Triton repository API over the filesystem models
 
 const ALLOWED: Record<Role, ReadonlySet<Action>> = {
@@ -25,9 +26,18 @@ const ALLOWED: Record<Role, ReadonlySet<Action>> = {
     'models.read',
     'audit.read',
     'infer',
+    'usage.read',
     'repository.manage',
   ]),
-  owner: new Set<Action>(['keys.manage', 'keys.read', 'models.write', 'models.read', 'audit.read', 'infer']),
+  owner: new Set<Action>([
+    'keys.manage',
+    'keys.read',
+    'models.write',
+    'models.read',
+    'audit.read',
+    'infer',
+    'usage.read',
+  ]),
   developer: new Set<Action>(['models.write', 'models.read', 'infer']),
   viewer: new Set<Action>(['models.read', 'infer']),
 };

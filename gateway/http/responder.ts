@@ -185,6 +185,56 @@ export class Responder {
     }
   }
 
+  // A body of unknown length (chunked transfer encoding): writes each chunk
+  // as `chunks` yields it and, when uWS reports backpressure, waits for the
+  // client to read before asking for the next, so at most about one chunk is
+  // buffered. Stops early when the client goes away. When `chunks` throws
+  // after the head went out, the connection is closed (the client sees a
+  // cut body, never a complete-looking one) and the error is rethrown.
+  async sendChunked(status: number, headers: HeaderList, chunks: AsyncIterable<string>): Promise<void> {
+    if (this.done) return;
+    this.sentFlag = true;
+    this.status = status;
+    const res = this.res;
+    res.cork(() => {
+      res.writeStatus(statusLine(status));
+      for (const [name, value] of headers) res.writeHeader(name, value);
+    });
+    try {
+      for await (const chunk of chunks) {
+        if (this.abortedFlag) break;
+        let drained = true;
+        res.cork(() => {
+          drained = res.write(chunk);
+        });
+        if (!drained && !this.abortedFlag) await this.writable();
+        if (this.abortedFlag) break;
+      }
+    } catch (err) {
+      if (!this.abortedFlag) res.close();
+      this.complete();
+      throw err;
+    }
+    if (!this.abortedFlag) res.cork(() => res.end(undefined, this.closeConnection));
+    this.complete();
+  }
+
+  // Settles when uWS can take more (onWritable) or the client went away.
+  private writable(): Promise<void> {
+    return new Promise<void>((resolve) => {
+      const listener = {
+        onCancel: () => resolve(),
+      };
+      this.cancellation.subscribe(listener);
+      this.res.onWritable(() => {
+        responderStats.writableWaits++;
+        this.cancellation.unsubscribe(listener);
+        resolve();
+        return true;
+      });
+    });
+  }
+
   sendJson(status: number, value: unknown, headers: HeaderList = []): boolean {
     return this.send(status, [['Content-Type', 'application/json'], ...headers], JSON.stringify(value));
   }

@@ -55,4 +55,12 @@ export interface CallContext {
   // Headers (HTTP) or metadata (gRPC) the steps ask the front end to add to
   // the answer, e.g. rate-limit state; null when none.
   responseHeaders: Array<[string, string]> | null;
+  // What the call cost, for its usage record (gateway/pipeline/usage.ts).
+  // Serving adds to them as it answers (a decoupled model answers several
+  // times); 0 / undefined until then. Optional for in-process callers.
+  servedVersion?: string; // the version that answered
+  inputBytes?: number; // tensor data in, whatever the wire encoding
+  outputBytes?: number; // tensor data out
+  queueUs?: number;
+  computeUs?: number; // input copy + inference + output copy
 }

@@ -142,16 +142,26 @@ test('finish: the lease is released once with the inferences, usage recorded for
   p.finish(call, { error: null, clientGone: false, inferences: 8 });
   assert.deepEqual(released, [8]);
   assert.equal(seen.usage.length, 1);
+  const record = seen.usage[0];
+  assert.match(record.id, /^[0-9a-f]{16}-[0-9]+$/);
+  assert.ok(Math.abs(record.startedAtMs - Date.now()) < 60_000, 'startedAtMs is wall-clock time');
   assert.deepEqual(
-    { ...seen.usage[0], durationUs: 0 },
+    { ...record, id: '', startedAtMs: 0, durationUs: 0 },
     {
+      id: '',
       requestId: 'r1',
-      protocol: 'http',
-      principal: ANONYMOUS,
+      tenant: null,
+      keyId: 'anonymous',
       model: 'mlp',
       version: '2',
+      protocol: 'http',
       inferences: 8,
-      code: 'OK',
+      inputBytes: 0,
+      outputBytes: 0,
+      queueUs: 0,
+      computeUs: 0,
+      status: 'OK',
+      startedAtMs: 0,
       durationUs: 0,
     },
   );
@@ -162,6 +172,16 @@ test('finish: the lease is released once with the inferences, usage recorded for
   void p.admit(meta, null);
   p.finish(meta, { error: null, clientGone: false, inferences: 0 });
   assert.equal(seen.usage.length, 1, 'only inference calls are metered');
+  // A caller reusing its request id still gets a record id of its own.
+  const again = p.begin({ protocol: 'http', operation: 'infer', requestId: 'r1', model: 'mlp' });
+  void p.admit(again, null);
+  p.finish(again, { error: null, clientGone: false, inferences: 1 });
+  assert.equal(seen.usage.length, 2);
+  assert.notEqual(seen.usage[1].id, record.id);
+  assert.equal(seen.usage[1].requestId, 'r1');
+  const refused = p.begin({ protocol: 'http', operation: 'infer', model: 'mlp' });
+  p.finish(refused, { error: p.fail(new MaasError('UNAUTHENTICATED', 'no key')), clientGone: false, inferences: 0 });
+  assert.equal(seen.usage.length, 2, 'a call nobody can be billed for leaves no record');
 });
 
 test('access log: one success in N, every failure; 5xx at error level with the original error, the request id always', () => {

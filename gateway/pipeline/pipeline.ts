@@ -20,7 +20,7 @@ import { unlimited, type Lease, type Limiter } from './limits';
 import type { CallOutcome } from './outcome';
 import { pickRequestId } from './request-id';
 import { noSpans, parseTraceparent, type Span, type Tracer } from './tracing';
-import { discardUsage, type UsageSink } from './usage';
+import { discardUsage, makeUsageId, type UsageRecord, type UsageSink } from './usage';
 
 export type { CallOutcome } from './outcome';
 
@@ -83,6 +83,11 @@ export class Pipeline {
       responseHeaders: null,
       lease: null,
       span: null,
+      servedVersion: undefined,
+      inputBytes: 0,
+      outputBytes: 0,
+      queueUs: 0,
+      computeUs: 0,
     };
     call.span = this.tracer.startSpan(call);
     return call;
@@ -118,20 +123,36 @@ export class Pipeline {
     const lease = call.lease;
     call.lease = null;
     lease?.release(call, outcome.inferences);
-    if (this.usage !== discardUsage && call.operation === 'infer' && call.model !== undefined) {
-      this.usage.record({
-        requestId: call.requestId,
-        protocol: call.protocol,
-        principal: call.principal,
-        model: call.model,
-        version: call.version,
-        inferences: outcome.inferences,
-        code: outcome.error?.code ?? 'OK',
-        durationUs: (nowMs - call.startedMs) * 1000,
-      });
-    }
+    // Calls nobody could be billed for (no credentials) leave no record.
+    if (
+      this.usage !== discardUsage &&
+      call.operation === 'infer' &&
+      call.model !== undefined &&
+      outcome.error?.code !== 'UNAUTHENTICATED'
+    )
+      this.usage.record(usageRecord(call, outcome, nowMs));
     call.span?.end(call, outcome);
     const unexpected = outcome.error !== null && cause !== undefined && isUnexpected(cause, outcome.error);
     this.accessLog.write(call, outcome, nowMs, unexpected ? cause : undefined);
   }
+}
+
+function usageRecord(call: PipelineCall, outcome: CallOutcome, nowMs: number): UsageRecord {
+  return {
+    id: makeUsageId(),
+    requestId: call.requestId,
+    tenant: call.principal.tenant,
+    keyId: call.principal.subject,
+    model: call.model as string,
+    version: call.servedVersion ?? call.version ?? null,
+    protocol: call.protocol,
+    inferences: outcome.inferences,
+    inputBytes: call.inputBytes ?? 0,
+    outputBytes: call.outputBytes ?? 0,
+    queueUs: Math.round(call.queueUs ?? 0),
+    computeUs: Math.round(call.computeUs ?? 0),
+    status: outcome.error?.code ?? 'OK',
+    startedAtMs: Math.round(performance.timeOrigin + call.startedMs),
+    durationUs: Math.round((nowMs - call.startedMs) * 1000),
+  };
 }

@@ -22,6 +22,7 @@ import { isRuntime } from './model-table';
 import { loadRuntime, type LoaderDeps } from './runtime-loader';
 import type { ControlMode } from './types';
 import type { VersionRuntime } from './version-runtime';
+import { tenantModel, type LifecycleSink } from '../../events/port';
 
 export interface LifecycleOptions {
   catalog: ModelCatalog;
@@ -32,6 +33,7 @@ export interface LifecycleOptions {
   // explicit mode: what to load at start ('*' = everything the catalog holds).
   startupModels?: readonly string[];
   drainDeadlineMs: number; // how long a retired runtime may take to finish its work
+  events?: LifecycleSink;
 }
 
 export interface ReconcileOptions {
@@ -175,8 +177,10 @@ export class ModelLifecycle {
     }
     const replaced = slot.runtimes().filter((rt) => next.get(rt.version) !== rt);
     slot.install(next, '', model.defaultVersion);
-    for (const rt of fresh)
+    for (const rt of fresh) {
       logger.info({ model: name, version: rt.version }, serving ? 'model version swapped in' : 'model version ready');
+      this.options.events?.emit({ type: 'model.loaded', ...tenantModel(name), version: rt.version });
+    }
     for (const rt of replaced) void this.retire(rt, this.options.drainDeadlineMs, 'replaced by a reload');
     if (failures.length > 0) throw new MaasError('MODEL_LOAD_FAILED', `model '${name}': ${failures.join('; ')}`);
   }
@@ -200,6 +204,7 @@ export class ModelLifecycle {
     await Promise.all(slot.runtimes().map((rt) => this.retire(rt, this.options.drainDeadlineMs, why)));
     this.markUnloaded(slot, why);
     this.options.logger.info({ model: name, reason: why }, 'model unloaded');
+    this.options.events?.emit({ type: 'model.unloaded', ...tenantModel(name), reason: why });
   }
 
   private markUnloaded(slot: ModelSlot, why: string): void {

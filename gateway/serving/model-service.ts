@@ -17,6 +17,7 @@ import type { GpuView } from './placement';
 import { ThreadBudget, type LoadModelFn } from './runtime-loader';
 import { statisticsSnapshot } from './statistics';
 import type { ControlMode, LoadRequest, ModelRepository, ModelService } from './types';
+import type { LifecycleSink } from '../../events/port';
 
 export interface ModelServingOptions {
   catalog: ModelCatalog;
@@ -29,6 +30,7 @@ export interface ModelServingOptions {
   drainDeadlineMs?: number; // a replaced or unloaded runtime's time to finish; default 30 s
   threadBudget?: ThreadBudget; // default: MAX_ENGINE_THREADS
   gpus?: () => GpuView[]; // the engine's devices() for KIND_GPU placement; default: none
+  events?: LifecycleSink; // model loaded/unloaded on this node (Kafka's maas.events.v1)
 }
 
 const DEFAULT_DRAIN_DEADLINE_MS = 30_000;
@@ -54,6 +56,7 @@ export class ModelServing implements ModelService, ModelRepository {
       controlMode: this.controlMode,
       startupModels: options.startupModels,
       drainDeadlineMs: options.drainDeadlineMs ?? DEFAULT_DRAIN_DEADLINE_MS,
+      events: options.events,
     });
   }
 

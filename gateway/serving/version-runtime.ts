@@ -12,7 +12,7 @@ import type { Session } from '../../native/types';
 import { DynamicBatcher } from '../batching/batcher';
 import type { ModelConfig } from '../catalog/config-types';
 import type { TensorMetadata } from '../inference/model-types';
-import type { InferOutput, InferRequest, InferResult } from '../inference/types';
+import type { InferInput, InferOutput, InferRequest, InferResult } from '../inference/types';
 import { executeBatch, type ExecutionResult, type QueuedWork } from './execute';
 import { validateRequest } from './validate';
 
@@ -107,11 +107,13 @@ export class VersionRuntime {
         result.computeInferUs,
         result.computeOutputUs,
       );
+      const outputs = request.outputs ? pickOutputs(result.outputs, request.outputs) : result.outputs;
+      if (request.call) meterCall(request.call, this.version, request.inputs, outputs, queueUs, result);
       return {
         id: request.id,
         modelName: this.name,
         modelVersion: this.version,
-        outputs: request.outputs ? pickOutputs(result.outputs, request.outputs) : result.outputs,
+        outputs,
         batchSize,
         timing: {
           queueUs,
@@ -198,4 +200,25 @@ function failureReason(code: ErrorCode): FailureReason {
   if (code === 'CANCELLED') return 'CANCELED';
   if (code.startsWith('ENGINE_')) return 'BACKEND';
   return 'OTHER';
+}
+
+// What this answer cost, added to the caller's pipeline call for its usage
+// record (gateway/pipeline/usage.ts); plain additions, no allocation.
+function meterCall(
+  call: NonNullable<InferRequest['call']>,
+  version: string,
+  inputs: readonly InferInput[],
+  outputs: readonly InferOutput[],
+  queueUs: number,
+  compute: { computeInputUs: number; computeInferUs: number; computeOutputUs: number },
+): void {
+  let inBytes = 0;
+  for (let i = 0; i < inputs.length; i++) inBytes += inputs[i].data.byteLength;
+  let outBytes = 0;
+  for (let i = 0; i < outputs.length; i++) outBytes += outputs[i].data.byteLength;
+  call.servedVersion = version;
+  call.inputBytes = (call.inputBytes ?? 0) + inBytes;
+  call.outputBytes = (call.outputBytes ?? 0) + outBytes;
+  call.queueUs = (call.queueUs ?? 0) + queueUs;
+  call.computeUs = (call.computeUs ?? 0) + compute.computeInputUs + compute.computeInferUs + compute.computeOutputUs;
 }

@@ -26,6 +26,9 @@ export interface AdminRequest {
 export interface AdminResponse {
   status: number;
   body?: unknown; // JSON; none for 204
+  // A body of unknown length (an export), written chunk by chunk as the
+  // client reads; an error after the first chunk cuts the connection.
+  stream?: { contentType: string; chunks: AsyncIterable<string> };
 }
 
 export interface SpooledFile {
@@ -118,7 +121,11 @@ async function answer(
     if (!call) throw new MaasError('INTERNAL', 'the call ended early');
     const response = await work(call.principal);
     stopReading();
-    if (response.body === undefined) {
+    if (response.stream) {
+      const headers = [['Content-Type', response.stream.contentType] as const, ...fe.baseHeaders(ex)];
+      await ex.responder.sendChunked(response.status, headers, response.stream.chunks);
+      fe.succeed(ex);
+    } else if (response.body === undefined) {
       ex.responder.send(response.status, fe.baseHeaders(ex));
       fe.succeed(ex);
     } else {
