@@ -119,6 +119,11 @@ export const ERRORS = {
   ENGINE_INTERNAL: { httpStatus: 500, grpcStatus: 13, description: 'an unexpected failure inside the engine' },
   ENGINE_CANCELLED: { httpStatus: 400, grpcStatus: 1, description: 'the engine work was cancelled' },
   ENGINE_RELEASED: { httpStatus: 400, grpcStatus: 9, description: 'the session was released' },
+  ENGINE_DEVICE_FAULT: {
+    httpStatus: 503,
+    grpcStatus: 14,
+    description: 'the GPU reported a fault; the model version is unavailable until reloaded',
+  },
   // registry and security (registry/, docs/security.md)
   UNAUTHENTICATED: {
     httpStatus: 401,

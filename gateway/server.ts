@@ -4,7 +4,7 @@
 import { createLogger, type LogLevel, type Logger } from '../common/logger';
 import { packageVersion } from '../common/package-root';
 import { InferenceMetrics } from '../common/metrics';
-import { loadModel } from '../native';
+import { deviceMemory, devices, loadModel } from '../native';
 import { startRegistry, type Registry, type RegistryOptions } from '../registry';
 import { startLimits } from '../limits';
 import { BusLifecycleEvents } from '../events/lifecycle';
@@ -12,6 +12,7 @@ import { KafkaPublisher, type KafkaSettings } from '../events/kafka';
 import { noLifecycleEvents } from '../events/port';
 import { registerUsageRoutes, startUsage, type Usage } from '../usage';
 import { CompositeCatalog } from './catalog/composite';
+import { GpuMetrics } from './gpu-metrics';
 import { FilesystemCatalog } from './catalog/filesystem';
 import type { ModelCatalog } from './catalog/port';
 import { startGrpcServer, type RunningGrpcServer } from './grpc/server';
@@ -121,6 +122,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   const models = new ModelServing({
     catalog,
     loadModel,
+    gpus: devices,
     metrics,
     logger: logger.child({ component: 'models' }),
     intraOpThreads: options.intraOpThreads,
@@ -205,6 +207,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     await registry?.close();
     throw err;
   }
+  const gpuMetrics = GpuMetrics.start(metrics.registry, { devices, deviceMemory });
   let closing: Promise<void> | undefined;
   return {
     httpPort: http.port,
@@ -222,6 +225,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     // is left at the deadline with 503 SHUTTING_DOWN.
     close() {
       closing ??= (async () => {
+        gpuMetrics?.stop();
         const startedMs = Date.now();
         const drained = Promise.all([http.close(), grpc?.close(deadlineMs), jobs?.close()]);
         models.drain();

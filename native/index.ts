@@ -10,8 +10,10 @@ import { findPackageRoot } from '../common/package-root';
 import {
   TENSOR_TYPES,
   type DeviceInfo,
+  type DeviceMemoryStats,
   type DeviceName,
   type LoadOptions,
+  type Precision,
   type PlanMemory,
   type Session,
   type SessionMemory,
@@ -23,8 +25,10 @@ import {
 export { TENSOR_TYPES } from './types';
 export type {
   DeviceInfo,
+  DeviceMemoryStats,
   DeviceName,
   LoadOptions,
+  Precision,
   PlanMemory,
   Session,
   SessionMemory,
@@ -66,11 +70,13 @@ interface NativeLoadOptions {
   intraOpThreads?: number;
   maxTensorBytes?: number;
   device?: string;
+  precision?: string;
 }
 
 interface NativeAddon {
   loadModel(bytes: Uint8Array, options: NativeLoadOptions): Promise<NativeSessionHandle>;
   devices(): DeviceInfo[];
+  deviceMemory(): DeviceMemoryStats[];
   engineTables(): EngineTables;
 }
 
@@ -151,6 +157,8 @@ function checkTensor(name: string, tensor: Tensor): void {
   }
 }
 
+const PRECISIONS: readonly unknown[] = ['fp32', 'fp16', 'bf16'] satisfies Precision[];
+
 function checkLoadOptions(options: LoadOptions | undefined): NativeLoadOptions {
   if (options === undefined) return {};
   if (options === null || typeof options !== 'object') throw invalid('options must be an object');
@@ -173,6 +181,11 @@ function checkLoadOptions(options: LoadOptions | undefined): NativeLoadOptions {
     throw invalid(`device must be 'cpu' or 'cuda:N', got ${JSON.stringify(device)}`);
   }
   if (device !== undefined) out.device = device;
+  const precision = options.precision;
+  if (precision !== undefined && !PRECISIONS.includes(precision)) {
+    throw invalid(`precision must be 'fp32', 'fp16' or 'bf16', got ${JSON.stringify(precision)}`);
+  }
+  if (precision !== undefined) out.precision = precision;
   return out;
 }
 
@@ -280,6 +293,12 @@ export async function loadModel(bytes: Uint8Array, options?: LoadOptions): Promi
 // broken install.
 export function devices(): DeviceInfo[] {
   return loadAddon().devices();
+}
+
+// The CUDA caching allocators' statistics, per device a session was
+// created on; [] on a CPU-only build or host.
+export function deviceMemory(): DeviceMemoryStats[] {
+  return loadAddon().deviceMemory();
 }
 
 // The addon's dtype and status-code tables (see EngineTables).

@@ -97,6 +97,10 @@ export interface LoadOptions {
   // Default 'cpu'. A device this build or machine lacks rejects the load
   // with ENGINE_UNSUPPORTED.
   device?: DeviceName;
+  // The precision a GPU session runs float32 math in (weights converted at
+  // load); inputs and outputs keep their dtypes. Default 'fp32'. The CPU
+  // always computes in float32.
+  precision?: Precision;
 }
 
 // Memory of one execution plan: the engine builds one per distinct set of
@@ -136,8 +140,27 @@ export interface Session {
 }
 
 export interface DeviceInfo {
-  id: number;
+  id: number; // the N of 'cuda:N'
   name: string;
+  uuid: string; // "GPU-xxxxxxxx-...", the gpu_uuid label of the nv_gpu_* metrics
   totalMemoryBytes: number;
+  freeMemoryBytes: number;
   computeCapability: string; // "9.0"
+  driverVersion: number; // CUDA's form: 13000 is 13.0
+  runtimeVersion: number; // the CUDA runtime built into the addon
+  utilizationPercent: number; // from NVML; -1 when unknown
+  memoryUsedBytes: number; // from NVML, every process's; -1 when unknown
 }
+
+// One device's caching allocator (docs/cuda.md, "Memory").
+export interface DeviceMemoryStats {
+  device: number;
+  inUseBytes: number; // handed out to tensors and not yet given back
+  reservedBytes: number; // held from the driver: in use plus cached
+  peakInUseBytes: number;
+  pinnedHostBytes: number; // pinned staging buffers of the device's streams
+  allocations: number;
+  driverAllocations: number; // allocations that reached cudaMalloc (cache misses)
+}
+
+export type Precision = 'fp32' | 'fp16' | 'bf16';

@@ -10,6 +10,7 @@ import type { OnnxTensorInit } from '../models/onnx-writer';
 import { buildCnnSmallModel, CNN_SMALL } from '../models/cnn-small';
 import { compareWithOrt, cycle, type Feeds, randomTensor, rngFor, runOrt, uniform } from './support/ort-compare';
 import {
+  caseTestsRegistered,
   describeCaseGroups,
   float,
   int,
@@ -562,7 +563,8 @@ function fusionCases(): ModelCase[] {
   ];
 }
 
-describeCaseGroups([
+// Exported for the GPU parity suite (test/gpu/parity.test.ts).
+export const GROUPS: Array<[string, () => ModelCase[]]> = [
   ['Conv', convCases],
   ['ConvTranspose', convTransposeCases],
   ['MaxPool, AveragePool, global pools', poolCases],
@@ -570,7 +572,9 @@ describeCaseGroups([
   ['Resize', resizeCases],
   ['Pad', padCases],
   ['Conv + BatchNormalization folding, Conv + activation fusion', fusionCases],
-]);
+];
+
+describeCaseGroups(GROUPS);
 
 // ---- cnn-small ----------------------------------------------------------------
 
@@ -581,24 +585,25 @@ function cnnFeeds(batch: number): Feeds {
   };
 }
 
-describe('engine vs onnxruntime: cnn-small', () => {
-  for (const batch of [1, 8]) {
-    test(`cnn-small batch ${batch}`, async () => {
-      await compareWithOrt(buildCnnSmallModel(), cnnFeeds(batch), { [CNN_SMALL.output.name]: out(F, [batch, 100]) });
-    });
-  }
+if (caseTestsRegistered())
+  describe('engine vs onnxruntime: cnn-small', () => {
+    for (const batch of [1, 8]) {
+      test(`cnn-small batch ${batch}`, async () => {
+        await compareWithOrt(buildCnnSmallModel(), cnnFeeds(batch), { [CNN_SMALL.output.name]: out(F, [batch, 100]) });
+      });
+    }
 
-  test('cnn-small builds are byte-identical and its logits are neither constant nor huge', async () => {
-    assert.deepEqual(buildCnnSmallModel(), buildCnnSmallModel());
-    const logits = (await runOrt(buildCnnSmallModel(), cnnFeeds(2)))[CNN_SMALL.output.name].data as Float32Array;
-    const values = Array.from(logits);
-    const spread = Math.max(...values) - Math.min(...values);
-    assert.ok(spread > 0.1, `logits barely vary: spread ${spread}`);
-    assert.ok(
-      values.every((v) => Number.isFinite(v) && Math.abs(v) < 100),
-      'logits stay finite and moderate',
-    );
-    // Two different images give different logits.
-    assert.notDeepEqual(values.slice(0, 100), values.slice(100, 200));
+    test('cnn-small builds are byte-identical and its logits are neither constant nor huge', async () => {
+      assert.deepEqual(buildCnnSmallModel(), buildCnnSmallModel());
+      const logits = (await runOrt(buildCnnSmallModel(), cnnFeeds(2)))[CNN_SMALL.output.name].data as Float32Array;
+      const values = Array.from(logits);
+      const spread = Math.max(...values) - Math.min(...values);
+      assert.ok(spread > 0.1, `logits barely vary: spread ${spread}`);
+      assert.ok(
+        values.every((v) => Number.isFinite(v) && Math.abs(v) < 100),
+        'logits stay finite and moderate',
+      );
+      // Two different images give different logits.
+      assert.notDeepEqual(values.slice(0, 100), values.slice(100, 200));
+    });
   });
-});

@@ -607,7 +607,8 @@ function castCases(): ModelCase[] {
   return cases;
 }
 
-const GROUPS: Array<[string, () => ModelCase[]]> = [
+// Exported for the GPU parity suite (test/gpu/parity.test.ts).
+export const GROUPS: Array<[string, () => ModelCase[]]> = [
   ['one input', unaryCases],
   ['Clip', clipCases],
   ['Add Sub Mul Div', arithmeticCases],

@@ -398,7 +398,8 @@ function layerNormCases(): ModelCase[] {
   return cases;
 }
 
-const GROUPS: Array<[string, () => ModelCase[]]> = [
+// Exported for the GPU parity suite (test/gpu/parity.test.ts).
+export const GROUPS: Array<[string, () => ModelCase[]]> = [
   ['reductions', reduceCases],
   ['ArgMax ArgMin', argCases],
   ['TopK', topKCases],

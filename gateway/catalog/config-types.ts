@@ -25,8 +25,8 @@ export interface DynamicBatchingConfig {
 export interface InstanceGroupConfig {
   name?: string;
   kind?: 'KIND_CPU' | 'KIND_GPU' | 'KIND_AUTO' | 'cpu' | 'gpu' | 'auto';
-  count?: number;
-  gpus?: number[];
+  count?: number; // instances per listed GPU (Triton's meaning), or in all for KIND_CPU
+  gpus?: number[]; // KIND_GPU: the CUDA devices; none listed: every GPU
 }
 
 export interface TensorConfig {
@@ -58,4 +58,7 @@ export interface ModelConfig {
   instance_group: InstanceGroupConfig[];
   version_policy?: VersionPolicyConfig;
   model_transaction_policy?: TransactionPolicyConfig;
+  // Triton's free-form parameters; `precision` ('fp32' | 'fp16' | 'bf16') is
+  // the GPU precision (docs/cuda.md).
+  parameters?: Record<string, { string_value?: string }>;
 }

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { parseModelConfig } from './model-config';
+import { configPrecision, parseModelConfig } from './model-config';
 import { completeConfig } from '../serving/complete-config';
 import { selectVersions } from '../serving/lifecycle';
 import { MaasError } from '../../common/errors';
@@ -159,4 +159,31 @@ test('parseModelConfig reads model_transaction_policy.decoupled and refuses a no
     /model_transaction_policy.decoupled must be a boolean/,
   );
   assert.throws(() => parseModelConfig('m', { model_transaction_policy: 1 }), /must be an object/);
+});
+
+test('instance_group gpus: Triton meaning of count, and the checks on gpus', () => {
+  const c = parseModelConfig('m', { instance_group: [{ kind: 'KIND_GPU', count: 2, gpus: [0, 1] }] });
+  assert.deepEqual(c.instance_group[0].gpus, [0, 1]);
+  assert.equal(c.instance_group[0].count, 2);
+  const bad = (group: Record<string, unknown>, message: RegExp) =>
+    assert.throws(() => parseModelConfig('m', { instance_group: [group] }), { message });
+  bad({ kind: 'KIND_CPU', count: 1, gpus: [0] }, /KIND_CPU but lists gpus/);
+  bad({ kind: 'KIND_GPU', gpus: [1, 1] }, /lists a GPU twice/);
+  bad({ kind: 'KIND_GPU', gpus: [-1] }, /gpus\[0\]/);
+  bad({ kind: 'KIND_GPU', gpus: 'all' }, /gpus must be an array of integers/);
+  bad({ kind: 'KIND_GPU', count: 0, gpus: [0] }, /count must be at least 1/);
+  // count is per listed GPU: 40 x 2 GPUs passes the per-model limit of 64.
+  bad({ kind: 'KIND_GPU', count: 40, gpus: [0, 1] }, /instances \(count x gpus\), above the largest allowed/);
+});
+
+test('parameters.precision: fp32, fp16 or bf16 (the GPU precision), anything else refused', () => {
+  const c = parseModelConfig('m', { parameters: { precision: { string_value: 'fp16' } } });
+  assert.equal(configPrecision(c), 'fp16');
+  assert.equal(configPrecision(parseModelConfig('m', {})), 'fp32');
+  assert.equal(configPrecision(parseModelConfig('m', { parameters: { other: { string_value: 'x' } } })), 'fp32');
+  assert.throws(() => parseModelConfig('m', { parameters: { precision: { string_value: 'int8' } } }), {
+    message: /parameters.precision.string_value must be one of fp32, fp16, bf16/,
+  });
+  assert.throws(() => parseModelConfig('m', { parameters: { precision: 'fp16' } }), { message: /precision/ });
+  assert.throws(() => parseModelConfig('m', { parameters: [] }), { message: /parameters must be an object/ });
 });

@@ -142,11 +142,23 @@ function parseInstanceGroups(modelName: string, raw: unknown): InstanceGroupConf
         `instance_group asks for ${instances} or more instances, above the largest allowed, ${CONFIG_LIMITS.maxInstancesPerModel}`,
       );
     }
+    const gpus = intList(modelName, `instance_group[${i}].gpus`, g.gpus);
+    if (gpus.length > 0 && kind === 'KIND_CPU') fail(modelName, `instance_group[${i}] is KIND_CPU but lists gpus`);
+    if (new Set(gpus).size !== gpus.length) fail(modelName, `instance_group[${i}].gpus lists a GPU twice`);
+    // Triton's meaning: `count` instances on each listed GPU.
+    const groupInstances = count * Math.max(1, gpus.length);
+    instances += groupInstances - count;
+    if (instances > CONFIG_LIMITS.maxInstancesPerModel) {
+      fail(
+        modelName,
+        `instance_group asks for ${instances} or more instances (count x gpus), above the largest allowed, ${CONFIG_LIMITS.maxInstancesPerModel}`,
+      );
+    }
     return {
       name: typeof g.name === 'string' ? g.name : `${modelName}_${i}`,
       kind: kind as InstanceGroupConfig['kind'],
       count,
-      gpus: intList(modelName, `instance_group[${i}].gpus`, g.gpus),
+      gpus,
     };
   });
 }
@@ -181,6 +193,26 @@ function parseTransactionPolicy(modelName: string, raw: unknown): TransactionPol
   return { decoupled: raw.decoupled === true };
 }
 
+const PRECISIONS = ['fp32', 'fp16', 'bf16'];
+
+// Triton's free-form `parameters` map; we act on `precision` (the GPU
+// precision, docs/cuda.md): {"precision": {"string_value": "fp16"}}.
+function parsePrecision(modelName: string, raw: unknown): void {
+  if (raw === undefined) return;
+  if (!isObject(raw)) fail(modelName, 'parameters must be an object of {string_value} entries');
+  const precision = raw.precision;
+  if (precision === undefined) return;
+  const value = isObject(precision) ? precision.string_value : undefined;
+  if (typeof value !== 'string' || !PRECISIONS.includes(value))
+    fail(modelName, `parameters.precision.string_value must be one of ${PRECISIONS.join(', ')}`);
+}
+
+// The GPU precision a checked config asks for ('fp32' when it names none).
+export function configPrecision(config: ModelConfig): 'fp32' | 'fp16' | 'bf16' {
+  const value = config.parameters?.precision?.string_value;
+  return value === 'fp16' || value === 'bf16' ? value : 'fp32';
+}
+
 // Validates the parts of config.json we act on; unknown fields are kept.
 export function parseModelConfig(modelName: string, raw: unknown): ModelConfig {
   if (raw === undefined) raw = {};
@@ -209,5 +241,6 @@ export function parseModelConfig(modelName: string, raw: unknown): ModelConfig {
   if (raw.model_transaction_policy !== undefined) {
     config.model_transaction_policy = parseTransactionPolicy(modelName, raw.model_transaction_policy);
   }
+  parsePrecision(modelName, raw.parameters);
   return config;
 }

@@ -13,6 +13,7 @@ import type { InferRequest, InferResult } from '../inference/types';
 import { runDecoupled, type AnswerSink } from './decoupled';
 import { ModelLifecycle } from './lifecycle';
 import { ModelTable, canonicalVersion } from './model-table';
+import type { GpuView } from './placement';
 import { ThreadBudget, type LoadModelFn } from './runtime-loader';
 import { statisticsSnapshot } from './statistics';
 import type { ControlMode, LoadRequest, ModelRepository, ModelService } from './types';
@@ -28,6 +29,7 @@ export interface ModelServingOptions {
   startupModels?: readonly string[]; // explicit mode: --load-model
   drainDeadlineMs?: number; // a replaced or unloaded runtime's time to finish; default 30 s
   threadBudget?: ThreadBudget; // default: MAX_ENGINE_THREADS
+  gpus?: () => GpuView[]; // the engine's devices() for KIND_GPU placement; default: none
   events?: LifecycleSink; // model loaded/unloaded on this node (Kafka's maas.events.v1)
 }
 
@@ -48,6 +50,7 @@ export class ModelServing implements ModelService, ModelRepository {
         metrics: options.metrics,
         threads: options.threadBudget ?? new ThreadBudget(),
         intraOpThreads: options.intraOpThreads,
+        gpus: options.gpus,
       },
       logger: options.logger,
       controlMode: this.controlMode,

@@ -8,8 +8,10 @@ import { MaasError } from '../../common/errors';
 import type { InferenceMetrics } from '../../common/metrics';
 import type { LoadOptions, Session } from '../../native/types';
 import type { ModelConfig } from '../catalog/config-types';
+import { configPrecision } from '../catalog/model-config';
 import type { CatalogVersion } from '../catalog/port';
 import { completeConfig } from './complete-config';
+import { placeInstances, type GpuView } from './placement';
 import { VersionRuntime } from './version-runtime';
 
 export type LoadModelFn = (bytes: Uint8Array, options?: LoadOptions) => Promise<Session>;
@@ -60,6 +62,7 @@ export interface LoaderDeps {
   metrics: InferenceMetrics;
   threads: ThreadBudget;
   intraOpThreads?: number; // --threads; default: the cores shared among a model's instances
+  gpus?: () => GpuView[]; // the engine's devices(); default: none (no KIND_GPU placement)
 }
 
 export async function loadRuntime(
@@ -69,20 +72,21 @@ export async function loadRuntime(
   configText: string,
 ): Promise<VersionRuntime> {
   const startMs = performance.now();
-  const groups = config.instance_group;
-  if (groups.some((g) => g.kind === 'KIND_GPU')) {
-    throw new MaasError(
-      'ENGINE_UNSUPPORTED',
-      'KIND_GPU instance groups need the CUDA execution backend, which this build does not run yet',
-    );
-  }
-  const instanceCount = groups.reduce((n, g) => n + (g.count ?? 1), 0);
-  const intraOpThreads = deps.intraOpThreads ?? defaultIntraOpThreads(instanceCount);
-  const engineThreads = deps.threads.take(instanceCount, intraOpThreads);
+  const bytes = await source.read();
+  // GPU instances run on the device: one engine thread each (the run
+  // worker that feeds the stream), against the budget like the CPU's.
+  const placement = placeInstances(config.instance_group, deps.gpus?.() ?? [], bytes.byteLength);
+  const cpuCount = placement.filter((d) => d === 'cpu').length;
+  const intraOpThreads = deps.intraOpThreads ?? defaultIntraOpThreads(Math.max(1, cpuCount));
+  const engineThreads = deps.threads.take(placement.length, cpuCount > 0 ? intraOpThreads : 1);
+  const precision = configPrecision(config);
   const sessions: Session[] = [];
   try {
-    const bytes = await source.read();
-    for (let i = 0; i < instanceCount; i++) sessions.push(await deps.loadModel(bytes, { intraOpThreads }));
+    for (const device of placement) {
+      const options: LoadOptions =
+        device === 'cpu' ? { intraOpThreads } : { intraOpThreads: 1, device: device as `cuda:${number}`, precision };
+      sessions.push(await deps.loadModel(bytes, options));
+    }
     const completed = completeConfig(config, sessions[0].inputMetadata, sessions[0].outputMetadata);
     const meters = deps.metrics.forVersion(config.name, source.version);
     meters.loadDurationSecs = (performance.now() - startMs) / 1000;

@@ -143,6 +143,12 @@ export class VersionRuntime {
     } catch (err) {
       const e = toMaasError(err);
       m.recordFailure((performance.now() - startMs) * 1000, failureReason(e.code));
+      // The GPU context is lost: every later run would fail the same way.
+      // Routing and readiness skip this version until it is reloaded.
+      if (e.code === 'ENGINE_DEVICE_FAULT' && this.state === 'READY') {
+        this.state = 'UNAVAILABLE';
+        this.reason = `device fault: ${e.message}`;
+      }
       throw e;
     } finally {
       m.pendingRequests = batcher.pendingCount;

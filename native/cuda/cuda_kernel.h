@@ -43,13 +43,13 @@ struct CudaLibraries;
 struct CudaKernelContext {
   ExecContext& exec;
   Span<const Tensor* const> inputs;  // concrete shapes; nullptr for an absent optional input
-  const Attributes* attrs;
-  int opset;
-  cudaStream_t stream;
-  const CudaLibraries* libs;  // never null; its members may be
-  const cudaDeviceProp* props;
-  Precision precision;
-  const void* prepared;  // what prepare made for this node, or null
+  const Attributes* attrs = nullptr;
+  int opset = 0;
+  cudaStream_t stream = nullptr;
+  const CudaLibraries* libs = nullptr;  // never null once made by the runtime; its members may be
+  const cudaDeviceProp* props = nullptr;
+  Precision precision = Precision::kFloat32;
+  const void* prepared = nullptr;  // what prepare made for this node, or null
 
   size_t num_outputs() const { return exec.num_outputs(); }
   Tensor& output(size_t i) const { return exec.output(i); }
@@ -81,6 +81,10 @@ struct CudaKernel {
   // Inputs the runtime must hand over on the host (shape-like operands).
   std::vector<int> host_inputs = {};
 };
+
+// The process's library handles, loaded (dlopen) on first call and kept for
+// the process's life; never null (members may be). Defined in native/cuda/libs/.
+const CudaLibraries* GetCudaLibraries();
 
 const CudaKernel* FindCudaKernel(const std::string& op_type, DType dtype = DType::kUndefined);
 std::vector<std::string> CudaKernelOpTypes();

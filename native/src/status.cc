@@ -13,6 +13,7 @@ const char* StatusCodeName(StatusCode code) {
     case StatusCode::kInternal: return "ENGINE_INTERNAL";
     case StatusCode::kCancelled: return "ENGINE_CANCELLED";
     case StatusCode::kOutputTooLarge: return "OUTPUT_TOO_LARGE";
+    case StatusCode::kDeviceFault: return "ENGINE_DEVICE_FAULT";
   }
   return "ENGINE_INTERNAL";
 }

@@ -314,9 +314,21 @@ export async function compareCase(c: ModelCase): Promise<{ engine: Outputs; ort:
   return { engine: actual, ort: reference };
 }
 
+// False once the GPU parity suite (test/gpu/parity.test.ts) imports the
+// engine-ort-* files for their case tables only: their onnxruntime
+// comparisons then stay registered in their own files alone.
+let registerTests = true;
+export function collectCaseTablesOnly(): void {
+  registerTests = false;
+}
+export function caseTestsRegistered(): boolean {
+  return registerTests;
+}
+
 // The suites' shape: one describe per group of generated cases, one test
 // per case, each compared with onnxruntime.
 export function describeCaseGroups(groups: Array<[string, () => ModelCase[]]>): void {
+  if (!registerTests) return;
   for (const [group, make] of groups) {
     describe(`engine vs onnxruntime: ${group}`, () => {
       for (const c of make())

@@ -30,9 +30,29 @@ class Backend;
 struct DeviceInfo {
   int id = 0;
   std::string name;
+  std::string uuid;  // "GPU-xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx", as NVML and Triton's metrics name it
   uint64_t total_memory_bytes = 0;
+  uint64_t free_memory_bytes = 0;
   int compute_capability_major = 0;
   int compute_capability_minor = 0;
+  int driver_version = 0;   // CUDA's form: 13000 is 13.0
+  int runtime_version = 0;  // the CUDA runtime linked into the addon
+  // From NVML when libnvidia-ml is present; -1 when unknown.
+  int utilization_percent = -1;
+  int64_t memory_used_bytes = -1;
+};
+
+// A device's caching allocator (native/cuda/device_allocator.h): bytes
+// handed out and not yet given back, bytes held from the driver (in use plus
+// cached), the highest `in_use_bytes` seen, and pinned host staging memory.
+struct DeviceMemoryStats {
+  int device = 0;
+  uint64_t in_use_bytes = 0;
+  uint64_t reserved_bytes = 0;
+  uint64_t peak_in_use_bytes = 0;
+  uint64_t pinned_host_bytes = 0;
+  uint64_t allocations = 0;         // Allocate calls served
+  uint64_t driver_allocations = 0;  // of those, how many reached cudaMalloc
 };
 
 // An ordered queue of work on a device. The CPU runs work as it is queued,
@@ -158,6 +178,10 @@ struct BackendOptions {
   // Threads one run of this session may use at once, counting the calling
   // thread (the CPU backend's per-session cap on the shared pool); 0: cores.
   int intra_op_threads = 0;
+  // The precision a device backend runs float32 math in: "fp32", "fp16" or
+  // "bf16" (weights converted at load). The CPU backend always computes in
+  // float32 and ignores it.
+  std::string precision = "fp32";
 };
 
 using BackendFactory = Status (*)(const BackendOptions& options, std::unique_ptr<Backend>* out);
@@ -175,6 +199,8 @@ BackendFactory RegisterBackendFactory(DeviceKind kind, BackendFactory factory);
 // Defined in native/cuda: every CUDA device, or an empty list on any CUDA
 // error (no driver, no device). Never fails.
 std::vector<DeviceInfo> ListCudaDevices();
+// Per device that has a caching allocator (a CUDA session was created on it).
+std::vector<DeviceMemoryStats> CudaMemoryStatistics();
 #endif
 
 }  // namespace maas

@@ -35,6 +35,9 @@ struct SessionOptions {
   // whose inputs would make a huge tensor fails with kOutputTooLarge instead
   // of exhausting memory. 0: no limit.
   uint64_t max_tensor_bytes = kDefaultMaxTensorBytes;
+  // "fp32", "fp16" or "bf16": the precision a GPU session runs float32 math
+  // in (BackendOptions::precision); the CPU computes in float32 whatever it says.
+  std::string precision = "fp32";
 };
 
 // Memory of one execution plan (one input-shape signature).
@@ -116,5 +119,8 @@ class Session {
 // Accelerators this build can use: CUDA devices when built with CUDA and a
 // driver and device are present; otherwise empty. Never fails.
 std::vector<DeviceInfo> ListDevices();
+// The caching allocators' statistics, per device that has one; empty
+// without CUDA. Never fails.
+std::vector<DeviceMemoryStats> DeviceMemory();
 
 }  // namespace maas

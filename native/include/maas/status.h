@@ -16,6 +16,9 @@ enum class StatusCode : int {
   kInternal = 6,
   kCancelled = 7,
   kOutputTooLarge = 8,  // a tensor of the run would exceed SessionOptions::max_tensor_bytes
+  // The device reported a sticky error (illegal address, ECC, launch
+  // failure): the context is unusable, so is every session on it.
+  kDeviceFault = 9,
 };
 
 // Stable string form used as the JS Error's `code`: ENGINE_<NAME>, except

@@ -74,6 +74,9 @@ class PlanRun {
   // (the caller's feeds included) whatever happened.
   ~PlanRun() {
     if (!frame_) return;
+    // A run that failed half-way may still have device work queued that
+    // reads the arena: let it finish before the memory goes back to a pool.
+    if (!waited_ && frame_->stream) (void)frame_->stream->Synchronize();
     for (size_t v = 0; v < plan_.values.size(); ++v) {
       const Storage storage = plan_.values[v].storage;
       if (storage == Storage::kFeed || storage == Storage::kOwned || storage == Storage::kDynamic ||
@@ -95,8 +98,9 @@ class PlanRun {
     MAAS_RETURN_IF_ERROR(PlaceFeeds(feeds, feed_of_input));
     MAAS_RETURN_IF_ERROR(AllocateOwned());
     for (size_t s = 0; s < plan_.steps.size(); ++s) MAAS_RETURN_IF_ERROR(RunStep(s));
-    MAAS_RETURN_IF_ERROR(frame_->stream->Synchronize());
+    // Downloads queue behind the kernels on the same stream: one wait at the end.
     MAAS_RETURN_IF_ERROR(Collect(feeds, outputs));
+    waited_ = true;
     return frame_->stream->Synchronize();
   }
 
@@ -255,6 +259,7 @@ class PlanRun {
   const ExecutionPlan& plan_;
   std::unique_ptr<Frame> frame_;
   std::shared_ptr<Buffer> arena_;
+  bool waited_ = false;  // the final Synchronize ran (whatever it returned)
 };
 
 }  // namespace

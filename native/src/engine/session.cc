@@ -44,6 +44,9 @@ Status MakeBackends(const SessionOptions& options, Session::Impl* impl) {
   BackendOptions backend_options;
   backend_options.device = device;
   backend_options.intra_op_threads = options.intra_op_threads;
+  if (options.precision != "fp32" && options.precision != "fp16" && options.precision != "bf16")
+    return InvalidArgument("precision must be 'fp32', 'fp16' or 'bf16', got '" + options.precision + "'");
+  backend_options.precision = options.precision;
   MAAS_RETURN_IF_ERROR(CreateBackend(backend_options, &impl->backend));
   impl->host = impl->backend.get();
   if (!device.is_host()) {
@@ -263,6 +266,14 @@ SessionMemory Session::memory() const {
 std::vector<DeviceInfo> ListDevices() {
 #ifdef MAAS_WITH_CUDA
   return ListCudaDevices();
+#else
+  return {};
+#endif
+}
+
+std::vector<DeviceMemoryStats> DeviceMemory() {
+#ifdef MAAS_WITH_CUDA
+  return CudaMemoryStatistics();
 #else
   return {};
 #endif

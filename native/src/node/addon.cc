@@ -1,4 +1,4 @@
-// Module init: loadModel(bytes, options) → Promise<handle>, devices(), engineTables().
+// Module init: loadModel(bytes, options) → Promise<handle>, devices(), deviceMemory(), engineTables().
 #include <napi.h>
 
 #include <algorithm>
@@ -51,6 +51,11 @@ Napi::Value LoadModel(const Napi::CallbackInfo& info) {
       if (!device.IsString()) return reject_invalid("device must be a string ('cpu' or 'cuda:N')");
       options.device = device.As<Napi::String>().Utf8Value();  // the engine checks it
     }
+    Napi::Value precision = given.Get("precision");
+    if (!precision.IsUndefined()) {
+      if (!precision.IsString()) return reject_invalid("precision must be a string ('fp32', 'fp16' or 'bf16')");
+      options.precision = precision.As<Napi::String>().Utf8Value();  // the engine checks it
+    }
   }
   // A copy: JS may detach or reuse its array while the load runs.
   Napi::Uint8Array bytes = info[0].As<Napi::Uint8Array>();
@@ -67,7 +72,11 @@ Napi::Value LoadModel(const Napi::CallbackInfo& info) {
   return promise;
 }
 
-// [{id, name, totalMemoryBytes, computeCapability}]; [] on any failure.
+Napi::Number Bytes(Napi::Env env, uint64_t bytes) { return Napi::Number::New(env, static_cast<double>(bytes)); }
+
+// [{id, name, uuid, totalMemoryBytes, freeMemoryBytes, computeCapability,
+//   driverVersion, runtimeVersion, utilizationPercent, memoryUsedBytes}];
+// [] on any failure (no driver, no GPU, a CPU-only build).
 Napi::Value Devices(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   std::vector<DeviceInfo> devices;
@@ -82,9 +91,36 @@ Napi::Value Devices(const Napi::CallbackInfo& info) {
     Napi::Object entry = Napi::Object::New(env);
     entry.Set("id", Napi::Number::New(env, d.id));
     entry.Set("name", Napi::String::New(env, d.name));
-    entry.Set("totalMemoryBytes", Napi::Number::New(env, static_cast<double>(d.total_memory_bytes)));
+    entry.Set("uuid", Napi::String::New(env, d.uuid));
+    entry.Set("totalMemoryBytes", Bytes(env, d.total_memory_bytes));
+    entry.Set("freeMemoryBytes", Bytes(env, d.free_memory_bytes));
     entry.Set("computeCapability", Napi::String::New(env, std::to_string(d.compute_capability_major) + "." +
                                                               std::to_string(d.compute_capability_minor)));
+    entry.Set("driverVersion", Napi::Number::New(env, d.driver_version));
+    entry.Set("runtimeVersion", Napi::Number::New(env, d.runtime_version));
+    entry.Set("utilizationPercent", Napi::Number::New(env, d.utilization_percent));
+    entry.Set("memoryUsedBytes", Napi::Number::New(env, static_cast<double>(d.memory_used_bytes)));
+    list.Set(static_cast<uint32_t>(i), entry);
+  }
+  return list;
+}
+
+// [{device, inUseBytes, reservedBytes, peakInUseBytes, pinnedHostBytes,
+//   allocations, driverAllocations}]: the CUDA caching allocators; [] without.
+Napi::Value DeviceMemoryStatistics(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  const std::vector<DeviceMemoryStats> stats = DeviceMemory();
+  Napi::Array list = Napi::Array::New(env, stats.size());
+  for (size_t i = 0; i < stats.size(); ++i) {
+    const DeviceMemoryStats& s = stats[i];
+    Napi::Object entry = Napi::Object::New(env);
+    entry.Set("device", Napi::Number::New(env, s.device));
+    entry.Set("inUseBytes", Bytes(env, s.in_use_bytes));
+    entry.Set("reservedBytes", Bytes(env, s.reserved_bytes));
+    entry.Set("peakInUseBytes", Bytes(env, s.peak_in_use_bytes));
+    entry.Set("pinnedHostBytes", Bytes(env, s.pinned_host_bytes));
+    entry.Set("allocations", Bytes(env, s.allocations));
+    entry.Set("driverAllocations", Bytes(env, s.driver_allocations));
     list.Set(static_cast<uint32_t>(i), entry);
   }
   return list;
@@ -160,6 +196,7 @@ Napi::Object InitAddon(Napi::Env env, Napi::Object exports) {
   if (!data->runs) throw Napi::Error::New(env, "maas: cannot create the engine's run queue");
   exports.Set("loadModel", Napi::Function::New<LoadModel>(env, "loadModel"));
   exports.Set("devices", Napi::Function::New<Devices>(env, "devices"));
+  exports.Set("deviceMemory", Napi::Function::New<DeviceMemoryStatistics>(env, "deviceMemory"));
   exports.Set("engineTables", Napi::Function::New<EngineTables>(env, "engineTables"));
   return exports;
 }
