@@ -129,9 +129,10 @@ test("past the model's default timeout the refusal is MODEL_OVERLOADED; a shorte
   assert.ok(own.count('DEADLINE_UNMEETABLE') > 0);
   assert.equal(own.count('MODEL_OVERLOADED'), 0);
   for (const o of own.outcomes) {
-    if (o.code === 'OK') assert.ok(o.settledUs <= o.deadlineUs);
     // Before the first batch has finished there is no estimate: what was
-    // queued then may still time out, never anything later.
-    if (o.code === 'QUEUE_TIMEOUT') assert.ok(o.submittedUs < 1000, `timed out after being queued at ${o.submittedUs}`);
+    // queued then may still end late or time out, never anything later.
+    if (o.submittedUs < 1000) continue;
+    if (o.code === 'OK') assert.ok(o.settledUs <= o.deadlineUs);
+    assert.notEqual(o.code, 'QUEUE_TIMEOUT');
   }
 });
