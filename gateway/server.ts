@@ -14,6 +14,7 @@ import { startHttpServer } from './http/app';
 import { DEFAULT_MAX_BODY_BYTES, DEFAULT_MAX_BUFFERED_BYTES } from './http/body';
 import { Pipeline } from './pipeline/pipeline';
 import { ModelServing } from './serving/model-service';
+import { createResponseCache } from './serving/cache-store';
 import type { ControlMode } from './serving/types';
 
 export interface ServerOptions {
@@ -71,7 +72,11 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     ? await startRegistry({ ...options.registry, logger: logger.child({ component: 'registry' }) })
     : null;
   const catalog: ModelCatalog = registry ? new CompositeCatalog(repository, registry.catalog) : repository;
+  // Redis shared by the replicas when --redis-url is set, else in process.
+  const responseCache = createResponseCache(options.registry?.redisUrl, logger.child({ component: 'response-cache' }));
   const models = new ModelServing({
+    tenantPriority: registry ? (tenant) => registry.tenantPriorities.priorityOf(tenant) : undefined,
+    responseCache,
     catalog,
     loadModel,
     metrics,
@@ -85,6 +90,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     await models.start();
   } catch (err) {
     await models.close(0); // free the sessions of the models loaded before the failure
+    await responseCache.close();
     await registry?.close();
     throw err;
   }
@@ -142,6 +148,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     }
   } catch (err) {
     await models.close(0);
+    await responseCache.close();
     await registry?.close();
     throw err;
   }
@@ -166,6 +173,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
         await drained;
         await models.close(Math.max(0, deadlineMs - (Date.now() - startedMs)));
         await catalog.close();
+        await responseCache.close();
         await registry?.close();
       })();
       return closing;

@@ -16,6 +16,7 @@ import { OPENAPI } from './openapi';
 import { isRole, mayDo, mayGrant, type Action } from './roles';
 import { FileSpool } from './spool';
 import type { Actor, ModelRow, Page, RegistryStore, VersionRow } from './store';
+import { registerTenantPriorityRoutes, type TenantPriorities } from './tenant-priority';
 import type { ModelValidator } from './validate';
 
 export const DEFAULT_MAX_MODEL_BYTES = 2 * 1024 * 1024 * 1024;
@@ -30,6 +31,7 @@ export interface RegistryApiOptions {
   spoolDir: string;
   maxModelBytes: number;
   logger: Logger;
+  tenantPriorities?: TenantPriorities;
 }
 
 type Params = string[];
@@ -55,6 +57,8 @@ export class RegistryApi implements AdminApi {
     this.route('GET', `/models/${seg}/versions`, (r, p) => this.listVersions(r, p[0]));
     this.route('PUT', `/models/${seg}/aliases/${seg}`, (r, p) => this.setAlias(r, p[0], p[1]));
     this.route('GET', '/audit', (r) => this.audit(r));
+    if (o.tenantPriorities)
+      registerTenantPriorityRoutes((m, p, h) => this.route(m, p, h), o.store, o.tenantPriorities);
   }
 
   private route(method: string, path: string, handler: Handler): void {

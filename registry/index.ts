@@ -20,6 +20,7 @@ import { createPool, migrate } from './database';
 import { startEmbeddedPostgres, type EmbeddedDatabase } from './embedded';
 import { JwtVerifier, type JwtOptions } from './jwt';
 import { RedisKeyCache } from './keycache/redis';
+import { TenantPriorities } from './tenant-priority';
 import { makeKey } from './keys';
 import { RegistryListener } from './notify';
 import { RegistryStore } from './store';
@@ -44,6 +45,7 @@ export interface Registry {
   catalog: RegistryCatalog;
   authenticator: RegistryAuthenticator;
   api: RegistryApi;
+  tenantPriorities: TenantPriorities;
   databaseUrl: string;
   adminKeyFile: string | null; // written on the first start against an empty database
   close(): Promise<void>;
@@ -108,7 +110,11 @@ export async function startRegistry(options: RegistryOptions): Promise<Registry>
     );
     await listener.start();
     cleanup.push(() => listener.close());
+    const tenantPriorities = new TenantPriorities(pool, logger.child({ component: 'tenant-priorities' }));
+    await tenantPriorities.start();
+    cleanup.push(() => Promise.resolve(tenantPriorities.close()));
     const api = new RegistryApi({
+      tenantPriorities,
       store,
       catalog,
       artifacts,
@@ -123,6 +129,7 @@ export async function startRegistry(options: RegistryOptions): Promise<Registry>
       catalog,
       authenticator,
       api,
+      tenantPriorities,
       databaseUrl,
       adminKeyFile,
       close: () => closeAll(cleanup),

@@ -5,6 +5,10 @@
 
 export type Protocol = 'http' | 'grpc' | 'ws';
 
+// Online calls wait for their answer; jobs (batch work) are served after
+// every online call (docs/resilience.md "Tenant priorities").
+export type WorkClass = 'online' | 'job';
+
 // What a call asks for; the auth and limits steps decide by it.
 export type Operation =
   | 'health'
@@ -52,6 +56,7 @@ export interface CallContext {
   // it from what its protocol carries (a gRPC deadline); the limits step
   // may use it to refuse early.
   deadlineMs: number;
+  workClass?: WorkClass; // default 'online'
   // Headers (HTTP) or metadata (gRPC) the steps ask the front end to add to
   // the answer, e.g. rate-limit state; null when none.
   responseHeaders: Array<[string, string]> | null;

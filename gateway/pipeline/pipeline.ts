@@ -12,7 +12,7 @@
 import { performance } from 'node:perf_hooks';
 import type { MaasError } from '../../common/errors';
 import type { Logger } from '../../common/logger';
-import { ANONYMOUS, type CallContext, type Operation, type Protocol } from '../inference/call';
+import { ANONYMOUS, type CallContext, type Operation, type Protocol, type WorkClass } from '../inference/call';
 import { AccessLog } from './access-log';
 import { allowAnonymous, type Authenticator } from './auth';
 import { isUnexpected, publicError } from './errors';
@@ -44,6 +44,7 @@ export interface CallInit {
   model?: string;
   version?: string;
   startedMs?: number; // default: now
+  workClass?: WorkClass; // default 'online'
 }
 
 // Per-call state the steps keep; the front end holds it opaque.
@@ -80,6 +81,7 @@ export class Pipeline {
       principal: ANONYMOUS,
       trace: init.traceparent ? parseTraceparent(init.traceparent, init.tracestate) : null,
       deadlineMs: 0,
+      workClass: init.workClass ?? 'online',
       responseHeaders: null,
       lease: null,
       span: null,

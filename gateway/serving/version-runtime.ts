@@ -3,8 +3,8 @@
 // once (runtime-loader.ts), serves until it is retired (a reload replaced
 // it, or its model was unloaded), then drains and frees its sessions.
 //
-// Ownership: the runtime owns its sessions (native memory) and its batcher
-// (the batcher's timers). retire() is the only way they are released.
+// Ownership: the runtime owns its sessions (native memory), its batcher
+// (the batcher's timers) and its circuit breaker (breaker.ts). retire() is the only way they are released.
 import { performance } from 'node:perf_hooks';
 import { toMaasError, type ErrorCode } from '../../common/errors';
 import type { FailureReason, VersionMeters } from '../../common/metrics';
@@ -13,7 +13,9 @@ import { DynamicBatcher } from '../batching/batcher';
 import type { ModelConfig } from '../catalog/config-types';
 import type { TensorMetadata } from '../inference/model-types';
 import type { InferOutput, InferRequest, InferResult } from '../inference/types';
+import { BREAKER_STATE_VALUE, ModelBreaker } from './breaker';
 import { executeBatch, type ExecutionResult, type QueuedWork } from './execute';
+import { levelPlan, requestLevel, type LevelPlan, type TenantPriority } from './priority';
 import { validateRequest } from './validate';
 
 export interface RuntimeParts {
@@ -46,6 +48,8 @@ export class VersionRuntime {
   reason = '';
   private sessions: Session[];
   private readonly batcher: DynamicBatcher<QueuedWork, ExecutionResult>;
+  private readonly levels: LevelPlan;
+  private readonly breaker: ModelBreaker;
   private retiring: Promise<void> | null = null;
 
   constructor(parts: RuntimeParts) {
@@ -60,10 +64,16 @@ export class VersionRuntime {
     this.fingerprint = parts.fingerprint;
     this.decoupled = parts.config.model_transaction_policy?.decoupled === true;
     this.sessions = parts.sessions;
-    this.batcher = createBatcher(parts.config, parts.sessions.length, (batch, instance) =>
-      executeBatch(
-        { session: this.sessions[instance], inputs: this.inputs, outputs: this.outputs, meters: this.meters },
-        batch,
+    this.levels = levelPlan(parts.config.dynamic_batching);
+    this.breaker = new ModelBreaker(`'${this.name}' version ${this.version}`, parts.config.circuit_breaker, (s) => {
+      this.meters.circuitState = BREAKER_STATE_VALUE[s];
+    });
+    this.batcher = createBatcher(parts.config, this.levels, parts.sessions.length, (batch, instance) =>
+      this.breaker.run(() =>
+        executeBatch(
+          { session: this.sessions[instance], inputs: this.inputs, outputs: this.outputs, meters: this.meters },
+          batch,
+        ),
       ),
     );
   }
@@ -79,20 +89,27 @@ export class VersionRuntime {
     return bytes;
   }
 
-  // Validates and queues one request; resolves with its outputs.
-  async infer(request: InferRequest): Promise<InferResult> {
+  // While the breaker is open the version is not ready (docs/resilience.md).
+  get circuitOpen(): boolean {
+    return this.breaker.isOpen;
+  }
+
+  // Validates and queues one request; resolves with its outputs. The
+  // tenant's priority class picks its batcher level (priority.ts).
+  async infer(request: InferRequest, tenantPriority?: TenantPriority): Promise<InferResult> {
     const startMs = performance.now();
     const m = this.meters;
     const batcher = this.batcher;
     try {
+      if (this.breaker.isOpen) throw this.breaker.refusal();
       const { batchSize, shapeKey } = validateRequest(request, this.inputs, this.outputs, this.config.max_batch_size);
       const pending = batcher.submit(
         { inputs: request.inputs, batchSize },
         {
           batchSize,
           shapeKey,
-          priority: request.priority,
-          timeoutUs: request.timeoutUs,
+          priority: requestLevel(this.levels, tenantPriority, request.call?.workClass, request.priority),
+          timeoutUs: deadlineTimeoutUs(request, startMs),
           cancel: request.cancel,
         },
       );
@@ -143,6 +160,7 @@ export class VersionRuntime {
     this.retiring ??= (async () => {
       this.state = 'UNLOADING';
       this.reason = reason;
+      this.breaker.shutdown();
       await this.batcher.close(deadlineMs);
       for (const s of this.sessions) s.release();
       this.sessions = [];
@@ -155,6 +173,7 @@ export class VersionRuntime {
 
 function createBatcher(
   config: ModelConfig,
+  levels: LevelPlan,
   instanceCount: number,
   execute: (batch: QueuedWork[], instance: number) => Promise<ExecutionResult[]>,
 ): DynamicBatcher<QueuedWork, ExecutionResult> {
@@ -169,8 +188,9 @@ function createBatcher(
       maxQueueSize: policy?.max_queue_size ?? 0,
       defaultTimeoutUs: policy?.default_timeout_microseconds ?? 0,
       allowTimeoutOverride: policy?.allow_timeout_override ?? true,
-      priorityLevels: db?.priority_levels ?? 0,
-      defaultPriorityLevel: db?.default_priority_level ?? 0,
+      // Every model has levels: its own, or the gateway's premium/standard/jobs.
+      priorityLevels: levels.levels,
+      defaultPriorityLevel: levels.standard,
       instanceCount,
     },
     execute,
@@ -187,8 +207,27 @@ function pickOutputs(all: InferOutput[], wanted: NonNullable<InferRequest['outpu
   return out;
 }
 
+// The request's deadline as a timeout from now: its `timeout` parameter or
+// what is left of the call's deadline (gRPC's grpc-timeout), the sooner; 0 =
+// none (the model default then applies in the batcher).
+function deadlineTimeoutUs(request: InferRequest, nowMs: number): number {
+  const own = request.timeoutUs;
+  const deadlineMs = request.call?.deadlineMs ?? 0;
+  if (!(deadlineMs > 0)) return own;
+  const leftUs = Math.max(1, (deadlineMs - nowMs) * 1000);
+  return own > 0 ? Math.min(own, leftUs) : leftUs;
+}
+
+const REJECTED_CODES: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
+  'QUEUE_FULL',
+  'QUEUE_TIMEOUT',
+  'DEADLINE_UNMEETABLE',
+  'MODEL_OVERLOADED',
+  'MODEL_CIRCUIT_OPEN',
+]);
+
 function failureReason(code: ErrorCode): FailureReason {
-  if (code === 'QUEUE_FULL' || code === 'QUEUE_TIMEOUT') return 'REJECTED';
+  if (REJECTED_CODES.has(code)) return 'REJECTED';
   if (code === 'CANCELLED') return 'CANCELED';
   if (code.startsWith('ENGINE_')) return 'BACKEND';
   return 'OTHER';
