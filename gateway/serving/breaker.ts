@@ -98,7 +98,7 @@ export class ModelBreaker {
 
   // Runs one batch execution through the breaker.
   async run<T>(work: () => Promise<T>): Promise<T> {
-    if (!this.breaker) return work();
+    if (!this.breaker || this.breaker.isShutdown) return work();
     try {
       return (await this.breaker.fire(work)).value as T;
     } catch (err) {

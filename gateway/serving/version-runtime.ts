@@ -160,8 +160,8 @@ export class VersionRuntime {
     this.retiring ??= (async () => {
       this.state = 'UNLOADING';
       this.reason = reason;
-      this.breaker.shutdown();
       await this.batcher.close(deadlineMs);
+      this.breaker.shutdown(); // after the last batch: queued work still runs through it
       for (const s of this.sessions) s.release();
       this.sessions = [];
       this.state = 'UNAVAILABLE';
