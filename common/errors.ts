@@ -110,7 +110,7 @@ export const ERRORS = {
   DEADLINE_UNMEETABLE: {
     httpStatus: 429,
     grpcStatus: 8,
-    description: "the queue ahead of the request would outlast its deadline; refused before queueing",
+    description: 'the queue ahead of the request would outlast its deadline; refused before queueing',
   },
   MODEL_OVERLOADED: {
     httpStatus: 503,

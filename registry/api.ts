@@ -57,8 +57,7 @@ export class RegistryApi implements AdminApi {
     this.route('GET', `/models/${seg}/versions`, (r, p) => this.listVersions(r, p[0]));
     this.route('PUT', `/models/${seg}/aliases/${seg}`, (r, p) => this.setAlias(r, p[0], p[1]));
     this.route('GET', '/audit', (r) => this.audit(r));
-    if (o.tenantPriorities)
-      registerTenantPriorityRoutes((m, p, h) => this.route(m, p, h), o.store, o.tenantPriorities);
+    if (o.tenantPriorities) registerTenantPriorityRoutes((m, p, h) => this.route(m, p, h), o.store, o.tenantPriorities);
   }
 
   private route(method: string, path: string, handler: Handler): void {

@@ -15,9 +15,14 @@ const keys: Record<string, string> = {};
 before(async () => {
   const dir = await tempDir();
   // Beside the harness's fsmodel: a repository model (public) with the cache on.
-  await writeModel(path.join(dir, 'repo'), 'cachedmodel', { max_batch_size: 8, response_cache: { enable: true } }, {
-    '1': addModelBytes(10),
-  });
+  await writeModel(
+    path.join(dir, 'repo'),
+    'cachedmodel',
+    { max_batch_size: 8, response_cache: { enable: true } },
+    {
+      '1': addModelBytes(10),
+    },
+  );
   h = await startRegistryServer(await createDatabase(services.databaseUrl, 'resilience'), {}, dir);
   for (const name of ['alpha', 'beta']) {
     assert.equal((await api(h.url, 'POST', '/api/v1/tenants', h.adminKey, { name })).status, 201);

@@ -141,7 +141,8 @@ test('a model that fails every run opens its breaker; others keep serving; a pro
     assert.equal(await codeOf(models.infer(request('flaky', 1))), 'OK');
     // Caller errors (4xx from the engine) are no evidence against the model.
     f.code = 'ENGINE_INVALID_ARGUMENT';
-    for (let i = 0; i < 5; i++) assert.equal(await codeOf(models.infer(request('flaky', 1))), 'ENGINE_INVALID_ARGUMENT');
+    for (let i = 0; i < 5; i++)
+      assert.equal(await codeOf(models.infer(request('flaky', 1))), 'ENGINE_INVALID_ARGUMENT');
     assert.equal(models.isModelReady('flaky'), true);
     // Three consecutive engine faults open it.
     f.code = 'ENGINE_INTERNAL';

@@ -42,7 +42,14 @@ export function parseResponseCache(modelName: string, raw: unknown): Required<Re
   const o = object(modelName, 'response_cache', raw);
   return {
     enable: bool(modelName, 'response_cache.enable', o.enable, false),
-    ttl_seconds: int(modelName, 'response_cache.ttl_seconds', o.ttl_seconds, DEFAULT_CACHE_TTL_SECONDS, 1, MAX_TTL_SECONDS),
+    ttl_seconds: int(
+      modelName,
+      'response_cache.ttl_seconds',
+      o.ttl_seconds,
+      DEFAULT_CACHE_TTL_SECONDS,
+      1,
+      MAX_TTL_SECONDS,
+    ),
   };
 }
 
@@ -51,8 +58,22 @@ export function parseCircuitBreaker(modelName: string, raw: unknown): Required<C
   const d = BREAKER_DEFAULTS;
   return {
     enable: bool(modelName, 'circuit_breaker.enable', o.enable, d.enable),
-    failure_threshold: int(modelName, 'circuit_breaker.failure_threshold', o.failure_threshold, d.failure_threshold, 1, 1000),
-    reset_timeout_ms: int(modelName, 'circuit_breaker.reset_timeout_ms', o.reset_timeout_ms, d.reset_timeout_ms, 1, MAX_BREAKER_MS),
+    failure_threshold: int(
+      modelName,
+      'circuit_breaker.failure_threshold',
+      o.failure_threshold,
+      d.failure_threshold,
+      1,
+      1000,
+    ),
+    reset_timeout_ms: int(
+      modelName,
+      'circuit_breaker.reset_timeout_ms',
+      o.reset_timeout_ms,
+      d.reset_timeout_ms,
+      1,
+      MAX_BREAKER_MS,
+    ),
     timeout_ms: int(modelName, 'circuit_breaker.timeout_ms', o.timeout_ms, d.timeout_ms, 0, MAX_BREAKER_MS),
   };
 }

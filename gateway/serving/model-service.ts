@@ -16,7 +16,7 @@ import { runDecoupled, type AnswerSink } from './decoupled';
 import { ModelLifecycle } from './lifecycle';
 import { ModelTable, canonicalVersion } from './model-table';
 import type { TenantPriority } from './priority';
-import { ResponseCache, responseCacheKey } from './response-cache';
+import { type ResponseCache, responseCacheKey } from './response-cache';
 import { ThreadBudget, type LoadModelFn } from './runtime-loader';
 import { statisticsSnapshot } from './statistics';
 import type { VersionRuntime } from './version-runtime';
@@ -83,7 +83,8 @@ export class ModelServing implements ModelService, ModelRepository {
     const tenant = request.call?.principal.tenant ?? null;
     const priority = this.options.tenantPriority?.(tenant);
     const cache = this.options.responseCache;
-    if (cache && runtime.config.response_cache?.enable) return this.inferCached(cache, runtime, request, tenant, priority);
+    if (cache && runtime.config.response_cache?.enable)
+      return this.inferCached(cache, runtime, request, tenant, priority);
     return runtime.infer(request, priority);
   }
 

@@ -82,7 +82,11 @@ export function responseCacheKey(tenant: string | null, version: string, request
 }
 
 function stableJson(o: Record<string, unknown>): string {
-  return JSON.stringify(Object.keys(o).sort().map((k) => [k, o[k]]));
+  return JSON.stringify(
+    Object.keys(o)
+      .sort()
+      .map((k) => [k, o[k]]),
+  );
 }
 
 interface PackedOutput {
