@@ -207,12 +207,16 @@ function pickOutputs(all: InferOutput[], wanted: NonNullable<InferRequest['outpu
   return out;
 }
 
-// The request's deadline as a timeout from now: its `timeout` parameter or
-// what is left of the call's deadline (gRPC's grpc-timeout), the sooner; 0 =
-// none (the model default then applies in the batcher).
+// The request's deadline as a timeout from now: its `timeout` parameter,
+// counted from when the call arrived (the time its body took to arrive and
+// decode is spent already), or what is left of the call's deadline (gRPC's
+// grpc-timeout), the sooner; 0 = none (the model default then applies in
+// the batcher).
 function deadlineTimeoutUs(request: InferRequest, nowMs: number): number {
-  const own = request.timeoutUs;
-  const deadlineMs = request.call?.deadlineMs ?? 0;
+  const call = request.call;
+  let own = request.timeoutUs;
+  if (own > 0 && call) own = Math.max(1, own - Math.max(0, nowMs - call.startedMs) * 1000);
+  const deadlineMs = call?.deadlineMs ?? 0;
   if (!(deadlineMs > 0)) return own;
   const leftUs = Math.max(1, (deadlineMs - nowMs) * 1000);
   return own > 0 ? Math.min(own, leftUs) : leftUs;
