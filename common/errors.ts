@@ -106,6 +106,22 @@ export const ERRORS = {
     grpcStatus: 14,
     description: 'the server is buffering too many request bytes; retry later',
   },
+  // load shedding and circuit breaking (docs/resilience.md)
+  DEADLINE_UNMEETABLE: {
+    httpStatus: 429,
+    grpcStatus: 8,
+    description: 'the queue ahead of the request would outlast its deadline; refused before queueing',
+  },
+  MODEL_OVERLOADED: {
+    httpStatus: 503,
+    grpcStatus: 14,
+    description: "the model's queue would outlast even its default deadline; refused before queueing",
+  },
+  MODEL_CIRCUIT_OPEN: {
+    httpStatus: 503,
+    grpcStatus: 14,
+    description: 'the model version failed repeatedly; its circuit breaker is open until a probe succeeds',
+  },
   // engine (native)
   ENGINE_INVALID_ARGUMENT: { httpStatus: 400, grpcStatus: 3, description: 'the engine refused the inputs' },
   ENGINE_INVALID_MODEL: { httpStatus: 400, grpcStatus: 3, description: 'the ONNX model is broken or inconsistent' },

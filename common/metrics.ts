@@ -61,6 +61,10 @@ export class VersionMeters {
   readonly computeInfer = duration();
   readonly computeOutput = duration();
   readonly failures: Record<FailureReason, number> = { REJECTED: 0, CANCELED: 0, BACKEND: 0, OTHER: 0 };
+  // Response cache (docs/resilience.md): a hit's and a miss's look-up time.
+  readonly cacheHit = duration();
+  readonly cacheMiss = duration();
+  circuitState = 0; // the version's breaker: 0 closed, 1 half-open, 2 open (gateway/serving/breaker.ts)
   readonly batches = new Map<number, BatchTotals>();
   // Per-request figures by front end; per-execution ones (compute, batch
   // size) have no protocol: one batch mixes requests from several.
@@ -121,6 +125,10 @@ export class VersionMeters {
       default:
         return this.protocols[3];
     }
+  }
+
+  recordCacheLookup(hit: boolean, lookupUs: number): void {
+    add(hit ? this.cacheHit : this.cacheMiss, lookupUs);
   }
 
   recordFailure(totalUs: number, reason: FailureReason): void {
@@ -249,6 +257,36 @@ export class InferenceMetrics {
       'Cumulative inference compute output duration in microseconds',
       'counter',
       (m) => m.computeOutput.ns / 1000,
+    );
+    this.perVersion(
+      'nv_cache_num_hits_per_model',
+      'Number of response cache hits per model',
+      'counter',
+      (m) => m.cacheHit.count,
+    );
+    this.perVersion(
+      'nv_cache_num_misses_per_model',
+      'Number of response cache misses per model',
+      'counter',
+      (m) => m.cacheMiss.count,
+    );
+    this.perVersion(
+      'nv_cache_hit_duration_per_model',
+      'Cumulative time requests spend looking up responses found in the cache, in microseconds',
+      'counter',
+      (m) => m.cacheHit.ns / 1000,
+    );
+    this.perVersion(
+      'nv_cache_miss_duration_per_model',
+      'Cumulative time requests spend looking up responses missing from the cache, in microseconds',
+      'counter',
+      (m) => m.cacheMiss.ns / 1000,
+    );
+    this.perVersion(
+      'maas_model_circuit_state',
+      "The version's circuit breaker: 0 closed, 1 half-open, 2 open",
+      'gauge',
+      (m) => m.circuitState,
     );
     this.perVersion('nv_model_load_duration_secs', 'Model load time in seconds', 'gauge', (m) => m.loadDurationSecs);
     this.protocolHistogram(

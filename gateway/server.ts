@@ -21,6 +21,7 @@ import { DEFAULT_MAX_BODY_BYTES, DEFAULT_MAX_BUFFERED_BYTES } from './http/body'
 import { adminWithJobs, startJobs, type Jobs, type JobsOptions } from './jobs';
 import { Pipeline } from './pipeline/pipeline';
 import { ModelServing } from './serving/model-service';
+import { createResponseCache } from './serving/cache-store';
 import type { ControlMode } from './serving/types';
 
 export interface ServerOptions {
@@ -119,7 +120,11 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     await bus?.close();
   };
   const catalog: ModelCatalog = registry ? new CompositeCatalog(repository, registry.catalog) : repository;
+  // Redis shared by the replicas when --redis-url is set, else in process.
+  const responseCache = createResponseCache(options.registry?.redisUrl, logger.child({ component: 'response-cache' }));
   const models = new ModelServing({
+    tenantPriority: registry ? (tenant) => registry.tenantPriorities.priorityOf(tenant) : undefined,
+    responseCache,
     catalog,
     loadModel,
     gpus: devices,
@@ -137,6 +142,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     await models.close(0); // free the sessions of the models loaded before the failure
     await limits?.close();
     await closeMetering();
+    await responseCache.close();
     await registry?.close();
     throw err;
   }
@@ -204,6 +210,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     await models.close(0);
     await limits?.close();
     await closeMetering();
+    await responseCache.close();
     await registry?.close();
     throw err;
   }
@@ -234,6 +241,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
         await closeMetering(); // after the last call's usage record
         await catalog.close();
         await limits?.close();
+        await responseCache.close();
         await registry?.close();
       })();
       return closing;

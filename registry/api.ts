@@ -16,6 +16,7 @@ import { OPENAPI } from './openapi';
 import { isRole, mayDo, mayGrant, type Action } from './roles';
 import { FileSpool } from './spool';
 import type { Actor, ModelRow, Page, RegistryStore, VersionRow } from './store';
+import { registerTenantPriorityRoutes, type TenantPriorities } from './tenant-priority';
 import type { ModelValidator } from './validate';
 import type { LifecycleSink } from '../events/port';
 
@@ -32,6 +33,7 @@ export interface RegistryApiOptions {
   maxModelBytes: number;
   events?: LifecycleSink;
   logger: Logger;
+  tenantPriorities?: TenantPriorities;
 }
 
 type Params = string[];
@@ -60,6 +62,7 @@ export class RegistryApi implements AdminApi {
     this.route('GET', `/models/${seg}/versions`, (r, p) => this.listVersions(r, p[0]));
     this.route('PUT', `/models/${seg}/aliases/${seg}`, (r, p) => this.setAlias(r, p[0], p[1]));
     this.route('GET', '/audit', (r) => this.audit(r));
+    if (o.tenantPriorities) registerTenantPriorityRoutes((m, p, h) => this.route(m, p, h), o.store, o.tenantPriorities);
   }
 
   // A route of another module (the usage API), path relative to /api/v1.

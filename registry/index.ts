@@ -20,6 +20,7 @@ import { createPool, migrate } from './database';
 import { startEmbeddedPostgres, type EmbeddedDatabase } from './embedded';
 import { JwtVerifier, type JwtOptions } from './jwt';
 import { RedisKeyCache } from './keycache/redis';
+import { TenantPriorities } from './tenant-priority';
 import { makeKey } from './keys';
 import { RegistryListener } from './notify';
 import { RegistryStore } from './store';
@@ -48,6 +49,7 @@ export interface Registry {
   api: RegistryApi;
   artifacts: ArtifactStore;
   spoolDir: string; // <dataDir>/uploads: temporary files of uploads (and job chunks)
+  tenantPriorities: TenantPriorities;
   databaseUrl: string;
   adminKeyFile: string | null; // written on the first start against an empty database
   close(): Promise<void>;
@@ -112,7 +114,11 @@ export async function startRegistry(options: RegistryOptions): Promise<Registry>
     );
     await listener.start();
     cleanup.push(() => listener.close());
+    const tenantPriorities = new TenantPriorities(pool, logger.child({ component: 'tenant-priorities' }));
+    await tenantPriorities.start();
+    cleanup.push(() => Promise.resolve(tenantPriorities.close()));
     const api = new RegistryApi({
+      tenantPriorities,
       store,
       catalog,
       artifacts,
@@ -130,6 +136,7 @@ export async function startRegistry(options: RegistryOptions): Promise<Registry>
       api,
       artifacts,
       spoolDir,
+      tenantPriorities,
       databaseUrl,
       adminKeyFile,
       close: () => closeAll(cleanup),

@@ -79,6 +79,23 @@ export const OPENAPI = {
         responses: { '200': { description: 'a page' }, ...errors },
       },
     },
+    '/api/v1/tenants/{tenant}/priority': {
+      put: {
+        summary: "set a tenant's priority class (admins only; docs/resilience.md)",
+        parameters: [param('tenant')],
+        requestBody: json({
+          type: 'object',
+          required: ['priority'],
+          properties: { priority: { enum: ['premium', 'standard'] } },
+        }),
+        responses: { '200': { description: '{"tenant","priority"}' }, ...errors },
+      },
+      get: {
+        summary: "a tenant's priority class",
+        parameters: [param('tenant')],
+        responses: { '200': { description: '{"tenant","priority"}' }, ...errors },
+      },
+    },
     '/api/v1/tenants/{tenant}/keys': {
       post: {
         summary: 'create an API key; the secret `key` is in this answer only',

@@ -12,6 +12,7 @@ import type { CancelListener, CancelSignal } from '../inference/cancel';
 import { realClock, type Clock, type TimerHandle } from './clock';
 import { decideBatch, type BatchPolicyConfig, type QueuedItem } from './policy';
 import { PriorityQueue, QueueEntry } from './queue';
+import { ComputeEwma, estimateFinishUs, shedVerdict } from './wait-estimate';
 
 export interface DynamicBatcherOptions {
   maxBatchSize: number; // 0: the model does not batch; each request runs alone
@@ -25,6 +26,10 @@ export interface DynamicBatcherOptions {
   priorityLevels?: number; // default 0: one queue, priorities ignored
   defaultPriorityLevel?: number; // in [1, priorityLevels]; default priorityLevels (the lowest)
   instanceCount?: number; // batches allowed in flight at once; default 1
+  // Default true: a request whose deadline the queue ahead would outlast (by
+  // the EWMA of batch compute times, wait-estimate.ts) is refused at submit
+  // with DEADLINE_UNMEETABLE or MODEL_OVERLOADED instead of timing out later.
+  shedByDeadline?: boolean;
   clock?: Clock; // default realClock
 }
 
@@ -63,7 +68,7 @@ class Pending<TReq, TRes> extends QueueEntry implements QueuedItem, CancelListen
     readonly resolve: (value: BatchedResult<TRes>) => void,
     readonly reject: (err: unknown) => void,
   ) {
-    super(level, deadlineUs);
+    super(level, deadlineUs, batchSize);
   }
 
   onCancel(): void {
@@ -87,6 +92,8 @@ export class DynamicBatcher<TReq, TRes> {
   private readonly priorityLevels: number;
   private readonly defaultPriorityLevel: number;
   private readonly instanceCount: number;
+  private readonly shedByDeadline: boolean;
+  private readonly computeEwma = new ComputeEwma();
 
   private readonly queue: PriorityQueue<Pending<TReq, TRes>>;
   private readonly freeInstances: number[]; // a stack; instance 0 is used first
@@ -134,6 +141,7 @@ export class DynamicBatcher<TReq, TRes> {
       throw new RangeError(`instanceCount ${this.instanceCount} must be an integer >= 1`);
     }
 
+    this.shedByDeadline = options.shedByDeadline ?? true;
     this.clock = options.clock ?? realClock;
     this.policy = { maxBatchSize, preferredBatchSizes, maxQueueDelayUs };
     this.drainPolicy = { ...this.policy, maxQueueDelayUs: 0 };
@@ -179,6 +187,9 @@ export class DynamicBatcher<TReq, TRes> {
 
     const nowUs = this.clock.nowUs();
     const timeoutUs = this.effectiveTimeoutUs(options.timeoutUs ?? 0);
+    const level = this.levelOf(options.priority ?? 0);
+    const refusal = this.shed(timeoutUs, level, batchSize);
+    if (refusal) return Promise.reject(refusal);
     return new Promise<BatchedResult<TRes>>((resolve, reject) => {
       const entry = new Pending<TReq, TRes>(
         this,
@@ -186,7 +197,7 @@ export class DynamicBatcher<TReq, TRes> {
         batchSize,
         shapeKey,
         nowUs,
-        this.levelOf(options.priority ?? 0),
+        level,
         timeoutUs > 0 ? nowUs + timeoutUs : 0,
         resolve,
         reject,
@@ -228,6 +239,35 @@ export class DynamicBatcher<TReq, TRes> {
     );
     this.schedule();
     return this.closePromise;
+  }
+
+  // Batch compute time the wait estimates use (0 until a batch has run).
+  get estimatedBatchUs(): number {
+    return this.computeEwma.batchUs;
+  }
+
+  // Load shedding by deadline (wait-estimate.ts): the refusal, or null to queue.
+  private shed(timeoutUs: number, level: number, batchSize: number): MaasError | null {
+    if (!this.shedByDeadline || !(timeoutUs > 0) || this.computeEwma.batchUs <= 0) return null;
+    const finishAt = (atLevel: number, ownUnits: number) =>
+      estimateFinishUs({
+        batchUs: this.computeEwma.batchUs,
+        unitsAhead: this.queue.unitsUpTo(atLevel),
+        ownUnits,
+        maxBatchSize: this.policy.maxBatchSize,
+        runningBatches: this.inFlightCount,
+        instanceCount: this.instanceCount,
+      });
+    const finishUs = finishAt(level, batchSize);
+    const verdict = shedVerdict(timeoutUs, finishUs, this.defaultTimeoutUs, () => finishAt(0, 1));
+    if (verdict === 'accept') return null;
+    const estimate = `an estimated ${Math.round(finishUs)} us to finish`;
+    return verdict === 'overloaded'
+      ? new MaasError(
+          'MODEL_OVERLOADED',
+          `the model is overloaded: ${estimate}, beyond its default timeout of ${this.defaultTimeoutUs} us`,
+        )
+      : new MaasError('DEADLINE_UNMEETABLE', `the request's timeout of ${timeoutUs} us is shorter than ${estimate}`);
   }
 
   private effectiveTimeoutUs(requestTimeoutUs: number): number {
@@ -346,6 +386,7 @@ export class DynamicBatcher<TReq, TRes> {
       const requests = new Array<TReq>(entries.length);
       for (let i = 0; i < entries.length; i++) requests[i] = entries[i].request;
       const results = await this.execute(requests, instanceIndex);
+      this.computeEwma.observe(this.clock.nowUs() - startUs);
       if (!Array.isArray(results) || results.length !== entries.length) {
         const got = Array.isArray(results) ? `${results.length} results` : 'no result array';
         throw new MaasError('INTERNAL', `batch execution returned ${got} for ${entries.length} requests`);

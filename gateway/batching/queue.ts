@@ -13,6 +13,7 @@ export class QueueEntry {
   constructor(
     readonly level: number, // 0-based priority level; 0 is served first
     readonly deadlineUs: number, // 0 = no timeout
+    readonly units = 1, // batch units it takes (its first dimension), for wait estimates
   ) {}
 }
 
@@ -24,10 +25,20 @@ interface Fifo {
 export class PriorityQueue<E extends QueueEntry> {
   private readonly levels: Fifo[];
   private readonly deadlines: E[] = []; // binary min-heap on deadlineUs
+  private readonly levelUnits: number[]; // batch units queued per level
   private count = 0;
 
   constructor(levelCount: number) {
     this.levels = Array.from({ length: Math.max(1, levelCount) }, () => ({ head: null, tail: null }));
+    this.levelUnits = this.levels.map(() => 0);
+  }
+
+  // Batch units queued at `level` or a higher priority (a lower index): what
+  // is served before a request pushed at that level now.
+  unitsUpTo(level: number): number {
+    let units = 0;
+    for (let i = 0; i <= level && i < this.levelUnits.length; i++) units += this.levelUnits[i];
+    return units;
   }
 
   get size(): number {
@@ -45,6 +56,7 @@ export class PriorityQueue<E extends QueueEntry> {
     fifo.tail = entry;
     entry.queued = true;
     this.count += 1;
+    this.levelUnits[entry.level] += entry.units;
     if (entry.deadlineUs > 0) this.heapPush(entry);
   }
 
@@ -59,6 +71,7 @@ export class PriorityQueue<E extends QueueEntry> {
     entry.prev = entry.next = null;
     entry.queued = false;
     this.count -= 1;
+    this.levelUnits[entry.level] -= entry.units;
     if (entry.heapIndex >= 0) this.heapRemove(entry);
     return true;
   }

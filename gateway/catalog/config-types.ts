@@ -47,6 +47,20 @@ export interface TransactionPolicyConfig {
   decoupled?: boolean;
 }
 
+// Triton's response cache switch; ttl_seconds is ours (docs/resilience.md).
+export interface ResponseCacheConfig {
+  enable?: boolean;
+  ttl_seconds?: number;
+}
+
+// Ours: the per-version circuit breaker (docs/resilience.md).
+export interface CircuitBreakerConfig {
+  enable?: boolean;
+  failure_threshold?: number;
+  reset_timeout_ms?: number;
+  timeout_ms?: number;
+}
+
 export interface ModelConfig {
   name: string;
   platform: string;
@@ -61,4 +75,6 @@ export interface ModelConfig {
   // Triton's free-form parameters; `precision` ('fp32' | 'fp16' | 'bf16') is
   // the GPU precision (docs/cuda.md).
   parameters?: Record<string, { string_value?: string }>;
+  response_cache?: ResponseCacheConfig;
+  circuit_breaker?: CircuitBreakerConfig;
 }

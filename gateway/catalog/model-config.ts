@@ -5,6 +5,7 @@
 // (gateway/serving/complete-config.ts).
 import { MaasError } from '../../common/errors';
 import { MAX_TIMER_MS } from '../../common/timers';
+import { parseCircuitBreaker, parseResponseCache } from './resilience-config';
 import type { DynamicBatchingConfig, InstanceGroupConfig, ModelConfig, TransactionPolicyConfig } from './config-types';
 
 // What config.json may say; everything optional.
@@ -242,5 +243,7 @@ export function parseModelConfig(modelName: string, raw: unknown): ModelConfig {
     config.model_transaction_policy = parseTransactionPolicy(modelName, raw.model_transaction_policy);
   }
   parsePrecision(modelName, raw.parameters);
+  if (raw.response_cache !== undefined) config.response_cache = parseResponseCache(modelName, raw.response_cache);
+  if (raw.circuit_breaker !== undefined) config.circuit_breaker = parseCircuitBreaker(modelName, raw.circuit_breaker);
   return config;
 }

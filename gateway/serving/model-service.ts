@@ -3,10 +3,12 @@
 // metadata, readiness and statistics questions, and exposes the model
 // lifecycle (lifecycle.ts) as Triton's repository extension. Front ends
 // reach it only through the ModelService and ModelRepository interfaces.
+import { performance } from 'node:perf_hooks';
 import { MaasError, toMaasError } from '../../common/errors';
 import type { Logger } from '../../common/logger';
 import type { InferenceMetrics } from '../../common/metrics';
 import type { ModelConfig } from '../catalog/config-types';
+import { DEFAULT_CACHE_TTL_SECONDS } from '../catalog/resilience-config';
 import type { ModelCatalog } from '../catalog/port';
 import type { ModelMetadata, ModelStatistics, RepositoryIndexEntry } from '../inference/model-types';
 import type { InferRequest, InferResult } from '../inference/types';
@@ -14,8 +16,11 @@ import { runDecoupled, type AnswerSink } from './decoupled';
 import { ModelLifecycle } from './lifecycle';
 import { ModelTable, canonicalVersion } from './model-table';
 import type { GpuView } from './placement';
+import type { TenantPriority } from './priority';
+import { type ResponseCache, responseCacheKey } from './response-cache';
 import { ThreadBudget, type LoadModelFn } from './runtime-loader';
 import { statisticsSnapshot } from './statistics';
+import type { VersionRuntime } from './version-runtime';
 import type { ControlMode, LoadRequest, ModelRepository, ModelService } from './types';
 import type { LifecycleSink } from '../../events/port';
 
@@ -31,6 +36,11 @@ export interface ModelServingOptions {
   threadBudget?: ThreadBudget; // default: MAX_ENGINE_THREADS
   gpus?: () => GpuView[]; // the engine's devices() for KIND_GPU placement; default: none
   events?: LifecycleSink; // model loaded/unloaded on this node (Kafka's maas.events.v1)
+  // A tenant's priority class (registry/tenant-priority.ts); absent: every
+  // caller is standard unless it asks for a `priority`.
+  tenantPriority?: (tenant: string | null) => TenantPriority | undefined;
+  // For models whose config enables it; absent: no response cache.
+  responseCache?: ResponseCache;
 }
 
 const DEFAULT_DRAIN_DEADLINE_MS = 30_000;
@@ -76,7 +86,45 @@ export class ModelServing implements ModelService, ModelRepository {
     } catch (err) {
       return Promise.reject(toMaasError(err));
     }
-    return runtime.infer(request);
+    const tenant = request.call?.principal.tenant ?? null;
+    const priority = this.options.tenantPriority?.(tenant);
+    const cache = this.options.responseCache;
+    if (cache && runtime.config.response_cache?.enable)
+      return this.inferCached(cache, runtime, request, tenant, priority);
+    return runtime.infer(request, priority);
+  }
+
+  // docs/resilience.md "Response cache": a hit answers without running (and
+  // counts as a successful request, as in Triton); a miss runs and stores.
+  private async inferCached(
+    cache: ResponseCache,
+    runtime: VersionRuntime,
+    request: InferRequest,
+    tenant: string | null,
+    priority: TenantPriority | undefined,
+  ): Promise<InferResult> {
+    const startMs = performance.now();
+    const key = responseCacheKey(tenant, runtime.version, request);
+    const outputs = await cache.lookup(key);
+    const lookupUs = (performance.now() - startMs) * 1000;
+    const m = runtime.meters;
+    m.recordCacheLookup(outputs !== undefined, lookupUs);
+    if (outputs === undefined) {
+      const result = await runtime.infer(request, priority);
+      cache.insert(key, result.outputs, runtime.config.response_cache?.ttl_seconds ?? DEFAULT_CACHE_TTL_SECONDS);
+      return result;
+    }
+    const totalUs = (performance.now() - startMs) * 1000;
+    m.recordSuccess(m.forProtocol(request.call?.protocol), totalUs, 0, 0, 0, 0);
+    const first = request.inputs[0];
+    return {
+      id: request.id,
+      modelName: runtime.name,
+      modelVersion: runtime.version,
+      outputs,
+      batchSize: runtime.config.max_batch_size > 0 && first ? (first.shape[0] ?? 1) : 1,
+      timing: { queueUs: 0, computeInputUs: 0, computeInferUs: 0, computeOutputUs: 0, totalUs },
+    };
   }
 
   async inferStream(request: InferRequest, onAnswer: AnswerSink): Promise<void> {
@@ -90,10 +138,10 @@ export class ModelServing implements ModelService, ModelRepository {
     return true;
   }
 
+  // A version whose circuit breaker is open is not ready (docs/resilience.md).
   isModelReady(name: string, version?: string): boolean {
     try {
-      this.table.slot(name).route(version);
-      return true;
+      return !this.table.slot(name).route(version).circuitOpen;
     } catch {
       return false;
     }

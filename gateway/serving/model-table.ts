@@ -107,7 +107,13 @@ export class ModelSlot {
     const out: RepositoryIndexEntry[] = [];
     for (const entry of this.versions.values()) {
       if (readyOnly && entry.state !== 'READY') continue;
-      out.push({ name: this.name, version: entry.version, state: entry.state, reason: entry.reason });
+      const open = isRuntime(entry) && entry.state === 'READY' && entry.circuitOpen;
+      out.push({
+        name: this.name,
+        version: entry.version,
+        state: entry.state,
+        reason: open ? 'circuit breaker open: not ready until a probe succeeds' : entry.reason,
+      });
     }
     return out;
   }

@@ -3,8 +3,8 @@
 // once (runtime-loader.ts), serves until it is retired (a reload replaced
 // it, or its model was unloaded), then drains and frees its sessions.
 //
-// Ownership: the runtime owns its sessions (native memory) and its batcher
-// (the batcher's timers). retire() is the only way they are released.
+// Ownership: the runtime owns its sessions (native memory), its batcher
+// (the batcher's timers) and its circuit breaker (breaker.ts). retire() is the only way they are released.
 import { performance } from 'node:perf_hooks';
 import { toMaasError, type ErrorCode } from '../../common/errors';
 import type { FailureReason, VersionMeters } from '../../common/metrics';
@@ -13,8 +13,10 @@ import { DynamicBatcher } from '../batching/batcher';
 import type { ModelConfig } from '../catalog/config-types';
 import type { TensorMetadata } from '../inference/model-types';
 import type { InferInput, InferOutput, InferRequest, InferResult } from '../inference/types';
+import { BREAKER_STATE_VALUE, ModelBreaker } from './breaker';
 import { executeBatch, type ExecutionResult, type QueuedWork } from './execute';
 import { JobWindow, jobWindowSize } from './job-window';
+import { levelPlan, requestLevel, type LevelPlan, type TenantPriority } from './priority';
 import { validateRequest } from './validate';
 
 export interface RuntimeParts {
@@ -47,9 +49,10 @@ export class VersionRuntime {
   reason = '';
   private sessions: Session[];
   private readonly batcher: DynamicBatcher<QueuedWork, ExecutionResult>;
-  // Job work (CallContext.workClass 'job'): the lowest priority level, a window at a time.
+  private readonly levels: LevelPlan;
+  private readonly breaker: ModelBreaker;
+  // Job work (CallContext.workClass 'job'): the lowest priority level (priority.ts), a window at a time.
   private readonly jobWindow: JobWindow;
-  private readonly jobPriority: number;
   private retiring: Promise<void> | null = null;
 
   constructor(parts: RuntimeParts) {
@@ -65,11 +68,16 @@ export class VersionRuntime {
     this.decoupled = parts.config.model_transaction_policy?.decoupled === true;
     this.sessions = parts.sessions;
     this.jobWindow = new JobWindow(jobWindowSize(parts.config.max_batch_size));
-    this.jobPriority = parts.config.dynamic_batching?.priority_levels ?? 0; // 0: one level, the default
-    this.batcher = createBatcher(parts.config, parts.sessions.length, (batch, instance) =>
-      executeBatch(
-        { session: this.sessions[instance], inputs: this.inputs, outputs: this.outputs, meters: this.meters },
-        batch,
+    this.levels = levelPlan(parts.config.dynamic_batching);
+    this.breaker = new ModelBreaker(`'${this.name}' version ${this.version}`, parts.config.circuit_breaker, (s) => {
+      this.meters.circuitState = BREAKER_STATE_VALUE[s];
+    });
+    this.batcher = createBatcher(parts.config, this.levels, parts.sessions.length, (batch, instance) =>
+      this.breaker.run(() =>
+        executeBatch(
+          { session: this.sessions[instance], inputs: this.inputs, outputs: this.outputs, meters: this.meters },
+          batch,
+        ),
       ),
     );
   }
@@ -85,31 +93,39 @@ export class VersionRuntime {
     return bytes;
   }
 
-  // Validates and queues one request; resolves with its outputs.
-  async infer(request: InferRequest): Promise<InferResult> {
-    if (request.call?.workClass !== 'job') return this.run(request, request.priority);
+  // While the breaker is open the version is not ready (docs/resilience.md).
+  get circuitOpen(): boolean {
+    return this.breaker.isOpen;
+  }
+
+  // Validates and queues one request; resolves with its outputs. The
+  // tenant's priority class picks its batcher level (priority.ts); job work
+  // enters a window at a time so online work keeps the batcher.
+  async infer(request: InferRequest, tenantPriority?: TenantPriority): Promise<InferResult> {
+    if (request.call?.workClass !== 'job') return this.run(request, tenantPriority);
     const waiting = this.jobWindow.acquire();
     if (waiting) await waiting;
     try {
-      return await this.run(request, this.jobPriority);
+      return await this.run(request, tenantPriority);
     } finally {
       this.jobWindow.release();
     }
   }
 
-  private async run(request: InferRequest, priority: number): Promise<InferResult> {
+  private async run(request: InferRequest, tenantPriority: TenantPriority | undefined): Promise<InferResult> {
     const startMs = performance.now();
     const m = this.meters;
     const batcher = this.batcher;
     try {
+      if (this.breaker.isOpen) throw this.breaker.refusal();
       const { batchSize, shapeKey } = validateRequest(request, this.inputs, this.outputs, this.config.max_batch_size);
       const pending = batcher.submit(
         { inputs: request.inputs, batchSize },
         {
           batchSize,
           shapeKey,
-          priority,
-          timeoutUs: request.timeoutUs,
+          priority: requestLevel(this.levels, tenantPriority, request.call?.workClass, request.priority),
+          timeoutUs: deadlineTimeoutUs(request, startMs),
           cancel: request.cancel,
         },
       );
@@ -169,6 +185,7 @@ export class VersionRuntime {
       this.state = 'UNLOADING';
       this.reason = reason;
       await this.batcher.close(deadlineMs);
+      this.breaker.shutdown(); // after the last batch: queued work still runs through it
       for (const s of this.sessions) s.release();
       this.sessions = [];
       this.state = 'UNAVAILABLE';
@@ -180,6 +197,7 @@ export class VersionRuntime {
 
 function createBatcher(
   config: ModelConfig,
+  levels: LevelPlan,
   instanceCount: number,
   execute: (batch: QueuedWork[], instance: number) => Promise<ExecutionResult[]>,
 ): DynamicBatcher<QueuedWork, ExecutionResult> {
@@ -194,8 +212,9 @@ function createBatcher(
       maxQueueSize: policy?.max_queue_size ?? 0,
       defaultTimeoutUs: policy?.default_timeout_microseconds ?? 0,
       allowTimeoutOverride: policy?.allow_timeout_override ?? true,
-      priorityLevels: db?.priority_levels ?? 0,
-      defaultPriorityLevel: db?.default_priority_level ?? 0,
+      // Every model has levels: its own, or the gateway's premium/standard/jobs.
+      priorityLevels: levels.levels,
+      defaultPriorityLevel: levels.standard,
       instanceCount,
     },
     execute,
@@ -212,8 +231,31 @@ function pickOutputs(all: InferOutput[], wanted: NonNullable<InferRequest['outpu
   return out;
 }
 
+// The request's deadline as a timeout from now: its `timeout` parameter,
+// counted from when the call arrived (the time its body took to arrive and
+// decode is spent already), or what is left of the call's deadline (gRPC's
+// grpc-timeout), the sooner; 0 = none (the model default then applies in
+// the batcher).
+function deadlineTimeoutUs(request: InferRequest, nowMs: number): number {
+  const call = request.call;
+  let own = request.timeoutUs;
+  if (own > 0 && call) own = Math.max(1, own - Math.max(0, nowMs - call.startedMs) * 1000);
+  const deadlineMs = call?.deadlineMs ?? 0;
+  if (!(deadlineMs > 0)) return own;
+  const leftUs = Math.max(1, (deadlineMs - nowMs) * 1000);
+  return own > 0 ? Math.min(own, leftUs) : leftUs;
+}
+
+const REJECTED_CODES: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
+  'QUEUE_FULL',
+  'QUEUE_TIMEOUT',
+  'DEADLINE_UNMEETABLE',
+  'MODEL_OVERLOADED',
+  'MODEL_CIRCUIT_OPEN',
+]);
+
 function failureReason(code: ErrorCode): FailureReason {
-  if (code === 'QUEUE_FULL' || code === 'QUEUE_TIMEOUT') return 'REJECTED';
+  if (REJECTED_CODES.has(code)) return 'REJECTED';
   if (code === 'CANCELLED') return 'CANCELED';
   if (code.startsWith('ENGINE_')) return 'BACKEND';
   return 'OTHER';
