@@ -149,10 +149,7 @@ async function serve(argv: string[]): Promise<void> {
     accessLogSampleEvery: intOption('access-log-sample', values['access-log-sample'], 100, 0, 1_000_000_000),
     wsMaxInFlight: intOption('ws-max-in-flight', values['ws-max-in-flight'], DEFAULT_WS_MAX_IN_FLIGHT, 1, 1_000_000),
     registry: registryOptions(values, dataDir),
-    jobs: jobsOptions(
-      values['kafka-brokers'] ?? env.KAFKA_BROKERS,
-      values['job-lease-secs'] ?? env.MAAS_JOB_LEASE_SECS,
-    ),
+    jobs: jobsOptions(values['job-lease-secs'] ?? env.MAAS_JOB_LEASE_SECS),
     limitsFailClosed: values['limits-fail-closed'] === true,
     ...meteringOptions(values),
   });
@@ -186,16 +183,12 @@ async function serve(argv: string[]): Promise<void> {
   process.on('SIGTERM', onSignal);
 }
 
-// Asynchronous jobs (docs/jobs.md): dispatch over Kafka when brokers are
-// given; the lease after which a silent worker's job is taken over (the
-// sweep for such jobs runs every fifth of it, at most every 5 s).
-function jobsOptions(brokers: string | undefined, leaseSecs: string | undefined) {
+// Asynchronous jobs (docs/jobs.md): the lease after which a silent worker's
+// job is taken over (the sweep for such jobs runs every fifth of it, at most
+// every 5 s). Their Kafka brokers are --kafka-brokers (meteringOptions).
+function jobsOptions(leaseSecs: string | undefined) {
   const leaseMs = intOption('job-lease-secs', leaseSecs, 30, 1, 3600) * 1000;
-  const kafkaBrokers = (brokers ?? '')
-    .split(',')
-    .map((b) => b.trim())
-    .filter((b) => b !== '');
-  return { kafkaBrokers, leaseMs, sweepIntervalMs: Math.min(5000, Math.ceil(leaseMs / 5)) };
+  return { leaseMs, sweepIntervalMs: Math.min(5000, Math.ceil(leaseMs / 5)) };
 }
 
 // The registry's flags (docs/registry.md "Configuration"); secrets may come

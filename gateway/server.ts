@@ -94,15 +94,22 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
         logger: logger.child({ component: 'registry' }),
       })
     : null;
-  const limits = registry
-    ? await startLimits({
+  let limits: Awaited<ReturnType<typeof startLimits>> | null = null;
+  try {
+    if (registry)
+      limits = await startLimits({
         registry,
         redisUrl: options.registry?.redisUrl,
         failClosed: options.limitsFailClosed,
         metrics: metrics.registry,
         logger: logger.child({ component: 'limits' }),
-      })
-    : null;
+      });
+  } catch (err) {
+    await events?.close();
+    await bus?.close();
+    await registry?.close();
+    throw err;
+  }
   const usage =
     registry && options.usage?.enabled !== false
       ? startUsage({
@@ -143,6 +150,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     await limits?.close();
     await closeMetering();
     await responseCache.close();
+    await catalog.close();
     await registry?.close();
     throw err;
   }
@@ -164,7 +172,13 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   try {
     if (registry) {
       const runner = { pipeline, serving: models, resolveModel: registry.catalog.resolve.bind(registry.catalog) };
-      jobs = await startJobs(registry, runner, options.jobs ?? {}, logger.child({ component: 'jobs' }));
+      // One Kafka setting for usage, events and jobs (--kafka-brokers, --kafka-partitions).
+      const jobOptions: JobsOptions = {
+        kafkaBrokers: options.kafka?.brokers,
+        kafkaPartitions: options.kafka?.partitions,
+        ...options.jobs,
+      };
+      jobs = await startJobs(registry, runner, jobOptions, logger.child({ component: 'jobs' }));
     }
     http = await startHttpServer(
       {
@@ -211,6 +225,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     await limits?.close();
     await closeMetering();
     await responseCache.close();
+    await catalog.close();
     await registry?.close();
     throw err;
   }

@@ -4,6 +4,7 @@
 // lease lapses and resumes at the first chunk not checkpointed; the results
 // hold every request exactly once, in order (docs/jobs.md).
 import assert from 'node:assert/strict';
+import net from 'node:net';
 import path from 'node:path';
 import { after, test } from 'node:test';
 import { Kafka, logLevel } from 'kafkajs';
@@ -44,6 +45,30 @@ test('with Kafka, a job is dispatched on its topic (created if missing) to the w
     assert.deepEqual([worker?.stats.viaQueue, worker?.stats.viaSweep], [1, 0]);
   } finally {
     await h.server.close();
+  }
+});
+
+test('Kafka unreachable at start: the server still starts, the sweep runs the job, the queue retries in the background', async () => {
+  const closedPort = await new Promise<number>((resolve) => {
+    const probe = net.createServer().listen(0, '127.0.0.1', () => {
+      const { port } = probe.address() as net.AddressInfo;
+      probe.close(() => resolve(port));
+    });
+  });
+  const dir = await tempDir('maas-jobs-nokafka-');
+  await writeBatchedModel(path.join(dir, 'repo'));
+  const h = await startRegistryServer(await createDatabase(services.databaseUrl, 'jobs_nokafka'), {}, dir, {
+    jobs: { kafkaBrokers: [`127.0.0.1:${closedPort}`], sweepIntervalMs: 300 },
+  });
+  try {
+    const id = await uploadJob(h.url, h.adminKey, 'batched', jsonl(50));
+    const state = await waitForJob(h.url, h.adminKey, id);
+    assert.equal(state.status, 'succeeded');
+    assertInOrder(await results(h.url, h.adminKey, id), 50);
+    const worker = h.server.jobs?.worker;
+    assert.deepEqual([worker?.stats.viaQueue, worker?.stats.viaSweep], [0, 1]);
+  } finally {
+    await h.server.close(); // also stops the background reconnects
   }
 });
 

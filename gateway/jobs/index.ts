@@ -20,6 +20,7 @@ export interface JobsOptions {
   kafkaBrokers?: string[]; // dispatch on maas.jobs.v1; else in process
   kafkaTopic?: string; // default maas.jobs.v1
   kafkaGroup?: string; // default maas-jobs
+  kafkaPartitions?: number; // of maas.jobs.v1 when it is created (--kafka-partitions)
   leaseMs?: number;
   sweepIntervalMs?: number;
   windowSize?: number;
@@ -49,6 +50,7 @@ export async function startJobs(
         brokers: options.kafkaBrokers,
         topic: options.kafkaTopic,
         groupId: options.kafkaGroup,
+        partitions: options.kafkaPartitions,
         logger,
       })
     : new InProcessJobQueue();

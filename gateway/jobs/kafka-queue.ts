@@ -4,15 +4,18 @@
 // The worker that gets it claims the row (queue.ts says why a duplicate or a
 // lost message does no harm). docs/jobs.md "Dispatch".
 //
-// Owner: this adapter owns its producer, consumer and admin connections.
+// Owner: this adapter owns its producer, consumer and admin connections and
+// its reconnect timer. Topics are made by events/kafka.ts, like every topic.
 import { Kafka, Partitioners, logLevel, type Consumer, type Producer } from 'kafkajs';
 import type { Logger } from '../../common/logger';
+import { DEFAULT_KAFKA_PARTITIONS, createKafka, ensureTopics } from '../../events/kafka';
 import type { JobQueue } from './queue';
 
 export const JOBS_TOPIC = 'maas.jobs.v1';
 export const JOBS_GROUP = 'maas-jobs';
 // A dead gateway's membership lapses after this; the broker's minimum is 6 s.
 const SESSION_TIMEOUT_MS = 10_000;
+const RECONNECT_MS = 5000;
 
 export interface KafkaQueueOptions {
   brokers: string[];
@@ -29,6 +32,8 @@ export class KafkaJobQueue implements JobQueue {
   private producer: Producer | null = null;
   private consumer: Consumer | null = null;
   private markJoined: () => void = () => undefined;
+  private closed = false;
+  private reconnectTimer: NodeJS.Timeout | null = null;
   // Settles when this gateway's consumer first joins the group.
   readonly joined = new Promise<void>((resolve) => {
     this.markJoined = resolve;
@@ -51,20 +56,38 @@ export class KafkaJobQueue implements JobQueue {
     });
   }
 
+  // Kafka down at start does not stop the server: the queue connects in the
+  // background (every RECONNECT_MS) and meanwhile the workers' sweep runs the
+  // jobs nobody was told about (publish fails; the API ignores that).
   async start(onJob: (jobId: string) => void): Promise<void> {
-    const admin = this.kafka.admin();
-    await admin.connect();
     try {
-      const existing = await admin.listTopics();
-      if (!existing.includes(this.topic)) {
-        await admin.createTopics({
-          topics: [{ topic: this.topic, numPartitions: this.options.partitions ?? 3 }],
-          waitForLeaders: true,
-        });
-      }
-    } finally {
-      await admin.disconnect();
+      await this.connect(onJob);
+    } catch (err) {
+      await this.disconnect();
+      this.options.logger.warn({ err }, 'Kafka is unreachable: jobs are found by the sweep until it is back');
+      this.reconnectLater(onJob);
     }
+  }
+
+  private reconnectLater(onJob: (jobId: string) => void): void {
+    if (this.closed) return;
+    this.reconnectTimer = setTimeout(() => {
+      this.reconnectTimer = null;
+      this.connect(onJob).then(
+        () => this.options.logger.info('Kafka is reachable again: jobs are dispatched on it'),
+        async () => {
+          await this.disconnect();
+          this.reconnectLater(onJob);
+        },
+      );
+    }, RECONNECT_MS);
+    this.reconnectTimer.unref();
+  }
+
+  private async connect(onJob: (jobId: string) => void): Promise<void> {
+    // A client with short retries: a broker that is down fails this first step in about 2 s.
+    const quick = createKafka({ brokers: this.options.brokers, clientId: 'maas-jobs' });
+    await ensureTopics(quick, [this.topic], this.options.partitions ?? DEFAULT_KAFKA_PARTITIONS);
     this.producer = this.kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner });
     await this.producer.connect();
     this.consumer = this.kafka.consumer({
@@ -91,6 +114,7 @@ export class KafkaJobQueue implements JobQueue {
         },
       })
       .catch((err: unknown) => this.options.logger.error({ err }, 'the Kafka job consumer stopped'));
+    if (this.closed) await this.disconnect(); // closed while connecting
   }
 
   async publish(jobId: string): Promise<void> {
@@ -99,8 +123,16 @@ export class KafkaJobQueue implements JobQueue {
   }
 
   async close(): Promise<void> {
-    await this.consumer?.disconnect().catch(() => undefined);
-    await this.producer?.disconnect().catch(() => undefined);
+    this.closed = true;
+    if (this.reconnectTimer) clearTimeout(this.reconnectTimer);
+    this.reconnectTimer = null;
+    await this.disconnect();
+  }
+
+  private async disconnect(): Promise<void> {
+    const { consumer, producer } = this;
     this.consumer = this.producer = null;
+    await consumer?.disconnect().catch(() => undefined);
+    await producer?.disconnect().catch(() => undefined);
   }
 }

@@ -20,7 +20,7 @@ import type { TenantPriority } from './priority';
 import { type ResponseCache, responseCacheKey } from './response-cache';
 import { ThreadBudget, type LoadModelFn } from './runtime-loader';
 import { statisticsSnapshot } from './statistics';
-import type { VersionRuntime } from './version-runtime';
+import { meterCall, type VersionRuntime } from './version-runtime';
 import type { ControlMode, LoadRequest, ModelRepository, ModelService } from './types';
 import type { LifecycleSink } from '../../events/port';
 
@@ -44,6 +44,7 @@ export interface ModelServingOptions {
 }
 
 const DEFAULT_DRAIN_DEADLINE_MS = 30_000;
+const NOTHING_COMPUTED = { computeInputUs: 0, computeInferUs: 0, computeOutputUs: 0 };
 
 export class ModelServing implements ModelService, ModelRepository {
   readonly controlMode: ControlMode;
@@ -116,6 +117,7 @@ export class ModelServing implements ModelService, ModelRepository {
     }
     const totalUs = (performance.now() - startMs) * 1000;
     m.recordSuccess(m.forProtocol(request.call?.protocol), totalUs, 0, 0, 0, 0);
+    if (request.call) meterCall(request.call, runtime.version, request.inputs, outputs, 0, NOTHING_COMPUTED);
     const first = request.inputs[0];
     return {
       id: request.id,
@@ -127,10 +129,15 @@ export class ModelServing implements ModelService, ModelRepository {
     };
   }
 
+  // The streaming front ends (WebSocket, gRPC ModelStreamInfer): the same
+  // tenant priority and response cache as infer().
   async inferStream(request: InferRequest, onAnswer: AnswerSink): Promise<void> {
     const runtime = this.table.slot(request.modelName).route(request.modelVersion);
-    if (runtime.decoupled) return runDecoupled(request, (step) => runtime.infer(step), onAnswer);
-    onAnswer(await runtime.infer(request), true);
+    if (runtime.decoupled) {
+      const priority = this.options.tenantPriority?.(request.call?.principal.tenant ?? null);
+      return runDecoupled(request, (step) => runtime.infer(step, priority), onAnswer);
+    }
+    onAnswer(await this.infer(request), true);
   }
 
   isReady(): boolean {

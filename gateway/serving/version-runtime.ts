@@ -262,8 +262,9 @@ function failureReason(code: ErrorCode): FailureReason {
 }
 
 // What this answer cost, added to the caller's pipeline call for its usage
-// record (gateway/pipeline/usage.ts); plain additions, no allocation.
-function meterCall(
+// record (gateway/pipeline/usage.ts); plain additions, no allocation. Also
+// used by a response-cache hit (model-service.ts), which runs nothing.
+export function meterCall(
   call: NonNullable<InferRequest['call']>,
   version: string,
   inputs: readonly InferInput[],
